@@ -1,0 +1,148 @@
+"""The command line: `python -m cnnlib train …` and `python -m cnnlib predict …`.
+
+    python -m cnnlib train --preset tutorial --data builtin
+    python -m cnnlib train --preset tutorial --data cifar10 --epochs 10
+    python -m cnnlib predict cat.jpg dog.png --checkpoint runs/<run>
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from cnnlib.config import FIELD_HELP, PRESETS, TrainConfig, preset
+
+
+def _add_config_options(p: argparse.ArgumentParser) -> None:
+    """One option per TrainConfig field, its help taken from the field's comment."""
+    for f in dataclasses.fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in ("bool", bool):
+            p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None,
+                           help=FIELD_HELP.get(f.name, ""))
+        else:
+            kind = {"int": int, "float": float}.get(str(f.type), str)
+            p.add_argument(flag, dest=f.name, type=kind, default=None, metavar=f.name.split("_")[-1].upper(),
+                           help=f"{FIELD_HELP.get(f.name, '')} (default: from the preset)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m cnnlib", description="CNN Lab: train and use small CNNs on CIFAR-10 or your own images.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train a network and save the run",
+                       description="Train a network and save it as a run (weights.pt + run.json).",
+                       epilog="Presets: " + "; ".join(f"{k}: {d}" for k, (d, _) in PRESETS.items()))
+    t.add_argument("--preset", default="tutorial", choices=list(PRESETS), help="the recipe to start from (default: tutorial)")
+    t.add_argument("--out", default="runs", help="folder to save the run in (default: runs)")
+    t.add_argument("--dry-run", action="store_true", help="run one batch of each phase, save nothing")
+    _add_config_options(t)
+    pr = sub.add_parser("predict", help="print the top three classes for images",
+                        description="Print the three most likely classes of each image, with probabilities.")
+    pr.add_argument("images", nargs="+", help="image files (PNG, JPEG, WebP, BMP, GIF, …)")
+    pr.add_argument("--checkpoint", required=True, help="a run folder, its weights.pt, or a run .zip")
+    pr.add_argument("--top", type=int, default=3, help="how many classes to print (default: 3)")
+    return ap
+
+
+def train(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from cnnlib.data import DataError, load_dataset
+    from cnnlib.runs import save_history
+    from cnnlib.runner import History
+    from cnnlib.train import Diverged, EpochEnd, Finished, Step, Stopped, fit, make_model
+
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
+                 if getattr(args, f.name) is not None}
+    cfg = preset(args.preset, **overrides)
+    if args.dry_run:
+        cfg = cfg.replace(epochs=1, report_every=1)
+    if problems := cfg.validate():
+        print("error: " + "\n       ".join(problems), file=sys.stderr)
+        return 2
+    try:
+        def show(msg, frac):
+            print(f"\r{msg}", end="", file=sys.stderr, flush=True)
+        data = load_dataset(cfg.data, cfg.data_root, cfg.holdout, cfg.seed, progress=show)
+    except DataError as e:
+        print(f"\nerror: {e}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        data = data.subset(cfg.batch_size, cfg.batch_size, cfg.seed)
+    else:
+        data = data.subset(cfg.max_train, cfg.max_test, cfg.seed)
+    for note in data.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"Training {cfg.model} on {data.name}: {len(data.y_train):,} train / {len(data.y_test):,} test images, "
+          f"{len(data.classes)} classes, {cfg.epochs} epoch(s), preset {args.preset}.", flush=True)
+    model = make_model(cfg, data)
+    h = History(cfg, state="running", dataset=data.name, classes=tuple(data.classes))
+    if cfg.normalize:
+        m, s = data.mean_std()
+        h.mean, h.std = m.tolist(), s.tolist()
+    bar = None
+    for ev in fit(model, data, cfg, max_steps=1 if args.dry_run else 0):
+        if isinstance(ev, Step):
+            if bar is None:
+                bar = tqdm(total=ev.steps, desc=f"epoch {ev.epoch}", unit="step", leave=False, file=sys.stderr)
+            bar.n = ev.step
+            bar.set_postfix(loss=f"{ev.loss:.3f}", acc=f"{ev.train_acc:.1%}", img_s=f"{ev.images_per_s:.0f}")
+        elif isinstance(ev, EpochEnd):
+            if bar is not None:
+                bar.close()
+                bar = None
+            h.epochs.append(ev)
+            print(f"Epoch {ev.epoch}: accuracy {ev.test_acc * 100:.1f} % "
+                  f"(train loss {ev.train_loss:.3f}, test loss {ev.test_loss:.3f}, {ev.seconds:.1f} s)", flush=True)
+        elif isinstance(ev, Finished):
+            h.finished, h.state = ev, "finished"
+            print(f"Done: final accuracy {ev.final_acc:.1%}, best {ev.best_acc:.1%}, {ev.seconds:.1f} s of training.")
+        elif isinstance(ev, Diverged):
+            h.state, h.message = "diverged", ev.message
+            print(f"Diverged: {ev.message}", file=sys.stderr)
+        elif isinstance(ev, Stopped):
+            h.state = "stopped"
+    if bar is not None:
+        bar.close()
+    if args.dry_run:
+        print("Dry run: one batch of training and of testing ran; nothing saved.")
+        return 0
+    folder = save_history(args.out, model, h, image_size=data.image_size)
+    print(f"Saved the run to {folder}")
+    return 0 if h.state == "finished" else 1
+
+
+def predict(args: argparse.Namespace) -> int:
+    import torch
+
+    from cnnlib.checkpoints import CheckpointError, load_run
+    from cnnlib.images import ImageError
+    from cnnlib.predict import prepare, top_k
+
+    try:
+        run = load_run(args.checkpoint)
+    except CheckpointError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    size = int(run.meta.get("image_size", 32))
+    status = 0
+    for path in args.images:
+        try:
+            x = prepare(Path(path).read_bytes(), size).small[None]
+        except (OSError, ImageError) as e:
+            print(f"{path}: error: {e}", file=sys.stderr)
+            status = 1
+            continue
+        top = top_k(run.model, x, run.classes, args.top, run.meta.get("mean"), run.meta.get("std"))[0]
+        print(f"{path}: " + ", ".join(f"{c} {p:.1%}" for c, p in top))
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return train(args) if args.command == "train" else predict(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

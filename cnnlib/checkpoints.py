@@ -1,0 +1,168 @@
+"""Saving and loading runs: weights (state_dict) in `weights.pt`, and `run.json` beside them
+with the config, class names, per-epoch metrics and library versions.
+
+Writes are atomic (a temporary file, then a rename). Loading uses `weights_only=True` and
+checks that the weights fit the architecture and classes the JSON names, so a corrupt,
+foreign or malicious file is refused with a clear message.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import platform
+import re
+import time
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from cnnlib.config import TrainConfig
+from cnnlib.models import build_model
+
+WEIGHTS, META = "weights.pt", "run.json"
+FORMAT = "cnnlab-run/1"
+MAX_BUNDLE_BYTES = 64 * 1024 ** 2   # an uploaded run file, bytes
+
+
+class CheckpointError(Exception):
+    """A run file that cannot be used; the message says why."""
+
+
+@dataclass
+class Run:
+    model: nn.Module
+    config: TrainConfig
+    classes: tuple[str, ...]
+    meta: dict               # everything in run.json
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:60] or "run"
+
+
+def run_meta(cfg: TrainConfig, classes, epochs=(), name: str = "", dataset: str = "", state: str = "finished",
+             image_size: int = 32, **extra) -> dict:
+    import torchvision
+    return {
+        "format": FORMAT,
+        "name": name,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "state": state,
+        "dataset": dataset,
+        "classes": list(classes),
+        "image_size": image_size,
+        "config": cfg.to_dict(),
+        "epochs": [asdict(e) if not isinstance(e, dict) else e for e in epochs],
+        "versions": {"torch": torch.__version__, "torchvision": torchvision.__version__,
+                     "python": platform.python_version()},
+        **extra,
+    }
+
+
+def save_run(folder: str | os.PathLike, model: nn.Module, meta: dict) -> Path:
+    """Write weights.pt and run.json into `folder` (created), each atomically."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buf)
+    _atomic_write(folder / WEIGHTS, buf.getvalue())
+    _atomic_write(folder / META, json.dumps(meta, indent=1).encode())
+    return folder
+
+
+def _read_meta(raw: bytes, where: str) -> dict:
+    try:
+        meta = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"{where}: run.json is not valid JSON ({e}).") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{where} is not a CNN Lab run (its run.json has no '{FORMAT}' format tag).")
+    for key in ("config", "classes"):
+        if key not in meta:
+            raise CheckpointError(f"{where}: run.json lacks '{key}'.")
+    return meta
+
+
+def _build(meta: dict, weights: bytes, where: str) -> Run:
+    try:
+        cfg = TrainConfig.from_dict(meta["config"])
+    except TypeError as e:
+        raise CheckpointError(f"{where}: the config in run.json is not one CNN Lab knows ({e}).") from None
+    classes = tuple(str(c) for c in meta["classes"])
+    try:
+        state = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)
+    except Exception as e:  # pickle errors, zip errors, refused globals: all mean "not safe weights"
+        raise CheckpointError(f"{where}: the weights file is damaged or not plain weights "
+                              f"({type(e).__name__}); it was not loaded.") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{where}: the weights file holds no state_dict of tensors.")
+    try:
+        model = build_model(cfg.model, len(classes), cfg.conv_dropout, cfg.fc_dropout, int(meta.get("image_size", 32)))
+        model.load_state_dict(state, strict=True)
+    except (RuntimeError, ValueError) as e:
+        first = str(e).splitlines()[0][:300]
+        raise CheckpointError(f"{where}: the weights do not fit a '{cfg.model}' network for "
+                              f"{len(classes)} classes ({first}).") from None
+    model.eval()
+    return Run(model, cfg, classes, meta)
+
+
+def load_run(path: str | os.PathLike) -> Run:
+    """Load a run folder, its weights.pt, or a bundle (.zip made by `bundle()`)."""
+    path = Path(path)
+    if path.is_file() and path.suffix == ".zip":
+        return load_bundle(path.read_bytes(), path.name)
+    folder = path if path.is_dir() else path.parent
+    if not (folder / WEIGHTS).exists() or not (folder / META).exists():
+        raise CheckpointError(f"{path} is not a saved run: it needs {WEIGHTS} and {META} side by side.")
+    return _build(_read_meta((folder / META).read_bytes(), str(folder)), (folder / WEIGHTS).read_bytes(), str(folder))
+
+
+def bundle(folder: str | os.PathLike) -> bytes:
+    """A run folder as one .zip file (weights.pt + run.json), for download."""
+    folder = Path(folder)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.write(folder / META, META)
+        z.write(folder / WEIGHTS, WEIGHTS)
+    return buf.getvalue()
+
+
+def load_bundle(data: bytes, name: str = "upload") -> Run:
+    """A run from the bytes of a bundle .zip, checked as strictly as a folder."""
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise CheckpointError(f"{name} is {len(data) / 2**20:.0f} MB; a run file is at most "
+                              f"{MAX_BUNDLE_BYTES / 2**20:.0f} MB.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = set(z.namelist())
+            if not {META, WEIGHTS} <= names:
+                raise CheckpointError(f"{name} is not a CNN Lab run file: it needs {META} and {WEIGHTS} inside.")
+            for n in (META, WEIGHTS):
+                if z.getinfo(n).file_size > MAX_BUNDLE_BYTES:
+                    raise CheckpointError(f"{name}: {n} is too large to be a CNN Lab run.")
+            meta, weights = z.read(META), z.read(WEIGHTS)
+    except zipfile.BadZipFile:
+        raise CheckpointError(f"{name} is not a CNN Lab run file (not a .zip). Download one from the Runs page.") from None
+    return _build(_read_meta(meta, name), weights, name)
+
+
+def save_bundle_to(folder: str | os.PathLike, data: bytes, name: str = "upload") -> Path:
+    """Check an uploaded bundle, then unpack it as a new run folder."""
+    run = load_bundle(data, name)
+    run.meta["name"] = run.meta.get("name") or Path(name).stem
+    target = Path(folder) / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug(run.meta['name'])}"
+    return save_run(target, run.model, run.meta)

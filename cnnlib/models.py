@@ -1,0 +1,171 @@
+"""The networks: the tutorial's CNN exactly, a configurable builder for others, and `summary()`.
+
+`build_model(name, ...)` is the one entry point the engine and the app use; `ARCHITECTURES`
+lists what it can build with a one-line description of each.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+class TutorialCNN(nn.Module):
+    """The tutorial's network, layer for layer: 4,210,090 parameters for 32x32 RGB, 10 classes."""
+
+    def __init__(self, num_classes: int = 10, conv_dropout: float = 0.3, fc_dropout: float = 0.5,
+                 image_size: int = 32):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 32, kernel_size=3, stride=1, padding=1)
+        self.act1 = nn.ReLU()
+        self.drop1 = nn.Dropout(conv_dropout)
+        self.conv2 = nn.Conv2d(32, 32, kernel_size=3, stride=1, padding=1)
+        self.act2 = nn.ReLU()
+        self.pool2 = nn.MaxPool2d(kernel_size=2)
+        self.flat = nn.Flatten()
+        self.fc3 = nn.Linear(32 * (image_size // 2) ** 2, 512)  # 8192 -> 512 for 32x32 input
+        self.act3 = nn.ReLU()
+        self.drop3 = nn.Dropout(fc_dropout)
+        self.fc4 = nn.Linear(512, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.drop1(self.act1(self.conv1(x)))   # (N, 32, 32, 32)
+        x = self.pool2(self.act2(self.conv2(x)))   # (N, 32, 16, 16)
+        x = self.flat(x)                           # (N, 8192)
+        x = self.drop3(self.act3(self.fc3(x)))     # (N, 512)
+        return self.fc4(x)                         # (N, num_classes)
+
+
+@dataclass(frozen=True)
+class ConvNetSpec:
+    widths: tuple[int, ...] = (32, 64, 128)   # output channels of each block; each block halves the size
+    convs_per_block: int = 2                   # 3x3 convolutions in each block
+    batchnorm: bool = True                     # batch norm after each convolution
+    residual: bool = False                     # add a skip connection around each block's second conv
+    stem: int = 0                              # channels of a 3x3 stem conv before the blocks (0 = none)
+    hidden: int = 0                            # width of a hidden linear layer before the classifier (0 = none)
+    pool: str = "max"                          # downsampling in each block: "max" or "avg"
+    head_scale: float = 1.0                    # logits are multiplied by this (small values calm early training)
+
+
+class ConvBlock(nn.Module):
+    """conv -> [bn] -> relu, repeated; downsample once after the first conv; optional residual."""
+
+    def __init__(self, cin: int, cout: int, spec: ConvNetSpec, dropout: float):
+        super().__init__()
+        layers = []
+        for i in range(spec.convs_per_block):
+            layers.append(nn.Conv2d(cin if i == 0 else cout, cout, 3, padding=1, bias=not spec.batchnorm))
+            if i == 0:
+                layers.append(nn.MaxPool2d(2) if spec.pool == "max" else nn.AvgPool2d(2))
+            if spec.batchnorm:
+                layers.append(nn.BatchNorm2d(cout))
+            layers.append(nn.ReLU(inplace=True))
+        self.first = nn.Sequential(*layers[:4 if spec.batchnorm else 3])
+        self.rest = nn.Sequential(*layers[4 if spec.batchnorm else 3:])
+        self.residual = spec.residual and spec.convs_per_block > 1
+        self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.first(x)
+        y = self.rest(x)
+        return self.drop(x + y if self.residual else y)
+
+
+class ConvNet(nn.Module):
+    """A stack of `ConvBlock`s, global max-pool, optional hidden layer, linear classifier."""
+
+    def __init__(self, spec: ConvNetSpec, num_classes: int = 10, conv_dropout: float = 0.0,
+                 fc_dropout: float = 0.0):
+        super().__init__()
+        self.spec = spec
+        cin = 3
+        if spec.stem:
+            self.stem = nn.Sequential(nn.Conv2d(3, spec.stem, 3, padding=1, bias=not spec.batchnorm),
+                                      nn.BatchNorm2d(spec.stem) if spec.batchnorm else nn.Identity(),
+                                      nn.ReLU(inplace=True))
+            cin = spec.stem
+        else:
+            self.stem = nn.Identity()
+        blocks = []
+        for w in spec.widths:
+            blocks.append(ConvBlock(cin, w, spec, conv_dropout))
+            cin = w
+        self.blocks = nn.Sequential(*blocks)
+        self.pool = nn.AdaptiveMaxPool2d(1)
+        self.flat = nn.Flatten()
+        head = []
+        if spec.hidden:
+            head += [nn.Linear(cin, spec.hidden), nn.ReLU(inplace=True)]
+            cin = spec.hidden
+        head += [nn.Dropout(fc_dropout) if fc_dropout > 0 else nn.Identity(), nn.Linear(cin, num_classes)]
+        self.head = nn.Sequential(*head)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.blocks(self.stem(x))       # (N, C, H / 2**blocks, W / 2**blocks)
+        x = self.flat(self.pool(x))         # (N, C)
+        return self.head(x) * self.spec.head_scale
+
+
+ARCHITECTURES: dict[str, tuple[str, ConvNetSpec | None]] = {
+    "tutorial": ("The tutorial's CNN: two 3x3 convs, one max-pool, a 512-wide hidden layer (4.2 M parameters).", None),
+    "fast": ("Small batch-norm CNN (32-64-128), built for speed on a CPU.",
+             ConvNetSpec(widths=(32, 64, 128), convs_per_block=2, head_scale=0.2)),
+    "vgg": ("Deeper VGG-style CNN: four blocks of two convs with batch norm (64-128-256-256).",
+            ConvNetSpec(widths=(64, 128, 256, 256), convs_per_block=2)),
+    "resnet": ("Small ResNet: a stem and three residual blocks with batch norm (64-128-256).",
+               ConvNetSpec(widths=(64, 128, 256), convs_per_block=2, residual=True, stem=32)),
+    "speedrun": ("Wider batch-norm CNN for GPUs (64-256-256), after the CIFAR-10 speed records.",
+                 ConvNetSpec(widths=(64, 256, 256), convs_per_block=2, stem=32, head_scale=0.2)),
+}
+
+
+def build_model(name: str, num_classes: int = 10, conv_dropout: float = 0.0, fc_dropout: float = 0.0,
+                image_size: int = 32) -> nn.Module:
+    """Build an architecture from ARCHITECTURES by name."""
+    if name not in ARCHITECTURES:
+        raise ValueError(f"Unknown model {name!r}: choose one of {', '.join(ARCHITECTURES)}.")
+    if name == "tutorial":
+        return TutorialCNN(num_classes, conv_dropout, fc_dropout, image_size)
+    spec = ARCHITECTURES[name][1]
+    if image_size % (2 ** len(spec.widths)):
+        raise ValueError(f"Model {name!r} halves the image {len(spec.widths)} times: "
+                         f"the image size {image_size} must be a multiple of {2 ** len(spec.widths)}.")
+    return ConvNet(spec, num_classes, conv_dropout, fc_dropout)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    name: str          # dotted module name
+    kind: str          # module class
+    output_shape: tuple[int, ...]  # per image, without the batch dimension
+    parameters: int    # trainable parameters owned by this layer
+
+
+def summary(model: nn.Module, input_shape: tuple[int, int, int] = (3, 32, 32)) -> list[LayerRow]:
+    """Per leaf layer, in call order: its output shape for one image and its parameter count."""
+    rows: list[LayerRow] = []
+    hooks = []
+    for name, m in model.named_modules():
+        if list(m.children()) or isinstance(m, nn.Identity):
+            continue
+        def hook(mod, inp, out, name=name):
+            rows.append(LayerRow(name, type(mod).__name__, tuple(out.shape[1:]),
+                                 sum(p.numel() for p in mod.parameters(recurse=False))))
+        hooks.append(m.register_forward_hook(hook))
+    was_training = model.training
+    model.eval()
+    try:
+        p = next(model.parameters(), None)
+        with torch.no_grad():
+            model(torch.zeros(1, *input_shape, device=p.device if p is not None else "cpu"))
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    return rows

@@ -1,0 +1,50 @@
+"""What a trained network says about images: preprocessing an upload and top-k probabilities."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from PIL import Image
+from torch import nn
+
+from cnnlib.data import to_float
+from cnnlib.images import open_image, to_tensor_uint8
+
+MAX_UPLOAD_BYTES = 20 * 1024 ** 2   # one uploaded image, bytes
+
+
+@dataclass
+class Prepared:
+    original: Image.Image        # upright RGB, as the user sees it
+    small: torch.Tensor          # (3, S, S) uint8: what the network sees
+
+
+def prepare(data: bytes, size: int = 32) -> Prepared:
+    """Bytes of an uploaded file -> the upright original and the small image. Raises ImageError."""
+    from cnnlib.images import ImageError
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ImageError(f"the file is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 2**20:.0f} MB.")
+    im = open_image(data)
+    return Prepared(im, to_tensor_uint8(im, size))
+
+
+@torch.inference_mode()
+def probabilities(model: nn.Module, x: torch.Tensor, mean: list[float] | None = None,
+                  std: list[float] | None = None) -> torch.Tensor:
+    """(N, 3, S, S) uint8 -> (N, classes) softmax probabilities, in eval mode."""
+    was = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    m = torch.tensor(mean) if mean is not None else None
+    s = torch.tensor(std) if std is not None else None
+    p = model(to_float(x.to(device), m, s)).float().softmax(1).cpu()
+    model.train(was)
+    return p
+
+
+def top_k(model: nn.Module, x: torch.Tensor, classes: tuple[str, ...], k: int = 3,
+          mean: list[float] | None = None, std: list[float] | None = None) -> list[list[tuple[str, float]]]:
+    """For each image, the k most likely classes with their probabilities, most likely first."""
+    p = probabilities(model, x, mean, std)
+    vals, idx = p.topk(min(k, p.shape[1]), dim=1)
+    return [[(classes[i], float(v)) for v, i in zip(vr, ir)] for vr, ir in zip(vals.tolist(), idx.tolist())]

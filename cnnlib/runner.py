@@ -1,0 +1,238 @@
+"""The background run: one training in a thread, with start, pause, resume, stop, live changes of
+learning rate and momentum, and a lock-protected history that `snapshot()` copies out.
+
+The app holds one `Runner` per browser session. The worker thread never touches the UI: it only
+writes into the history under the lock. A process-wide `Slots` object caps concurrent runs.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from cnnlib.config import TrainConfig
+from cnnlib.data import Dataset, DataError
+from cnnlib.train import Changed, Diverged, EpochEnd, Finished, Step, Stopped, fit, make_model
+
+STATES = ("idle", "waiting", "loading", "running", "paused", "finished", "stopped", "diverged", "failed")
+ENDED = ("finished", "stopped", "diverged", "failed")
+
+
+class Slots:
+    """A process-wide cap on concurrent trainings, so that many students on one server queue
+    visibly instead of slowing each other to a crawl."""
+
+    def __init__(self, limit: int):
+        self.limit = max(1, int(limit))
+        self._sem = threading.BoundedSemaphore(self.limit)
+        self._lock = threading.Lock()
+        self.in_use = 0
+
+    def acquire(self, stop: threading.Event, poll: float = 0.1) -> bool:
+        """Wait for a free slot; give up (False) once `stop` is set."""
+        while not stop.is_set():
+            if self._sem.acquire(timeout=poll):
+                with self._lock:
+                    self.in_use += 1
+                return True
+        return False
+
+    def release(self) -> None:
+        with self._lock:
+            self.in_use -= 1
+        self._sem.release()
+
+
+def default_slots() -> int:
+    """Concurrent trainings allowed by default: one per two cores, at least one (CNNLAB_MAX_RUNS overrides)."""
+    env = os.environ.get("CNNLAB_MAX_RUNS")
+    if env and env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, (os.cpu_count() or 1) // 2)
+
+
+@dataclass
+class History:
+    """Everything a page needs to draw a run; `Runner.snapshot()` returns a deep copy of it."""
+    config: TrainConfig
+    state: str = "idle"                                       # one of STATES
+    message: str = ""                                         # what the user should read (errors, divergence)
+    steps: list[Step] = field(default_factory=list)           # progress events
+    epochs: list[EpochEnd] = field(default_factory=list)      # per-epoch results
+    changes: list[Changed] = field(default_factory=list)      # live hyperparameter changes
+    finished: Finished | None = None
+    started_at: float = 0.0                                   # time.time() when training began
+    ended_at: float = 0.0
+    checkpoint: str = ""                                      # folder the run was saved to, once saved
+    dataset: str = ""                                         # name of the data set trained on
+    classes: tuple[str, ...] = ()
+    mean: list[float] | None = None                           # per-channel normalisation used, if any
+    std: list[float] | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.state in ENDED
+
+    @property
+    def last_step(self) -> Step | None:
+        return self.steps[-1] if self.steps else None
+
+    def best_acc(self) -> float:
+        return max((e.test_acc for e in self.epochs), default=0.0)
+
+
+class _Signals:
+    """The control object the engine polls: pause, stop and pending changes."""
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self.running = threading.Event()
+        self.running.set()
+        self._changes: dict = {}
+        self._lock = threading.Lock()
+
+    def should_stop(self) -> bool:
+        return self.stop.is_set()
+
+    def wait_if_paused(self) -> None:
+        while not self.running.wait(0.1):
+            if self.stop.is_set():
+                return
+
+    def take_changes(self) -> dict:
+        with self._lock:
+            ch, self._changes = self._changes, {}
+        return ch
+
+    def change(self, **kw) -> None:
+        with self._lock:
+            self._changes.update({k: v for k, v in kw.items() if v is not None})
+
+
+class Runner:
+    """One training run in a background thread.
+
+    `data` is a Dataset or a function that loads one (called in the worker, so a slow download
+    does not block the page). `on_end(model, history)` runs in the worker when the run ends
+    (finished, stopped or diverged), e.g. to save a checkpoint; its return value, a path, is
+    recorded in the history.
+    """
+
+    def __init__(self, cfg: TrainConfig, data: Dataset | Callable[[], Dataset], slots: Slots | None = None,
+                 on_end: Callable[[torch.nn.Module, History], str | os.PathLike | None] | None = None):
+        self.cfg = cfg
+        self._data = data
+        self._slots = slots
+        self._on_end = on_end
+        self._signals = _Signals()
+        self._lock = threading.Lock()
+        self._history = History(cfg)
+        self._thread: threading.Thread | None = None
+        self.model: torch.nn.Module | None = None
+
+    # --- control, from the page ---
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("This run was already started; make a new Runner for a new run.")
+        problems = self.cfg.validate()
+        if problems:
+            raise ValueError(" ".join(problems))
+        self._thread = threading.Thread(target=self._work, name="cnnlab-train", daemon=True)
+        self._thread.start()
+
+    def pause(self) -> None:
+        with self._lock:
+            if self._history.state == "running":
+                self._signals.running.clear()
+                self._history.state = "paused"
+
+    def resume(self) -> None:
+        with self._lock:
+            if self._history.state == "paused":
+                self._history.state = "running"
+                self._signals.running.set()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Ask the run to stop and wait up to `timeout` s for its thread; True once it has ended."""
+        self._signals.stop.set()
+        self._signals.running.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    def change(self, lr: float | None = None, momentum: float | None = None) -> None:
+        """Change the learning rate and/or momentum from the next step on."""
+        if lr is not None and not (0 < lr <= 10):
+            raise ValueError(f"lr={lr} is not allowed: it must be above 0 and at most 10.")
+        if momentum is not None and not (0 <= momentum <= 0.999):
+            raise ValueError(f"momentum={momentum} is not allowed: it must be from 0 to 0.999.")
+        self._signals.change(lr=lr, momentum=momentum)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def snapshot(self) -> History:
+        with self._lock:
+            return copy.deepcopy(self._history)
+
+    # --- the worker ---
+    def _set(self, **kw) -> None:
+        with self._lock:
+            for k, v in kw.items():
+                setattr(self._history, k, v)
+
+    def _work(self) -> None:
+        got_slot = False
+        try:
+            if self._slots is not None:
+                self._set(state="waiting", message="Waiting for a free training slot on this server…")
+                got_slot = self._slots.acquire(self._signals.stop)
+                if not got_slot:
+                    self._set(state="stopped", message="Stopped before a training slot was free.", ended_at=time.time())
+                    return
+            self._set(state="loading", message="")
+            data = self._data() if callable(self._data) else self._data
+            data = data.subset(self.cfg.max_train, self.cfg.max_test, self.cfg.seed)
+            self.model = make_model(self.cfg, data)
+            if self.cfg.normalize:
+                m, s = data.mean_std()
+                self._set(mean=m.tolist(), std=s.tolist())
+            self._set(state="paused" if not self._signals.running.is_set() else "running",
+                      started_at=time.time(), dataset=data.name, classes=tuple(data.classes))
+            for ev in fit(self.model, data, self.cfg, self._signals):
+                with self._lock:
+                    h = self._history
+                    if isinstance(ev, Step):
+                        h.steps.append(ev)
+                    elif isinstance(ev, EpochEnd):
+                        h.epochs.append(ev)
+                    elif isinstance(ev, Changed):
+                        h.changes.append(ev)
+                    elif isinstance(ev, Finished):
+                        h.finished, h.state = ev, "finished"
+                    elif isinstance(ev, Stopped):
+                        h.state, h.message = "stopped", f"Stopped in epoch {ev.epoch + 1}, step {ev.step}."
+                    elif isinstance(ev, Diverged):
+                        h.state, h.message = "diverged", ev.message
+            self._set(ended_at=time.time())
+            if self._on_end is not None and self.model is not None:
+                path = self._on_end(self.model, self.snapshot())
+                if path:
+                    self._set(checkpoint=str(path))
+        except (DataError, ValueError) as e:
+            self._set(state="failed", message=str(e), ended_at=time.time())
+        except Exception as e:  # the page shows it; the history so far is kept
+            traceback.print_exc()
+            self._set(state="failed", message=f"Training failed: {type(e).__name__}: {e}", ended_at=time.time())
+        finally:
+            if got_slot:
+                self._slots.release()

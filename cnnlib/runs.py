@@ -1,0 +1,62 @@
+"""The runs folder: every saved run (finished, stopped or diverged), listed, renamed and deleted."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import torch
+
+from cnnlib.checkpoints import META, FORMAT, _atomic_write, run_meta, save_run, slug
+from cnnlib.runner import History
+
+
+def runs_dir() -> Path:
+    """Where runs are kept: $CNNLAB_RUNS, or ./runs."""
+    return Path(os.environ.get("CNNLAB_RUNS", "runs"))
+
+
+def save_history(folder: str | os.PathLike, model: torch.nn.Module, h: History, name: str = "",
+                 image_size: int = 32) -> Path:
+    """Save a runner's model and history as a new run folder inside `folder`."""
+    name = name or f"{h.config.model} on {h.dataset or h.config.data}"
+    target = Path(folder) / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug(name)}"
+    n = 1
+    while target.exists():
+        n += 1
+        target = target.with_name(f"{target.name.rsplit('~', 1)[0]}~{n}")
+    meta = run_meta(h.config, h.classes, h.epochs, name=name, dataset=h.dataset, state=h.state,
+                    image_size=image_size, mean=h.mean, std=h.std, message=h.message,
+                    seconds=h.finished.seconds if h.finished else (h.epochs[-1].elapsed if h.epochs else 0.0),
+                    changes=[c.__dict__ for c in h.changes])
+    return save_run(target, model, meta)
+
+
+def list_runs(folder: str | os.PathLike | None = None) -> list[tuple[Path, dict]]:
+    """(run folder, run.json) for every readable run, newest first."""
+    folder = Path(folder) if folder else runs_dir()
+    out = []
+    if folder.is_dir():
+        for d in folder.iterdir():
+            try:
+                meta = json.loads((d / META).read_text())
+            except (OSError, ValueError):
+                continue
+            if isinstance(meta, dict) and meta.get("format") == FORMAT:
+                out.append((d, meta))
+    return sorted(out, key=lambda r: r[1].get("created", ""), reverse=True)
+
+
+def rename_run(folder: str | os.PathLike, name: str) -> None:
+    path = Path(folder) / META
+    meta = json.loads(path.read_text())
+    meta["name"] = name.strip() or meta.get("name", "")
+    _atomic_write(path, json.dumps(meta, indent=1).encode())
+
+
+def delete_run(folder: str | os.PathLike) -> None:
+    folder = Path(folder)
+    if (folder / META).exists():
+        shutil.rmtree(folder)

@@ -1,0 +1,306 @@
+"""The training engine: a generator of small typed events, and `evaluate()`.
+
+`fit()` knows nothing of threads or Streamlit. Between steps it asks a control object whether to
+pause or stop, and whether the learning rate or momentum was changed; the caller (the command
+line, the background runner, a test) decides what those answers are.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Iterator, Protocol
+
+import torch
+from torch import nn
+
+from cnnlib.config import TrainConfig
+from cnnlib.data import Dataset, augment, batch_indices, to_float
+from cnnlib.models import build_model
+
+
+# --- events ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    epoch: int            # 0-based epoch
+    step: int             # 1-based step within the epoch
+    steps: int            # steps per epoch
+    loss: float           # mean training loss since the last Step event
+    train_acc: float      # running training accuracy in this epoch, 0..1
+    images_per_s: float   # training throughput since the last Step event
+    lr: float             # learning rate now
+    elapsed: float        # seconds of training so far (evaluation excluded)
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    epoch: int            # 0-based epoch just finished
+    train_loss: float     # mean training loss over the epoch
+    train_acc: float      # training accuracy over the epoch, 0..1 (with dropout and augmentation on)
+    test_loss: float      # loss on the test set
+    test_acc: float       # accuracy on the test set, 0..1
+    seconds: float        # seconds this epoch's training took (evaluation excluded)
+    elapsed: float        # seconds of training so far (evaluation excluded)
+
+
+@dataclass(frozen=True)
+class Changed:
+    epoch: int            # when the change took effect
+    step: int
+    lr: float             # new peak learning rate
+    momentum: float       # new momentum (beta1 for Adam)
+
+
+@dataclass(frozen=True)
+class Finished:
+    epochs: int           # epochs completed
+    final_acc: float      # test accuracy after the last epoch
+    best_acc: float       # best test accuracy after any epoch
+    seconds: float        # training seconds (evaluation excluded)
+
+
+@dataclass(frozen=True)
+class Stopped:
+    epoch: int            # epoch in which the run was stopped
+    step: int             # step within it
+    reason: str = "stopped by the user"
+
+
+@dataclass(frozen=True)
+class Diverged:
+    epoch: int
+    step: int
+    loss: float           # the non-finite or exploding loss
+    message: str = ""
+
+
+Event = Step | EpochEnd | Changed | Finished | Stopped | Diverged
+
+
+class Control(Protocol):
+    def should_stop(self) -> bool: ...
+    def wait_if_paused(self) -> None: ...
+    def take_changes(self) -> dict: ...   # {"lr": float, "momentum": float}, or {} for none
+
+
+class NoControl:
+    """Run to the end: never pause, never stop, no changes."""
+
+    def should_stop(self) -> bool:
+        return False
+
+    def wait_if_paused(self) -> None:
+        pass
+
+    def take_changes(self) -> dict:
+        return {}
+
+
+# --- set-up helpers ------------------------------------------------------------------------------
+
+def tune_malloc() -> None:
+    """Keep freed activation buffers in the process (glibc only). By default glibc hands buffers
+    over 128 KB back to the kernel on every free, which costs millions of page faults an epoch."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-1, 1 << 30)        # M_TRIM_THRESHOLD: trim the heap only past 1 GB free
+        libc.mallopt(-3, 1 << 25)        # M_MMAP_THRESHOLD: up to 32 MB from the heap, not mmap
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was asked for but no CUDA GPU is available; use 'auto' or 'cpu'.")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError("device='mps' was asked for but Apple's MPS is not available; use 'auto' or 'cpu'.")
+    return torch.device(name)
+
+
+def make_model(cfg: TrainConfig, data: Dataset) -> nn.Module:
+    """The configured architecture for this data set's classes and image size, seeded."""
+    torch.manual_seed(cfg.seed)
+    return build_model(cfg.model, len(data.classes), cfg.conv_dropout, cfg.fc_dropout, data.image_size)
+
+
+def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    params = model.parameters()
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
+                               weight_decay=cfg.weight_decay)
+    cls = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
+    return cls(params, lr=cfg.lr, betas=(cfg.momentum, 0.999), weight_decay=cfg.weight_decay)
+
+
+def lr_factor(cfg: TrainConfig, step: int, total: int) -> float:
+    """The schedule: the learning rate at `step` of `total` as a fraction of cfg.lr."""
+    t = step / max(1, total)
+    if cfg.schedule == "constant":
+        return 1.0
+    if cfg.schedule == "step":
+        return 0.1 ** ((t >= 0.5) + (t >= 0.75))
+    w = cfg.warmup
+    if t < w:
+        return 0.1 + 0.9 * t / w
+    t = (t - w) / max(1e-9, 1 - w)
+    if cfg.schedule == "onecycle":
+        return max(0.0, 1 - t)
+    return 0.5 * (1 + math.cos(math.pi * t))  # cosine
+
+
+def _set_momentum(opt: torch.optim.Optimizer, momentum: float) -> None:
+    for g in opt.param_groups:
+        if "betas" in g:
+            g["betas"] = (momentum, g["betas"][1])
+        else:
+            g["momentum"] = momentum
+
+
+def _autocast(cfg: TrainConfig, device: torch.device):
+    if cfg.precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if cfg.precision == "bf16" else torch.float16
+    return torch.autocast(device.type, dtype=dtype)
+
+
+# --- evaluation ----------------------------------------------------------------------------------
+
+@dataclass
+class Evaluation:
+    loss: float               # mean cross-entropy
+    accuracy: float           # 0..1
+    predictions: torch.Tensor = field(repr=False)  # (N,) predicted class
+    confidence: torch.Tensor = field(repr=False)   # (N,) softmax probability of the prediction
+
+
+@torch.inference_mode()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: torch.Tensor | None = None,
+             std: torch.Tensor | None = None, batch_size: int = 1000, tta: bool = False,
+             precision: str = "fp32") -> Evaluation:
+    """Loss and accuracy of `model` on uint8 images x and labels y, in eval mode, large batches."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    memory = torch.channels_last if device.type == "cuda" else torch.contiguous_format
+    loss_sum, preds, confs = 0.0, [], []
+    ctx = _autocast(TrainConfig(precision=precision), device)
+    for i in range(0, len(y), batch_size):
+        xb = to_float(x[i:i + batch_size].to(device, non_blocking=True), mean, std).contiguous(memory_format=memory)
+        yb = y[i:i + batch_size].to(device)
+        with ctx:
+            logits = model(xb).float()
+            if tta:
+                logits = (logits + model(xb.flip(3)).float()) / 2
+        loss_sum += nn.functional.cross_entropy(logits, yb, reduction="sum").item()
+        p = logits.softmax(1)
+        c, k = p.max(1)
+        preds.append(k.cpu())
+        confs.append(c.cpu())
+    model.train(was_training)
+    preds_t = torch.cat(preds) if preds else torch.empty(0, dtype=torch.int64)
+    n = max(1, len(y))
+    return Evaluation(loss_sum / n, (preds_t == y.cpu()).float().sum().item() / n, preds_t,
+                      torch.cat(confs) if confs else torch.empty(0))
+
+
+# --- the loop ----------------------------------------------------------------------------------------
+
+def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | None = None,
+        max_steps: int = 0) -> Iterator[Event]:
+    """Train `model` on `data` as `cfg` says, yielding events. `max_steps` > 0 stops each phase
+    after that many batches (the command line's --dry-run)."""
+    cfg.check()
+    control = control or NoControl()
+    tune_malloc()
+    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)                        # dropout masks
+    gen = torch.Generator().manual_seed(cfg.seed)      # shuffling and augmentation
+    memory = torch.channels_last if device.type == "cuda" else torch.contiguous_format
+    model.to(device=device, memory_format=memory)
+    model.train()
+    x_train, y_train = data.x_train.to(device), data.y_train.to(device)
+    x_test, y_test = data.x_test.to(device), data.y_test.to(device)
+    mean, std = data.mean_std() if cfg.normalize else (None, None)
+    opt = make_optimizer(cfg, model)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    n = len(y_train)
+    steps = math.ceil(n / cfg.batch_size)
+    if max_steps:
+        steps = min(steps, max_steps)
+    total, done = steps * cfg.epochs, 0
+    base_lr = cfg.lr
+    check_every_step = device.type == "cpu"
+    elapsed, best = 0.0, 0.0
+    test = None
+    for epoch in range(cfg.epochs):
+        t0 = t_report = time.perf_counter()
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.int64)
+        seen = report_loss_n = 0
+        report_loss = torch.zeros((), device=device)
+        for step, idx in enumerate(batch_indices(n, cfg.batch_size, True, gen), start=1):
+            if step > steps:
+                break
+            control.wait_if_paused()
+            if control.should_stop():
+                yield Stopped(epoch, step)
+                return
+            if changes := control.take_changes():
+                base_lr = changes.get("lr", base_lr)
+                if "momentum" in changes:
+                    _set_momentum(opt, changes["momentum"])
+                yield Changed(epoch, step, base_lr, changes.get("momentum", cfg.momentum))
+                t_report = time.perf_counter() - (time.perf_counter() - t_report)
+            lr = base_lr * lr_factor(cfg, done, total)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            idx = idx.to(device)
+            xb = augment(x_train[idx], cfg.augment, gen if device.type == "cpu" else None)
+            xb = to_float(xb, mean, std).contiguous(memory_format=memory)
+            yb = y_train[idx]
+            with _autocast(cfg, device):
+                logits = model(xb)
+                loss = loss_fn(logits.float(), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            done += 1
+            ld = loss.detach()
+            if check_every_step or step % cfg.report_every == 0 or step == steps:
+                lv = ld.item()
+                if not math.isfinite(lv) or lv > 1e4:
+                    yield Diverged(epoch, step, lv, f"The loss became {lv:.3g} at epoch {epoch + 1}, step {step}: "
+                                   "the learning rate is probably too high. Lower it (e.g. by 10x) and start again.")
+                    return
+            loss_sum += ld * len(idx)
+            report_loss += ld
+            report_loss_n += 1
+            correct += (logits.detach().argmax(1) == yb).sum()
+            seen += len(idx)
+            if step % cfg.report_every == 0 or step == steps:
+                now = time.perf_counter()
+                yield Step(epoch, step, steps, report_loss.item() / report_loss_n, correct.item() / seen,
+                           report_loss_n * cfg.batch_size / max(1e-9, now - t_report), lr,
+                           elapsed + now - t0)
+                report_loss.zero_()
+                report_loss_n = 0
+                t_report = time.perf_counter()
+        seconds = time.perf_counter() - t0
+        elapsed += seconds
+        ev = evaluate(model, x_test, y_test, mean, std, tta=cfg.tta, precision=cfg.precision)
+        model.train()
+        best = max(best, ev.accuracy)
+        yield EpochEnd(epoch, loss_sum.item() / max(1, seen), correct.item() / max(1, seen),
+                       ev.loss, ev.accuracy, seconds, elapsed)
+        test = ev
+    yield Finished(cfg.epochs, test.accuracy if test else 0.0, best, elapsed)
