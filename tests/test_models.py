@@ -1,0 +1,97 @@
+"""The architectures: exact sizes, output shapes, summary(), and that a network can learn at all.
+
+    .venv/bin/python -m pytest tests/test_models.py -q
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from cnnlib.models import ARCHITECTURES, TutorialCNN, build_model, count_parameters, summary
+
+
+def test_tutorial_cnn_has_the_tutorials_parameter_count():
+    assert count_parameters(TutorialCNN()) == 4_210_090
+    assert count_parameters(build_model("tutorial")) == 4_210_090
+
+
+def test_tutorial_cnn_layers_match_the_tutorial():
+    m = TutorialCNN()
+    assert (m.conv1.in_channels, m.conv1.out_channels, m.conv1.kernel_size) == (3, 32, (3, 3))
+    assert (m.fc3.in_features, m.fc3.out_features) == (8192, 512)
+    assert (m.drop1.p, m.drop3.p) == (0.3, 0.5)
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+@pytest.mark.parametrize("classes", [10, 3])
+def test_every_architecture_gives_one_logit_per_class(name, classes):
+    m = build_model(name, num_classes=classes).eval()
+    with torch.no_grad():
+        out = m(torch.rand(2, 3, 32, 32))
+    assert out.shape == (2, classes)
+    assert out.dtype == torch.float32
+    assert torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_summary_rows_add_up_to_the_parameter_count(name):
+    m = build_model(name)
+    rows = summary(m)
+    assert rows, "summary() found no layers"
+    assert sum(r.parameters for r in rows) == count_parameters(m)
+    assert rows[-1].output_shape == (10,)
+    assert rows[-1].kind == "Linear"
+    assert all(isinstance(r.output_shape, tuple) and all(d > 0 for d in r.output_shape) for r in rows)
+
+
+def test_summary_of_the_tutorial_cnn_gives_each_layers_shape():
+    rows = {r.name: r for r in summary(TutorialCNN())}
+    assert rows["conv1"].output_shape == (32, 32, 32)
+    assert rows["conv1"].parameters == 3 * 32 * 9 + 32
+    assert rows["pool2"].output_shape == (32, 16, 16)
+    assert rows["flat"].output_shape == (8192,)
+    assert rows["fc3"].output_shape == (512,)
+    assert rows["fc3"].parameters == 8192 * 512 + 512
+    assert rows["fc4"].output_shape == (10,)
+    assert list(rows) == ["conv1", "act1", "drop1", "conv2", "act2", "pool2", "flat", "fc3", "act3", "drop3", "fc4"]
+
+
+def test_summary_keeps_the_training_mode_and_removes_its_hooks():
+    m = build_model("fast").train()
+    summary(m)
+    assert m.training
+    assert all(not mod._forward_hooks for mod in m.modules())
+
+
+def test_tutorial_cnn_follows_the_image_size():
+    m = build_model("tutorial", image_size=64).eval()
+    with torch.no_grad():
+        assert m(torch.rand(1, 3, 64, 64)).shape == (1, 10)
+
+
+def test_unknown_architecture_and_bad_image_size_are_refused():
+    with pytest.raises(ValueError, match="Unknown model 'nope'"):
+        build_model("nope")
+    with pytest.raises(ValueError, match="multiple of 16"):
+        build_model("vgg", image_size=40)
+
+
+@pytest.mark.parametrize("name", ["tutorial", "fast"])
+def test_loss_falls_when_overfitting_a_few_images(name):
+    torch.manual_seed(0)
+    x = torch.rand(8, 3, 32, 32)
+    y = torch.arange(8) % 4
+    m = build_model(name, num_classes=4)
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(20):
+        loss = nn.functional.cross_entropy(m(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.2 * losses[0], losses
+    m.eval()
+    with torch.no_grad():
+        assert (m(x).argmax(1) == y).float().mean() >= 0.75
