@@ -220,7 +220,7 @@ def grad_cam(model: nn.Module, image: torch.Tensor, target: int | None = None, m
     was_training = model.training
     model.eval()
     try:
-        with torch.enable_grad():
+        with torch.inference_mode(False), torch.enable_grad():   # works even when called under no_grad
             x = _prepare(model, image, mean, std).requires_grad_(True)  # so A needs grad even if weights are frozen
             logits = model(x).float()                                     # (1, K)
             k = int(logits.argmax(1)) if target is None else int(target)
