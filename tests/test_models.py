@@ -92,6 +92,5 @@ def test_loss_falls_when_overfitting_a_few_images(name):
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.2 * losses[0], losses
-    m.eval()
-    with torch.no_grad():
-        assert (m(x).argmax(1) == y).float().mean() >= 0.75
+    with torch.no_grad():  # still in training mode: batch norm's running averages lag after 20 steps
+        assert (m(x).argmax(1) == y).float().mean() == 1.0
