@@ -299,6 +299,10 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
         elapsed += seconds
         ev = evaluate(model, x_test, y_test, mean, std, tta=cfg.tta, precision=cfg.precision)
         model.train()
+        if not math.isfinite(ev.loss):  # the last update broke the weights though its loss was finite
+            yield Diverged(epoch, steps, ev.loss, f"The test loss became {ev.loss:.3g} after epoch {epoch + 1}: "
+                           "the learning rate is probably too high. Lower it (e.g. by 10x) and start again.")
+            return
         best = max(best, ev.accuracy)
         yield EpochEnd(epoch, loss_sum.item() / max(1, seen), correct.item() / max(1, seen),
                        ev.loss, ev.accuracy, seconds, elapsed)

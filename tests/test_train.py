@@ -1,0 +1,252 @@
+"""The training engine (cnnlib.train.fit): its events in order, divergence, live changes, stopping,
+repeatability, the schedules and evaluate().
+
+    .venv/bin/python -m pytest tests/test_train.py -q
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from cnnlib.config import TrainConfig
+from cnnlib.data import Dataset
+from cnnlib.train import (Changed, Diverged, EpochEnd, Finished, Step, Stopped, evaluate, fit, lr_factor,
+                          make_model)
+
+# 64 training images in batches of 16: 4 steps an epoch; a Step event every 2 steps.
+CFG = TrainConfig(epochs=2, batch_size=16, report_every=2)
+
+
+def kinds(events) -> list[str]:
+    return [type(e).__name__ for e in events]
+
+
+def run(cfg: TrainConfig, data: Dataset, control=None, model: nn.Module | None = None, **kw) -> list:
+    return list(fit(model if model is not None else make_model(cfg, data), data, cfg, control, **kw))
+
+
+class Scripted:
+    """A control that stops, or hands over changes, on the n-th step (1-based, over all epochs)."""
+
+    def __init__(self, stop_at: int = 0, changes_at: int = 0, changes: dict | None = None):
+        self.calls = self.paused_checks = 0
+        self.stop_at, self.changes_at, self.changes = stop_at, changes_at, changes or {}
+
+    def wait_if_paused(self) -> None:
+        self.paused_checks += 1
+
+    def should_stop(self) -> bool:
+        self.calls += 1
+        return self.calls == self.stop_at
+
+    def take_changes(self) -> dict:
+        return dict(self.changes) if self.calls == self.changes_at else {}
+
+
+def test_events_come_in_order_steps_then_epoch_end_then_finished(tiny):
+    events = run(CFG, tiny)
+    assert kinds(events) == ["Step", "Step", "EpochEnd", "Step", "Step", "EpochEnd", "Finished"]
+    steps = [e for e in events if isinstance(e, Step)]
+    assert [(s.epoch, s.step, s.steps) for s in steps] == [(0, 2, 4), (0, 4, 4), (1, 2, 4), (1, 4, 4)]
+    assert all(math.isfinite(s.loss) and 0 <= s.train_acc <= 1 and s.images_per_s > 0 for s in steps)
+    assert all(s.lr == pytest.approx(CFG.lr) for s in steps)
+    ends = [e for e in events if isinstance(e, EpochEnd)]
+    assert [e.epoch for e in ends] == [0, 1]
+    assert all(0 <= e.test_acc <= 1 and math.isfinite(e.test_loss) and e.seconds > 0 for e in ends)
+    assert ends[1].elapsed == pytest.approx(ends[0].seconds + ends[1].seconds)
+    fin = events[-1]
+    assert fin.epochs == 2 and fin.final_acc == ends[-1].test_acc
+    assert fin.best_acc == max(e.test_acc for e in ends)
+
+
+def test_a_last_partial_batch_still_counts_as_a_step(tiny):
+    data = tiny.subset(max_train=40)
+    events = run(CFG.replace(epochs=1), data)  # 16 + 16 + 8
+    assert [(e.step, e.steps) for e in events if isinstance(e, Step)] == [(2, 3), (3, 3)]
+
+
+def test_max_steps_runs_one_batch_of_each_phase(tiny):
+    events = run(CFG.replace(epochs=1, report_every=1), tiny, max_steps=1)
+    assert kinds(events) == ["Step", "EpochEnd", "Finished"]
+
+
+def test_an_absurd_learning_rate_ends_the_run_with_diverged(tiny):
+    cfg = CFG.replace(lr=10.0, epochs=5, report_every=1)
+    events = run(cfg, tiny)
+    assert isinstance(events[-1], Diverged), kinds(events)
+    assert "learning rate" in events[-1].message and "Lower it" in events[-1].message
+    assert not math.isfinite(events[-1].loss) or events[-1].loss > 1e4
+    assert not any(isinstance(e, Finished) for e in events)
+    for e in events:
+        if isinstance(e, EpochEnd):
+            assert math.isfinite(e.train_loss) and math.isfinite(e.test_loss)
+
+
+class _NanGrad(torch.autograd.Function):
+    """Identity forward; a NaN gradient backward: the loss looks fine, the update ruins the weights."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * float("nan")
+
+
+class Poisoned(nn.Module):
+    """Wraps a model; on its n-th training forward pass, the logits are NaN or their gradient is."""
+
+    def __init__(self, inner: nn.Module, at: int, how: str):
+        super().__init__()
+        self.inner, self.at, self.how, self.calls = inner, at, how, 0
+
+    def forward(self, x):
+        out = self.inner(x)
+        if self.training:
+            self.calls += 1
+            if self.calls == self.at:
+                out = out * float("nan") if self.how == "loss" else _NanGrad.apply(out)
+        return out
+
+
+@pytest.mark.parametrize("at, how", [(3, "loss"), (4, "loss"), (4, "grad"), (6, "grad")])
+def test_nan_ends_the_run_with_diverged_and_never_a_nan_epoch(tiny, at, how):
+    cfg = CFG.replace(epochs=3, report_every=1)
+    model = Poisoned(make_model(cfg, tiny), at, how)
+    events = run(cfg, tiny, model=model)
+    assert isinstance(events[-1], Diverged), kinds(events)
+    assert events[-1].message
+    for e in events:
+        if isinstance(e, EpochEnd):
+            assert all(math.isfinite(v) for v in (e.train_loss, e.train_acc, e.test_loss, e.test_acc)), e
+        if isinstance(e, Step):
+            assert math.isfinite(e.loss), e
+
+
+def test_changes_from_the_control_take_effect_and_are_reported(tiny):
+    control = Scripted(changes_at=3, changes={"lr": 0.05, "momentum": 0.5})
+    events = run(CFG.replace(report_every=1), tiny, control)
+    i = kinds(events).index("Changed")
+    assert events[i] == Changed(epoch=0, step=3, lr=0.05, momentum=0.5)
+    before = [e.lr for e in events[:i] if isinstance(e, Step)]
+    after = [e.lr for e in events[i:] if isinstance(e, Step)]
+    assert before == [pytest.approx(0.001)] * 2
+    assert after and all(lr == pytest.approx(0.05) for lr in after)
+    assert isinstance(events[-1], Finished)
+
+
+def test_only_lr_changed_keeps_the_momentum(tiny):
+    events = run(CFG, tiny, Scripted(changes_at=2, changes={"lr": 0.01}))
+    assert [e for e in events if isinstance(e, Changed)] == [Changed(0, 2, 0.01, CFG.momentum)]
+
+
+def test_the_control_can_stop_the_run_between_steps(tiny):
+    control = Scripted(stop_at=6)
+    events = run(CFG.replace(report_every=1), tiny, control)
+    assert events[-1] == Stopped(epoch=1, step=2)
+    assert kinds(events).count("EpochEnd") == 1
+    assert control.paused_checks == 6  # asked before every step
+
+
+def _comparable(events):
+    """Events without their wall-clock fields."""
+    out = []
+    for e in events:
+        if isinstance(e, Step):
+            out.append(("Step", e.epoch, e.step, e.loss, e.train_acc, e.lr))
+        elif isinstance(e, EpochEnd):
+            out.append(("EpochEnd", e.epoch, e.train_loss, e.train_acc, e.test_loss, e.test_acc))
+        elif isinstance(e, Finished):
+            out.append(("Finished", e.final_acc, e.best_acc))
+    return out
+
+
+def test_same_seed_gives_the_same_losses_accuracies_and_weights(tiny):
+    # dropout, shuffling, flips and crops all draw random numbers
+    cfg = CFG.replace(augment="flip+crop", seed=7, optimizer="adam", lr=0.003, normalize=True)
+    m1, m2 = make_model(cfg, tiny), make_model(cfg, tiny)
+    torch.manual_seed(123)   # the global RNG state before a fit must not matter
+    e1 = _comparable(fit(m1, tiny, cfg))
+    torch.manual_seed(456)
+    e2 = _comparable(fit(m2, tiny, cfg))
+    assert e1 == e2
+    s1, s2 = m1.state_dict(), m2.state_dict()
+    assert all(torch.equal(s1[k], s2[k]) for k in s1)
+    m3 = make_model(cfg.replace(seed=8), tiny)
+    e3 = _comparable(fit(m3, tiny, cfg.replace(seed=8)))
+    assert e3 != e1
+
+
+@pytest.mark.parametrize("changes", [
+    dict(model="fast", optimizer="sgd", nesterov=True, lr=0.05, schedule="onecycle", label_smoothing=0.2,
+         augment="flip+crop", normalize=True, precision="bf16", tta=True, weight_decay=5e-4),
+    dict(model="fast", optimizer="adamw", lr=0.003, schedule="cosine", augment="crop", weight_decay=0.01),
+    dict(optimizer="sgd", schedule="step", augment="flip"),
+])
+def test_other_recipes_train_to_the_end(tiny, changes):
+    events = run(CFG.replace(**changes), tiny)
+    assert kinds(events)[-1] == "Finished"
+    assert all(math.isfinite(e.test_loss) for e in events if isinstance(e, EpochEnd))
+
+
+def test_an_invalid_config_is_refused_before_training(tiny):
+    with pytest.raises(ValueError, match="lr=-1"):
+        run(CFG.replace(lr=-1.0), tiny)
+
+
+def test_make_model_fits_the_data_sets_classes_and_is_seeded(tiny):
+    three = Dataset("3", ("a", "b", "c"), tiny.x_train, tiny.y_train % 3, tiny.x_test, tiny.y_test % 3)
+    m = make_model(CFG, three)
+    assert m.fc4.out_features == 3
+    assert torch.equal(make_model(CFG, three).fc4.weight, m.fc4.weight)
+    assert not torch.equal(make_model(CFG.replace(seed=1), three).fc4.weight, m.fc4.weight)
+
+
+@pytest.mark.parametrize("schedule, points", [
+    ("constant", [(0, 1.0), (50, 1.0), (99, 1.0)]),
+    ("step", [(0, 1.0), (49, 1.0), (50, 0.1), (75, 0.01), (99, 0.01)]),
+    ("onecycle", [(0, 0.1), (20, 1.0), (60, 0.5), (100, 0.0)]),
+    ("cosine", [(0, 0.1), (20, 1.0), (60, 0.5), (100, 0.0)]),
+])
+def test_lr_schedules(schedule, points):
+    cfg = TrainConfig(schedule=schedule, warmup=0.2)
+    for step, want in points:
+        assert lr_factor(cfg, step, 100) == pytest.approx(want, abs=1e-9), (schedule, step)
+
+
+class Lookup(nn.Module):
+    """Predicts the class written in the red value of the top-left pixel."""
+
+    def __init__(self, classes: int = 4):
+        super().__init__()
+        self.classes = classes
+        self.dummy = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        k = (x[:, 0, 0, 0] * 255).round().long() % self.classes
+        return nn.functional.one_hot(k, self.classes).float() * 5 + self.dummy
+
+
+def test_evaluate_counts_correct_predictions_in_any_batch_size():
+    x = torch.zeros(10, 3, 8, 8, dtype=torch.uint8)
+    x[:, 0, 0, 0] = torch.arange(10, dtype=torch.uint8)
+    y = torch.arange(10) % 4
+    y[:3] = (y[:3] + 1) % 4             # three wrong labels
+    model = Lookup().train()
+    for bs in (3, 1000):
+        ev = evaluate(model, x, y, batch_size=bs)
+        assert ev.accuracy == pytest.approx(0.7)
+        assert torch.equal(ev.predictions, torch.arange(10) % 4)
+        p = torch.tensor(5.0).exp() / (torch.tensor(5.0).exp() + 3)
+        assert torch.allclose(ev.confidence, p.expand(10))
+        assert ev.loss > 0
+    assert model.training, "evaluate() must restore training mode"
+
+
+def test_evaluate_on_an_empty_test_set():
+    ev = evaluate(Lookup(), torch.zeros(0, 3, 8, 8, dtype=torch.uint8), torch.zeros(0, dtype=torch.int64))
+    assert (ev.accuracy, ev.loss, len(ev.predictions)) == (0.0, 0.0, 0)
