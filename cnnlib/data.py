@@ -192,8 +192,9 @@ def _list_folder(path: Path) -> tuple[dict[PurePosixPath, Callable[[], bytes]], 
 
 
 def _strip_wrapper(files: dict) -> dict:
-    """Drop a single top folder that wraps everything (myset/train/cat/1.png -> train/cat/1.png)."""
-    while files and len({p.parts[0] for p in files}) == 1 and all(len(p.parts) > 3 for p in files):
+    """Drop a single top folder that wraps everything (myset/train/cat/1.png -> train/cat/1.png,
+    myset/cat/1.png -> cat/1.png)."""
+    while files and len({p.parts[0] for p in files}) == 1 and all(len(p.parts) > 2 for p in files):
         files = {PurePosixPath(*p.parts[1:]): r for p, r in files.items()}
     return files
 

@@ -1,0 +1,418 @@
+"""Data sources and batching: CIFAR-10 through the real torchvision code on a tiny fake copy,
+image folders and zips, the built-in Shapes-10 set, augmentation and batch indices.
+
+    .venv/bin/python -m pytest tests/test_data.py -q
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import cnnlib.data as data_mod
+from cnnlib.data import (DataError, Dataset, augment, batch_indices, cifar10_status, flip_crop, load_builtin,
+                         load_cifar10, load_dataset, load_image_folder, make_shapes10, to_float)
+
+# --- CIFAR-10 on disk, in its own format ------------------------------------------------------------
+
+CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+
+def write_fake_cifar10(root: Path, per_batch: int = 6, n_test: int = 5) -> dict:
+    """cifar-10-batches-py/ as the real archive unpacks: five training batches, a test batch and
+    batches.meta, pickled dicts of uint8 rows (N, 3072: R plane, G plane, B plane) and labels.
+    The real files are Python 2 pickles whose keys load as str under encoding='latin1'; str keys
+    reproduce exactly what torchvision reads. Returns {file name: (rows, labels)} and md5s."""
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    batches, md5 = {}, {}
+
+    def dump(name, obj):
+        raw = pickle.dumps(obj, protocol=2)
+        (folder / name).write_bytes(raw)
+        md5[name] = hashlib.md5(raw).hexdigest()
+
+    for name, n in [*[(f"data_batch_{i}", per_batch) for i in range(1, 6)], ("test_batch", n_test)]:
+        rows = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
+        labels = [int(v) for v in rng.integers(0, 10, n)]
+        dump(name, {"batch_label": name, "data": rows, "labels": labels, "filenames": [f"{i}.png" for i in range(n)]})
+        batches[name] = (rows, labels)
+    dump("batches.meta", {"label_names": CLASSES, "num_cases_per_batch": per_batch, "num_vis": 3072})
+    return {"batches": batches, "md5": md5}
+
+
+@pytest.fixture
+def fake_cifar(tmp_path, monkeypatch):
+    """A fake CIFAR-10 in tmp_path, with torchvision's checksum lists patched (in this test only)."""
+    from torchvision.datasets import CIFAR10
+    info = write_fake_cifar10(tmp_path)
+    md5 = info["md5"]
+    monkeypatch.setattr(CIFAR10, "train_list", [[f"data_batch_{i}", md5[f"data_batch_{i}"]] for i in range(1, 6)])
+    monkeypatch.setattr(CIFAR10, "test_list", [["test_batch", md5["test_batch"]]])
+    monkeypatch.setattr(CIFAR10, "meta", {**CIFAR10.meta, "md5": md5["batches.meta"]})
+    return tmp_path, info["batches"]
+
+
+def test_cifar10_loads_through_torchvision_as_uint8_tensors(fake_cifar):
+    root, batches = fake_cifar
+    assert cifar10_status(root) == "ready"
+    ds = load_cifar10(root, download=False)
+    assert ds.name == "CIFAR-10"
+    assert ds.classes == tuple(CLASSES)
+    assert ds.x_train.shape == (30, 3, 32, 32) and ds.x_train.dtype == torch.uint8
+    assert ds.x_test.shape == (5, 3, 32, 32) and ds.y_test.dtype == torch.int64
+    rows = np.concatenate([batches[f"data_batch_{i}"][0] for i in range(1, 6)])
+    labels = sum((batches[f"data_batch_{i}"][1] for i in range(1, 6)), [])
+    # channel planes in CIFAR's row order land as (N, C, H, W), pixel for pixel
+    assert torch.equal(ds.x_train, torch.from_numpy(rows.reshape(-1, 3, 32, 32)))
+    assert ds.y_train.tolist() == labels
+    assert torch.equal(ds.x_test, torch.from_numpy(batches["test_batch"][0].reshape(-1, 3, 32, 32)))
+    assert ds.y_test.tolist() == batches["test_batch"][1]
+
+
+def test_cifar10_is_cached_as_tensors_and_the_cache_is_reused(fake_cifar):
+    root, _ = fake_cifar
+    first = load_cifar10(root, download=False)
+    cache = root / "cifar10-uint8.pt"
+    assert cache.exists()
+    assert not list(root.glob("*.tmp"))
+    import shutil
+    shutil.rmtree(root / "cifar-10-batches-py")     # only the cache is left
+    assert cifar10_status(root) == "ready"
+    again = load_cifar10(root, download=False)
+    assert torch.equal(again.x_train, first.x_train) and torch.equal(again.y_test, first.y_test)
+    assert again.classes == first.classes
+
+
+def test_a_broken_cache_is_rebuilt(fake_cifar):
+    root, _ = fake_cifar
+    (root / "cifar10-uint8.pt").write_bytes(b"not a torch file")
+    ds = load_cifar10(root, download=False)
+    assert len(ds.y_train) == 30
+    assert torch.load(root / "cifar10-uint8.pt", weights_only=True)["x_train"].shape == (30, 3, 32, 32)
+
+
+def test_load_dataset_routes_cifar10(fake_cifar):
+    root, _ = fake_cifar
+    assert load_dataset("cifar10", root, download=False).name == "CIFAR-10"
+
+
+def test_damaged_cifar10_gives_a_data_error(fake_cifar):
+    root, _ = fake_cifar
+    (root / "cifar-10-batches-py" / "data_batch_3").write_bytes(b"garbage")
+    with pytest.raises(DataError, match="missing or damaged.*Delete the broken files"):
+        load_cifar10(root, download=False)
+
+
+def test_missing_cifar10_without_download_gives_a_data_error(tmp_path):
+    assert cifar10_status(tmp_path) == "absent"
+    with pytest.raises(DataError) as e:
+        load_cifar10(tmp_path, download=False)
+    assert "cifar-10-python.tar.gz" in str(e.value) and "builtin" in str(e.value)
+
+
+def _offline(*a, **kw):
+    raise OSError("Network is unreachable")
+
+
+@pytest.mark.parametrize("where", ["download", "urlopen"])
+def test_offline_download_says_what_to_do(tmp_path, monkeypatch, where):
+    if where == "download":
+        monkeypatch.setattr(data_mod, "_download", _offline)
+    else:
+        monkeypatch.setattr(urllib.request, "urlopen", _offline)
+    with pytest.raises(DataError) as e:
+        load_cifar10(tmp_path, download=True)
+    msg = str(e.value)
+    assert "could not be downloaded" in msg and "Network is unreachable" in msg
+    assert "cifar-10-python.tar.gz" in msg and str(tmp_path) in msg       # where to put the archive
+    assert "builtin" in msg and "image folder" in msg                     # or what to train on instead
+    assert not list(tmp_path.glob("*.part")) and not (tmp_path / "cifar-10-python.tar.gz").exists()
+
+
+# --- image folders and zips ---------------------------------------------------------------------
+
+def img_bytes(fmt: str = "PNG", size=(20, 20), color=(200, 30, 30), mode: str = "RGB") -> bytes:
+    if mode == "RGBA":
+        im = Image.new("RGBA", size, color + (128,))
+    elif mode == "L":
+        im = Image.new("L", size, color[0])
+    else:
+        im = Image.new("RGB", size, color)
+    buf = io.BytesIO()
+    im.save(buf, fmt)
+    return buf.getvalue()
+
+
+# every format and oddity the loader must take; two classes of different colours
+MIXED = {
+    "a.png": lambda c: img_bytes("PNG", (32, 32), c),
+    "b.jpg": lambda c: img_bytes("JPEG", (40, 24), c),
+    "c.gif": lambda c: img_bytes("GIF", (17, 45), c),
+    "d.png": lambda c: img_bytes("PNG", (33, 31), c, "RGBA"),
+    "e.PNG": lambda c: img_bytes("PNG", (64, 64), c, "L"),
+    "f.bmp": lambda c: img_bytes("BMP", (5, 7), c),
+}
+RED, BLUE = (220, 20, 20), (20, 20, 220)
+
+
+def make_tree(files: dict[str, bytes], root: Path) -> Path:
+    for name, raw in files.items():
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(raw)
+    return root
+
+
+def make_zip(files: dict[str, bytes], path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as z:
+        for name, raw in files.items():
+            z.writestr(name, raw)
+    return path
+
+
+def class_files(prefix: str, color) -> dict[str, bytes]:
+    return {f"{prefix}{name}": make(color) for name, make in MIXED.items()}
+
+
+def build(files: dict[str, bytes], tmp_path: Path, as_zip: bool) -> Path:
+    return make_zip(files, tmp_path / "set.zip") if as_zip else make_tree(files, tmp_path / "set")
+
+
+@pytest.fixture(params=["folder", "zip"])
+def as_zip(request) -> bool:
+    return request.param == "zip"
+
+
+def test_train_test_layout(tmp_path, as_zip):
+    files = {**class_files("train/red/", RED), **class_files("train/blue/", BLUE),
+             "test/red/x.png": img_bytes(color=RED), "test/blue/y.png": img_bytes(color=BLUE)}
+    ds = load_image_folder(build(files, tmp_path, as_zip))
+    assert ds.classes == ("blue", "red")
+    assert ds.x_train.shape == (12, 3, 32, 32) and ds.x_train.dtype == torch.uint8
+    assert ds.class_counts("train") == [6, 6] and ds.class_counts("test") == [1, 1]
+    assert ds.notes == []
+    # the colours survive every format: red images are red, blue ones blue (grayscale is gray)
+    for x, y in zip(ds.x_train.float(), ds.y_train):
+        r, b = x[0].mean(), x[2].mean()
+        assert (r >= b) if y == 1 else (b >= r)
+
+
+def test_single_level_layout_holds_out_a_fraction(tmp_path, as_zip):
+    files = {}
+    for k in range(10):
+        files[f"red/{k}.png"] = img_bytes(color=RED)
+        files[f"blue/{k}.png"] = img_bytes(color=BLUE)
+    ds = load_image_folder(build(files, tmp_path, as_zip), holdout=0.2, seed=0)
+    assert ds.classes == ("blue", "red")
+    assert ds.class_counts("train") == [8, 8] and ds.class_counts("test") == [2, 2]
+    again = load_image_folder(build(files, tmp_path / "again", as_zip) if not as_zip else tmp_path / "set.zip",
+                              holdout=0.2, seed=0)
+    assert torch.equal(again.y_test, ds.y_test)
+
+
+def test_every_format_and_odd_size_is_read(tmp_path, as_zip):
+    files = {**class_files("red/", RED), **class_files("blue/", BLUE)}
+    ds = load_image_folder(build(files, tmp_path, as_zip), holdout=0.2)
+    assert len(ds.y_train) + len(ds.y_test) == 12
+    assert ds.notes == []
+    x = torch.cat([ds.x_train, ds.x_test])
+    assert x.shape[1:] == (3, 32, 32)
+
+
+def test_alpha_is_composited_on_white_and_grayscale_expanded(tmp_path):
+    files = {"a/t.png": img_bytes("PNG", (8, 8), (0, 0, 0), "RGBA"), "b/g.png": img_bytes("PNG", (8, 8), (90, 0, 0), "L")}
+    ds = load_image_folder(make_tree(files, tmp_path / "s"), holdout=0.1)
+    x = torch.cat([ds.x_train, ds.x_test])
+    y = torch.cat([ds.y_train, ds.y_test])
+    half_black = x[y == 0][0]
+    assert 120 <= int(half_black.float().mean()) <= 135      # 50 % black over white
+    gray = x[y == 1][0]
+    assert torch.equal(gray[0], gray[1]) and torch.equal(gray[1], gray[2]) and int(gray[0, 0, 0]) == 90
+
+
+def test_bad_files_are_skipped_and_counted(tmp_path, as_zip):
+    files = {**class_files("red/", RED), **class_files("blue/", BLUE),
+             "red/broken.png": b"\x89PNG\r\n\x1a\n not really",
+             "blue/empty.jpg": b"",
+             "blue/notes.txt": b"hello",
+             "red/.hidden.png": b"ignored silently",
+             "__MACOSX/red/._a.png": b"resource fork"}
+    ds = load_image_folder(build(files, tmp_path, as_zip), holdout=0.2)
+    assert ds.classes == ("blue", "red")
+    assert len(ds.y_train) + len(ds.y_test) == 12
+    assert len(ds.notes) == 1 and "Skipped 3 file(s)" in ds.notes[0]
+
+
+def test_fewer_than_two_classes_is_a_data_error(tmp_path, as_zip):
+    with pytest.raises(DataError, match="at least two class folders"):
+        load_image_folder(build(class_files("red/", RED), tmp_path, as_zip))
+
+
+def test_a_class_with_no_readable_image_is_a_data_error(tmp_path, as_zip):
+    files = {**class_files("red/", RED), "blue/broken.png": b"nope", "blue/also.jpg": b"nope"}
+    with pytest.raises(DataError, match="blue.*no readable image"):
+        load_image_folder(build(files, tmp_path, as_zip))
+
+
+def test_a_missing_path_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        load_image_folder(tmp_path / "nowhere")
+
+
+def test_a_file_that_is_not_a_zip_is_a_data_error(tmp_path):
+    p = tmp_path / "x.zip"
+    p.write_bytes(b"PK but not really")
+    with pytest.raises(DataError, match="not a readable .zip"):
+        load_image_folder(p)
+
+
+@pytest.mark.parametrize("evil", ["../evil.png", "red/../../evil.png", "/etc/evil.png", "C:/evil.png",
+                                  "..\\evil.png"])
+def test_a_path_escaping_zip_entry_is_refused(tmp_path, evil):
+    files = {**class_files("red/", RED), **class_files("blue/", BLUE)}
+    p = make_zip(files, tmp_path / "set.zip")
+    with zipfile.ZipFile(p, "a") as z:
+        info = zipfile.ZipInfo("placeholder")
+        info.filename = evil              # bypass zipfile's own name normalisation
+        z.writestr(info, img_bytes())
+    with pytest.raises(DataError, match="unsafe path"):
+        load_image_folder(p)
+    assert not (tmp_path.parent / "evil.png").exists() and not (tmp_path / "evil.png").exists()
+
+
+@pytest.mark.parametrize("layout", ["split", "single"])
+def test_a_wrapper_folder_inside_a_zip_is_stripped(tmp_path, layout):
+    if layout == "split":
+        files = {**class_files("myset/train/red/", RED), **class_files("myset/train/blue/", BLUE),
+                 "myset/test/red/x.png": img_bytes(color=RED), "myset/test/blue/y.png": img_bytes(color=BLUE)}
+    else:
+        files = {**class_files("myset/red/", RED), **class_files("myset/blue/", BLUE)}
+    ds = load_image_folder(make_zip(files, tmp_path / "myset.zip"), holdout=0.2)
+    assert ds.classes == ("blue", "red")
+    assert len(ds.y_train) + len(ds.y_test) == (14 if layout == "split" else 12)
+
+
+def test_a_folder_is_cached_by_load_dataset(tmp_path):
+    files = {**class_files("red/", RED), **class_files("blue/", BLUE)}
+    src = make_tree(files, tmp_path / "set")
+    first = load_dataset(str(src), tmp_path / "data", holdout=0.2)
+    cached = list((tmp_path / "data" / "cache").glob("*.pt"))
+    assert len(cached) == 1
+    for f in (src / "red").iterdir():      # the cache must be read, not the (now gone) files
+        f.unlink()
+    again = load_dataset(str(src), tmp_path / "data", holdout=0.2)
+    assert torch.equal(again.x_train, first.x_train) and again.classes == first.classes
+
+
+# --- Shapes-10 ------------------------------------------------------------------------------------
+
+def test_shapes10_is_deterministic_from_its_seed():
+    x1, y1 = make_shapes10(100, seed=3)
+    x2, y2 = make_shapes10(100, seed=3)
+    assert x1.dtype == torch.uint8 and x1.shape == (100, 3, 32, 32) and y1.dtype == torch.int64
+    assert x1.numpy().tobytes() == x2.numpy().tobytes() and torch.equal(y1, y2)
+    x3, _ = make_shapes10(100, seed=4)
+    assert not torch.equal(x1, x3)
+    assert torch.bincount(y1, minlength=10).tolist() == [10] * 10      # balanced classes
+    assert x1.float().std() > 30                                       # not blank images
+
+
+def test_load_builtin_splits_with_different_seeds():
+    ds = load_builtin(n_train=50, n_test=20)
+    assert ds.x_train.shape == (50, 3, 32, 32) and ds.x_test.shape == (20, 3, 32, 32)
+    assert len(ds.classes) == 10 and "Shapes-10" in ds.name
+    assert not torch.equal(ds.x_train[:20], ds.x_test)
+
+
+@pytest.mark.slow
+def test_shapes10_is_learnable_by_the_fast_model():
+    from cnnlib.config import TrainConfig
+    from cnnlib.train import EpochEnd, fit, make_model
+    ds = load_builtin(n_train=2000, n_test=400)    # about 70 % after two epochs; ~10 s on one core
+    cfg = TrainConfig(model="fast", epochs=2, batch_size=64, optimizer="sgd", lr=0.1, momentum=0.9,
+                      nesterov=True, weight_decay=5e-4, schedule="onecycle", label_smoothing=0.1,
+                      normalize=True, conv_dropout=0.0, fc_dropout=0.0, report_every=1000)
+    ends = [e for e in fit(make_model(cfg, ds), ds, cfg) if isinstance(e, EpochEnd)]
+    assert ends[-1].test_acc > 0.3, ends     # chance is 0.1
+
+
+# --- batching and augmentation --------------------------------------------------------------------
+
+def test_batch_indices_cover_every_index_once():
+    g = torch.Generator().manual_seed(0)
+    batches = list(batch_indices(103, 10, shuffle=True, generator=g))
+    assert [len(b) for b in batches] == [10] * 10 + [3]
+    assert sorted(torch.cat(batches).tolist()) == list(range(103))
+    assert torch.cat(batches).tolist() != list(range(103))
+    assert torch.cat(list(batch_indices(7, 3, shuffle=False))).tolist() == list(range(7))
+    dropped = list(batch_indices(103, 10, generator=g, drop_last=True))
+    assert len(dropped) == 10 and len(set(torch.cat(dropped).tolist())) == 100
+    assert list(batch_indices(0, 4)) == []
+
+
+def asymmetric(n: int = 64) -> torch.Tensor:
+    return torch.randint(0, 256, (n, 3, 8, 8), generator=torch.Generator().manual_seed(1), dtype=torch.uint8)
+
+
+def test_flip_mirrors_about_half_the_images():
+    x = asymmetric()
+    out = flip_crop(x, flip=True, pad=0, generator=torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and out.dtype == torch.uint8
+    flipped = [bool(torch.equal(o, i.flip(2))) for o, i in zip(out, x)]
+    kept = [bool(torch.equal(o, i)) for o, i in zip(out, x)]
+    assert all(f or k for f, k in zip(flipped, kept))
+    assert 16 < sum(flipped) < 48
+    assert torch.equal(out[flipped.index(True)], x[flipped.index(True)].flip(-1))
+
+
+def test_crop_is_a_shifted_window_of_the_zero_padded_image():
+    x = asymmetric(16)
+    pad = 2
+    out = flip_crop(x, flip=False, pad=pad, generator=torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and out.dtype == torch.uint8
+    xp = torch.nn.functional.pad(x, (pad,) * 4)
+    shifts = set()
+    for o, p in zip(out, xp):
+        found = [(dy, dx) for dy in range(2 * pad + 1) for dx in range(2 * pad + 1)
+                 if torch.equal(o, p[:, dy:dy + 8, dx:dx + 8])]
+        assert found, "a crop that is no window of the padded image"
+        shifts.add(found[0])
+    assert len(shifts) > 3
+
+
+def test_augmentation_is_deterministic_with_a_generator():
+    x = asymmetric()
+    a = augment(x, "flip+crop", torch.Generator().manual_seed(5))
+    b = augment(x, "flip+crop", torch.Generator().manual_seed(5))
+    c = augment(x, "flip+crop", torch.Generator().manual_seed(6))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert augment(x, "none") is x
+    assert augment(x, "crop", torch.Generator().manual_seed(0)).shape == x.shape
+
+
+def test_to_float_scales_like_to_tensor_and_normalises():
+    x = torch.tensor([0, 51, 255], dtype=torch.uint8).view(1, 3, 1, 1)
+    assert torch.allclose(to_float(x).flatten(), torch.tensor([0.0, 0.2, 1.0]))
+    m, s = torch.tensor([0.0, 0.2, 0.5]), torch.tensor([1.0, 0.5, 0.25])
+    assert torch.allclose(to_float(x, m, s).flatten(), torch.tensor([0.0, 0.0, 2.0]))
+
+
+def test_subset_mean_std_and_class_counts(tiny):
+    small = tiny.subset(10, 5, seed=0)
+    assert (len(small.y_train), len(small.y_test)) == (10, 5)
+    assert torch.equal(small.y_train, tiny.subset(10, 5, seed=0).y_train)
+    assert tiny.subset() .x_train is tiny.x_train
+    m, s = tiny.mean_std()
+    assert m.shape == (3,) and s.shape == (3,) and (0 < m).all() and (m < 1).all()
+    assert sum(tiny.class_counts()) == 64 and len(tiny.class_counts("test")) == 10
+    assert isinstance(small, Dataset) and small.image_size == 32
