@@ -1,0 +1,195 @@
+"""The background runner (cnnlib.runner.Runner): pause, resume, stop, snapshots, failures and the
+slot cap. Each run trains a few tiny images; waits are bounded polls, never fixed sleeps alone.
+
+    .venv/bin/python -m pytest tests/test_runner.py -q
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import cnnlib.runner as runner_mod
+from cnnlib.config import TrainConfig
+from cnnlib.data import DataError
+from cnnlib.runner import Runner, Slots
+from cnnlib.train import EpochEnd
+
+from conftest import tiny_dataset
+
+# many small steps: a run that lasts until it is stopped
+LONG = TrainConfig(epochs=1000, batch_size=4, report_every=1, max_train=16, max_test=4)
+SHORT = TrainConfig(epochs=2, batch_size=16, report_every=2)
+
+
+def wait_for(cond, timeout: float = 20.0, what: str = "") -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what or cond}")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def runners():
+    """Runners a test starts; all stopped at the end whatever happens."""
+    made: list[Runner] = []
+    yield made
+    for r in made:
+        assert r.stop(10), "a runner thread did not end"
+
+
+def start(runners, cfg, data=None, **kw) -> Runner:
+    r = Runner(cfg, data if data is not None else tiny_dataset(), **kw)
+    runners.append(r)
+    r.start()
+    return r
+
+
+def test_a_run_finishes_and_records_its_history(runners):
+    ended = []
+    r = start(runners, SHORT, on_end=lambda model, h: ended.append(h) or "runs/x")
+    wait_for(lambda: not r.alive, what="the run to end")
+    h = r.snapshot()
+    assert h.state == "finished" and h.ended
+    assert [e.epoch for e in h.epochs] == [0, 1]
+    assert len(h.steps) == 4 and h.finished is not None and h.finished.epochs == 2
+    assert h.classes and h.dataset == "tiny" and h.started_at <= h.ended_at
+    assert h.checkpoint == "runs/x" and ended[0].state == "finished"
+    assert h.best_acc() == max(e.test_acc for e in h.epochs)
+    assert r.model is not None
+
+
+def test_pause_holds_the_run_and_resume_continues_it(runners):
+    r = start(runners, LONG)
+    wait_for(lambda: r.snapshot().state == "running" and len(r.snapshot().steps) >= 2, what="steps")
+    r.pause()
+    assert r.snapshot().state == "paused"
+    time.sleep(0.3)                              # a step in flight may still land
+    n = len(r.snapshot().steps)
+    time.sleep(0.4)
+    assert len(r.snapshot().steps) == n, "steps were taken while paused"
+    assert r.alive
+    r.resume()
+    assert r.snapshot().state == "running"
+    wait_for(lambda: len(r.snapshot().steps) > n + 2, what="steps after resume")
+
+
+def test_stop_ends_the_thread_quickly_even_when_paused(runners):
+    r = start(runners, LONG)
+    wait_for(lambda: len(r.snapshot().steps) >= 1, what="a step")
+    r.pause()
+    t = time.monotonic()
+    assert r.stop(timeout=10) is True
+    assert time.monotonic() - t < 5
+    assert not r.alive
+    h = r.snapshot()
+    assert h.state == "stopped" and "Stopped in epoch" in h.message
+    assert threading.active_count() < 50
+
+
+def test_stop_before_start_and_twice_is_harmless():
+    r = Runner(SHORT, tiny_dataset())
+    assert r.stop(1) is True
+    assert r.snapshot().state == "idle"
+
+
+def test_a_runner_starts_once_and_refuses_a_bad_config(runners):
+    r = start(runners, SHORT)
+    with pytest.raises(RuntimeError, match="already started"):
+        r.start()
+    with pytest.raises(ValueError, match="lr=0.0"):
+        Runner(SHORT.replace(lr=0.0), tiny_dataset()).start()
+
+
+def test_snapshot_is_a_copy(runners):
+    r = start(runners, SHORT)
+    wait_for(lambda: not r.alive, what="the run to end")
+    snap = r.snapshot()
+    n_epochs, n_steps = len(snap.epochs), len(snap.steps)
+    snap.epochs.clear()
+    snap.steps.append("junk")
+    snap.state = "idle"
+    snap.classes = ()
+    again = r.snapshot()
+    assert len(again.epochs) == n_epochs and len(again.steps) == n_steps
+    assert again.state == "finished" and again.classes
+    assert again is not snap and again.epochs is not snap.epochs
+
+
+def test_live_changes_reach_the_engine(runners):
+    r = start(runners, LONG)
+    wait_for(lambda: len(r.snapshot().steps) >= 1, what="a step")
+    r.change(lr=0.01, momentum=0.5)
+    wait_for(lambda: r.snapshot().changes, what="the change")
+    ch = r.snapshot().changes[0]
+    assert (ch.lr, ch.momentum) == (0.01, 0.5)
+    wait_for(lambda: r.snapshot().steps[-1].lr == pytest.approx(0.01), what="a step at the new lr")
+    with pytest.raises(ValueError, match="lr=20"):
+        r.change(lr=20)
+    with pytest.raises(ValueError, match="momentum=1.5"):
+        r.change(momentum=1.5)
+
+
+def test_a_failing_data_loader_fails_the_run_with_its_message(runners):
+    def broken():
+        raise DataError("CIFAR-10 could not be downloaded (offline). Use the built-in set.")
+    r = start(runners, SHORT, broken)
+    wait_for(lambda: not r.alive, what="the run to end")
+    h = r.snapshot()
+    assert h.state == "failed" and h.ended
+    assert h.message == "CIFAR-10 could not be downloaded (offline). Use the built-in set."
+    assert h.ended_at > 0
+
+
+def test_an_unexpected_error_fails_the_run_and_keeps_the_history(runners, monkeypatch, capsys):
+    real_fit = runner_mod.fit
+
+    def fit_then_crash(*a, **kw):
+        for ev in real_fit(*a, **kw):
+            yield ev
+            if isinstance(ev, EpochEnd):
+                raise RuntimeError("disk on fire")
+    monkeypatch.setattr(runner_mod, "fit", fit_then_crash)
+    r = start(runners, SHORT)
+    wait_for(lambda: not r.alive, what="the run to end")
+    h = r.snapshot()
+    assert h.state == "failed"
+    assert "RuntimeError" in h.message and "disk on fire" in h.message
+    assert len(h.epochs) == 1 and len(h.steps) == 2, "the history so far must be kept"
+
+
+def test_a_second_run_waits_for_the_only_slot_and_can_be_stopped_while_waiting(runners):
+    slots = Slots(1)
+    first = start(runners, LONG, slots=slots)
+    wait_for(lambda: first.snapshot().state == "running", what="the first run")
+    second = start(runners, SHORT, slots=slots)
+    wait_for(lambda: second.snapshot().state == "waiting", what="the second run to wait")
+    time.sleep(0.3)
+    h = second.snapshot()
+    assert h.state == "waiting" and "slot" in h.message and not h.steps
+    assert slots.in_use == 1
+    assert second.stop(timeout=5) is True
+    assert second.snapshot().state == "stopped"
+    assert first.snapshot().state == "running"
+    assert first.stop(timeout=10) is True
+    assert slots.in_use == 0
+    third = start(runners, SHORT, slots=slots)           # the slot was given back
+    wait_for(lambda: not third.alive, what="the third run")
+    assert third.snapshot().state == "finished" and slots.in_use == 0
+
+
+def test_a_slot_is_given_back_when_a_run_fails(runners):
+    slots = Slots(1)
+    r = start(runners, SHORT, lambda: 1 / 0, slots=slots)
+    wait_for(lambda: not r.alive, what="the run to end")
+    assert r.snapshot().state == "failed" and slots.in_use == 0
+
+
+def test_default_slots_honours_the_environment(monkeypatch):
+    monkeypatch.setenv("CNNLAB_MAX_RUNS", "3")
+    assert runner_mod.default_slots() == 3
+    monkeypatch.setenv("CNNLAB_MAX_RUNS", "zero")
+    assert runner_mod.default_slots() >= 1
+    assert Slots(0).limit == 1
