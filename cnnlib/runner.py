@@ -58,6 +58,24 @@ def default_slots() -> int:
     return max(1, (os.cpu_count() or 1) // 2)
 
 
+def torch_threads(slots: int | None = None, cores: int | None = None) -> int:
+    """Intra-op threads for each training: the cores less one (kept for the web server), shared among
+    the concurrent runs allowed, at least one. CNNLAB_TORCH_THREADS overrides."""
+    env = os.environ.get("CNNLAB_TORCH_THREADS")
+    if env and env.isdigit() and int(env) > 0:
+        return int(env)
+    cores = cores or os.cpu_count() or 1
+    slots = slots or default_slots()
+    return max(1, (cores - 1) // slots)
+
+
+def configure_torch(slots: int | None = None) -> int:
+    """Apply `torch_threads()` to this process (call once, at app start); returns the count."""
+    n = torch_threads(slots)
+    torch.set_num_threads(n)
+    return n
+
+
 @dataclass
 class History:
     """Everything a page needs to draw a run; `Runner.snapshot()` returns a deep copy of it."""
