@@ -363,6 +363,8 @@ def load_dataset(source: str, root: str | os.PathLike = "data", holdout: float =
         return load_cifar10(root, download=download, progress=progress)
     if source == "builtin":
         return load_builtin()
+    if not Path(source).exists():  # before _cached() stats it
+        raise DataError(f"{source} does not exist. Give an image folder or a .zip of one.")
     return _cached(Path(source), Path(root), holdout, seed, progress)
 
 
