@@ -1,0 +1,100 @@
+"""Plotly figures for the app, as pure functions of tensors and histories: no Streamlit here, so
+tests can call them directly and the pages only draw what they return."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+from PIL import Image
+
+from cnnlib.runner import History
+
+# The tutorial's reported test accuracy after epochs 1..10, in percent: the dashed reference line.
+TUTORIAL_TEST_ACC = (41, 46, 48, 50, 52, 53, 53, 56, 56, 57)
+
+_PAD = 2  # pixels between tiles, as torchvision's make_grid
+
+
+def grid_image(x: torch.Tensor, ncol: int = 8, pad: int = _PAD) -> torch.Tensor:
+    """(N, 3, H, W) uint8 -> one (3, rows*(H+pad)+pad, ncol*(W+pad)+pad) uint8 image, tiles in
+    reading order on a white background, as torchvision.utils.make_grid lays them out."""
+    n, c, h, w = x.shape
+    rows = max(1, -(-n // ncol))
+    out = torch.full((c, rows * (h + pad) + pad, ncol * (w + pad) + pad), 255, dtype=torch.uint8)
+    for i in range(n):
+        r, k = divmod(i, ncol)
+        top, left = pad + r * (h + pad), pad + k * (w + pad)
+        out[:, top:top + h, left:left + w] = x[i]
+    return out
+
+
+def batch_grid(x: torch.Tensor, labels: Sequence[str], ncol: int = 8, height: int = 760) -> go.Figure:
+    """A batch as an 8-column grid with each image's label written on it (and on hover)."""
+    img = grid_image(x, ncol)
+    h, w = x.shape[-2:]
+    fig = go.Figure(go.Image(z=img.permute(1, 2, 0).numpy(), hoverinfo="skip"))
+    for i, label in enumerate(labels):
+        r, k = divmod(i, ncol)
+        fig.add_annotation(x=_PAD + k * (w + _PAD) + w / 2, y=_PAD + r * (h + _PAD) + h - 0.5, text=label,
+                           showarrow=False, yanchor="bottom", font=dict(size=11, color="white"),
+                           bgcolor="rgba(0,0,0,0.55)", borderpad=1, hovertext=label)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0))
+    return fig
+
+
+def class_balance(classes: Sequence[str], train: Sequence[int], test: Sequence[int]) -> go.Figure:
+    """Images per class in each split, as grouped bars."""
+    fig = go.Figure([go.Bar(name="train", x=list(classes), y=list(train)),
+                     go.Bar(name="test", x=list(classes), y=list(test))])
+    fig.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=30, b=10),
+                      yaxis_title="images", title="Images per class")
+    return fig
+
+
+def training_chart(h: History, reference: bool = True) -> go.Figure:
+    """Training loss every few steps (top) and train/test accuracy per epoch (bottom), against
+    epochs; optionally the tutorial's test-accuracy curve, dashed; live changes as vertical lines."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=("Training loss", "Accuracy (%)"))
+    fig.add_trace(go.Scatter(name="training loss", x=[s.epoch + s.step / s.steps for s in h.steps],
+                             y=[s.loss for s in h.steps], mode="lines"), row=1, col=1)
+    ep = [e.epoch + 1 for e in h.epochs]
+    fig.add_trace(go.Scatter(name="train accuracy", x=ep, y=[100 * e.train_acc for e in h.epochs],
+                             mode="lines+markers"), row=2, col=1)
+    fig.add_trace(go.Scatter(name="test accuracy", x=ep, y=[100 * e.test_acc for e in h.epochs],
+                             mode="lines+markers"), row=2, col=1)
+    if reference:
+        fig.add_trace(go.Scatter(name="tutorial (CIFAR-10)", x=list(range(1, len(TUTORIAL_TEST_ACC) + 1)),
+                                 y=list(TUTORIAL_TEST_ACC), mode="lines", line=dict(dash="dash", color="gray")),
+                      row=2, col=1)
+    steps = h.steps[-1].steps if h.steps else 0
+    for c in h.changes:
+        x = c.epoch + (c.step / steps if steps else 0)
+        fig.add_vline(x=x, line=dict(dash="dot", color="purple"), row="all", col=1)
+        fig.add_annotation(x=x, y=1, yref="paper", text=f"lr {c.lr:g}, momentum {c.momentum:g}",
+                           showarrow=False, xanchor="left", font=dict(size=10, color="purple"))
+    fig.update_xaxes(title_text="epoch", row=2, col=1, rangemode="tozero")
+    fig.update_yaxes(range=[0, 100], row=2, col=1)
+    fig.update_layout(height=520, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+def top_k_bar(pairs: Sequence[tuple[str, float]]) -> go.Figure:
+    """The top-k (class, probability) pairs as horizontal bars in percent, most likely on top."""
+    pairs = list(pairs)[::-1]
+    fig = go.Figure(go.Bar(x=[100 * p for _, p in pairs], y=[c for c, _ in pairs], orientation="h",
+                           text=[f"{100 * p:.1f} %" for _, p in pairs], textposition="auto"))
+    fig.update_layout(height=60 + 32 * len(pairs), margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis=dict(range=[0, 100], title="probability (%)"))
+    return fig
+
+
+def pixelated(x: torch.Tensor, scale: int = 6) -> Image.Image:
+    """(3, H, W) uint8 -> a PIL image enlarged `scale` times with hard pixel edges, so the small
+    image the network sees can be looked at."""
+    im = Image.fromarray(x.permute(1, 2, 0).numpy())
+    return im.resize((im.width * scale, im.height * scale), Image.Resampling.NEAREST)

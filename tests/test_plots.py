@@ -1,0 +1,147 @@
+"""cnnlib.plots and cnnlib.session: the figures and the page logic, without Streamlit.
+
+    .venv/bin/python -m pytest tests/test_plots.py -q
+"""
+import io
+
+import pytest
+import torch
+from PIL import Image
+
+from cnnlib import plots, session
+from cnnlib.config import TrainConfig, preset
+from cnnlib.data import Dataset, make_shapes10
+from cnnlib.images import ImageError
+from cnnlib.models import build_model
+from cnnlib.runner import History
+from cnnlib.train import Changed, EpochEnd, Finished, Step
+
+
+def tiny(n=80) -> Dataset:
+    x, y = make_shapes10(n, seed=1)
+    return Dataset("tiny", tuple("abcdefghij"), x, y, x[:20], y[:20])
+
+
+def history() -> History:
+    h = History(TrainConfig(epochs=2))
+    h.steps = [Step(e, s, 4, 2.3 - 0.1 * (4 * e + s), 0.2, 900.0, 0.001, 0.5 * (4 * e + s))
+               for e in range(2) for s in range(1, 5)]
+    h.epochs = [EpochEnd(0, 2.0, 0.3, 1.9, 0.35, 2.0, 2.0), EpochEnd(1, 1.8, 0.4, 1.7, 0.42, 2.0, 4.0)]
+    h.changes = [Changed(1, 2, 0.01, 0.8)]
+    h.finished = Finished(2, 0.42, 0.42, 4.0)
+    h.state = "finished"
+    return h
+
+
+def test_grid_image_lays_tiles_out_like_make_grid():
+    x = torch.arange(3).repeat_interleave(3 * 32 * 32).view(3, 3, 32, 32).to(torch.uint8)
+    g = plots.grid_image(x, ncol=2)
+    assert g.shape == (3, 2 * 34 + 2, 2 * 34 + 2)
+    assert g[0, 2, 2] == 0 and g[0, 2, 36] == 1 and g[0, 36, 2] == 2 and g[0, 36, 36] == 255
+    from torchvision.utils import make_grid
+    assert torch.equal(g[:, :, :], make_grid(x, nrow=2, padding=2, pad_value=255))
+
+
+def test_batch_grid_labels_every_image():
+    ds = tiny(64)
+    fig = plots.batch_grid(ds.x_train, [ds.classes[i] for i in ds.y_train])
+    assert len(fig.layout.annotations) == 64
+    assert fig.layout.annotations[0].text == ds.classes[int(ds.y_train[0])]
+    assert fig.data[0].z.shape == (8 * 34 + 2, 8 * 34 + 2, 3)
+
+
+def test_training_chart_has_loss_accuracy_reference_and_changes():
+    fig = plots.training_chart(history())
+    names = [t.name for t in fig.data]
+    assert names == ["training loss", "train accuracy", "test accuracy", "tutorial (CIFAR-10)"]
+    assert len(fig.data[0].y) == 8 and fig.data[0].x[-1] == pytest.approx(2.0)
+    assert list(fig.data[2].y) == pytest.approx([35, 42])
+    assert list(fig.data[3].y) == [41, 46, 48, 50, 52, 53, 53, 56, 56, 57] and fig.data[3].line.dash == "dash"
+    assert any("lr 0.01" in (a.text or "") for a in fig.layout.annotations)
+    assert len(plots.training_chart(history(), reference=False).data) == 3
+    assert len(plots.training_chart(History(TrainConfig())).data[0].y) == 0  # an empty run draws too
+
+
+def test_top_k_bar_and_class_balance():
+    fig = plots.top_k_bar([("cat", 0.7), ("dog", 0.2), ("frog", 0.1)])
+    assert list(fig.data[0].y) == ["frog", "dog", "cat"] and fig.data[0].x[-1] == pytest.approx(70)
+    fig = plots.class_balance("ab", [3, 4], [1, 2])
+    assert [list(t.y) for t in fig.data] == [[3, 4], [1, 2]]
+
+
+def test_pixelated_enlarges_with_hard_edges():
+    x = torch.zeros(3, 2, 2, dtype=torch.uint8)
+    x[:, 0, 0] = 255
+    im = plots.pixelated(x, scale=4)
+    assert im.size == (8, 8) and im.getpixel((3, 3)) == (255, 255, 255) and im.getpixel((4, 4)) == (0, 0, 0)
+
+
+def test_browse_filters_pages_shuffles_and_augments():
+    ds = tiny(200)
+    b = session.browse(ds, "train", "c", 0, None, "flip+crop", size=8)
+    assert set(b.labels) == {"c"} and b.x.shape == b.augmented.shape == (8, 3, 32, 32)
+    assert not torch.equal(b.x, b.augmented)
+    assert session.browse(ds, "train", None, 10_000, size=64).number == 10_000 % 4  # wraps around
+    assert session.browse(ds, "test", size=64).batches == 1
+    a, s = session.browse(ds, shuffle_seed=None, size=8), session.browse(ds, shuffle_seed=3, size=8)
+    assert not torch.equal(a.x, s.x)
+
+
+def test_progress_and_summary_text():
+    h = history()
+    fraction, text = session.progress(h)
+    assert fraction == 1.0 and "Epoch 2/2" in text and "step 4/4" in text and "images/s" in text
+    h.steps = h.steps[:4]
+    fraction, text = session.progress(h)
+    assert fraction == 0.5 and "ETA 2 s" in text
+    assert session.progress(History(TrainConfig(), state="waiting"))[1].startswith("Waiting for a free")
+    s = session.summary(history())
+    assert s["Best test accuracy"] == "42.0 %" and s["Training time"] == "4 s"
+
+
+def test_predict_handles_odd_images_and_refuses_non_images():
+    model = build_model("fast", 10)
+    p = session.Predictor("m", model, tuple("abcdefghij"))
+    for mode, size in (("RGBA", (40, 10)), ("L", (5, 300)), ("P", (64, 64))):
+        buf = io.BytesIO()
+        Image.new(mode, size).save(buf, "PNG")
+        r = session.predict(p, buf.getvalue(), k=3)
+        assert r.small.shape == (3, 32, 32) and len(r.top) == 3
+        assert sum(v for _, v in r.top) <= 1.0 + 1e-6
+    with pytest.raises(ImageError):
+        session.predict(p, b"GIF89a but not really", 3)
+
+
+def test_session_run_is_one_run_and_saves_on_end(tmp_path):
+    ds = tiny(64)
+    lab = session.SessionRun()
+    cfg = preset("demo", epochs=100, batch_size=32, precision="fp32")
+    lab.start(cfg, ds, folder=tmp_path)
+    with pytest.raises(RuntimeError, match="already training"):
+        lab.start(cfg, ds, folder=tmp_path)
+    lab.close()                       # what closing the tab does
+    h = lab.snapshot()
+    assert not lab.busy and h.state == "stopped" and h.checkpoint.startswith(str(tmp_path))
+    assert session.predictor_from_runner(lab.runner).classes == ds.classes
+    assert session.predictor_from_folder(h.checkpoint).classes == ds.classes
+    lab.clear()
+    assert lab.snapshot() is None
+
+
+def test_torch_threads_leave_a_core(monkeypatch):
+    from cnnlib.runner import torch_threads
+    monkeypatch.delenv("CNNLAB_TORCH_THREADS", raising=False)
+    assert torch_threads(slots=1, cores=2) == 1
+    assert torch_threads(slots=2, cores=16) == 7
+    assert torch_threads(slots=4, cores=1) == 1
+    monkeypatch.setenv("CNNLAB_TORCH_THREADS", "3")
+    assert torch_threads(slots=1, cores=2) == 3
+
+
+def test_default_source_and_data_limit(tmp_path, monkeypatch):
+    assert session.default_source(tmp_path) == "builtin"
+    (tmp_path / "cifar-10-python.tar.gz").write_bytes(b"")
+    assert session.default_source(tmp_path) == "cifar10"
+    monkeypatch.setenv("CNNLAB_DATA_LIMIT", "100")
+    ds = session.load_source("builtin")
+    assert len(ds.y_train) == 100 and len(ds.y_test) == 50
