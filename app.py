@@ -1,0 +1,22 @@
+"""CNN Lab: the Streamlit entry point. Sets up the process once and hands over to the page the
+user chose (each page draws the shared sidebar through `ui.sidebar()`)."""
+import streamlit as st
+
+import ui
+from cnnlib.runner import configure_torch
+
+st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
+
+
+@st.cache_resource(show_spinner=False)
+def _configure_once() -> int:
+    return configure_torch(ui.slots().limit)  # leave the web server a core's share
+
+
+_configure_once()
+page = st.navigation([st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+                      st.Page("pages/data.py", title="Data", icon="🖼️"),
+                      st.Page("pages/train.py", title="Train", icon="📈"),
+                      st.Page("pages/predict.py", title="Predict", icon="🔮")])
+
+page.run()

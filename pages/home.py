@@ -1,0 +1,53 @@
+"""Home: what CNN Lab is, where to start, and the state of the data."""
+import streamlit as st
+
+import ui
+from cnnlib import session
+from cnnlib.data import DataError, cifar10_status, load_cifar10
+
+ui.sidebar()
+st.title("CNN Lab")
+st.markdown(
+    "Train a real convolutional neural network in your browser and watch it learn. CNN Lab starts "
+    "from the classic PyTorch tutorial (a small CNN, SGD, ten epochs, 41 % after one epoch and 57 % "
+    "after ten on CIFAR-10) and lets you change every part of it.\n\n"
+    "**Where to start:** look at the images on **Data**, press *Start* on **Train** with the "
+    "tutorial's recipe, then upload a photo on **Predict** to see what your network thinks.")
+
+st.subheader("Data")
+root = session.data_root()
+if cifar10_status(root) == "ready":
+    st.success(f"CIFAR-10 is ready ({root}/).")
+else:
+    st.warning(
+        f"CIFAR-10 is not on this server yet, so CNN Lab uses **{session.source_name(ui.source())}** "
+        "instead (Shapes-10 is CNN Lab's own offline set of ten shape classes: similar in spirit, "
+        "but it is *not* CIFAR-10). To get CIFAR-10: download it below (163 MB), put "
+        f"`cifar-10-python.tar.gz` into `{root}/` on the server, or upload your own image-folder zip.")
+    if st.button("Download CIFAR-10", key="download"):
+        bar = st.progress(0.0, text="Connecting…")
+        try:
+            load_cifar10(root, download=True, progress=lambda text, f: bar.progress(min(1.0, f), text=text))
+        except DataError as e:
+            bar.empty()
+            st.error(str(e))
+        else:
+            ui.choose_source("cifar10")
+
+st.markdown("**Your own images**: a `.zip` of `train/<class>/…` and `test/<class>/…`, or just "
+            "`<class>/…` (10 % of each class is then kept for testing). Any image format and size.")
+upload = st.file_uploader("Image-folder zip", type=["zip"], key="zip")
+if upload is not None:
+    path = session.save_upload(upload.getvalue(), upload.name)
+    try:
+        ds = ui.dataset(path)
+    except DataError as e:
+        st.error(f"{upload.name} cannot be used: {e}")
+    else:
+        st.success(f"{upload.name}: {len(ds.classes)} classes, {len(ds.y_train):,} training and "
+                   f"{len(ds.y_test):,} test images. " + " ".join(ds.notes))
+        if path not in st.session_state.setdefault("uploads", []):
+            st.session_state["uploads"].append(path)
+            ui.choose_source(path)
+
+st.caption(f"In use now: **{session.source_name(ui.source())}** (change it in the sidebar).")

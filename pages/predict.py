@@ -1,0 +1,36 @@
+"""Predict: upload images and see what a trained network thinks each one is."""
+import streamlit as st
+
+import ui
+from cnnlib import plots, session
+from cnnlib.images import ImageError
+
+ui.sidebar()
+st.title("Predict")
+choices = ui.model_choices()
+if not choices:
+    st.info("There is no trained model yet: train one on the Train page first (the *demo* preset takes "
+            "about a minute), and it will appear here.")
+    st.page_link("pages/train.py", label="Go to Train", icon="📈")
+    st.stop()
+
+label = st.selectbox("Model", list(choices), key="model", help="This session's run, or any run saved on this server.")
+model = ui.predictor_or_stop(choices[label])
+k = st.slider("How many classes to show", 1, len(model.classes), min(3, len(model.classes)), key="k")
+files = st.file_uploader("Images (PNG, JPEG, WebP, BMP or GIF; any size)", key="img", accept_multiple_files=True,
+                         type=["png", "jpg", "jpeg", "webp", "bmp", "gif"])
+if not files:
+    st.info(f"Upload one or more images. The network knows these classes: {', '.join(model.classes)}.")
+    st.stop()
+
+for i, f in enumerate(files):
+    try:
+        result = session.predict(model, f.getvalue(), k)
+    except ImageError as e:
+        st.error(f"{f.name}: {e}")
+        continue
+    st.markdown(f"**{f.name}**: most likely **{result.top[0][0]}** ({100 * result.top[0][1]:.0f} %)")
+    c1, c2, c3 = st.columns([2, 1, 3])
+    c1.image(result.original, caption=f"as uploaded ({result.original.width}×{result.original.height})")
+    c2.image(plots.pixelated(result.small), caption=f"what the network sees ({model.image_size}×{model.image_size})")
+    c3.plotly_chart(plots.top_k_bar(result.top), key=f"top_{i}")

@@ -1,0 +1,74 @@
+"""Train: a preset and every setting, Start / Pause / Resume / Stop / New run, and a live chart of
+the run going on in the background (the worker thread only fills a history; this page draws it)."""
+import streamlit as st
+
+import ui
+from cnnlib import plots, session
+
+ui.sidebar()
+st.title("Train")
+lab = ui.session_run()
+h = lab.snapshot()
+live = lab.busy  # training, or saving the run that just ended
+
+with st.expander("Settings", expanded=h is None):
+    cfg = ui.config_form(ui.source(), disabled=live)
+problems = cfg.validate()
+for p in problems:
+    st.error(p)
+
+cols = st.columns(5)
+if cols[0].button("Start", key="start", type="primary", disabled=live or bool(problems)):
+    lab.start(cfg, ui.dataset_or_stop(ui.source()), ui.slots())
+    st.rerun()
+if cols[1].button("Pause", key="pause", disabled=not h or h.state != "running"):
+    lab.runner.pause()
+    st.rerun()
+if cols[2].button("Resume", key="resume", disabled=not h or h.state != "paused"):
+    lab.runner.resume()
+    st.rerun()
+if cols[3].button("Stop", key="stop", disabled=not live):
+    lab.runner.stop()
+    st.rerun()
+if cols[4].button("New run", key="new", disabled=not h or live):
+    lab.clear()
+    st.rerun()
+
+if live:
+    with st.expander("Change the learning rate or momentum during the run"):
+        c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
+        lr = c1.number_input("lr", 0.00001, 10.0, float(cfg.lr), 0.0005, "%.5f", key="live_lr")
+        momentum = c2.number_input("momentum", 0.0, 0.999, float(cfg.momentum), 0.01, "%.3f", key="live_momentum")
+        if c3.button("Apply", key="apply"):
+            lab.runner.change(lr=lr, momentum=momentum)
+            st.toast(f"From the next step on: lr {lr:g}, momentum {momentum:g}.")
+reference = st.toggle("Show the tutorial's test accuracy on CIFAR-10 (dashed)", value=True, key="reference")
+
+
+@st.fragment(run_every=1.0 if live else None)
+def live_view(seen: tuple) -> None:
+    h = lab.snapshot()
+    if h is None:
+        st.info("Choose a preset (the tutorial's recipe is first), change what you like, and press Start.")
+        return
+    if (h.state, lab.busy) != seen:  # the buttons above depend on these: redraw the whole page
+        st.rerun()
+    fraction, text = session.progress(h)
+    st.progress(fraction, text=f"{h.state.capitalize()} · {text}" if h.steps else text)
+    if h.state == "waiting":
+        st.warning("Every training slot on this server is busy: this run starts as soon as one is free.")
+    st.plotly_chart(plots.training_chart(h, reference), key="chart")
+    if h.state in ("diverged", "failed"):
+        st.error(h.message + " The history so far is kept above.")
+    elif h.state == "stopped":
+        st.warning(h.message)
+    if h.ended:
+        if h.state == "finished":
+            st.success(f"Finished: {len(h.epochs)} epochs on {h.dataset}.")
+        for col, (name, value) in zip(st.columns(4), session.summary(h).items()):
+            col.metric(name, value)
+        if h.checkpoint:
+            st.caption(f"Saved as `{h.checkpoint}`: use it on the Predict page.")
+
+
+live_view((h.state, live) if h else None)

@@ -1,0 +1,164 @@
+"""Streamlit glue shared by the pages: what is cached for the whole process (the data sets, the
+training slots), what belongs to one browser session (its run, its data source), and the
+training-settings widgets. Computation stays in cnnlib; this module only wires it to widgets."""
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnlib import session
+from cnnlib.checkpoints import CheckpointError
+from cnnlib.config import AUGMENTS, DEVICES, FIELD_HELP, OPTIMIZERS, PRECISIONS, PRESETS, SCHEDULES, TrainConfig
+from cnnlib.data import Dataset, DataError
+from cnnlib.models import ARCHITECTURES
+from cnnlib.runner import Slots, default_slots
+from cnnlib.runs import list_runs
+
+
+# --- shared by every session ---------------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def slots() -> Slots:
+    """The process-wide cap on concurrent trainings (CNNLAB_MAX_RUNS, or one per two cores)."""
+    return Slots(default_slots())
+
+
+@st.cache_resource(show_spinner="Loading the data set (once for the whole server)…", max_entries=4)
+def dataset(source: str) -> Dataset:
+    return session.load_source(source)  # read-only from here on: every session shares these tensors
+
+
+def dataset_or_stop(source: str) -> Dataset:
+    """The data set, or a clear message and the end of this page's run."""
+    try:
+        return dataset(source)
+    except DataError as e:
+        st.error(f"{session.source_name(source)} cannot be used: {e} Choose another data set in the sidebar.")
+        st.stop()
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def _predictor(folder: str) -> session.Predictor:
+    return session.predictor_from_folder(folder)
+
+
+# --- one browser session -------------------------------------------------------------------------
+
+def _release(run: session.SessionRun) -> None:
+    run.close(timeout=5)
+
+
+@st.cache_resource(scope="session", on_release=_release, show_spinner=False)
+def session_run() -> session.SessionRun:
+    """This browser session's run. Streamlit releases session-scoped resources when the session
+    disconnects (a closed tab), and the release stops the training thread."""
+    return session.SessionRun()
+
+
+def sidebar() -> None:
+    """The data-set choice shared by all pages of this session, and the server's training slots.
+    Each page calls this first (so it also works when a page runs on its own, as in tests)."""
+    if "source_next" in st.session_state:  # a page asked for another source (e.g. after an upload)
+        st.session_state["source"] = st.session_state.pop("source_next")
+    default = session.default_source()
+    sources = list(dict.fromkeys([default, "builtin", *st.session_state.get("uploads", [])]))
+    if st.session_state.get("source") not in sources:
+        st.session_state["source"] = default
+    st.sidebar.radio("Data set", sources, key="source", format_func=session.source_name,
+                     help="Used by the Data and Train pages of this browser session.")
+    st.sidebar.caption(f"Training slots on this server: {slots().in_use} of {slots().limit} in use.")
+
+
+def source() -> str:
+    """The data source chosen in the sidebar (shared by all pages of this session)."""
+    return st.session_state.get("source") or session.default_source()
+
+
+def choose_source(value: str) -> None:
+    """Ask for another source; app.py applies it before drawing the sidebar (then rerun)."""
+    st.session_state["source_next"] = value
+    st.rerun()
+
+
+def model_choices() -> dict[str, str | session.Predictor]:
+    """Models to predict with: this session's ended run first, then every saved run."""
+    out: dict[str, str | session.Predictor] = {}
+    run = session_run().runner
+    mine = run.snapshot().checkpoint if run else ""
+    if run is not None and not mine and (p := session.predictor_from_runner(run)):
+        out["This session's run (not saved)"] = p
+    for folder, meta in list_runs():
+        label = ("This session's run · " if str(folder) == mine else "") + session.run_label(meta)
+        out[label] = str(folder)
+    return out
+
+
+def predictor_or_stop(choice: str | session.Predictor) -> session.Predictor:
+    if isinstance(choice, session.Predictor):
+        return choice
+    try:
+        return _predictor(choice)
+    except CheckpointError as e:
+        st.error(f"That saved run cannot be used: {e}")
+        st.stop()
+
+
+# --- training settings -----------------------------------------------------------------------------
+
+# Field -> (widget, options or (min, max, step, format)); the ranges are those TrainConfig.validate() allows.
+WIDGETS = {
+    "model": ("select", tuple(ARCHITECTURES)), "conv_dropout": ("slider", (0.0, 0.9, 0.05)),
+    "fc_dropout": ("slider", (0.0, 0.9, 0.05)),
+    "epochs": ("number", (1, 1000, 1, None)), "batch_size": ("number", (1, 8192, 1, None)),
+    "optimizer": ("select", OPTIMIZERS), "lr": ("number", (0.00001, 10.0, 0.0005, "%.5f")),
+    "schedule": ("select", SCHEDULES), "warmup": ("slider", (0.0, 0.9, 0.05)),
+    "momentum": ("number", (0.0, 0.999, 0.01, "%.3f")), "nesterov": ("check", None),
+    "weight_decay": ("number", (0.0, 1.0, 0.0001, "%.4f")), "label_smoothing": ("slider", (0.0, 0.5, 0.05)),
+    "augment": ("select", AUGMENTS), "normalize": ("check", None), "tta": ("check", None),
+    "holdout": ("slider", (0.05, 0.9, 0.05)), "max_train": ("number", (0, 10_000_000, 1000, None)),
+    "max_test": ("number", (0, 10_000_000, 1000, None)),
+    "seed": ("number", (0, 2**31 - 1, 1, None)), "device": ("select", DEVICES),
+    "precision": ("select", PRECISIONS), "report_every": ("number", (1, 100_000, 1, None)),
+}
+GROUPS = {"Model": ("model", "conv_dropout", "fc_dropout"),
+          "Optimisation": ("epochs", "batch_size", "optimizer", "lr", "schedule", "warmup", "momentum",
+                           "nesterov", "weight_decay", "label_smoothing"),
+          "Data pipeline": ("augment", "normalize", "tta", "holdout", "max_train", "max_test"),
+          "Run": ("seed", "device", "precision", "report_every")}
+
+
+def _apply_preset() -> None:
+    cfg = PRESETS[st.session_state["preset"]][1]
+    for name in WIDGETS:
+        st.session_state[f"cfg_{name}"] = getattr(cfg, name)
+
+
+def _widget(name: str, disabled: bool):
+    kind, spec = WIDGETS[name]
+    args = dict(key=f"cfg_{name}", help=FIELD_HELP.get(name), disabled=disabled)
+    if kind == "select":
+        return st.selectbox(name, spec, **args)
+    if kind == "check":
+        return st.checkbox(name, **args)
+    if kind == "slider":
+        return st.slider(name, spec[0], spec[1], step=spec[2], **args)
+    return st.number_input(name, spec[0], spec[1], step=spec[2], format=spec[3], **args)
+
+
+def config_form(data: str, disabled: bool = False) -> TrainConfig:
+    """Preset, then every TrainConfig field as a widget; returns the resulting config."""
+    if "cfg_model" not in st.session_state:
+        st.session_state.setdefault("preset", next(iter(PRESETS)))
+        _apply_preset()
+    for name in WIDGETS:  # keep values while the user is on another page (Streamlit drops unrendered widgets)
+        st.session_state[f"cfg_{name}"] = st.session_state[f"cfg_{name}"]
+    st.selectbox("Preset", list(PRESETS), key="preset", on_change=_apply_preset, disabled=disabled,
+                 help="Sets every field below; the tutorial's exact recipe comes first.")
+    st.caption(PRESETS[st.session_state["preset"]][0])
+    values = {}
+    for title, names in GROUPS.items():
+        with st.expander(title, expanded=title == "Optimisation"):
+            cols = st.columns(3)
+            for i, name in enumerate(names):
+                with cols[i % 3]:
+                    values[name] = _widget(name, disabled)
+    return TrainConfig(data=data, data_root=str(session.data_root()), **values)
