@@ -90,9 +90,9 @@ def _read_meta(raw: bytes, where: str) -> dict:
         raise CheckpointError(f"{where}: run.json is not valid JSON ({e}).") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{where} is not a CNN Lab run (its run.json has no '{FORMAT}' format tag).")
-    for key in ("config", "classes"):
-        if key not in meta:
-            raise CheckpointError(f"{where}: run.json lacks '{key}'.")
+    for key, kind in (("config", dict), ("classes", list)):
+        if not isinstance(meta.get(key), kind):
+            raise CheckpointError(f"{where}: run.json lacks '{key}' (a {kind.__name__}).")
     return meta
 
 
