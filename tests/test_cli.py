@@ -1,0 +1,134 @@
+"""The command line (`python -m cnnlib`), run as a real subprocess in a temporary folder.
+
+    .venv/bin/python -m pytest tests/test_cli.py -q
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from cnnlib.config import TrainConfig
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "CNNLAB_RUNS": str(cwd / "runs")}
+    return subprocess.run([sys.executable, "-m", "cnnlib", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def png(color, size=(24, 24)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def folder_set(tmp_path) -> Path:
+    """Three classes of plain-coloured images: a data set the CLI loads in milliseconds."""
+    for name, color in [("red", (220, 20, 20)), ("green", (20, 220, 20)), ("blue", (20, 20, 220))]:
+        d = tmp_path / "set" / name
+        d.mkdir(parents=True)
+        for k in range(12):
+            (d / f"{k}.png").write_bytes(png(tuple(min(255, c + 3 * k) for c in color)))
+    return tmp_path / "set"
+
+
+def test_help_lists_every_config_field(tmp_path):
+    r = cli("train", "--help", cwd=tmp_path)
+    assert r.returncode == 0
+    for f in dataclasses.fields(TrainConfig):
+        assert "--" + f.name.replace("_", "-") in r.stdout, f.name
+    assert "--dry-run" in r.stdout and "--preset" in r.stdout
+    assert "tutorial" in r.stdout
+
+
+def test_a_bad_config_value_exits_2_naming_the_field(tmp_path):
+    r = cli("train", "--data", "builtin", "--lr", "-1", cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "lr=-1.0 is not allowed" in r.stderr and "above 0.0 and at most 10.0" in r.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+# the same entry point in this process: each subprocess costs seconds of importing torch
+@pytest.mark.parametrize("args, named", [(["--model", "alexnet"], "model='alexnet' is not allowed"),
+                                         (["--batch-size", "0", "--epochs", "0"], "epochs=0 is not allowed"),
+                                         (["--preset", "demo", "--precision", "fp16"], "precision='fp16'")])
+def test_bad_config_values_in_process(capsys, args, named):
+    from cnnlib.__main__ import main
+    assert main(["train", "--data", "builtin", *args]) == 2
+    assert named in capsys.readouterr().err
+
+
+def test_a_value_of_the_wrong_type_exits_2(capsys):
+    from cnnlib.__main__ import main
+    with pytest.raises(SystemExit) as e:
+        main(["train", "--epochs", "many"])
+    assert e.value.code == 2 and "--epochs" in capsys.readouterr().err
+
+
+def test_missing_data_exits_2_with_a_message(tmp_path, capsys):
+    from cnnlib.__main__ import main
+    assert main(["train", "--data", str(tmp_path / "nowhere"), "--data-root", str(tmp_path / "data")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_dry_run_on_the_builtin_set(tmp_path):
+    r = cli("train", "--dry-run", "--data", "builtin", "--data-root", str(tmp_path / "data"), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "Dry run" in r.stdout and "Shapes-10" in r.stdout
+    assert not (tmp_path / "runs").exists()
+
+
+def test_train_saves_a_run_and_predict_prints_three_classes(tmp_path, folder_set):
+    out = tmp_path / "out"
+    r = cli("train", "--data", str(folder_set), "--data-root", str(tmp_path / "data"), "--max-train", "200",
+            "--max-test", "100", "--epochs", "1", "--batch-size", "8", "--out", str(out), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "Epoch 0: accuracy" in r.stdout and "Done: final accuracy" in r.stdout
+    saved = re.search(r"Saved the run to (.+)", r.stdout)
+    assert saved, r.stdout
+    run = Path(saved.group(1).strip())
+    run = run if run.is_absolute() else tmp_path / run
+    assert run.parent == out and sorted(p.name for p in run.iterdir()) == ["run.json", "weights.pt"]
+
+    (tmp_path / "photo.png").write_bytes(png((200, 30, 30), (50, 40)))
+    r = cli("predict", "photo.png", "--checkpoint", str(run), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    line = r.stdout.strip().splitlines()[-1]
+    assert line.startswith("photo.png: ")
+    found = re.findall(r"(red|green|blue) (\d+\.\d)%", line)
+    assert len(found) == 3 and len({c for c, _ in found}) == 3
+    probs = [float(p) for _, p in found]
+    assert probs == sorted(probs, reverse=True) and sum(probs) == pytest.approx(100, abs=0.5)
+
+
+def test_predict_reports_a_non_image_and_goes_on(tmp_path, capsys):
+    from cnnlib.__main__ import main
+    from cnnlib.checkpoints import run_meta, save_run
+    from cnnlib.models import build_model
+    run = save_run(tmp_path / "run", build_model("fast", 3), run_meta(TrainConfig(model="fast"), ("a", "b", "c")))
+    (tmp_path / "photo.png").write_bytes(png((200, 30, 30)))
+    (tmp_path / "notes.txt").write_text("not an image")
+    assert main(["predict", str(tmp_path / "notes.txt"), str(tmp_path / "photo.png"), "--checkpoint", str(run),
+                 "--top", "2"]) == 1
+    out, err = capsys.readouterr()
+    assert "notes.txt: error: not a readable image" in err
+    assert len(re.findall(r"\b[abc] \d+\.\d%", out)) == 2
+
+
+def test_predict_with_a_bad_checkpoint_exits_2(tmp_path, capsys):
+    from cnnlib.__main__ import main
+    (tmp_path / "photo.png").write_bytes(png((1, 2, 3)))
+    assert main(["predict", str(tmp_path / "photo.png"), "--checkpoint", str(tmp_path)]) == 2
+    assert "not a saved run" in capsys.readouterr().err
