@@ -64,8 +64,8 @@ def test_a_run_finishes_and_records_its_history(runners):
 def test_pause_holds_the_run_and_resume_continues_it(runners):
     r = start(runners, LONG)
     wait_for(lambda: r.snapshot().state == "running" and len(r.snapshot().steps) >= 2, what="steps")
-    n0 = len(r.snapshot().steps)
     r.pause()
+    n0 = len(r.snapshot().steps)
     assert r.snapshot().state == "paused"
     time.sleep(0.5)
     n = len(r.snapshot().steps)
