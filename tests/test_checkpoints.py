@@ -94,6 +94,7 @@ def test_save_run_replaces_files_atomically(saved, monkeypatch):
         save_run(folder, build_model("fast"), run_meta(CFG, CLASSES))
     monkeypatch.undo()
     assert (folder / "weights.pt").read_bytes() == before, "a failed save damaged the old weights"
+    assert sorted(p.name for p in folder.iterdir()) == ["run.json", "weights.pt"], "a temp file was left"
     load_run(folder)
 
 
