@@ -101,6 +101,13 @@ def test_a_broken_cache_is_rebuilt(fake_cifar):
     assert torch.load(root / "cifar10-uint8.pt", weights_only=True)["x_train"].shape == (30, 3, 32, 32)
 
 
+def test_an_extracted_cifar10_needs_no_network_even_with_download_on(fake_cifar, monkeypatch):
+    root, _ = fake_cifar
+    monkeypatch.setattr(data_mod, "_download", _offline)
+    monkeypatch.setattr(urllib.request, "urlopen", _offline)
+    assert len(load_cifar10(root, download=True).y_test) == 5
+
+
 def test_load_dataset_routes_cifar10(fake_cifar):
     root, _ = fake_cifar
     assert load_dataset("cifar10", root, download=False).name == "CIFAR-10"

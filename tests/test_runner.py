@@ -195,3 +195,12 @@ def test_default_slots_honours_the_environment(monkeypatch):
     monkeypatch.setenv("CNNLAB_MAX_RUNS", "zero")
     assert runner_mod.default_slots() >= 1
     assert Slots(0).limit == 1
+
+
+def test_a_diverging_run_ends_as_diverged_and_is_still_handed_to_on_end(runners):
+    ended = []
+    r = start(runners, SHORT.replace(lr=10.0, epochs=5, report_every=1), on_end=lambda m, h: ended.append(h.state))
+    wait_for(lambda: not r.alive, what="the run to end")
+    h = r.snapshot()
+    assert h.state == "diverged" and "learning rate" in h.message and h.finished is None
+    assert ended == ["diverged"]
