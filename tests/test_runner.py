@@ -12,15 +12,20 @@ import pytest
 
 import cnnlib.runner as runner_mod
 from cnnlib.config import TrainConfig
-from cnnlib.data import DataError
+from cnnlib.data import SHAPES10_CLASSES, DataError, Dataset, make_shapes10
 from cnnlib.runner import Runner, Slots
 from cnnlib.train import EpochEnd
-
-from conftest import tiny_dataset
 
 # many small steps: a run that lasts until it is stopped
 LONG = TrainConfig(epochs=1000, batch_size=4, report_every=1, max_train=16, max_test=4)
 SHORT = TrainConfig(epochs=2, batch_size=16, report_every=2)
+
+
+def tiny_dataset() -> Dataset:
+    """64 training and 32 test images (as the `tiny` fixture in conftest.py)."""
+    xtr, ytr = make_shapes10(64, 0)
+    xte, yte = make_shapes10(32, 1)
+    return Dataset("tiny", SHAPES10_CLASSES, xtr, ytr, xte, yte)
 
 
 def wait_for(cond, timeout: float = 20.0, what: str = "") -> None:
