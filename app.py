@@ -14,9 +14,9 @@ def _configure_once() -> int:
 
 
 _configure_once()
-page = st.navigation([st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-                      st.Page("pages/data.py", title="Data", icon="🖼️"),
-                      st.Page("pages/train.py", title="Train", icon="📈"),
-                      st.Page("pages/predict.py", title="Predict", icon="🔮")])
+page = st.navigation([st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+                      st.Page("pages/data.py", title="Data", icon=":material/grid_view:"),
+                      st.Page("pages/train.py", title="Train", icon=":material/monitoring:"),
+                      st.Page("pages/predict.py", title="Predict", icon=":material/image_search:")])
 
 page.run()

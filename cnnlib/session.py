@@ -202,7 +202,9 @@ def predict(p: Predictor, data: bytes, k: int = 3) -> Prediction:
 
 
 def run_label(meta: dict) -> str:
-    """How a saved run is listed: its name, data set, best accuracy and when it was made."""
+    """How a saved run is listed: its name (architecture and data set), how it ended, its best test
+    accuracy and when it was made."""
     best = max((e.get("test_acc", 0) for e in meta.get("epochs", [])), default=0.0)
-    return f"{meta.get('name') or 'run'} · {meta.get('dataset', '')} · best {100 * best:.0f} % · {meta.get('created', '')}"
+    return (f"{meta.get('name') or 'run'} · {meta.get('state', '')} · best {100 * best:.0f} % · "
+            f"{meta.get('created', '').replace('T', ' ')}")
 

@@ -29,8 +29,8 @@ st.caption(f"Batch {batch.number + 1} of {batch.batches} ({len(batch.labels)} im
            f"{'shuffled' if 'shuffle_seed' in st.session_state else 'in stored order'}).")
 left, right = st.columns(2)
 left.markdown("**The batch**")
-left.plotly_chart(plots.batch_grid(batch.x, batch.labels, height=620), key="grid")
+left.plotly_chart(plots.batch_grid(batch.x, batch.labels, height=430), key="grid")
 right.markdown(f"**The same images after `{mode}`**")
-right.plotly_chart(plots.batch_grid(batch.augmented, batch.labels, height=620), key="grid_aug")
+right.plotly_chart(plots.batch_grid(batch.augmented, batch.labels, height=430), key="grid_aug")
 
 st.plotly_chart(plots.class_balance(ds.classes, ds.class_counts("train"), ds.class_counts("test")), key="balance")

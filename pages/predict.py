@@ -11,7 +11,7 @@ choices = ui.model_choices()
 if not choices:
     st.info("There is no trained model yet: train one on the Train page first (the *demo* preset takes "
             "about a minute), and it will appear here.")
-    st.page_link("pages/train.py", label="Go to Train", icon="📈")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/monitoring:")
     st.stop()
 
 label = st.selectbox("Model", list(choices), key="model", help="This session's run, or any run saved on this server.")

@@ -1,0 +1,132 @@
+"""The app in a real browser: Debian's Chromium driven by Playwright against `streamlit run app.py`.
+
+    .venv/bin/python -m pytest tests/e2e -q
+
+Walks Home -> Data -> Train (start, the chart gains points, pause, resume, stop) -> Predict
+(upload, result), failing on any exception box or console error, and saves a screenshot of each
+page into docs/screenshots/ for the README. A second test checks that closing a tab frees its
+training slot (the server allows one).
+"""
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+IDLE = "[data-testid=stApp][data-test-script-state=notRunning][data-test-connection-state=CONNECTED]"
+LIVE = "[data-testid=stElementContainer]:not([data-stale=true])"
+CHART = f"{LIVE} [data-testid=stPlotlyChart] .js-plotly-plot"
+POINTS = "s => { const c = document.querySelector(s); return c && c.data ? c.data[0].y.length : 0 }"
+
+
+def settle(page) -> None:
+    page.wait_for_timeout(300)
+    page.wait_for_selector(IDLE)
+
+
+def clean(page) -> None:
+    assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
+    assert not page.console_errors, page.console_errors
+
+
+def go(page, name: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text(name, exact=True).click()
+    page.get_by_role("heading", name=name if name != "Home" else "CNN Lab").first.wait_for()
+    settle(page)
+
+
+def points(page) -> int:
+    return page.evaluate(POINTS, CHART)
+
+
+def wait_points(page, n: int, timeout: float = 60_000) -> None:
+    page.wait_for_function(f"([s, n]) => ({POINTS})(s) >= n", arg=[CHART, n], timeout=timeout)
+
+
+def button(page, name: str):
+    return page.get_by_role("button", name=name, exact=True)
+
+
+def set_number(page, name: str, value) -> None:
+    field = page.get_by_role("spinbutton", name=name)
+    field.fill(str(value))
+    field.press("Enter")
+    settle(page)
+
+
+def start_run(page, epochs: int = 10, timeout: float = 60_000) -> None:
+    """On Train: make progress events frequent, press Start, and wait for the first points."""
+    page.get_by_text("Run", exact=True).click()            # the "Run" settings group
+    set_number(page, "report_every", 3)
+    set_number(page, "epochs", epochs)
+    button(page, "Start").click()
+    wait_points(page, 2, timeout)
+
+
+def test_walk_through_every_page(new_page, tmp_path):
+    page = new_page()
+    page.goto("/")
+    settle(page)
+    assert "CIFAR-10 is not on this server" in page.get_by_test_id("stAlertContentWarning").first.inner_text()
+    page.screenshot(path=SHOTS / "home.png")
+    clean(page)
+
+    go(page, "Data")
+    page.wait_for_selector(CHART)
+    button(page, "Next batch").click()
+    page.get_by_text("Batch 2 of").wait_for()
+    settle(page)
+    assert page.locator(f"{LIVE} [data-testid=stPlotlyChart]").count() == 3
+    page.screenshot(path=SHOTS / "data.png")
+    clean(page)
+
+    go(page, "Train")
+    start_run(page)
+    wait_points(page, 4)
+    page.screenshot(path=SHOTS / "train.png")
+    button(page, "Pause").click()
+    page.wait_for_selector("button:has-text('Resume'):not([disabled])")
+    n = points(page)
+    page.wait_for_timeout(2000)
+    assert points(page) <= n + 1                             # the step in flight may still land
+    button(page, "Resume").click()
+    wait_points(page, n + 2)
+    button(page, "Stop").click()
+    page.get_by_text("Stopped in epoch").wait_for()
+    settle(page)
+    assert page.get_by_test_id("stMetric").count() == 4      # the summary
+    clean(page)
+
+    go(page, "Predict")
+    assert page.get_by_role("combobox", name="Model").input_value().startswith("This session's run")
+    img = tmp_path / "disc.png"
+    im = Image.new("RGB", (160, 120), (40, 70, 160))       # a red disc on blue, as Shapes-10 draws one
+    ImageDraw.Draw(im).ellipse((45, 25, 115, 95), fill=(220, 50, 40))
+    im.save(img)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(img))
+    page.get_by_text("most likely").wait_for()
+    page.wait_for_selector(CHART)
+    settle(page)
+    assert page.locator(f"{LIVE} [data-testid=stImage]").count() == 2
+    page.screenshot(path=SHOTS / "predict.png")
+    clean(page)
+
+
+def test_closing_a_tab_frees_its_training_slot(new_page):
+    first = new_page()
+    first.goto("/")
+    settle(first)
+    go(first, "Train")
+    start_run(first, epochs=500)         # holds the server's only slot for many minutes
+    first.context.close()                # the tab goes away: its session's run must stop
+
+    second = new_page()
+    second.goto("/")
+    settle(second)
+    go(second, "Train")
+    start_run(second, timeout=30_000)    # only possible once the first run gave its slot back
+    button(second, "Stop").click()
+    second.get_by_text("Stopped in epoch").wait_for()
+    clean(second)
