@@ -47,6 +47,7 @@ class TrainConfig:
     precision: str = "fp32"           # "fp32", or "bf16"/"fp16" autocast for the forward pass
     report_every: int = 50            # steps between progress events
     tta: bool = False                 # evaluate on the image and its mirror, averaged
+    eval_every: int = 0               # steps between extra test-set checks within an epoch (0 = epoch ends only)
 
     def validate(self) -> list[str]:
         """Return a list of problems, each naming the field, its value and what is allowed."""
@@ -91,6 +92,7 @@ class TrainConfig:
         choice("device", DEVICES)
         choice("precision", PRECISIONS)
         in_range("report_every", 1, 100_000)
+        in_range("eval_every", 0, 1_000_000)
         if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):
             problems.append("nesterov=True needs optimizer='sgd' and a momentum above 0.")
         if self.precision == "fp16" and self.device == "cpu":

@@ -323,10 +323,27 @@ def make_shapes10(n: int, seed: int = 0, size: int = 32) -> tuple[torch.Tensor, 
     return (img.clamp(0, 1) * 255).round().to(torch.uint8), y.to(torch.int64)
 
 
-def load_builtin(seed: int = 0, n_train: int = 20_000, n_test: int = 4_000) -> Dataset:
-    """Shapes-10 (built in, no network): 20,000 training and 4,000 test images."""
+def load_builtin(seed: int = 0, n_train: int = 20_000, n_test: int = 4_000,
+                 cache_dir: str | os.PathLike | None = None) -> Dataset:
+    """Shapes-10 (built in, no network): 20,000 training and 4,000 test images by default.
+    With `cache_dir`, the generated tensors are kept there so the next start is instant."""
+    cache = Path(cache_dir) / f"shapes10-v1-{seed}-{n_train}-{n_test}.pt" if cache_dir else None
+    if cache is not None and cache.exists():
+        try:
+            t = torch.load(cache, weights_only=True)
+            return Dataset("Shapes-10 (built in)", SHAPES10_CLASSES, t["x_train"], t["y_train"], t["x_test"], t["y_test"])
+        except Exception:
+            cache.unlink(missing_ok=True)
     xtr, ytr = make_shapes10(n_train, seed)
     xte, yte = make_shapes10(n_test, seed + 1_000_003)
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp")
+            torch.save({"x_train": xtr, "y_train": ytr, "x_test": xte, "y_test": yte}, tmp)
+            os.replace(tmp, cache)
+        except OSError:
+            pass  # a read-only disk only costs time next start
     return Dataset("Shapes-10 (built in)", SHAPES10_CLASSES, xtr, ytr, xte, yte)
 
 
@@ -362,7 +379,7 @@ def load_dataset(source: str, root: str | os.PathLike = "data", holdout: float =
     if source == "cifar10":
         return load_cifar10(root, download=download, progress=progress)
     if source == "builtin":
-        return load_builtin()
+        return load_builtin(cache_dir=root)
     if not Path(source).exists():  # before _cached() stats it
         raise DataError(f"{source} does not exist. Give an image folder or a .zip of one.")
     return _cached(Path(source), Path(root), holdout, seed, progress)

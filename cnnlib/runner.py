@@ -19,7 +19,7 @@ import torch
 
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset, DataError
-from cnnlib.train import Changed, Diverged, EpochEnd, Finished, Step, Stopped, fit, make_model
+from cnnlib.train import Changed, Diverged, EpochEnd, Finished, Step, Stopped, Tested, fit, make_model
 
 STATES = ("idle", "waiting", "loading", "running", "paused", "finished", "stopped", "diverged", "failed")
 ENDED = ("finished", "stopped", "diverged", "failed")
@@ -85,6 +85,7 @@ class History:
     steps: list[Step] = field(default_factory=list)           # progress events
     epochs: list[EpochEnd] = field(default_factory=list)      # per-epoch results
     changes: list[Changed] = field(default_factory=list)      # live hyperparameter changes
+    tests: list[Tested] = field(default_factory=list)         # test-set checks within epochs (eval_every)
     finished: Finished | None = None
     started_at: float = 0.0                                   # time.time() when training began
     ended_at: float = 0.0
@@ -235,6 +236,8 @@ class Runner:
                         h.epochs.append(ev)
                     elif isinstance(ev, Changed):
                         h.changes.append(ev)
+                    elif isinstance(ev, Tested):
+                        h.tests.append(ev)
                     elif isinstance(ev, Finished):
                         h.finished, h.state = ev, "finished"
                     elif isinstance(ev, Stopped):

@@ -423,3 +423,15 @@ def test_subset_mean_std_and_class_counts(tiny):
     assert m.shape == (3,) and s.shape == (3,) and (0 < m).all() and (m < 1).all()
     assert sum(tiny.class_counts()) == 64 and len(tiny.class_counts("test")) == 10
     assert isinstance(small, Dataset) and small.image_size == 32
+
+
+def test_builtin_set_is_cached_on_disk_and_reloaded_identically(tmp_path):
+    from cnnlib.data import load_builtin
+    a = load_builtin(seed=3, n_train=40, n_test=20, cache_dir=tmp_path)
+    files = list(tmp_path.glob("shapes10-*.pt"))
+    assert len(files) == 1
+    b = load_builtin(seed=3, n_train=40, n_test=20, cache_dir=tmp_path)
+    assert torch.equal(a.x_train, b.x_train) and torch.equal(a.y_test, b.y_test)
+    files[0].write_bytes(b"broken")                       # a damaged cache is rebuilt, not fatal
+    c = load_builtin(seed=3, n_train=40, n_test=20, cache_dir=tmp_path)
+    assert torch.equal(a.x_train, c.x_train)

@@ -250,3 +250,28 @@ def test_evaluate_counts_correct_predictions_in_any_batch_size():
 def test_evaluate_on_an_empty_test_set():
     ev = evaluate(Lookup(), torch.zeros(0, 3, 8, 8, dtype=torch.uint8), torch.zeros(0, dtype=torch.int64))
     assert (ev.accuracy, ev.loss, len(ev.predictions)) == (0.0, 0.0, 0)
+
+
+def test_eval_every_adds_tested_events_inside_each_epoch(tiny):
+    from cnnlib.train import Tested
+    events = run(CFG.replace(eval_every=2), tiny)
+    assert kinds(events) == ["Step", "Tested", "Step", "EpochEnd", "Step", "Tested", "Step", "EpochEnd", "Finished"]
+    tested = [e for e in events if isinstance(e, Tested)]
+    assert [(t.epoch, t.step) for t in tested] == [(0, 2), (1, 2)]
+    ends = [e for e in events if isinstance(e, EpochEnd)]
+    assert 0 < tested[0].elapsed < ends[0].elapsed < tested[1].elapsed < ends[1].elapsed
+    assert all(0 <= t.test_acc <= 1 and math.isfinite(t.test_loss) for t in tested)
+
+
+def test_paused_time_is_not_counted_as_training_time(tiny):
+    import time
+
+    class SlowPause(Scripted):
+        def wait_if_paused(self) -> None:
+            if self.calls == 1:
+                time.sleep(0.5)    # a user who pauses for half a second after the first step
+
+    events = run(CFG.replace(epochs=1), tiny, SlowPause())
+    end = next(e for e in events if isinstance(e, EpochEnd))
+    plain = next(e for e in run(CFG.replace(epochs=1), tiny) if isinstance(e, EpochEnd))
+    assert end.seconds < plain.seconds + 0.4
