@@ -62,7 +62,9 @@ def live_view(seen: tuple) -> None:
         st.error(h.message + " The history so far is kept above.")
     elif h.state == "stopped":
         st.warning(h.message)
-    if h.ended:
+    if h.ended and lab.busy:
+        st.caption("Saving the run…")
+    elif h.ended:
         if h.state == "finished":
             st.success(f"Finished: {len(h.epochs)} epochs on {h.dataset}.")
         for col, (name, value) in zip(st.columns(4), session.summary(h).items()):

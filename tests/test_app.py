@@ -139,6 +139,8 @@ def test_run_grows_chart_finishes_saves_and_predicts(env):
     assert len(at.get("plotly_chart")) == 2               # two images predicted
     assert "broken.png: not a readable image" in at.error[0].value
     assert len(at.get("image")) == 4               # each: the original and the 32x32
+    at.file_uploader(key="img").set_value([("huge.png", b"\x89PNG" + bytes(21 * 2**20), "image/png")]).run()
+    assert not at.exception and "the limit is 20 MB" in at.error[0].value
 
 
 def test_pause_resume_stop(env):
