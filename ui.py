@@ -44,7 +44,7 @@ def _predictor(folder: str) -> session.Predictor:
 # --- one browser session -------------------------------------------------------------------------
 
 def _release(run: session.SessionRun) -> None:
-    run.close(timeout=5)
+    run.close(timeout=0)  # ask the thread to stop, without blocking the server while it saves the run
 
 
 @st.cache_resource(scope="session", on_release=_release, show_spinner=False)
