@@ -118,12 +118,13 @@ WIDGETS = {
     "max_test": ("number", (0, 10_000_000, 1000, None)),
     "seed": ("number", (0, 2**31 - 1, 1, None)), "device": ("select", DEVICES),
     "precision": ("select", PRECISIONS), "report_every": ("number", (1, 100_000, 1, None)),
+    "eval_every": ("number", (0, 1_000_000, 10, None)),
 }
 GROUPS = {"Model": ("model", "conv_dropout", "fc_dropout"),
           "Optimisation": ("epochs", "batch_size", "optimizer", "lr", "schedule", "warmup", "momentum",
                            "nesterov", "weight_decay", "label_smoothing"),
           "Data pipeline": ("augment", "normalize", "tta", "holdout", "max_train", "max_test"),
-          "Run": ("seed", "device", "precision", "report_every")}
+          "Run": ("seed", "device", "precision", "report_every", "eval_every")}
 
 
 def _apply_preset() -> None:

@@ -67,11 +67,15 @@ def training_chart(h: History, reference: bool = True) -> go.Figure:
                              mode="lines+markers"), row=2, col=1)
     fig.add_trace(go.Scatter(name="test accuracy", x=ep, y=[100 * e.test_acc for e in h.epochs],
                              mode="lines+markers"), row=2, col=1)
+    steps = h.steps[-1].steps if h.steps else 0
+    if h.tests and steps:  # test-set checks within epochs (eval_every)
+        fig.add_trace(go.Scatter(name="test accuracy (within epoch)", x=[t.epoch + t.step / steps for t in h.tests],
+                                 y=[100 * t.test_acc for t in h.tests], mode="markers",
+                                 marker=dict(size=5, color="#ff7f0e")), row=2, col=1)
     if reference:
         fig.add_trace(go.Scatter(name="tutorial (CIFAR-10)", x=list(range(1, len(TUTORIAL_TEST_ACC) + 1)),
                                  y=list(TUTORIAL_TEST_ACC), mode="lines", line=dict(dash="dash", color="gray")),
                       row=2, col=1)
-    steps = h.steps[-1].steps if h.steps else 0
     for c in h.changes:
         x = c.epoch + (c.step / steps if steps else 0)
         fig.add_vline(x=x, line=dict(dash="dot", color="purple"), row="all", col=1)

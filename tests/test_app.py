@@ -179,6 +179,15 @@ def test_change_during_run_is_marked_on_chart():
     assert not at.exception
 
 
+def test_every_config_field_has_a_widget():
+    import dataclasses
+    import ui
+    from cnnlib.config import FIELD_HELP, TrainConfig
+    names = {f.name for f in dataclasses.fields(TrainConfig)} - {"data", "data_root"}  # the sidebar's choice
+    assert names == set(ui.WIDGETS) == {n for group in ui.GROUPS.values() for n in group}
+    assert names <= set(FIELD_HELP)
+
+
 def test_invalid_settings_are_explained_before_start():
     at = app("train")
     at.selectbox(key="cfg_optimizer").set_value("adam").run()

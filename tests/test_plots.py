@@ -14,6 +14,7 @@ from cnnlib.data import Dataset, make_shapes10
 from cnnlib.images import ImageError
 from cnnlib.models import build_model
 from cnnlib.runner import History
+from cnnlib import train
 from cnnlib.train import Changed, EpochEnd, Finished, Step
 
 
@@ -60,6 +61,10 @@ def test_training_chart_has_loss_accuracy_reference_and_changes():
     assert any("lr 0.01" in (a.text or "") for a in fig.layout.annotations)
     assert len(plots.training_chart(history(), reference=False).data) == 3
     assert len(plots.training_chart(History(TrainConfig())).data[0].y) == 0  # an empty run draws too
+    h = history()
+    h.tests = [train.Tested(1, 2, 1.8, 0.4, 3.0)]
+    within = plots.training_chart(h).data[3]
+    assert within.name == "test accuracy (within epoch)" and list(within.x) == [1.5]
 
 
 def test_top_k_bar_and_class_balance():

@@ -3,10 +3,11 @@
     .venv/bin/python -m pytest tests/e2e -q
 
 Walks Home -> Data -> Train (start, the chart gains points, pause, resume, stop) -> Predict
-(upload, result), failing on any exception box or console error, and saves a screenshot of each
-page into docs/screenshots/ for the README. A second test checks that closing a tab frees its
-training slot (the server allows one).
+(upload, result), failing on any exception box or console error, and takes a screenshot of each
+page (into docs/screenshots/, for the README, with CNNLAB_SCREENSHOTS=1). A second test checks
+that closing a tab frees its training slot (the server allows one).
 """
+import os
 from pathlib import Path
 
 import pytest
@@ -14,11 +15,18 @@ from PIL import Image, ImageDraw
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning][data-test-connection-state=CONNECTED]"
 LIVE = "[data-testid=stElementContainer]:not([data-stale=true])"
 CHART = f"{LIVE} [data-testid=stPlotlyChart] .js-plotly-plot"
 POINTS = "s => { const c = document.querySelector(s); return c && c.data ? c.data[0].y.length : 0 }"
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where screenshots go: docs/screenshots/ when CNNLAB_SCREENSHOTS=1 (to refresh the README's),
+    else a temporary folder, so that an ordinary test run leaves the working tree alone."""
+    return DOCS if os.environ.get("CNNLAB_SCREENSHOTS") == "1" else tmp_path
 
 
 def settle(page) -> None:
@@ -65,12 +73,12 @@ def start_run(page, epochs: int = 10, timeout: float = 60_000) -> None:
     wait_points(page, 2, timeout)
 
 
-def test_walk_through_every_page(new_page, tmp_path):
+def test_walk_through_every_page(new_page, tmp_path, shots):
     page = new_page()
     page.goto("/")
     settle(page)
     assert "CIFAR-10 is not on this server" in page.get_by_test_id("stAlertContentWarning").first.inner_text()
-    page.screenshot(path=SHOTS / "home.png")
+    page.screenshot(path=shots / "home.png")
     clean(page)
 
     go(page, "Data")
@@ -79,13 +87,13 @@ def test_walk_through_every_page(new_page, tmp_path):
     page.get_by_text("Batch 2 of").wait_for()
     settle(page)
     assert page.locator(f"{LIVE} [data-testid=stPlotlyChart]").count() == 3
-    page.screenshot(path=SHOTS / "data.png")
+    page.screenshot(path=shots / "data.png")
     clean(page)
 
     go(page, "Train")
     start_run(page)
     wait_points(page, 4)
-    page.screenshot(path=SHOTS / "train.png")
+    page.screenshot(path=shots / "train.png")
     button(page, "Pause").click()
     page.wait_for_selector("button:has-text('Resume'):not([disabled])")
     n = points(page)
@@ -110,7 +118,7 @@ def test_walk_through_every_page(new_page, tmp_path):
     page.wait_for_selector(CHART)
     settle(page)
     assert page.locator(f"{LIVE} [data-testid=stImage]").count() == 2
-    page.screenshot(path=SHOTS / "predict.png")
+    page.screenshot(path=shots / "predict.png")
     clean(page)
 
 
