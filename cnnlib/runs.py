@@ -18,6 +18,16 @@ def runs_dir() -> Path:
     return Path(os.environ.get("CNNLAB_RUNS", "runs"))
 
 
+def pretrained_dir() -> Path:
+    """Where shipped runs live: $CNNLAB_PRETRAINED, or pretrained/ beside the cnnlib package."""
+    return Path(os.environ.get("CNNLAB_PRETRAINED") or Path(__file__).resolve().parents[1] / "pretrained")
+
+
+def pretrained_runs() -> list[tuple[Path, dict]]:
+    """The shipped runs (same format as saved runs; weights may be float16), newest first."""
+    return list_runs(pretrained_dir())
+
+
 def save_history(folder: str | os.PathLike, model: torch.nn.Module, h: History, name: str = "",
                  image_size: int = 32) -> Path:
     """Save a runner's model and history as a new run folder inside `folder`."""

@@ -4,9 +4,11 @@ predictions for uploaded files. The pages stay thin; everything here is testable
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 from torch import nn
@@ -14,6 +16,9 @@ from torch import nn
 from cnnlib.checkpoints import load_run
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset, augment, cifar10_status, load_builtin, load_dataset
+from cnnlib.inspection import (EvalReport, GradCAM, evaluate_test, feature_maps, filter_tiles, grad_cam, grid,
+                               overlay, tile_maps, upscale)
+from cnnlib.models import build_model, count_parameters, summary as layer_summary
 from cnnlib.predict import prepare, top_k
 from cnnlib.runner import History, Runner, Slots
 from cnnlib.runs import runs_dir, save_history
@@ -169,6 +174,9 @@ class Predictor:
     image_size: int = 32
     mean: list[float] | None = None
     std: list[float] | None = None
+    # one inspection at a time: a model is shared by every session, and the hooks that feature maps and
+    # Grad-CAM put on it would otherwise also catch another session's forward pass
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
 
 @dataclass
@@ -208,3 +216,70 @@ def run_label(meta: dict) -> str:
     return (f"{meta.get('name') or 'run'} · {meta.get('state', '')} · best {100 * best:.0f} % · "
             f"{meta.get('created', '').replace('T', ' ')}")
 
+
+
+# --- the network's architecture --------------------------------------------------------------------
+
+def layer_table(model_name: str, num_classes: int, image_size: int = 32) -> tuple[list[dict], int]:
+    """One row per layer of an architecture built for this many classes and this image size (name,
+    kind, output shape, parameters), and the total parameter count. Raises ValueError when the
+    architecture does not fit the image size."""
+    model = build_model(model_name, num_classes, image_size=image_size)
+    rows = [{"layer": r.name, "kind": r.kind, "output shape": " × ".join(map(str, r.output_shape)),
+             "parameters": r.parameters} for r in layer_summary(model, (3, image_size, image_size))]
+    return rows, count_parameters(model)
+
+
+# --- evaluation on the test split ----------------------------------------------------------------
+
+def mismatch(p: Predictor, ds: Dataset) -> str:
+    """Why `p` cannot be used on `ds`'s images ("" if it can): the same classes, in the same order,
+    and the same image size."""
+    if tuple(p.classes) != tuple(ds.classes):
+        return (f"This model knows {len(p.classes)} classes ({', '.join(p.classes)}), but {ds.name} has "
+                f"{len(ds.classes)} ({', '.join(ds.classes)}). Choose the data set it was trained on in the "
+                "sidebar, or another model.")
+    if p.image_size != ds.image_size:
+        return (f"This model reads {p.image_size}×{p.image_size} images, but {ds.name}'s are "
+                f"{ds.image_size}×{ds.image_size}.")
+    return ""
+
+
+def evaluate(p: Predictor, ds: Dataset) -> EvalReport:
+    """The model on the data set's test split: accuracy, confusion matrix, per class, mistakes."""
+    with p.lock:
+        return evaluate_test(p.model, ds, p.mean, p.std)
+
+
+def mistakes(report: EvalReport, ds: Dataset, n: int = 24, scale: int = 4) -> list[tuple[np.ndarray, str]]:
+    """The n most confident mistakes as (enlarged image, "true → predicted (confidence)")."""
+    return [(upscale(ds.x_test[m.index], scale),
+             f"{ds.classes[m.true]} → {ds.classes[m.predicted]} ({100 * m.confidence:.0f} %)")
+            for m in report.mistakes[:n]]
+
+
+# --- what the network sees -----------------------------------------------------------------------
+
+@dataclass
+class Sight:
+    image: np.ndarray                 # the (S, S) input, enlarged, RGB uint8
+    probabilities: torch.Tensor       # (K,) softmax probabilities
+    maps: dict[str, np.ndarray]       # conv layer -> grid image of its channels (grey uint8)
+    shapes: dict[str, tuple]          # conv layer -> (C, H, W) of its output
+    filters: np.ndarray               # the first layer's filters as one RGB grid image
+    cam: GradCAM
+    overlay: np.ndarray               # Grad-CAM heat on the enlarged image
+
+
+def see(p: Predictor, image: torch.Tensor, target: int | None = None, max_channels: int = 64) -> Sight:
+    """Everything the Inspect page shows for one uint8 (3, S, S) image: feature maps of every conv
+    layer (at most `max_channels` each), the first layer's filters and Grad-CAM for `target`
+    (None: the predicted class)."""
+    with p.lock:
+        maps = feature_maps(p.model, image, p.mean, p.std)
+        cam = grad_cam(p.model, image, target, p.mean, p.std)
+        filters = grid(filter_tiles(p.model), pad=2)
+    grids = {name: tile_maps(m, scale=max(1, 48 // m.shape[-1]), max_channels=max_channels)
+             for name, m in maps.items()}
+    return Sight(upscale(image, 8), cam.probabilities, grids, {n: tuple(m.shape) for n, m in maps.items()},
+                 filters, cam, overlay(image, cam.heatmap, scale=8))
