@@ -17,6 +17,9 @@ _configure_once()
 page = st.navigation([st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
                       st.Page("pages/data.py", title="Data", icon=":material/grid_view:"),
                       st.Page("pages/train.py", title="Train", icon=":material/monitoring:"),
-                      st.Page("pages/predict.py", title="Predict", icon=":material/image_search:")])
+                      st.Page("pages/predict.py", title="Predict", icon=":material/image_search:"),
+                      st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
+                      st.Page("pages/inspect.py", title="Inspect", icon=":material/visibility:"),
+                      st.Page("pages/runs.py", title="Runs & compare", icon=":material/compare_arrows:")])
 
 page.run()

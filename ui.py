@@ -11,7 +11,7 @@ from cnnlib.config import AUGMENTS, DEVICES, FIELD_HELP, OPTIMIZERS, PRECISIONS,
 from cnnlib.data import Dataset, DataError
 from cnnlib.models import ARCHITECTURES
 from cnnlib.runner import Slots, default_slots
-from cnnlib.runs import list_runs
+from cnnlib.runs import list_runs, pretrained_runs
 
 
 # --- shared by every session ---------------------------------------------------------------------
@@ -80,16 +80,37 @@ def choose_source(value: str) -> None:
 
 
 def model_choices() -> dict[str, str | session.Predictor]:
-    """Models to predict with: this session's ended run first, then every saved run."""
-    out: dict[str, str | session.Predictor] = {}
+    """Models to use: this session's ended run first, then the shipped (pretrained) runs, then every
+    saved run; so the first is this session's own model if it has one, else a pretrained one."""
     run = session_run().runner
     mine = run.snapshot().checkpoint if run else ""
+    first: dict[str, str | session.Predictor] = {}
     if run is not None and not mine and (p := session.predictor_from_runner(run)):
-        out["This session's run (not saved)"] = p
+        first["This session's run (not saved)"] = p
+    saved: dict[str, str | session.Predictor] = {}
     for folder, meta in list_runs():
-        label = ("This session's run · " if str(folder) == mine else "") + session.run_label(meta)
-        out[label] = str(folder)
-    return out
+        if str(folder) == mine:
+            first["This session's run · " + session.run_label(meta)] = str(folder)
+        else:
+            saved[session.run_label(meta)] = str(folder)
+    pretrained = {f"pretrained: {meta.get('name') or folder.name}": str(folder) for folder, meta in pretrained_runs()}
+    return first | pretrained | saved
+
+
+def pick_model(key: str) -> tuple[str | session.Predictor, session.Predictor]:
+    """The model selectbox (this session's run, pretrained and saved runs), or a message and the end
+    of the page's run when there is none. Returns the choice and its loaded model."""
+    choices = model_choices()
+    if session_run().busy:
+        st.caption("This session's run is still training: it appears here once it ends.")
+    if not choices:
+        st.info("There is no trained model yet: train one on the Train page first (the *demo* preset takes "
+                "about a minute), and it will appear here.")
+        st.page_link("pages/train.py", label="Go to Train", icon=":material/monitoring:")
+        st.stop()
+    label = st.selectbox("Model", list(choices), key=key,
+                         help="This session's run, a pretrained model, or any run saved on this server.")
+    return choices[label], predictor_or_stop(choices[label])
 
 
 def predictor_or_stop(choice: str | session.Predictor) -> session.Predictor:
@@ -100,6 +121,42 @@ def predictor_or_stop(choice: str | session.Predictor) -> session.Predictor:
     except CheckpointError as e:
         st.error(f"That saved run cannot be used: {e}")
         st.stop()
+
+
+def evaluation(choice: str | session.Predictor, model: session.Predictor, ds: Dataset) -> session.EvalReport:
+    """The model's evaluation on the data set's test split, kept in this session (per model and data
+    set) so that reruns, e.g. the toggles, cost nothing."""
+    key = (choice if isinstance(choice, str) else f"session:{id(model.model)}", ds.name, len(ds.y_test))
+    cache = st.session_state.setdefault("evaluations", {})
+    if key not in cache:
+        with st.spinner(f"Testing the model on {len(ds.y_test):,} test images…"):
+            cache[key] = session.evaluate(model, ds)
+        while len(cache) > 4:
+            cache.pop(next(iter(cache)))
+    return cache[key]
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _layer_table(model_name: str, num_classes: int, image_size: int) -> tuple[list[dict], int]:
+    return session.layer_table(model_name, num_classes, image_size)
+
+
+def architecture(model: str, source: str) -> str:
+    """The layer table of `model` built for the data set's image size and classes; returns why it
+    does not fit them ("" when it does, or when the data set cannot be loaded: Start says why)."""
+    try:
+        ds = dataset(source)
+    except DataError:
+        return ""
+    try:
+        rows, total = _layer_table(model, len(ds.classes), ds.image_size)
+    except (ValueError, RuntimeError) as e:
+        return f"{e} {ds.name} has {ds.image_size}×{ds.image_size} images: choose another model."
+    st.markdown(f"**{model}**: {ARCHITECTURES[model][0]} For {ds.name} ({len(ds.classes)} classes, "
+                f"{ds.image_size}×{ds.image_size} images): **{total:,} parameters** in these layers.")
+    st.dataframe(rows, hide_index=True, key="layers", height=min(420, 35 * len(rows) + 38),
+                 column_config={"parameters": st.column_config.NumberColumn(format="localized")})
+    return ""
 
 
 # --- training settings -----------------------------------------------------------------------------

@@ -7,15 +7,7 @@ from cnnlib.images import ImageError
 
 ui.sidebar()
 st.title("Predict")
-choices = ui.model_choices()
-if not choices:
-    st.info("There is no trained model yet: train one on the Train page first (the *demo* preset takes "
-            "about a minute), and it will appear here.")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/monitoring:")
-    st.stop()
-
-label = st.selectbox("Model", list(choices), key="model", help="This session's run, or any run saved on this server.")
-model = ui.predictor_or_stop(choices[label])
+_, model = ui.pick_model("model")
 k = st.slider("How many classes to show", 1, len(model.classes), min(3, len(model.classes)), key="k")
 files = st.file_uploader("Images (PNG, JPEG, WebP, BMP or GIF; any size)", key="img", accept_multiple_files=True,
                          type=["png", "jpg", "jpeg", "webp", "bmp", "gif"])

@@ -13,7 +13,8 @@ live = lab.busy  # training, or saving the run that just ended
 
 with st.expander("Settings", expanded=h is None):
     cfg = ui.config_form(ui.source(), disabled=live)
-problems = cfg.validate()
+    misfit = ui.architecture(cfg.model, ui.source())  # the chosen network's layers, or why it does not fit the data
+problems = cfg.validate() + ([misfit] if misfit else [])
 for p in problems:
     st.error(p)
 

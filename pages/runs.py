@@ -1,0 +1,57 @@
+"""Runs & compare: every run saved on this server. Overlay the curves of several beside a table of
+what differs between them; rename, delete or download a run as one file; upload such a file to
+use the run again."""
+import hashlib
+from pathlib import Path
+
+import streamlit as st
+
+import ui
+from cnnlib import evalplots, session
+from cnnlib.checkpoints import CheckpointError, bundle, save_bundle_to
+from cnnlib.inspection import EXPLAIN
+from cnnlib.runs import delete_run, list_runs, pretrained_runs, rename_run, runs_dir
+
+ui.sidebar()
+st.title("Runs & compare")
+with st.expander("Add a run from a file (a .zip downloaded from this page)"):
+    upload = st.file_uploader("Run file", type=["zip"], key="bundle")
+if upload is not None:
+    digest, added = hashlib.sha1(upload.getvalue()).hexdigest(), st.session_state.setdefault("bundles", {})
+    if digest not in added:  # the uploader keeps the file across reruns: add it once
+        try:
+            added[digest] = save_bundle_to(runs_dir(), upload.getvalue(), upload.name)
+        except CheckpointError as e:
+            st.error(f"{upload.name} cannot be used: {e}")
+    if digest in added:
+        st.success(f"{upload.name} is saved on this server as `{added[digest].name}`.")
+
+saved = {str(folder): meta for folder, meta in list_runs()}
+if not saved:
+    st.info("No run is saved on this server yet: train one on the Train page, or add a run file above. "
+            "Runs are kept on the server and are still here after a restart.")
+    st.stop()
+every = saved | {str(f): {**m, "name": f"pretrained: {m.get('name') or f.name}"} for f, m in pretrained_runs()}
+label = {folder: session.run_label(meta) for folder, meta in every.items()}
+
+st.subheader("Compare")
+st.session_state["compare"] = [f for f in st.session_state.get("compare", list(saved)[:3]) if f in every]
+chosen = st.multiselect("Runs to compare", list(every), format_func=label.get, key="compare")
+if chosen:
+    metas = [every[f] for f in chosen]
+    st.caption(EXPLAIN["compare"])
+    st.plotly_chart(evalplots.curves_figure(metas), key="curves")
+    st.dataframe(evalplots.comparison_table(metas), hide_index=True, key="table")
+
+st.subheader("Manage a run")
+if st.session_state.get("manage") not in saved:   # e.g. just deleted
+    st.session_state.pop("manage", None)
+folder = st.selectbox("Run", list(saved), format_func=label.get, key="manage")
+c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
+name = c1.text_input("Name", saved[folder].get("name", ""), key=f"name_{folder}")
+c2.button("Rename", key="rename", on_click=rename_run, args=(folder, name), disabled=not name.strip())
+c3.download_button("Download", lambda: bundle(folder), file_name=f"{Path(folder).name}.zip",
+                   mime="application/zip", key="download_run", on_click="ignore",
+                   help="The run as one file (weights and run.json), to keep or to add on another server.")
+sure = st.checkbox("Delete this run from the server for good", key=f"sure_{folder}")
+st.button("Delete", key="delete", disabled=not sure, on_click=delete_run, args=(folder,))
