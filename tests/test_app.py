@@ -142,6 +142,10 @@ def test_run_grows_chart_finishes_saves_and_predicts(env):
     at.file_uploader(key="img").set_value([("huge.png", b"\x89PNG" + bytes(21 * 2**20), "image/png")]).run()
     assert not at.exception and "the limit is 20 MB" in at.error[0].value
 
+    at.switch_page("pages/evaluate.py").run()                   # the session's run, evaluated on the test split
+    assert not at.exception and at.selectbox(key="eval_model").value.startswith("This session's run")
+    assert charts(at)[0]["data"][0]["type"] == "heatmap"
+
 
 def test_pause_resume_stop(env):
     at = app("train")
@@ -282,3 +286,124 @@ def test_image_folder_zip_upload_becomes_the_source(env):
     assert at.session_state["source"].endswith(".zip")
     at.file_uploader(key="zip").set_value(("junk.zip", b"not a zip", "application/zip")).run()
     assert not at.exception and "junk.zip cannot be used" in at.error[0].value
+
+
+# --- Evaluate, Inspect, Runs & compare, and the architecture table on Train ---------------------
+
+def tiny_run(folder: Path, name: str = "tiny fast", classes=None, epochs: int = 2) -> Path:
+    """A 'fast' network trained one step on a few Shapes-10 images, saved as a run in `folder`."""
+    from torch.nn import functional as F
+    from cnnlib.checkpoints import run_meta, save_run, slug
+    from cnnlib.config import TrainConfig
+    from cnnlib.data import SHAPES10_CLASSES, make_shapes10
+    from cnnlib.models import build_model
+    classes = classes or SHAPES10_CLASSES
+    model = build_model("fast", len(classes))
+    x, y = make_shapes10(16, 0)
+    F.cross_entropy(model(x.float() / 255), y % len(classes)).backward()
+    torch.optim.SGD(model.parameters(), lr=0.01).step()
+    curve = [dict(epoch=i, train_loss=2 - i / 10, train_acc=0.2 + i / 20, test_loss=2.1 - i / 10,
+                  test_acc=0.15 + i / 20, seconds=1.0, elapsed=i + 1.0) for i in range(epochs)]
+    meta = run_meta(TrainConfig(model="fast", epochs=epochs), classes, curve, name=name, dataset="Shapes-10")
+    return save_run(folder / slug(name), model.eval(), meta)
+
+
+def charts(at) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_new_pages_without_runs():
+    at = app("evaluate")
+    assert "no trained model yet" in at.info[0].value
+    at.switch_page("pages/inspect.py").run()
+    assert not at.exception and "no trained model yet" in at.info[0].value
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception and "No run is saved" in at.info[0].value
+
+
+def test_evaluate_a_saved_run(env):
+    tiny_run(env / "runs")
+    at = app("evaluate")
+    assert "tiny fast" in at.selectbox(key="eval_model").value
+    heat, bars = charts(at)
+    assert heat["data"][0]["type"] == "heatmap" and len(heat["data"][0]["z"]) == 10
+    assert sum(map(sum, heat["data"][0]["z"])) == 60                  # every test image counted once
+    assert bars["data"][0]["type"] == "bar" and len(bars["data"][0]["y"]) == 10
+    gallery = at.get("image")[0].proto.imgs                         # the mistakes, most confident first
+    assert len(gallery) == 16 and " → " in gallery[0].caption and "%" in gallery[0].caption
+    at.toggle(key="eval_normalized").set_value(True).run()
+    z = charts(at)[0]["data"][0]["z"]
+    assert not at.exception and all(abs(sum(r) - 1) < 1e-6 for r in z if sum(r))
+    assert len(at.session_state["evaluations"]) == 1                  # the toggle did not evaluate again
+
+
+def test_evaluate_refuses_a_run_with_other_classes(env):
+    tiny_run(env / "runs", "two colours", classes=("red", "blue"))
+    at = app("evaluate")
+    assert not at.exception and "knows 2 classes (red, blue)" in at.warning[0].value
+
+
+def test_inspect_defaults_to_pretrained_and_shows_what_the_network_sees(env, monkeypatch):
+    monkeypatch.setenv("CNNLAB_PRETRAINED", str(env / "pretrained"))
+    tiny_run(env / "pretrained", "shipped")
+    tiny_run(env / "runs", "mine")
+    at = app("inspect")
+    assert at.selectbox(key="inspect_model").value == "pretrained: shipped"
+    assert len(at.get("image")) == 2 + 6 + 1    # image and Grad-CAM, the 6 conv layers of 'fast', the filters
+    at.button(key="inspect_random").click().run()
+    at.selectbox(key="inspect_target").set_value("star").run()
+    assert not at.exception and "evidence for 'star'" in at.get("image")[1].proto.imgs[0].caption
+    at.radio(key="inspect_from").set_value("Upload").run()
+    at.file_uploader(key="inspect_img").set_value(("red.png", png(), "image/png")).run()
+    assert not at.exception and len(at.get("image")) == 9
+    at.file_uploader(key="inspect_img").set_value(("bad.png", b"not an image", "image/png")).run()
+    assert not at.exception and "bad.png" in at.error[0].value
+    at.switch_page("pages/predict.py").run()
+    assert not at.exception and at.selectbox(key="model").value == "pretrained: shipped"
+
+
+def test_runs_compare_rename_delete_download_upload(env):
+    from cnnlib.checkpoints import bundle
+    for name in ("alpha", "beta", "gamma"):
+        tiny_run(env / "runs", name)
+    at = app("runs")
+    assert len(at.multiselect(key="compare").value) == 3
+    assert len(charts(at)[0]["data"]) == 6                          # accuracy and loss of each run
+    at.multiselect(key="compare").set_value(at.multiselect(key="compare").value[:2]).run()
+    assert not at.exception and len(charts(at)[0]["data"]) == 4
+    assert len(at.dataframe[0].value) == 2 and at.get("download_button")
+    folder = at.selectbox(key="manage").value
+    at.text_input(key=f"name_{folder}").set_value("renamed run").run()
+    at.button(key="rename").click().run()
+    assert not at.exception and json.loads((Path(folder) / "run.json").read_text())["name"] == "renamed run"
+    good = bundle(folder)
+    at.checkbox(key=f"sure_{folder}").check().run()
+    at.button(key="delete").click().run()
+    assert not at.exception and not Path(folder).exists() and len(at.selectbox(key="manage").options) == 2
+    at.file_uploader(key="bundle").set_value(("junk.zip", b"not a zip", "application/zip")).run()
+    assert not at.exception and "junk.zip cannot be used" in at.error[0].value
+    at.file_uploader(key="bundle").set_value(("renamed.zip", good, "application/zip")).run()
+    assert not at.exception and len(at.success) == 1
+    at.run()                                                      # still the same upload: added once
+    assert len(at.selectbox(key="manage").options) == 3 and len(list((env / "runs").iterdir())) == 3
+
+    again = app("runs")                                           # the app restarted: same runs folder
+    assert len(again.selectbox(key="manage").options) == 3
+
+
+def test_train_shows_the_architecture_and_whether_it_fits(env, monkeypatch):
+    from cnnlib import session
+    from cnnlib.data import SHAPES10_CLASSES, Dataset, make_shapes10
+    at = app("train")
+    layers = at.dataframe[0].value
+    assert "Conv2d" in set(layers["kind"]) and "4,210,090 parameters" in text(at).replace("\u202f", ",")
+    at.selectbox(key="cfg_model").set_value("vgg").run()
+    assert not at.exception and len(at.dataframe[0].value) > len(layers)
+    x, y = make_shapes10(40, 0)
+    odd = Dataset("Odd-20", SHAPES10_CLASSES, x[..., :20, :20].contiguous(), y, x[..., :20, :20].contiguous(), y)
+    monkeypatch.setattr(session, "load_source", lambda source, root=None: odd)
+    at.session_state["uploads"] = [str(env / "odd.zip")]
+    at.session_state["source_next"] = str(env / "odd.zip")
+    at.run()
+    assert not at.exception and any("multiple of 16" in e.value for e in at.error)
+    assert at.button(key="start").disabled
