@@ -41,7 +41,9 @@ if chosen:
     metas = [every[f] for f in chosen]
     st.caption(EXPLAIN["compare"])
     st.plotly_chart(evalplots.curves_figure(metas), key="curves")
-    st.dataframe(evalplots.comparison_table(metas), hide_index=True, key="table")
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(evalplots.comparison_table(metas), hide_index=True, key="table",
+                 column_config={"best acc": percent, "final acc": percent})
 
 st.subheader("Manage a run")
 if st.session_state.get("manage") not in saved:   # e.g. just deleted
