@@ -3,7 +3,7 @@
     .venv/bin/python -m pytest tests/e2e -q
 
 Walks Home -> Data -> Train (start, the chart gains points, pause, resume, stop) -> Predict
-(upload, result), failing on any exception box or console error, and takes a screenshot of each
+(upload, result) -> Evaluate -> Inspect -> Runs & compare, failing on any exception box or console error, and takes a screenshot of each
 page (into docs/screenshots/, for the README, with CNNLAB_SCREENSHOTS=1). A second test checks
 that closing a tab frees its training slot (the server allows one).
 """
@@ -119,6 +119,25 @@ def test_walk_through_every_page(new_page, tmp_path, shots):
     settle(page)
     assert page.locator(f"{LIVE} [data-testid=stImage]").count() == 2
     page.screenshot(path=shots / "predict.png")
+    clean(page)
+
+    go(page, "Evaluate")                                     # the stopped run, on the test split
+    page.wait_for_selector(f"{CHART} .heatmaplayer")
+    page.wait_for_selector(f"{LIVE} [data-testid=stImage]")  # the gallery of mistakes
+    page.screenshot(path=shots / "evaluate.png")
+    clean(page)
+
+    go(page, "Inspect")
+    page.get_by_text("Feature maps of every convolution layer").wait_for()
+    settle(page)
+    assert page.locator(f"{LIVE} [data-testid=stImage]").count() >= 4   # image, Grad-CAM, maps, filters
+    page.screenshot(path=shots / "inspect.png")
+    clean(page)
+
+    go(page, "Runs & compare")
+    page.wait_for_selector(CHART)
+    assert button(page, "Download").count() == 1
+    page.screenshot(path=shots / "runs.png")
     clean(page)
 
 
