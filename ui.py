@@ -126,7 +126,8 @@ def predictor_or_stop(choice: str | session.Predictor) -> session.Predictor:
 def evaluation(choice: str | session.Predictor, model: session.Predictor, ds: Dataset) -> session.EvalReport:
     """The model's evaluation on the data set's test split, kept in this session (per model and data
     set) so that reruns, e.g. the toggles, cost nothing."""
-    key = (choice if isinstance(choice, str) else f"session:{id(model.model)}", ds.name, len(ds.y_test))
+    run = session_run().snapshot()   # an unsaved run of this session is known by when it started
+    key = (choice if isinstance(choice, str) else f"session:{run.started_at if run else 0}", source(), len(ds.y_test))
     cache = st.session_state.setdefault("evaluations", {})
     if key not in cache:
         with st.spinner(f"Testing the model on {len(ds.y_test):,} test images…"):

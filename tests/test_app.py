@@ -290,8 +290,9 @@ def test_image_folder_zip_upload_becomes_the_source(env):
 
 # --- Evaluate, Inspect, Runs & compare, and the architecture table on Train ---------------------
 
-def tiny_run(folder: Path, name: str = "tiny fast", classes=None, epochs: int = 2) -> Path:
-    """A 'fast' network trained one step on a few Shapes-10 images, saved as a run in `folder`."""
+def tiny_run(folder: Path, name: str = "tiny fast", classes=None, epochs: int = 2, half: bool = False) -> Path:
+    """A 'fast' network trained one step on a few Shapes-10 images, saved as a run in `folder`
+    (with float16 weights if `half`, as pretrained runs may be shipped)."""
     from torch.nn import functional as F
     from cnnlib.checkpoints import run_meta, save_run, slug
     from cnnlib.config import TrainConfig
@@ -305,7 +306,7 @@ def tiny_run(folder: Path, name: str = "tiny fast", classes=None, epochs: int = 
     curve = [dict(epoch=i, train_loss=2 - i / 10, train_acc=0.2 + i / 20, test_loss=2.1 - i / 10,
                   test_acc=0.15 + i / 20, seconds=1.0, elapsed=i + 1.0) for i in range(epochs)]
     meta = run_meta(TrainConfig(model="fast", epochs=epochs), classes, curve, name=name, dataset="Shapes-10")
-    return save_run(folder / slug(name), model.eval(), meta)
+    return save_run(folder / slug(name), model.half().eval() if half else model.eval(), meta)
 
 
 def charts(at) -> list[dict]:
@@ -345,7 +346,7 @@ def test_evaluate_refuses_a_run_with_other_classes(env):
 
 def test_inspect_defaults_to_pretrained_and_shows_what_the_network_sees(env, monkeypatch):
     monkeypatch.setenv("CNNLAB_PRETRAINED", str(env / "pretrained"))
-    tiny_run(env / "pretrained", "shipped")
+    tiny_run(env / "pretrained", "shipped", half=True)
     tiny_run(env / "runs", "mine")
     at = app("inspect")
     assert at.selectbox(key="inspect_model").value == "pretrained: shipped"
