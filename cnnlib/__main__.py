@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--preset", default="tutorial", choices=list(PRESETS), help="the recipe to start from (default: tutorial)")
     t.add_argument("--out", default="runs", help="folder to save the run in (default: runs)")
     t.add_argument("--dry-run", action="store_true", help="run one batch of each phase, save nothing")
+    t.add_argument("--name", default="", help="a name for the run (default: model and data set)")
+    t.add_argument("--half", action="store_true", help="store the weights as float16 (half the file size)")
     _add_config_options(t)
     pr = sub.add_parser("predict", help="print the top three classes for images",
                         description="Print the three most likely classes of each image, with probabilities.")
@@ -46,12 +48,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def train(args: argparse.Namespace) -> int:
+    import torch
     from tqdm import tqdm
 
     from cnnlib.data import DataError, load_builtin, load_dataset
     from cnnlib.runs import save_history
     from cnnlib.runner import History
-    from cnnlib.train import Diverged, EpochEnd, Finished, Step, Stopped, fit, make_model
+    from cnnlib.train import Diverged, EpochEnd, Finished, Step, Stopped, evaluate, fit, make_model
 
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
                  if getattr(args, f.name) is not None}
@@ -111,7 +114,13 @@ def train(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("Dry run: one batch of training and of testing ran; nothing saved.")
         return 0
-    folder = save_history(args.out, model, h, image_size=data.image_size)
+    ev = evaluate(model, data.x_test, data.y_test, *(data.mean_std() if cfg.normalize else (None, None)),
+                  tta=cfg.tta)
+    hits = torch.bincount(data.y_test[ev.predictions == data.y_test], minlength=len(data.classes))
+    per_class = (hits / torch.bincount(data.y_test, minlength=len(data.classes)).clamp(min=1)).tolist()
+    folder = save_history(args.out, model, h, name=args.name, image_size=data.image_size, half=args.half,
+                          per_class_acc=dict(zip(data.classes, per_class)),
+                          command="python -m cnnlib " + " ".join(sys.argv[1:]))
     print(f"Saved the run to {folder}")
     return 0 if h.state == "finished" else 1
 

@@ -76,12 +76,16 @@ def run_meta(cfg: TrainConfig, classes, epochs=(), name: str = "", dataset: str 
     }
 
 
-def save_run(folder: str | os.PathLike, model: nn.Module, meta: dict) -> Path:
-    """Write weights.pt and run.json into `folder` (created), each atomically."""
+def save_run(folder: str | os.PathLike, model: nn.Module, meta: dict, half: bool = False) -> Path:
+    """Write weights.pt and run.json into `folder` (created), each atomically. `half` stores
+    floating-point weights as float16 (half the size; loading casts them back)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buf)
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    torch.save(state, buf)
     _atomic_write(folder / WEIGHTS, buf.getvalue())
     _atomic_write(folder / META, json.dumps(meta, indent=1).encode())
     return folder

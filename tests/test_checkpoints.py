@@ -262,3 +262,20 @@ def test_list_runs_of_a_missing_folder_is_empty(tmp_path, monkeypatch):
     assert list_runs(tmp_path / "none") == []
     monkeypatch.setenv("CNNLAB_RUNS", str(tmp_path / "elsewhere"))
     assert list_runs() == []
+
+
+def test_half_precision_weights_are_half_the_size_and_load_back(tmp_path):
+    import torch
+    from cnnlib.checkpoints import load_run, run_meta, save_run
+    from cnnlib.config import TrainConfig
+    from cnnlib.models import build_model
+    torch.manual_seed(0)
+    model = build_model("tutorial", 10).eval()
+    meta = run_meta(TrainConfig(), [str(i) for i in range(10)])
+    full = save_run(tmp_path / "full", model, meta)
+    half = save_run(tmp_path / "half", model, meta, half=True)
+    assert (half / "weights.pt").stat().st_size < 0.6 * (full / "weights.pt").stat().st_size
+    run = load_run(half)
+    assert next(run.model.parameters()).dtype == torch.float32
+    x = torch.rand(4, 3, 32, 32)
+    assert torch.allclose(run.model(x), model(x), atol=1e-2)

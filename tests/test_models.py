@@ -94,3 +94,28 @@ def test_loss_falls_when_overfitting_a_few_images(name):
     assert losses[-1] < 0.2 * losses[0], losses
     with torch.no_grad():  # still in training mode: batch norm's running averages lag after 20 steps
         assert (m(x).argmax(1) == y).float().mean() == 1.0
+
+
+@pytest.mark.parametrize("p", [0.3, 0.5])
+def test_fast_dropout_drops_p_and_rescales_like_nn_dropout(p):
+    from cnnlib.models import Dropout
+    torch.manual_seed(0)
+    d = Dropout(p)
+    x = torch.ones(400, 1000, requires_grad=True)
+    y = d(x)
+    dropped = (y == 0).float().mean().item()
+    assert abs(dropped - p) < 0.005
+    assert torch.allclose(y[y != 0], torch.tensor(1 / (1 - p)))
+    y.sum().backward()                                   # gradient flows through the kept units only
+    assert torch.equal(x.grad == 0, y == 0)
+    d.eval()
+    assert torch.equal(d(x), x)
+
+
+def test_fast_dropout_is_repeatable_for_a_seed():
+    from cnnlib.models import Dropout
+    x = torch.randn(8, 32, 5, 5)
+    torch.manual_seed(1)
+    a = Dropout(0.3)(x)
+    torch.manual_seed(1)
+    assert torch.equal(a, Dropout(0.3)(x))

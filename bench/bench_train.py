@@ -1,0 +1,120 @@
+"""Images per second: the tutorial's own pipeline against cnnlib's engine, same model, same maths.
+
+    .venv/bin/python bench/bench_train.py                 # 2 rounds of one epoch each, alternating
+    .venv/bin/python bench/bench_train.py --rounds 1 --max-steps 300   # a quick look
+
+The tutorial pipeline: a Dataset that turns each image into a tensor with ToTensor, a DataLoader
+(batch 32, shuffled), TutorialCNN, CrossEntropyLoss, SGD lr 0.001 momentum 0.9. cnnlib: the same
+model, loss, optimiser and batch size through `cnnlib.train.fit` (preset "tutorial"). Each run is
+its own process (so neither inherits the other's allocator state) and the two alternate, so that
+the machine's noise falls on both. Both are tested the same way, in eval mode, after one epoch.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from common import ROOT, load_bench_data
+
+
+def tutorial_worker(max_steps: int, data_name: str) -> dict:
+    import torch
+    from PIL import Image
+    from torch.utils.data import DataLoader
+    from torchvision.transforms import ToTensor
+
+    from cnnlib.models import TutorialCNN
+
+    data = load_bench_data(data_name)
+
+    class ImageSet(torch.utils.data.Dataset):       # what torchvision.datasets.CIFAR10 does per item
+        def __init__(self, x, y):
+            self.x, self.y, self.t = x.permute(0, 2, 3, 1).numpy(), y.tolist(), ToTensor()
+
+        def __len__(self):
+            return len(self.y)
+
+        def __getitem__(self, i):
+            return self.t(Image.fromarray(self.x[i])), self.y[i]
+
+    torch.manual_seed(0)
+    trainloader = DataLoader(ImageSet(data.x_train, data.y_train), batch_size=32, shuffle=True)
+    testloader = DataLoader(ImageSet(data.x_test, data.y_test), batch_size=32, shuffle=True)
+    model = TutorialCNN(len(data.classes))
+    loss_fn = torch.nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
+    model.train()
+    t0, seen = time.perf_counter(), 0
+    for step, (inputs, labels) in enumerate(trainloader, start=1):
+        y_pred = model(inputs)
+        loss = loss_fn(y_pred, labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        seen += len(labels)
+        if step == max_steps:
+            break
+    seconds = time.perf_counter() - t0
+    model.eval()
+    acc = count = 0
+    with torch.no_grad():
+        for inputs, labels in testloader:
+            acc += (model(inputs).argmax(1) == labels).sum().item()
+            count += len(labels)
+    return {"images_per_s": seen / seconds, "seconds": seconds, "test_acc": acc / count}
+
+
+def cnnlib_worker(max_steps: int, data_name: str) -> dict:
+    from cnnlib.config import preset
+    from cnnlib.train import EpochEnd, fit, make_model
+
+    data = load_bench_data(data_name)
+    cfg = preset("tutorial", epochs=1, report_every=10_000)
+    model = make_model(cfg, data)
+    for ev in fit(model, data, cfg, max_steps=max_steps):
+        if isinstance(ev, EpochEnd):
+            steps = min(max_steps or 10**9, -(-len(data.y_train) // 32))
+            seen = min(len(data.y_train), steps * 32)
+            return {"images_per_s": seen / ev.seconds, "seconds": ev.seconds, "test_acc": ev.test_acc}
+    raise RuntimeError("no epoch ended")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds (default 2)")
+    ap.add_argument("--max-steps", type=int, default=0, help="cut each epoch after this many steps (0 = whole epoch)")
+    ap.add_argument("--data", default="auto", help="auto (shared CIFAR-10 copy, else builtin), cifar10, builtin")
+    ap.add_argument("--worker", choices=["tutorial", "cnnlib"], help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        fn = tutorial_worker if args.worker == "tutorial" else cnnlib_worker
+        print(json.dumps(fn(args.max_steps, args.data)))
+        return
+    data = load_bench_data(args.data)  # decode and cache once, before timing anything
+    import torch
+    print(f"data: {data.name}, {len(data.y_train):,} train images; torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
+    results = {"tutorial": [], "cnnlib": []}
+    for r in range(args.rounds):
+        for who in ("tutorial", "cnnlib"):
+            out = subprocess.run([sys.executable, __file__, "--worker", who, "--max-steps", str(args.max_steps),
+                                  "--data", args.data], capture_output=True, text=True, cwd=ROOT, check=True)
+            res = json.loads(out.stdout.strip().splitlines()[-1])
+            results[who].append(res)
+            print(f"round {r + 1} {who:8s}: {res['images_per_s']:7.0f} images/s, {res['seconds']:6.1f} s, "
+                  f"test accuracy {res['test_acc']:.1%}", flush=True)
+    med = {k: statistics.median(x["images_per_s"] for x in v) for k, v in results.items()}
+    acc = {k: statistics.mean(x["test_acc"] for x in v) for k, v in results.items()}
+    print(f"median images/s: tutorial {med['tutorial']:.0f}, cnnlib {med['cnnlib']:.0f}; "
+          f"ratio cnnlib/tutorial = {med['cnnlib'] / med['tutorial']:.2f}x")
+    print(f"mean test accuracy after one epoch: tutorial {acc['tutorial']:.1%}, cnnlib {acc['cnnlib']:.1%} "
+          f"(difference {abs(acc['tutorial'] - acc['cnnlib']) * 100:.1f} points)")
+
+
+if __name__ == "__main__":
+    main()

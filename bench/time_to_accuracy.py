@@ -1,0 +1,93 @@
+"""Seconds of training until a preset first reaches a test accuracy, and its final accuracy.
+
+    .venv/bin/python bench/time_to_accuracy.py --preset fast-cpu --target 0.57 --target 0.85
+    .venv/bin/python bench/time_to_accuracy.py --preset fast-cpu --vs tutorial --target 0.57
+
+Only training time counts (the engine stops its clock while it tests). The test set is checked at
+every epoch end and, with --eval-every N, every N steps within an epoch too. With --vs, the two
+presets run alternately, each in its own process, and the ratio of their times to the first
+target is printed. Data: the shared CIFAR-10 copy (../shared/data) if present, else Shapes-10.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+from common import ROOT, load_bench_data
+
+
+def worker(preset_name: str, eval_every: int, epochs: int, data_name: str) -> None:
+    from cnnlib.config import preset
+    from cnnlib.train import Diverged, EpochEnd, Finished, Tested, fit, make_model
+
+    data = load_bench_data(data_name)
+    cfg = preset(preset_name, eval_every=eval_every, report_every=10_000, **({"epochs": epochs} if epochs else {}))
+    model = make_model(cfg, data)
+    for ev in fit(model, data, cfg):
+        if isinstance(ev, (Tested, EpochEnd)):
+            print(json.dumps({"epoch": ev.epoch, "elapsed": ev.elapsed, "acc": ev.test_acc}), flush=True)
+        elif isinstance(ev, Finished):
+            print(json.dumps({"finished": True, "seconds": ev.seconds, "final": ev.final_acc}), flush=True)
+        elif isinstance(ev, Diverged):
+            print(json.dumps({"diverged": ev.message}), flush=True)
+
+
+def run(preset_name: str, args) -> dict:
+    cmd = [sys.executable, __file__, "--worker", preset_name, "--eval-every", str(args.eval_every),
+           "--epochs", str(args.epochs), "--data", args.data]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    points, end = [], {}
+    for line in proc.stdout:
+        rec = json.loads(line)
+        if "acc" in rec:
+            points.append((rec["elapsed"], rec["acc"]))
+            if args.verbose:
+                print(f"  {preset_name}: {rec['elapsed']:7.1f} s  {rec['acc']:.2%}", flush=True)
+        else:
+            end.update(rec)
+    proc.wait()
+    hit = {t: next((s for s, a in points if a >= t), None) for t in args.target}
+    return {"points": points, "hit": hit, **end}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--preset", default="fast-cpu")
+    ap.add_argument("--vs", default="", help="a second preset to alternate with, for a ratio")
+    ap.add_argument("--target", type=float, action="append", help="test accuracy, 0..1 (repeatable; default 0.57)")
+    ap.add_argument("--eval-every", type=int, default=0, help="also test every N steps (0 = epoch ends only)")
+    ap.add_argument("--epochs", type=int, default=0, help="override the preset's epochs (0 = keep)")
+    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--data", default="auto", help="auto, cifar10 or builtin")
+    ap.add_argument("--verbose", action="store_true", help="print every test point")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    args.target = args.target or [0.57]
+    if args.worker:
+        return worker(args.worker, args.eval_every, args.epochs, args.data)
+    data = load_bench_data(args.data)
+    print(f"data: {data.name}; targets: {', '.join(f'{t:.0%}' for t in args.target)}")
+    presets = [args.preset] + ([args.vs] if args.vs else [])
+    first = {p: [] for p in presets}
+    for r in range(args.rounds):
+        for p in presets:
+            res = run(p, args)
+            for t, s in res["hit"].items():
+                print(f"round {r + 1} {p}: {t:.0%} " + (f"after {s:.1f} s of training" if s is not None
+                      else f"not reached in {res.get('seconds', 0):.1f} s"), flush=True)
+            print(f"round {r + 1} {p}: final accuracy {res.get('final', 0):.2%} after {res.get('seconds', 0):.1f} s"
+                  + (f" (diverged: {res['diverged']})" if "diverged" in res else ""), flush=True)
+            first[p].append(res["hit"][args.target[0]])
+    if args.vs:
+        a, b = first[args.preset], first[args.vs]
+        if all(x is not None for x in a + b):
+            ratio = (sum(b) / len(b)) / (sum(a) / len(a))
+            print(f"time to {args.target[0]:.0%}: {args.vs} / {args.preset} = {ratio:.1f}x")
+        else:
+            print(f"time to {args.target[0]:.0%}: ratio not defined (a run did not reach it)")
+
+
+if __name__ == "__main__":
+    main()
