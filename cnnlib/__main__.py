@@ -92,7 +92,7 @@ def train(args: argparse.Namespace) -> int:
         if isinstance(ev, Step):
             if bar is None:
                 bar = tqdm(total=ev.steps, desc=f"epoch {ev.epoch}", unit="step", leave=False, file=sys.stderr)
-            bar.n = ev.step
+            bar.update(ev.step - bar.n)
             bar.set_postfix(loss=f"{ev.loss:.3f}", acc=f"{ev.train_acc:.1%}", img_s=f"{ev.images_per_s:.0f}")
         elif isinstance(ev, EpochEnd):
             if bar is not None:
