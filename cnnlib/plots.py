@@ -55,6 +55,18 @@ def class_balance(classes: Sequence[str], train: Sequence[int], test: Sequence[i
     return fig
 
 
+TUTORIAL_FINAL = 0.57  # the tutorial's test accuracy after its ten epochs
+
+
+def first_reach(h: History, target: float = TUTORIAL_FINAL) -> tuple[float, float, float] | None:
+    """(x in epochs, test accuracy, seconds of training) of the first test check, within or at
+    the end of an epoch, that reached `target`; None if none has."""
+    steps = h.steps[-1].steps if h.steps else 0
+    points = [(t.epoch + t.step / steps, t.test_acc, t.elapsed) for t in h.tests if steps]
+    points += [(e.epoch + 1, e.test_acc, e.elapsed) for e in h.epochs]
+    return min((p for p in points if p[1] >= target), key=lambda p: p[2], default=None)
+
+
 def training_chart(h: History, reference: bool = True) -> go.Figure:
     """Training loss every few steps (top) and train/test accuracy per epoch (bottom), against
     epochs; optionally the tutorial's test-accuracy curve, dashed; live changes as vertical lines."""
@@ -76,6 +88,11 @@ def training_chart(h: History, reference: bool = True) -> go.Figure:
         fig.add_trace(go.Scatter(name="tutorial (CIFAR-10)", x=list(range(1, len(TUTORIAL_TEST_ACC) + 1)),
                                  y=list(TUTORIAL_TEST_ACC), mode="lines", line=dict(dash="dash", color="gray")),
                       row=2, col=1)
+    if hit := first_reach(h):
+        fig.add_trace(go.Scatter(name=f"{TUTORIAL_FINAL:.0%} reached", x=[hit[0]], y=[100 * hit[1]], mode="markers+text",
+                                 marker=dict(symbol="star", size=14, color="gold", line=dict(color="black", width=1)),
+                                 text=[f"the tutorial's {TUTORIAL_FINAL:.0%} after {hit[2]:.1f} s"],
+                                 textposition="bottom right"), row=2, col=1)
     for c in h.changes:
         x = c.epoch + (c.step / steps if steps else 0)
         fig.add_vline(x=x, line=dict(dash="dot", color="purple"), row="all", col=1)

@@ -150,3 +150,18 @@ def test_default_source_and_data_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNLAB_DATA_LIMIT", "100")
     ds = session.load_source("builtin")
     assert len(ds.y_train) == 100 and len(ds.y_test) == 50
+
+
+def test_chart_marks_when_the_tutorials_57_percent_was_first_reached():
+    from cnnlib.train import Tested
+    h = History(TrainConfig())
+    h.steps = [Step(0, 50, 100, 1.5, 0.3, 1000.0, 0.1, 4.0), Step(0, 100, 100, 1.2, 0.4, 1000.0, 0.1, 8.0)]
+    h.tests = [Tested(0, 40, 1.4, 0.45, 3.0), Tested(0, 80, 1.1, 0.58, 6.5)]
+    h.epochs = [EpochEnd(0, 1.3, 0.4, 1.0, 0.61, 8.0, 8.0)]
+    assert plots.first_reach(h) == (0.8, 0.58, 6.5)
+    fig = plots.training_chart(h)
+    star = [t for t in fig.data if t.name == "57% reached"]
+    assert len(star) == 1 and list(star[0].x) == [0.8] and "6.5 s" in star[0].text[0]
+    h.tests, h.epochs = h.tests[:1], []
+    assert plots.first_reach(h) is None
+    assert not [t for t in plots.training_chart(h).data if t.name == "57% reached"]
