@@ -23,7 +23,8 @@ def worker(preset_name: str, eval_every: int, epochs: int, data_name: str) -> No
     from cnnlib.train import Diverged, EpochEnd, Finished, Tested, fit, make_model
 
     data = load_bench_data(data_name)
-    cfg = preset(preset_name, eval_every=eval_every, report_every=10_000, **({"epochs": epochs} if epochs else {}))
+    cfg = preset(preset_name, report_every=10_000, **({"epochs": epochs} if epochs else {}),
+                 **({"eval_every": eval_every} if eval_every >= 0 else {}))
     model = make_model(cfg, data)
     for ev in fit(model, data, cfg):
         if isinstance(ev, (Tested, EpochEnd)):
@@ -57,7 +58,8 @@ def main() -> None:
     ap.add_argument("--preset", default="fast-cpu")
     ap.add_argument("--vs", default="", help="a second preset to alternate with, for a ratio")
     ap.add_argument("--target", type=float, action="append", help="test accuracy, 0..1 (repeatable; default 0.57)")
-    ap.add_argument("--eval-every", type=int, default=0, help="also test every N steps (0 = epoch ends only)")
+    ap.add_argument("--eval-every", type=int, default=-1,
+                    help="also test every N steps (0 = epoch ends only; default: the preset's own)")
     ap.add_argument("--epochs", type=int, default=0, help="override the preset's epochs (0 = keep)")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--data", default="auto", help="auto, cifar10 or builtin")

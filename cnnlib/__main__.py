@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shlex
 import sys
 from pathlib import Path
 
@@ -120,7 +121,7 @@ def train(args: argparse.Namespace) -> int:
     per_class = (hits / torch.bincount(data.y_test, minlength=len(data.classes)).clamp(min=1)).tolist()
     folder = save_history(args.out, model, h, name=args.name, image_size=data.image_size, half=args.half,
                           per_class_acc=dict(zip(data.classes, per_class)),
-                          command="python -m cnnlib " + " ".join(sys.argv[1:]))
+                          command="python -m cnnlib " + shlex.join(sys.argv[1:]))
     print(f"Saved the run to {folder}")
     return 0 if h.state == "finished" else 1
 

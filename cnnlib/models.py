@@ -139,6 +139,8 @@ class ConvNet(nn.Module):
 
 ARCHITECTURES: dict[str, tuple[str, ConvNetSpec | None]] = {
     "tutorial": ("The tutorial's CNN: two 3x3 convs, one max-pool, a 512-wide hidden layer (4.2 M parameters).", None),
+    "small": ("Tiny batch-norm CNN (16-32-64): the fastest to train on a CPU.",
+              ConvNetSpec(widths=(16, 32, 64), convs_per_block=2, head_scale=0.2)),
     "fast": ("Small batch-norm CNN (32-64-128), built for speed on a CPU.",
              ConvNetSpec(widths=(32, 64, 128), convs_per_block=2, head_scale=0.2)),
     "vgg": ("Deeper VGG-style CNN: four blocks of two convs with batch norm (64-128-256-256).",

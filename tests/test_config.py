@@ -47,7 +47,7 @@ def test_preset_overrides_and_unknown_preset():
     ("report_every", 0, "at least 1"),
     ("max_train", "many", "a number"),
     ("batch_size", True, "a number"),
-    ("model", "alexnet", "choose one of tutorial, fast, vgg, resnet, speedrun"),
+    ("model", "alexnet", "choose one of tutorial, small, fast, vgg, resnet, speedrun"),
     ("optimizer", "lbfgs", "choose one of sgd, adam, adamw"),
     ("schedule", "linear", "choose one of constant, onecycle, cosine, step"),
     ("augment", "mixup", "choose one of none, flip, crop, flip+crop"),

@@ -1,0 +1,64 @@
+"""The models shipped in pretrained/: they load safely, and on CIFAR-10 test images (the shared
+JPEG copy beside the project, which CI has) they reach the accuracy their run.json records.
+
+    .venv/bin/python -m pytest tests/test_pretrained.py -q
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from cnnlib.checkpoints import load_run
+from cnnlib.predict import probabilities
+from cnnlib.train import evaluate
+
+ROOT = Path(__file__).resolve().parents[1]
+PACK = ROOT.parent / "shared" / "data" / "cifar10-jpeg.npz"
+RUNS = sorted(p.parent for p in (ROOT / "pretrained").glob("*/run.json"))
+CHECK = 2000   # test images checked: enough for the accuracy to be within ~2 points (1 std ~1.1)
+
+
+def cifar10_test_images(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """n test images of the shared JPEG copy, evenly spaced, decoded: (n, 3, 32, 32) uint8 and labels."""
+    with np.load(PACK) as z:
+        header, payload, offsets = z["header"].tobytes(), z["payload"], z["offsets"]
+        test = np.flatnonzero(z["split"] == 1)
+        idx = test[:: max(1, len(test) // n)][:n]        # spread over the classes (files are grouped by class)
+        labels = z["labels"][idx].astype(np.int64)
+        x = np.stack([np.asarray(Image.open(io.BytesIO(header + payload[offsets[i]:offsets[i + 1]].tobytes())).convert("RGB"))
+                      for i in idx])
+    return torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(labels)
+
+
+def test_pretrained_models_are_shipped_and_small():
+    assert len(RUNS) >= 1
+    for run in RUNS:
+        assert (run / "weights.pt").stat().st_size <= 10 * 1024 ** 2
+
+
+@pytest.mark.parametrize("folder", RUNS, ids=[r.name for r in RUNS])
+def test_pretrained_model_loads_and_records_how_it_was_made(folder):
+    run = load_run(folder)
+    assert run.classes == ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+    assert run.meta["command"].startswith("python -m cnnlib train")
+    assert set(run.meta["per_class_acc"]) == set(run.classes)
+    assert run.meta["epochs"], "per-epoch metrics are recorded"
+    p = probabilities(run.model, torch.zeros(2, 3, 32, 32, dtype=torch.uint8), run.meta.get("mean"), run.meta.get("std"))
+    assert p.shape == (2, 10) and torch.allclose(p.sum(1), torch.ones(2))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not PACK.exists(), reason="needs ../shared/data/cifar10-jpeg.npz (CI and developers have it)")
+@pytest.mark.parametrize("folder", RUNS, ids=[r.name for r in RUNS])
+def test_pretrained_model_reaches_its_recorded_accuracy(folder):
+    run = load_run(folder)
+    x, y = cifar10_test_images(CHECK)
+    mean, std = (torch.tensor(run.meta["mean"]), torch.tensor(run.meta["std"])) if run.meta.get("mean") else (None, None)
+    acc = evaluate(run.model, x, y, mean, std, tta=run.config.tta).accuracy
+    recorded = run.meta["epochs"][-1]["test_acc"]
+    assert abs(acc - recorded) < 0.04, f"{folder.name}: {acc:.1%} on {CHECK} test images, recorded {recorded:.1%}"
