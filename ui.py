@@ -86,7 +86,9 @@ def model_choices() -> dict[str, str | session.Predictor]:
     mine = run.snapshot().checkpoint if run else ""
     first: dict[str, str | session.Predictor] = {}
     if run is not None and not mine and (p := session.predictor_from_runner(run)):
-        first["This session's run (not saved)"] = p
+        h = run.snapshot()
+        label = "This session's run (not saved)" if h.ended else f"This session's run, after epoch {len(h.epochs)} (still training)"
+        first[label] = p
     saved: dict[str, str | session.Predictor] = {}
     for folder, meta in list_runs():
         if str(folder) == mine:
@@ -102,7 +104,8 @@ def pick_model(key: str) -> tuple[str | session.Predictor, session.Predictor]:
     of the page's run when there is none. Returns the choice and its loaded model."""
     choices = model_choices()
     if session_run().busy:
-        st.caption("This session's run is still training: it appears here once it ends.")
+        st.caption("This session's run is still training: it is listed as it was at its last epoch end "
+                   "(after the first epoch), and updated at each new one.")
     if not choices:
         st.info("There is no trained model yet: train one on the Train page first (the *demo* preset takes "
                 "about a minute), and it will appear here.")
@@ -127,7 +130,8 @@ def evaluation(choice: str | session.Predictor, model: session.Predictor, ds: Da
     """The model's evaluation on the data set's test split, kept in this session (per model and data
     set) so that reruns, e.g. the toggles, cost nothing."""
     run = session_run().snapshot()   # an unsaved run of this session is known by when it started
-    key = (choice if isinstance(choice, str) else f"session:{run.started_at if run else 0}", source(), len(ds.y_test))
+    key = (choice if isinstance(choice, str) else f"session:{run.started_at if run else 0}:{len(run.epochs) if run else 0}:{run.state if run else ''}",
+           source(), len(ds.y_test))
     cache = st.session_state.setdefault("evaluations", {})
     if key not in cache:
         with st.spinner(f"Testing the model on {len(ds.y_test):,} test images…"):

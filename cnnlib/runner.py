@@ -19,6 +19,7 @@ import torch
 
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset, DataError
+from cnnlib.models import build_model
 from cnnlib.train import Changed, Diverged, EpochEnd, Finished, Step, Stopped, Tested, fit, make_model
 
 STATES = ("idle", "waiting", "loading", "running", "paused", "finished", "stopped", "diverged", "failed")
@@ -92,6 +93,7 @@ class History:
     checkpoint: str = ""                                      # folder the run was saved to, once saved
     dataset: str = ""                                         # name of the data set trained on
     classes: tuple[str, ...] = ()
+    image_size: int = 32                                      # side of the images trained on, pixels
     mean: list[float] | None = None                           # per-channel normalisation used, if any
     std: list[float] | None = None
 
@@ -155,6 +157,8 @@ class Runner:
         self._history = History(cfg)
         self._thread: threading.Thread | None = None
         self.model: torch.nn.Module | None = None
+        self._epoch_state: dict[str, torch.Tensor] | None = None
+        self._epoch_copy: tuple[torch.nn.Module, int] | None = None
 
     # --- control, from the page ---
     def start(self) -> None:
@@ -199,6 +203,21 @@ class Runner:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def epoch_model(self) -> tuple[torch.nn.Module, int] | None:
+        """A copy of the network as it was at the last epoch end, in eval mode, and that epoch
+        (0-based); None before the first epoch ends. Safe to use while the run goes on."""
+        with self._lock:
+            state, h = self._epoch_state, self._history
+            if state is None or not h.epochs:
+                return None
+            epoch, classes, size = h.epochs[-1].epoch, len(h.classes), h.image_size
+        if self._epoch_copy is not None and self._epoch_copy[1] == epoch:
+            return self._epoch_copy                     # built once per epoch, not on every page rerun
+        model = build_model(self.cfg.model, classes, self.cfg.conv_dropout, self.cfg.fc_dropout, size)
+        model.load_state_dict(state)
+        self._epoch_copy = (model.eval(), epoch)
+        return self._epoch_copy
+
     def snapshot(self) -> History:
         with self._lock:
             return copy.deepcopy(self._history)
@@ -226,7 +245,8 @@ class Runner:
                 m, s = data.mean_std()
                 self._set(mean=m.tolist(), std=s.tolist())
             self._set(state="paused" if not self._signals.running.is_set() else "running",
-                      started_at=time.time(), dataset=data.name, classes=tuple(data.classes))
+                      started_at=time.time(), dataset=data.name, classes=tuple(data.classes),
+                      image_size=data.image_size)
             for ev in fit(self.model, data, self.cfg, self._signals):
                 with self._lock:
                     h = self._history
@@ -234,6 +254,8 @@ class Runner:
                         h.steps.append(ev)
                     elif isinstance(ev, EpochEnd):
                         h.epochs.append(ev)
+                        # a copy of the weights as they are now, for evaluating a run still training
+                        self._epoch_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
                     elif isinstance(ev, Changed):
                         h.changes.append(ev)
                     elif isinstance(ev, Tested):

@@ -195,11 +195,18 @@ def predictor_from_folder(path: str | os.PathLike) -> Predictor:
 
 
 def predictor_from_runner(runner: Runner) -> Predictor | None:
-    """The model of this session's run once it has ended (a model still training is not shared)."""
+    """The model of this session's run once it has ended; while it trains, a copy of the network
+    as it was at the last epoch end (the training model itself is never shared)."""
     h = runner.snapshot()
-    if not h.ended or runner.model is None or not h.classes:
+    if not h.classes:
         return None
-    return Predictor(f"this session's run ({h.state})", runner.model, h.classes, 32, h.mean, h.std)
+    if h.ended and runner.model is not None:
+        return Predictor(f"this session's run ({h.state})", runner.model, h.classes, h.image_size, h.mean, h.std)
+    if (copy := runner.epoch_model()) is None:
+        return None
+    model, epoch = copy
+    return Predictor(f"this session's run (after epoch {epoch + 1}, still training)", model, h.classes,
+                     h.image_size, h.mean, h.std)
 
 
 def predict(p: Predictor, data: bytes, k: int = 3) -> Prediction:

@@ -36,6 +36,7 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNLAB_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("CNNLAB_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("CNNLAB_DATA_LIMIT", "300")
+    monkeypatch.setenv("CNNLAB_PRETRAINED", str(tmp_path / "no-pretrained"))  # tests that want some make them
     threads = torch.get_num_threads()  # app.py sets torch's thread count for the whole process
     yield tmp_path
     for t in threading.enumerate():    # stop and join any training this test left behind

@@ -209,3 +209,25 @@ def test_a_diverging_run_ends_as_diverged_and_is_still_handed_to_on_end(runners)
     h = r.snapshot()
     assert h.state == "diverged" and "learning rate" in h.message and h.finished is None
     assert ended == ["diverged"]
+
+
+def test_a_run_still_training_offers_a_copy_of_its_network_from_the_last_epoch_end(runners):
+    import torch
+
+    from cnnlib import session
+    r = start(runners, LONG.replace(max_train=8, batch_size=4))
+    assert r.epoch_model() is None or r.snapshot().epochs       # nothing before the first epoch ends
+    wait_for(lambda: len(r.snapshot().epochs) >= 2, what="two epochs")
+    r.pause()
+    model, epoch = r.epoch_model()
+    assert epoch == r.snapshot().epochs[-1].epoch and not model.training
+    assert model is not r.model                                  # never the network being trained
+    assert r.epoch_model()[0] is model                           # built once per epoch
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        assert model(x).shape == (2, 10)
+    p = session.predictor_from_runner(r)
+    assert p is not None and "still training" in p.name and p.model is model
+    report = session.evaluate(p, tiny_dataset())
+    assert int(report.confusion.sum()) == 32
+    r.resume()
