@@ -96,6 +96,8 @@ def test_walk_through_every_page(new_page, tmp_path, shots):
     page.screenshot(path=shots / "train.png")
     button(page, "Pause").click()
     page.wait_for_selector("button:has-text('Resume'):not([disabled])")
+    settle(page)
+    wait_points(page, 4)                                     # the chart is redrawn after the click: read it once it is back
     n = points(page)
     page.wait_for_timeout(2000)
     assert points(page) <= n + 1                             # the step in flight may still land
