@@ -12,18 +12,17 @@ from torch import nn
 
 
 class _DropoutFn(torch.autograd.Function):
-    """out = x * mask / (1 - p), the mask kept as bool for the backward pass."""
+    """out = x * mask, mask = keep / (1 - p) as floats, kept for the backward pass."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, keep: torch.Tensor, scale: float) -> torch.Tensor:
-        ctx.save_for_backward(keep)
-        ctx.scale = scale
-        return x.masked_fill(~keep, 0).mul_(scale)
+    def forward(ctx, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(mask)
+        return x * mask
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        (keep,) = ctx.saved_tensors
-        return grad.masked_fill(~keep, 0).mul_(ctx.scale), None, None
+        (mask,) = ctx.saved_tensors
+        return grad * mask, None
 
 
 class Dropout(nn.Dropout):
@@ -37,7 +36,7 @@ class Dropout(nn.Dropout):
         bits = torch.empty((x.numel() + 1) // 2, dtype=torch.int32).random_(-2**31, 2**31)
         r = bits.view(torch.int16)[: x.numel()].view(x.shape)            # uniform over [-32768, 32767]
         keep = r >= torch.tensor(round(self.p * 65536) - 32768, dtype=torch.int16)
-        return _DropoutFn.apply(x, keep, 1.0 / (1.0 - self.p))
+        return _DropoutFn.apply(x, keep.to(x.dtype).mul_(1.0 / (1.0 - self.p)))
 
 
 class TutorialCNN(nn.Module):
