@@ -130,6 +130,12 @@ def _field_help() -> dict[str, str]:
 FIELD_HELP: dict[str, str] = _field_help()
 
 
+# The fast recipe the batch-norm presets share: one-cycle Nesterov SGD at batch 256, label
+# smoothing, flips and crops, normalised inputs, bf16 autocast, no dropout.
+_FAST = TrainConfig(model="fast", batch_size=256, optimizer="sgd", lr=0.2, momentum=0.9, nesterov=True,
+                    weight_decay=5e-4, schedule="onecycle", warmup=0.15, label_smoothing=0.2,
+                    augment="flip+crop", normalize=True, precision="bf16", conv_dropout=0.0, fc_dropout=0.0)
+
 # Each preset is a recipe in one place; the docs (README, app) read these descriptions.
 PRESETS: dict[str, tuple[str, TrainConfig]] = {
     "tutorial": (
@@ -140,37 +146,25 @@ PRESETS: dict[str, tuple[str, TrainConfig]] = {
     "demo": (
         "A one-minute classroom demo on the CPU: the batch-norm CNN, 2 epochs, one-cycle SGD, "
         "flips and crops.",
-        TrainConfig(model="fast", epochs=2, batch_size=256, optimizer="sgd", lr=0.2, momentum=0.9,
-                    nesterov=True, weight_decay=5e-4, schedule="onecycle", warmup=0.25,
-                    label_smoothing=0.2, augment="flip+crop", normalize=True, precision="bf16",
-                    conv_dropout=0.0, fc_dropout=0.0, report_every=10),
+        replace(_FAST, epochs=2, warmup=0.25, report_every=10),
     ),
     "fast-cpu": (
         "The tutorial's 57% in about 15 seconds on a 2-core CPU: the tiny batch-norm CNN, one "
         "epoch, bf16 autocast, batch 256, one-cycle Nesterov SGD, label smoothing 0.2, flips and "
         "4-pixel crops, a test check every 25 steps.",
-        TrainConfig(model="small", epochs=1, batch_size=256, optimizer="sgd", lr=0.2, momentum=0.9,
-                    nesterov=True, weight_decay=5e-4, schedule="onecycle", warmup=0.15,
-                    label_smoothing=0.2, augment="flip+crop", normalize=True, precision="bf16",
-                    conv_dropout=0.0, fc_dropout=0.0, report_every=10, eval_every=25),
+        replace(_FAST, model="small", epochs=1, report_every=10, eval_every=25),
     ),
     "cpu-5min": (
         "The most a 2-core CPU does in five minutes: the small batch-norm CNN (32-64-128), 6 epochs, "
         "bf16 autocast, batch 256, one-cycle Nesterov SGD, label smoothing 0.2, flips and crops, "
         "test-time flips.",
-        TrainConfig(model="fast", epochs=6, batch_size=256, optimizer="sgd", lr=0.2, momentum=0.9,
-                    nesterov=True, weight_decay=5e-4, schedule="onecycle", warmup=0.15,
-                    label_smoothing=0.2, augment="flip+crop", normalize=True, precision="bf16",
-                    conv_dropout=0.0, fc_dropout=0.0, report_every=20, tta=True),
+        replace(_FAST, epochs=6, report_every=20, tta=True),
     ),
     "gpu-speedrun": (
         "For a GPU: the wider batch-norm CNN, batch 1024, bf16, one-cycle Nesterov SGD, "
         "label smoothing, flips and crops, test-time flips.",
-        TrainConfig(model="speedrun", epochs=10, batch_size=1024, optimizer="sgd", lr=0.8,
-                    momentum=0.9, nesterov=True, weight_decay=5e-4, schedule="onecycle",
-                    warmup=0.2, label_smoothing=0.2, augment="flip+crop", normalize=True,
-                    device="auto", precision="bf16", conv_dropout=0.0, fc_dropout=0.0,
-                    report_every=10, tta=True),
+        replace(_FAST, model="speedrun", epochs=10, batch_size=1024, lr=0.8, warmup=0.2, device="auto",
+                report_every=10, tta=True),
     ),
 }
 
