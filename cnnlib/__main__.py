@@ -49,13 +49,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def train(args: argparse.Namespace) -> int:
-    import torch
     from tqdm import tqdm
 
     from cnnlib.data import DataError, load_builtin, load_dataset
     from cnnlib.runs import save_history
     from cnnlib.runner import History
-    from cnnlib.train import Diverged, EpochEnd, Finished, Step, Stopped, evaluate, fit, make_model
+    from cnnlib.train import Diverged, EpochEnd, Finished, Step, fit, make_model
 
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
                  if getattr(args, f.name) is not None}
@@ -66,12 +65,17 @@ def train(args: argparse.Namespace) -> int:
         print("error: " + "\n       ".join(problems), file=sys.stderr)
         return 2
     try:
+        shown = []
+
         def show(msg, frac):
             print(f"\r{msg}", end="", file=sys.stderr, flush=True)
+            shown.append(msg)
         if args.dry_run and cfg.data == "builtin":
             data = load_builtin(n_train=cfg.batch_size, n_test=cfg.batch_size)  # no need to draw 24,000
         else:
             data = load_dataset(cfg.data, cfg.data_root, cfg.holdout, cfg.seed, progress=show)
+        if shown:
+            print(file=sys.stderr)         # end the loading progress line
     except DataError as e:
         print(f"\nerror: {e}", file=sys.stderr)
         return 2
@@ -84,12 +88,11 @@ def train(args: argparse.Namespace) -> int:
     print(f"Training {cfg.model} on {data.name}: {len(data.y_train):,} train / {len(data.y_test):,} test images, "
           f"{len(data.classes)} classes, {cfg.epochs} epoch(s), preset {args.preset}.", flush=True)
     model = make_model(cfg, data)
-    h = History(cfg, state="running", dataset=data.name, classes=tuple(data.classes))
-    if cfg.normalize:
-        m, s = data.mean_std()
-        h.mean, h.std = m.tolist(), s.tolist()
+    h = History(cfg, state="running")
+    h.begin(data)
     bar = None
     for ev in fit(model, data, cfg, max_steps=1 if args.dry_run else 0):
+        h.record(ev)
         if isinstance(ev, Step):
             if bar is None:
                 bar = tqdm(total=ev.steps, desc=f"epoch {ev.epoch}", unit="step", leave=False, file=sys.stderr)
@@ -99,28 +102,18 @@ def train(args: argparse.Namespace) -> int:
             if bar is not None:
                 bar.close()
                 bar = None
-            h.epochs.append(ev)
             print(f"Epoch {ev.epoch}: accuracy {ev.test_acc * 100:.1f} % "
                   f"(train loss {ev.train_loss:.3f}, test loss {ev.test_loss:.3f}, {ev.seconds:.1f} s)", flush=True)
         elif isinstance(ev, Finished):
-            h.finished, h.state = ev, "finished"
             print(f"Done: final accuracy {ev.final_acc:.1%}, best {ev.best_acc:.1%}, {ev.seconds:.1f} s of training.")
         elif isinstance(ev, Diverged):
-            h.state, h.message = "diverged", ev.message
             print(f"Diverged: {ev.message}", file=sys.stderr)
-        elif isinstance(ev, Stopped):
-            h.state = "stopped"
     if bar is not None:
         bar.close()
     if args.dry_run:
         print("Dry run: one batch of training and of testing ran; nothing saved.")
         return 0
-    ev = evaluate(model, data.x_test, data.y_test, *(data.mean_std() if cfg.normalize else (None, None)),
-                  tta=cfg.tta)
-    hits = torch.bincount(data.y_test[ev.predictions == data.y_test], minlength=len(data.classes))
-    per_class = (hits / torch.bincount(data.y_test, minlength=len(data.classes)).clamp(min=1)).tolist()
-    folder = save_history(args.out, model, h, name=args.name, image_size=data.image_size, half=args.half,
-                          per_class_acc=dict(zip(data.classes, per_class)),
+    folder = save_history(args.out, model, h, name=args.name, half=args.half,
                           command="python -m cnnlib " + shlex.join(sys.argv[1:]))
     print(f"Saved the run to {folder}")
     return 0 if h.state == "finished" else 1

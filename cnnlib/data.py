@@ -19,7 +19,6 @@ import torch
 
 from cnnlib.images import ImageError, open_image, to_tensor_uint8
 
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 SHAPES10_CLASSES = ("disc", "square", "triangle", "ring", "plus", "stripes", "checker", "star", "crescent", "pair")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".ppm"}
 
@@ -43,15 +42,26 @@ class Dataset:
     x_test: torch.Tensor            # (M, 3, H, W) uint8
     y_test: torch.Tensor            # (M,) int64
     notes: list[str] = field(default_factory=list)  # things the user should know (skipped files, ...)
+    _stats: tuple[torch.Tensor, torch.Tensor] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def image_size(self) -> int:
         return int(self.x_train.shape[-1])
 
     def mean_std(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-channel mean and std of the training images, in [0, 1] units."""
-        x = self.x_train[: 20_000].float().div_(255)
-        return x.mean(dim=(0, 2, 3)), x.std(dim=(0, 2, 3))
+        """Per-channel mean and std of the training images, in [0, 1] units; worked out once, in
+        chunks (a whole float copy of CIFAR-10 would take 600 MB)."""
+        if self._stats is None:
+            total, squares, n = torch.zeros(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64), 0
+            for i in range(0, len(self.x_train), 5_000):
+                x = self.x_train[i:i + 5_000].to(torch.float64).div_(255)
+                total += x.sum(dim=(0, 2, 3))
+                squares += x.square().sum(dim=(0, 2, 3))
+                n += x.numel() // x.shape[1]
+            mean = total / max(1, n)
+            std = (squares / max(1, n) - mean.square()).clamp(min=0).sqrt()
+            self._stats = (mean.float(), std.float())
+        return self._stats
 
     def class_counts(self, split: str = "train") -> list[int]:
         y = self.y_train if split == "train" else self.y_test
@@ -70,6 +80,29 @@ class Dataset:
         xtr, ytr = cut(self.x_train, self.y_train, max_train)
         xte, yte = cut(self.x_test, self.y_test, max_test)
         return Dataset(self.name, self.classes, xtr, ytr, xte, yte, list(self.notes))
+
+
+def cached(path: Path | None, build: Callable[[], Dataset]) -> Dataset:
+    """`build()`, with its tensors kept in the file `path` so the next start only reads them. A
+    damaged file is rebuilt; a disk that cannot be written to only costs time (None: no cache)."""
+    if path is not None and path.exists():
+        try:
+            t = torch.load(path, weights_only=True)
+            return Dataset(t["name"], tuple(t["classes"]), t["x_train"], t["y_train"], t["x_test"], t["y_test"],
+                           list(t["notes"]))
+        except Exception:
+            path.unlink(missing_ok=True)
+    ds = build()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            torch.save({"name": ds.name, "classes": list(ds.classes), "x_train": ds.x_train, "y_train": ds.y_train,
+                        "x_test": ds.x_test, "y_test": ds.y_test, "notes": ds.notes}, tmp)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return ds
 
 
 # --- CIFAR-10 ----------------------------------------------------------------------------
@@ -107,13 +140,10 @@ def load_cifar10(root: str | os.PathLike = "data", download: bool = True,
                  progress: Progress | None = None) -> Dataset:
     """CIFAR-10 through torchvision.datasets.CIFAR10, converted to tensors once and cached."""
     root = Path(root)
-    cache = root / "cifar10-uint8.pt"
-    if cache.exists():
-        try:
-            t = torch.load(cache, weights_only=True)
-            return Dataset("CIFAR-10", CIFAR10_CLASSES, t["x_train"], t["y_train"], t["x_test"], t["y_test"])
-        except Exception:
-            cache.unlink(missing_ok=True)  # a broken cache is rebuilt from the source below
+    return cached(root / "cifar10-uint8.pt", lambda: _read_cifar10(root, download, progress))
+
+
+def _read_cifar10(root: Path, download: bool, progress: Progress | None) -> Dataset:
     from torchvision.datasets import CIFAR10
     root.mkdir(parents=True, exist_ok=True)
     archive = root / CIFAR10.filename
@@ -136,12 +166,7 @@ def load_cifar10(root: str | os.PathLike = "data", download: bool = True,
         x = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
         return x, torch.tensor(ds.targets, dtype=torch.int64)
 
-    xtr, ytr = tensors(train)
-    xte, yte = tensors(test)
-    tmp = cache.with_suffix(".tmp")
-    torch.save({"x_train": xtr, "y_train": ytr, "x_test": xte, "y_test": yte}, tmp)
-    os.replace(tmp, cache)
-    return Dataset("CIFAR-10", tuple(train.classes), xtr, ytr, xte, yte)
+    return Dataset("CIFAR-10", tuple(train.classes), *tensors(train), *tensors(test))
 
 
 # --- image folders and zips ----------------------------------------------------------------
@@ -226,7 +251,7 @@ def load_image_folder(path: str | os.PathLike, holdout: float = 0.1, seed: int =
     for k, (p, read) in enumerate(items):
         split, cls = (p.parts[0], p.parts[1]) if split_layout else ("train", p.parts[0])
         if cls not in index or p.suffix.lower() not in IMAGE_SUFFIXES:
-            skipped += p.suffix.lower() not in IMAGE_SUFFIXES or cls not in index
+            skipped += 1
             continue
         try:
             xs[split].append(to_tensor_uint8(open_image(read()), size))
@@ -327,50 +352,20 @@ def load_builtin(seed: int = 0, n_train: int = 20_000, n_test: int = 4_000,
                  cache_dir: str | os.PathLike | None = None) -> Dataset:
     """Shapes-10 (built in, no network): 20,000 training and 4,000 test images by default.
     With `cache_dir`, the generated tensors are kept there so the next start is instant."""
-    cache = Path(cache_dir) / f"shapes10-v1-{seed}-{n_train}-{n_test}.pt" if cache_dir else None
-    if cache is not None and cache.exists():
-        try:
-            t = torch.load(cache, weights_only=True)
-            return Dataset("Shapes-10 (built in)", SHAPES10_CLASSES, t["x_train"], t["y_train"], t["x_test"], t["y_test"])
-        except Exception:
-            cache.unlink(missing_ok=True)
-    xtr, ytr = make_shapes10(n_train, seed)
-    xte, yte = make_shapes10(n_test, seed + 1_000_003)
-    if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".tmp")
-            torch.save({"x_train": xtr, "y_train": ytr, "x_test": xte, "y_test": yte}, tmp)
-            os.replace(tmp, cache)
-        except OSError:
-            pass  # a read-only disk only costs time next start
-    return Dataset("Shapes-10 (built in)", SHAPES10_CLASSES, xtr, ytr, xte, yte)
+    def build() -> Dataset:
+        return Dataset("Shapes-10 (built in)", SHAPES10_CLASSES, *make_shapes10(n_train, seed),
+                       *make_shapes10(n_test, seed + 1_000_003))
+
+    return cached(Path(cache_dir) / f"shapes10-v1-{seed}-{n_train}-{n_test}.pt" if cache_dir else None, build)
 
 
 # --- one entry point ---------------------------------------------------------------------------
 
-def _cached(path: Path, root: Path, holdout: float, seed: int, progress: Progress | None) -> Dataset:
-    """load_image_folder, with the decoded tensors cached under root/cache by path, size and time."""
+def _folder_cache(path: Path, root: Path, holdout: float, seed: int) -> Path:
+    """Where a folder's or zip's decoded tensors are kept: keyed by its path, size and time."""
     st = path.stat()
     key = hashlib.sha1(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{holdout}|{seed}".encode()).hexdigest()[:16]
-    cache = root / "cache" / f"{path.stem}-{key}.pt"
-    if cache.exists():
-        try:
-            t = torch.load(cache, weights_only=True)
-            return Dataset(t["name"], tuple(t["classes"]), t["x_train"], t["y_train"], t["x_test"], t["y_test"],
-                           list(t["notes"]))
-        except Exception:
-            cache.unlink(missing_ok=True)
-    ds = load_image_folder(path, holdout, seed, progress=progress)
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp")
-        torch.save({"name": ds.name, "classes": list(ds.classes), "x_train": ds.x_train, "y_train": ds.y_train,
-                    "x_test": ds.x_test, "y_test": ds.y_test, "notes": ds.notes}, tmp)
-        os.replace(tmp, cache)
-    except OSError:
-        pass  # a read-only disk only costs speed next time
-    return ds
+    return root / "cache" / f"{path.stem}-{key}.pt"
 
 
 def load_dataset(source: str, root: str | os.PathLike = "data", holdout: float = 0.1, seed: int = 0,
@@ -380,9 +375,11 @@ def load_dataset(source: str, root: str | os.PathLike = "data", holdout: float =
         return load_cifar10(root, download=download, progress=progress)
     if source == "builtin":
         return load_builtin(cache_dir=root)
-    if not Path(source).exists():  # before _cached() stats it
+    path = Path(source)
+    if not path.exists():  # before _folder_cache() stats it
         raise DataError(f"{source} does not exist. Give an image folder or a .zip of one.")
-    return _cached(Path(source), Path(root), holdout, seed, progress)
+    return cached(_folder_cache(path, Path(root), holdout, seed),
+                  lambda: load_image_folder(path, holdout, seed, progress=progress))
 
 
 # --- batches and augmentation --------------------------------------------------------------------

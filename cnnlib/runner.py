@@ -108,6 +108,32 @@ class History:
     def best_acc(self) -> float:
         return max((e.test_acc for e in self.epochs), default=0.0)
 
+    def begin(self, data: Dataset) -> None:
+        """Note what the run trains on: the data set, its classes and image size, and the
+        normalisation the engine will use (prediction needs the same)."""
+        self.dataset, self.classes, self.image_size = data.name, tuple(data.classes), data.image_size
+        self.started_at = time.time()
+        if self.config.normalize:
+            mean, std = data.mean_std()
+            self.mean, self.std = mean.tolist(), std.tolist()
+
+    def record(self, ev) -> None:
+        """Add one engine event to the history."""
+        if isinstance(ev, Step):
+            self.steps.append(ev)
+        elif isinstance(ev, EpochEnd):
+            self.epochs.append(ev)
+        elif isinstance(ev, Changed):
+            self.changes.append(ev)
+        elif isinstance(ev, Tested):
+            self.tests.append(ev)
+        elif isinstance(ev, Finished):
+            self.finished, self.state = ev, "finished"
+        elif isinstance(ev, Stopped):
+            self.state, self.message = "stopped", f"Stopped in epoch {ev.epoch + 1}, step {ev.step}."
+        elif isinstance(ev, Diverged):
+            self.state, self.message = "diverged", ev.message
+
 
 class _Signals:
     """The control object the engine polls: pause, stop and pending changes."""
@@ -241,31 +267,16 @@ class Runner:
             data = self._data() if callable(self._data) else self._data
             data = data.subset(self.cfg.max_train, self.cfg.max_test, self.cfg.seed)
             self.model = make_model(self.cfg, data)
-            if self.cfg.normalize:
-                m, s = data.mean_std()
-                self._set(mean=m.tolist(), std=s.tolist())
-            self._set(state="paused" if not self._signals.running.is_set() else "running",
-                      started_at=time.time(), dataset=data.name, classes=tuple(data.classes),
-                      image_size=data.image_size)
+            with self._lock:
+                self._history.begin(data)
+                self._history.state = "running" if self._signals.running.is_set() else "paused"
             for ev in fit(self.model, data, self.cfg, self._signals):
+                if isinstance(ev, EpochEnd):  # a copy of the weights now, for evaluating a run still training
+                    state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
                 with self._lock:
-                    h = self._history
-                    if isinstance(ev, Step):
-                        h.steps.append(ev)
-                    elif isinstance(ev, EpochEnd):
-                        h.epochs.append(ev)
-                        # a copy of the weights as they are now, for evaluating a run still training
-                        self._epoch_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
-                    elif isinstance(ev, Changed):
-                        h.changes.append(ev)
-                    elif isinstance(ev, Tested):
-                        h.tests.append(ev)
-                    elif isinstance(ev, Finished):
-                        h.finished, h.state = ev, "finished"
-                    elif isinstance(ev, Stopped):
-                        h.state, h.message = "stopped", f"Stopped in epoch {ev.epoch + 1}, step {ev.step}."
-                    elif isinstance(ev, Diverged):
-                        h.state, h.message = "diverged", ev.message
+                    self._history.record(ev)
+                    if isinstance(ev, EpochEnd):
+                        self._epoch_state = state
             self._set(ended_at=time.time())
             if self._on_end is not None and self.model is not None:
                 path = self._on_end(self.model, self.snapshot())

@@ -29,7 +29,7 @@ def pretrained_runs() -> list[tuple[Path, dict]]:
 
 
 def save_history(folder: str | os.PathLike, model: torch.nn.Module, h: History, name: str = "",
-                 image_size: int = 32, half: bool = False, **extra) -> Path:
+                 half: bool = False, **extra) -> Path:
     """Save a runner's model and history as a new run folder inside `folder`."""
     name = name or f"{h.config.model} on {h.dataset or h.config.data}"
     target = Path(folder) / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug(name)}"
@@ -38,9 +38,10 @@ def save_history(folder: str | os.PathLike, model: torch.nn.Module, h: History, 
         n += 1
         target = target.with_name(f"{target.name.rsplit('~', 1)[0]}~{n}")
     meta = run_meta(h.config, h.classes, h.epochs, name=name, dataset=h.dataset, state=h.state,
-                    image_size=image_size, mean=h.mean, std=h.std, message=h.message,
+                    image_size=h.image_size, mean=h.mean, std=h.std, message=h.message,
                     seconds=h.finished.seconds if h.finished else (h.epochs[-1].elapsed if h.epochs else 0.0),
-                    changes=[c.__dict__ for c in h.changes], **extra)
+                    changes=[c.__dict__ for c in h.changes],
+                    per_class_acc=dict(zip(h.classes, h.finished.per_class_acc)) if h.finished else {}, **extra)
     return save_run(target, model, meta, half=half)
 
 

@@ -70,6 +70,7 @@ class Finished:
     final_acc: float      # test accuracy after the last epoch
     best_acc: float       # best test accuracy after any epoch
     seconds: float        # training seconds (evaluation excluded)
+    per_class_acc: tuple[float, ...] = ()  # test accuracy of each class after the last epoch, 0..1
 
 
 @dataclass(frozen=True)
@@ -183,10 +184,10 @@ def _set_momentum(opt: torch.optim.Optimizer, momentum: float) -> None:
             g["momentum"] = momentum
 
 
-def _autocast(cfg: TrainConfig, device: torch.device):
-    if cfg.precision == "fp32":
+def _autocast(precision: str, device: torch.device):
+    if precision == "fp32":
         return contextlib.nullcontext()
-    dtype = torch.bfloat16 if cfg.precision == "bf16" else torch.float16
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
     return torch.autocast(device.type, dtype=dtype)
 
 
@@ -210,7 +211,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: torch.Ten
     device = next(model.parameters()).device
     memory = torch.channels_last if device.type == "cuda" or precision != "fp32" else torch.contiguous_format
     loss_sum, preds, confs = 0.0, [], []
-    ctx = _autocast(TrainConfig(precision=precision), device)
+    ctx = _autocast(precision, device)
     for i in range(0, len(y), batch_size):
         xb = to_float(x[i:i + batch_size].to(device, non_blocking=True), mean, std).contiguous(memory_format=memory)
         yb = y[i:i + batch_size].to(device)
@@ -228,6 +229,12 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: torch.Ten
     n = max(1, len(y))
     return Evaluation(loss_sum / n, (preds_t == y.cpu()).float().sum().item() / n, preds_t,
                       torch.cat(confs) if confs else torch.empty(0))
+
+
+def per_class_accuracy(predictions: torch.Tensor, y: torch.Tensor, num_classes: int) -> tuple[float, ...]:
+    """Accuracy of each class (0..1; 0 for a class with no images)."""
+    hits = torch.bincount(y[predictions == y], minlength=num_classes)
+    return tuple((hits / torch.bincount(y, minlength=num_classes).clamp(min=1)).tolist())
 
 
 # --- the loop ----------------------------------------------------------------------------------------
@@ -290,7 +297,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
             xb = augment(x_train[idx], cfg.augment, gen if device.type == "cpu" else None)
             xb = to_float(xb, mean, std).contiguous(memory_format=memory)
             yb = y_train[idx]
-            with _autocast(cfg, device):
+            with _autocast(cfg.precision, device):
                 logits = model(xb)
                 loss = loss_fn(logits.float(), yb)
             opt.zero_grad(set_to_none=True)
@@ -337,4 +344,5 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
         yield EpochEnd(epoch, loss_sum.item() / max(1, seen), correct.item() / max(1, seen),
                        ev.loss, ev.accuracy, seconds, elapsed)
         test = ev
-    yield Finished(cfg.epochs, test.accuracy if test else 0.0, best, elapsed)
+    yield Finished(cfg.epochs, test.accuracy if test else 0.0, best, elapsed,
+                   per_class_accuracy(test.predictions, y_test.cpu(), len(data.classes)) if test else ())

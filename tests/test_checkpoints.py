@@ -279,3 +279,13 @@ def test_half_precision_weights_are_half_the_size_and_load_back(tmp_path):
     assert next(run.model.parameters()).dtype == torch.float32
     x = torch.rand(4, 3, 32, 32)
     assert torch.allclose(run.model(x), model(x), atol=1e-2)
+
+
+def test_a_saved_history_records_per_class_accuracy_and_its_image_size(tmp_path):
+    import json
+    h = history()
+    h.finished = Finished(1, 0.45, 0.45, 2.0, tuple(i / 10 for i in range(len(CLASSES))))
+    h.image_size = 32
+    meta = json.loads((save_history(tmp_path, trained_like_model(), h) / "run.json").read_text())
+    assert meta["per_class_acc"] == {c: i / 10 for i, c in enumerate(CLASSES)}
+    assert meta["image_size"] == 32

@@ -435,3 +435,21 @@ def test_builtin_set_is_cached_on_disk_and_reloaded_identically(tmp_path):
     files[0].write_bytes(b"broken")                       # a damaged cache is rebuilt, not fatal
     c = load_builtin(seed=3, n_train=40, n_test=20, cache_dir=tmp_path)
     assert torch.equal(a.x_train, c.x_train)
+
+
+def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path):
+    from cnnlib.data import cached
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    ds = cached(blocker / "sub" / "x.pt", lambda: data_mod.load_builtin(n_train=20, n_test=10))
+    assert len(ds.y_train) == 20 and not (blocker / "sub").exists()
+
+
+def test_mean_std_matches_the_plain_formula_and_is_worked_out_once():
+    from cnnlib.data import load_builtin
+    ds = load_builtin(n_train=300, n_test=10)
+    x = ds.x_train.float() / 255
+    mean, std = ds.mean_std()
+    assert torch.allclose(mean, x.mean(dim=(0, 2, 3)), atol=1e-5)
+    assert torch.allclose(std, x.std(dim=(0, 2, 3)), atol=1e-3)
+    assert ds.mean_std()[0] is mean

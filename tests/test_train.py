@@ -275,3 +275,11 @@ def test_paused_time_is_not_counted_as_training_time(tiny):
     end = next(e for e in events if isinstance(e, EpochEnd))
     plain = next(e for e in run(CFG.replace(epochs=1), tiny) if isinstance(e, EpochEnd))
     assert end.seconds < plain.seconds + 0.4
+
+
+def test_finished_carries_the_accuracy_of_each_class_after_the_last_epoch(tiny):
+    events = run(CFG, tiny)
+    fin, last = events[-1], [e for e in events if isinstance(e, EpochEnd)][-1]
+    assert len(fin.per_class_acc) == len(tiny.classes) and all(0 <= a <= 1 for a in fin.per_class_acc)
+    counts = torch.bincount(tiny.y_test, minlength=len(tiny.classes))
+    assert sum(a * n for a, n in zip(fin.per_class_acc, counts.tolist())) / len(tiny.y_test) == pytest.approx(last.test_acc)
