@@ -7,7 +7,7 @@ import streamlit as st
 
 from cnnlib import session
 from cnnlib.checkpoints import CheckpointError
-from cnnlib.config import AUGMENTS, DEVICES, FIELD_HELP, OPTIMIZERS, PRECISIONS, PRESETS, SCHEDULES, TrainConfig
+from cnnlib.config import ALLOWED, FIELD_HELP, PRESETS, TrainConfig
 from cnnlib.data import Dataset, DataError
 from cnnlib.models import ARCHITECTURES
 from cnnlib.runner import Slots, default_slots
@@ -166,21 +166,17 @@ def architecture(model: str, source: str) -> str:
 
 # --- training settings -----------------------------------------------------------------------------
 
-# Field -> (widget, options or (min, max, step, format)); the ranges are those TrainConfig.validate() allows.
+# Field -> (widget, step, number format, lowest value when 0 is not allowed); what each field allows comes from cnnlib.config.ALLOWED,
+# the table TrainConfig.validate() checks against. Fields without a widget kind are choices.
 WIDGETS = {
-    "model": ("select", tuple(ARCHITECTURES)), "conv_dropout": ("slider", (0.0, 0.9, 0.05)),
-    "fc_dropout": ("slider", (0.0, 0.9, 0.05)),
-    "epochs": ("number", (1, 1000, 1, None)), "batch_size": ("number", (1, 8192, 1, None)),
-    "optimizer": ("select", OPTIMIZERS), "lr": ("number", (0.00001, 10.0, 0.0005, "%.5f")),
-    "schedule": ("select", SCHEDULES), "warmup": ("slider", (0.0, 0.9, 0.05)),
-    "momentum": ("number", (0.0, 0.999, 0.01, "%.3f")), "nesterov": ("check", None),
-    "weight_decay": ("number", (0.0, 1.0, 0.0001, "%.4f")), "label_smoothing": ("slider", (0.0, 0.5, 0.05)),
-    "augment": ("select", AUGMENTS), "normalize": ("check", None), "tta": ("check", None),
-    "holdout": ("slider", (0.05, 0.9, 0.05)), "max_train": ("number", (0, 10_000_000, 1000, None)),
-    "max_test": ("number", (0, 10_000_000, 1000, None)),
-    "seed": ("number", (0, 2**31 - 1, 1, None)), "device": ("select", DEVICES),
-    "precision": ("select", PRECISIONS), "report_every": ("number", (1, 100_000, 1, None)),
-    "eval_every": ("number", (0, 1_000_000, 10, None)),
+    "model": ("select",), "conv_dropout": ("slider", 0.05), "fc_dropout": ("slider", 0.05),
+    "epochs": ("number", 1), "batch_size": ("number", 1), "optimizer": ("select",),
+    "lr": ("number", 0.0005, "%.5f", 0.00001), "schedule": ("select",), "warmup": ("slider", 0.05),
+    "momentum": ("number", 0.01, "%.3f"), "nesterov": ("check",), "weight_decay": ("number", 0.0001, "%.4f"),
+    "label_smoothing": ("slider", 0.05), "augment": ("select",), "normalize": ("check",), "tta": ("check",),
+    "holdout": ("slider", 0.05), "max_train": ("number", 1000), "max_test": ("number", 1000),
+    "seed": ("number", 1), "device": ("select",), "precision": ("select",), "report_every": ("number", 1),
+    "eval_every": ("number", 10),
 }
 GROUPS = {"Model": ("model", "conv_dropout", "fc_dropout"),
           "Optimisation": ("epochs", "batch_size", "optimizer", "lr", "schedule", "warmup", "momentum",
@@ -196,15 +192,19 @@ def _apply_preset() -> None:
 
 
 def _widget(name: str, disabled: bool):
-    kind, spec = WIDGETS[name]
+    kind, *spec = WIDGETS[name]
     args = dict(key=f"cfg_{name}", help=FIELD_HELP.get(name), disabled=disabled)
     if kind == "select":
-        return st.selectbox(name, spec, **args)
+        return st.selectbox(name, ALLOWED[name], **args)
     if kind == "check":
         return st.checkbox(name, **args)
+    lo, hi, lo_open = ALLOWED[name]
+    step = spec[0]
+    if lo_open:                           # the lower bound itself is not allowed
+        lo = spec[2] if len(spec) > 2 else step
     if kind == "slider":
-        return st.slider(name, spec[0], spec[1], step=spec[2], **args)
-    return st.number_input(name, spec[0], spec[1], step=spec[2], format=spec[3], **args)
+        return st.slider(name, lo, hi, step=step, **args)
+    return st.number_input(name, lo, hi, step=step, format=spec[1] if len(spec) > 1 else None, **args)
 
 
 def config_form(data: str, disabled: bool = False) -> TrainConfig:

@@ -7,12 +7,53 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, fields, replace
+from typing import NamedTuple
+
+from cnnlib.models import ARCHITECTURES
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "onecycle", "cosine", "step")
 AUGMENTS = ("none", "flip", "crop", "flip+crop")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+class Range(NamedTuple):
+    lo: float
+    hi: float
+    lo_open: bool = False   # True: lo itself is not allowed
+
+
+# What each field allows, in the order problems are reported: a Range for numbers, a tuple of
+# choices for strings. validate(), the app's widgets and live changes all read this one table.
+ALLOWED: dict[str, Range | tuple[str, ...]] = {
+    "holdout": Range(0.0, 0.9, True), "max_train": Range(0, 10_000_000), "max_test": Range(0, 10_000_000),
+    "model": tuple(ARCHITECTURES), "conv_dropout": Range(0.0, 0.9), "fc_dropout": Range(0.0, 0.9),
+    "epochs": Range(1, 1000), "batch_size": Range(1, 8192), "optimizer": OPTIMIZERS,
+    "lr": Range(0.0, 10.0, True), "schedule": SCHEDULES, "warmup": Range(0.0, 0.9),
+    "momentum": Range(0.0, 0.999), "weight_decay": Range(0.0, 1.0), "label_smoothing": Range(0.0, 0.5),
+    "augment": AUGMENTS, "seed": Range(0, 2**31 - 1), "device": DEVICES, "precision": PRECISIONS,
+    "report_every": Range(1, 100_000), "eval_every": Range(0, 1_000_000),
+}
+
+
+def check_value(field: str, value) -> str:
+    """Why `value` is not allowed for `field` (naming both and the allowed range), or ""."""
+    allowed = ALLOWED[field]
+
+    def bad(what: str) -> str:
+        return f"{field}={value!r} is not allowed: {what}."
+
+    if isinstance(allowed, tuple) and not isinstance(allowed, Range):
+        return "" if value in allowed else bad("choose one of " + ", ".join(allowed))
+    lo, hi, lo_open = allowed
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return bad(f"it must be a number from {lo} to {hi}")
+    if (value <= lo if lo_open else value < lo) or value > hi:
+        return bad(f"it must be {'above' if lo_open else 'at least'} {lo} and at most {hi}")
+    if isinstance(lo, int) and isinstance(value, float):
+        return bad("it must be a whole number")
+    return ""
 
 
 @dataclass(frozen=True)
@@ -52,47 +93,10 @@ class TrainConfig:
     def validate(self) -> list[str]:
         """Return a list of problems, each naming the field, its value and what is allowed."""
         problems = []
-
-        def bad(field: str, allowed: str) -> None:
-            problems.append(f"{field}={getattr(self, field)!r} is not allowed: {allowed}.")
-
-        def in_range(field: str, lo: float, hi: float, lo_open: bool = False) -> None:
-            v = getattr(self, field)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
-                bad(field, f"it must be a number from {lo} to {hi}")
-            elif (v <= lo if lo_open else v < lo) or v > hi:
-                bad(field, f"it must be {'above' if lo_open else 'at least'} {lo} and at most {hi}")
-
-        def choice(field: str, options: tuple[str, ...]) -> None:
-            if getattr(self, field) not in options:
-                bad(field, "choose one of " + ", ".join(options))
-
         if not isinstance(self.data, str) or not self.data.strip():
-            bad("data", 'use "cifar10", "builtin" or the path to an image folder or .zip')
-        in_range("holdout", 0.0, 0.9, lo_open=True)
-        in_range("max_train", 0, 10_000_000)
-        in_range("max_test", 0, 10_000_000)
-        from cnnlib.models import ARCHITECTURES  # late: models imports nothing from here
-        choice("model", tuple(ARCHITECTURES))
-        in_range("conv_dropout", 0.0, 0.9)
-        in_range("fc_dropout", 0.0, 0.9)
-        in_range("epochs", 1, 1000)
-        if isinstance(self.epochs, float):
-            bad("epochs", "it must be a whole number")
-        in_range("batch_size", 1, 8192)
-        choice("optimizer", OPTIMIZERS)
-        in_range("lr", 0.0, 10.0, lo_open=True)
-        choice("schedule", SCHEDULES)
-        in_range("warmup", 0.0, 0.9)
-        in_range("momentum", 0.0, 0.999)
-        in_range("weight_decay", 0.0, 1.0)
-        in_range("label_smoothing", 0.0, 0.5)
-        choice("augment", AUGMENTS)
-        in_range("seed", 0, 2**31 - 1)
-        choice("device", DEVICES)
-        choice("precision", PRECISIONS)
-        in_range("report_every", 1, 100_000)
-        in_range("eval_every", 0, 1_000_000)
+            problems.append(f"data={self.data!r} is not allowed: use \"cifar10\", \"builtin\" or the path "
+                            "to an image folder or .zip.")
+        problems += [p for name in ALLOWED if (p := check_value(name, getattr(self, name)))]
         if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):
             problems.append("nesterov=True needs optimizer='sgd' and a momentum above 0.")
         if self.precision == "fp16" and self.device == "cpu":

@@ -17,7 +17,7 @@ from typing import Callable
 
 import torch
 
-from cnnlib.config import TrainConfig
+from cnnlib.config import TrainConfig, check_value
 from cnnlib.data import Dataset, DataError
 from cnnlib.models import build_model
 from cnnlib.train import Changed, Diverged, EpochEnd, Finished, Step, Stopped, Tested, fit, make_model
@@ -219,10 +219,9 @@ class Runner:
 
     def change(self, lr: float | None = None, momentum: float | None = None) -> None:
         """Change the learning rate and/or momentum from the next step on."""
-        if lr is not None and not (0 < lr <= 10):
-            raise ValueError(f"lr={lr} is not allowed: it must be above 0 and at most 10.")
-        if momentum is not None and not (0 <= momentum <= 0.999):
-            raise ValueError(f"momentum={momentum} is not allowed: it must be from 0 to 0.999.")
+        for name, value in (("lr", lr), ("momentum", momentum)):
+            if value is not None and (problem := check_value(name, value)):
+                raise ValueError(problem)
         self._signals.change(lr=lr, momentum=momentum)
 
     @property
