@@ -10,7 +10,7 @@ st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
 
 @st.cache_resource(show_spinner=False)
 def _configure_once() -> int:
-    return configure_torch(ui.slots().limit)  # leave the web server a core's share
+    return configure_torch(ui.slots().limit)  # the cores, shared among the training slots
 
 
 _configure_once()

@@ -60,14 +60,15 @@ def default_slots() -> int:
 
 
 def torch_threads(slots: int | None = None, cores: int | None = None) -> int:
-    """Intra-op threads for each training: the cores less one (kept for the web server), shared among
-    the concurrent runs allowed, at least one. CNNLAB_TORCH_THREADS overrides."""
+    """Intra-op threads for each training: the cores shared among the concurrent runs allowed, at
+    least one. CNNLAB_TORCH_THREADS overrides. Keeping a core back for the web server was measured
+    (bench/bench_app.py, 2 cores): it cut training in the app by a fifth and answered clicks no faster."""
     env = os.environ.get("CNNLAB_TORCH_THREADS")
     if env and env.isdigit() and int(env) > 0:
         return int(env)
     cores = cores or os.cpu_count() or 1
     slots = slots or default_slots()
-    return max(1, (cores - 1) // slots)
+    return max(1, cores // slots)
 
 
 def configure_torch(slots: int | None = None) -> int:

@@ -133,11 +133,12 @@ def test_session_run_is_one_run_and_saves_on_end(tmp_path):
     assert lab.snapshot() is None
 
 
-def test_torch_threads_leave_a_core(monkeypatch):
+def test_torch_threads_share_the_cores_among_slots(monkeypatch):
     from cnnlib.runner import torch_threads
     monkeypatch.delenv("CNNLAB_TORCH_THREADS", raising=False)
-    assert torch_threads(slots=1, cores=2) == 1
-    assert torch_threads(slots=2, cores=16) == 7
+    assert torch_threads(slots=1, cores=2) == 2
+    assert torch_threads(slots=2, cores=16) == 8
+    assert torch_threads(slots=3, cores=16) == 5
     assert torch_threads(slots=4, cores=1) == 1
     monkeypatch.setenv("CNNLAB_TORCH_THREADS", "3")
     assert torch_threads(slots=1, cores=2) == 3

@@ -1,0 +1,193 @@
+"""Training inside the app against the command line, on the same preset and data, and how fast the
+page answers a click while the app trains.
+
+    .venv/bin/python bench/bench_app.py --preset fast-cpu --epochs 3 --rounds 2
+    .venv/bin/python bench/bench_app.py --preset tutorial --epochs 1 --app-threads 0,1
+
+Each round runs, one after the other: `python -m cnnlib train` (the command line), then the real
+app (`streamlit run app.py` in Debian's Chromium through Playwright) once per --app-threads value
+(0 = the app's own policy, `cnnlib.runner.torch_threads()`; N = CNNLAB_TORCH_THREADS=N). In the
+app, the bench picks the preset on the Train page, presses Start and, while the run goes on, flips
+the chart's reference toggle every few seconds and times each click until the redrawn chart shows
+it. Images/s are training images over training seconds, read from each run's run.json, so both
+sides are measured the same way (the engine's clock stops while it tests). Data: Shapes-10 (built
+in), the same images on both sides; speed does not depend on what the images show.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import OUT, ROOT
+
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+from conftest import CHROME_ARGS, CHROMIUM, _free_port, _wait_health  # noqa: E402
+
+IDLE = "[data-testid=stApp][data-test-script-state=notRunning][data-test-connection-state=CONNECTED]"
+LIVE = "[data-testid=stElementContainer]:not([data-stale=true])"
+CHART = f"{LIVE} [data-testid=stPlotlyChart] .js-plotly-plot"
+TRACES = "s => { const c = document.querySelector(s); return c && c.data ? c.data.length : -1 }"
+
+
+def browser_cpu_seconds() -> float:
+    """CPU seconds used so far by every Chromium process on this machine (from /proc)."""
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if b"chrom" not in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]:
+                continue
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            utime, stime = stat[stat.rindex(")") + 2:].split()[11:13]
+            total += (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            continue
+    return total
+
+
+def images_per_second(run_json: Path, n_train: int) -> float:
+    epochs = json.loads(run_json.read_text())["epochs"]
+    return n_train * len(epochs) / sum(e["seconds"] for e in epochs)
+
+
+def cli_run(args, work: Path) -> float:
+    out = work / "runs-cli"
+    subprocess.run([sys.executable, "-m", "cnnlib", "train", "--preset", args.preset, "--data", "builtin",
+                    "--data-root", str(work / "data"), "--max-train", str(args.images),
+                    "--epochs", str(args.epochs), "--out", str(out), "--name", "cli"],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return images_per_second(next(out.glob("*/run.json")), args.images)
+
+
+def app_run(args, work: Path, threads: int) -> tuple[float, list[float], float]:
+    """Train in the app; returns images/s, the click-to-redraw times (seconds) and the share of a
+    core the browser used meanwhile."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout, sync_playwright
+
+    cwd = Path(tempfile.mkdtemp(dir=work))
+    shutil.copytree(ROOT / ".streamlit", cwd / ".streamlit")
+    env = {**os.environ, "CNNLAB_DATA": str(work / "data"), "CNNLAB_RUNS": "runs",
+           "CNNLAB_DATA_LIMIT": str(args.images), "CNNLAB_MAX_RUNS": "1"}
+    env.pop("CNNLAB_TORCH_THREADS", None)
+    if threads:
+        env["CNNLAB_TORCH_THREADS"] = str(threads)
+    port = _free_port()
+    log = open(cwd / "streamlit.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+                             "--server.headless", "true", "--server.address", "127.0.0.1",
+                             "--server.port", str(port), "--browser.gatherUsageStats", "false",
+                             "--server.fileWatcherType", "none"], cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    clicks: list[float] = []
+    try:
+        _wait_health(url, proc, cwd / "streamlit.log")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 1400}, base_url=url)
+            page.set_default_timeout(120_000)
+            page.goto("/")
+            page.wait_for_selector(IDLE)
+            page.get_by_test_id("stSidebarNav").get_by_text("Train", exact=True).click()
+            page.get_by_role("heading", name="Train").first.wait_for()
+            page.wait_for_timeout(300)
+            page.wait_for_selector(IDLE)
+            page.get_by_test_id("stSelectbox").filter(has_text="Preset").click()
+            page.get_by_role("option", name=args.preset, exact=True).click()
+            page.wait_for_timeout(300)
+            page.wait_for_selector(IDLE)
+            page.get_by_text("Run", exact=True).click()
+            field = page.get_by_role("spinbutton", name="epochs")
+            field.fill(str(args.epochs))
+            field.press("Enter")
+            page.wait_for_timeout(300)
+            page.wait_for_selector(IDLE)
+            page.get_by_role("button", name="Start", exact=True).click()
+            page.wait_for_function(f"s => ({TRACES})(s) > 0", arg=CHART)
+            cpu0, since = browser_cpu_seconds(), time.perf_counter()
+            if args.away:  # no live chart: wait on the Home page until the run is saved
+                page.get_by_test_id("stSidebarNav").get_by_text("Home", exact=True).click()
+                while not list((cwd / "runs").glob("*/run.json")):
+                    page.wait_for_timeout(500)
+                browser_share = (browser_cpu_seconds() - cpu0) / (time.perf_counter() - since)
+                browser.close()
+                return images_per_second(next((cwd / "runs").glob("*/run.json")), args.images), clicks, browser_share
+            toggle = page.get_by_text("Show the tutorial's test accuracy", exact=False)
+            finished = page.get_by_text("Finished:", exact=False)
+            while True:
+                try:
+                    finished.wait_for(timeout=args.click_every * 1000)
+                    break
+                except PlaywrightTimeout:
+                    pass
+                before = page.evaluate(TRACES, CHART)
+                t0 = time.perf_counter()
+                toggle.click()
+                page.wait_for_function(f"([s, n]) => {{ const k = ({TRACES})(s); return k > 0 && k != n }}",
+                                       arg=[CHART, before])
+                clicks.append(time.perf_counter() - t0)
+            browser_share = (browser_cpu_seconds() - cpu0) / (time.perf_counter() - since)
+            page.get_by_text("Saved as", exact=False).wait_for()
+            browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+    return images_per_second(next((cwd / "runs").glob("*/run.json")), args.images), clicks, browser_share
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="fast-cpu")
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--images", type=int, default=20_000, help="Shapes-10 training images")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--app-threads", default="0", help="comma-separated: 0 = the app's policy, N = N threads")
+    ap.add_argument("--away", action="store_true", help="after Start, wait on the Home page (no live chart)")
+    ap.add_argument("--click-every", type=float, default=10.0, help="seconds between clicks")
+    args = ap.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    settings = [int(t) for t in args.app_threads.split(",")]
+    results: dict[str, list[float]] = {"cli": []}
+    clicks: dict[str, list[float]] = {}
+    browser_use: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory(dir=OUT) as tmp:
+        work = Path(tmp)
+        for r in range(args.rounds):
+            rate = cli_run(args, work)
+            results["cli"].append(rate)
+            print(f"round {r + 1}  command line: {rate:8.0f} images/s", flush=True)
+            for t in settings:
+                name = f"app ({'own policy' if t == 0 else f'{t} threads'})"
+                rate, times, share = app_run(args, work, t)
+                browser_use.setdefault(name, []).append(share)
+                results.setdefault(name, []).append(rate)
+                clicks.setdefault(name, []).extend(times)
+                print(f"round {r + 1}  {name}: {rate:8.0f} images/s; browser {share:.0%} of a core; clicks answered in "
+                      + ", ".join(f"{c:.2f}" for c in times) + " s", flush=True)
+    cli = statistics.median(results["cli"])
+    print(f"\npreset {args.preset}, {args.epochs} epoch(s) of {args.images} Shapes-10 images, {os.cpu_count()} cores")
+    print(f"command line: median {cli:.0f} images/s")
+    for name, rates in results.items():
+        if name == "cli":
+            continue
+        med = statistics.median(rates)
+        c = clicks[name]
+        print(f"{name}: the browser used {statistics.median(browser_use[name]):.0%} of a core while the run trained")
+        print(f"{name}: median {med:.0f} images/s = {med / cli:.2f}x the command line "
+              f"({(1 - med / cli):+.0%} lost); click to redraw: median {statistics.median(c):.2f} s, "
+              f"slowest {max(c):.2f} s over {len(c)} clicks" if c else f"{name}: median {med:.0f} images/s")
+
+
+if __name__ == "__main__":
+    main()
