@@ -15,7 +15,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "onecycle", "cosine", "step")
 AUGMENTS = ("none", "flip", "crop", "flip+crop")
 DEVICES = ("auto", "cpu", "cuda", "mps")
-PRECISIONS = ("fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
 class Range(NamedTuple):
@@ -85,7 +85,8 @@ class TrainConfig:
     # run
     seed: int = 0                     # seed for weights, shuffling, augmentation and dropout
     device: str = "cpu"               # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda" or "mps"
-    precision: str = "fp32"           # "fp32", or "bf16"/"fp16" autocast for the forward pass
+    precision: str = "fp32"           # "fp32", "bf16"/"fp16" autocast for the forward pass, or "auto":
+                                      # bf16 where the hardware multiplies it fast (a CUDA GPU, a CPU with AMX), else fp32
     report_every: int = 50            # steps between progress events
     tta: bool = False                 # evaluate on the image and its mirror, averaged
     eval_every: int = 0               # steps between extra test-set checks within an epoch (0 = epoch ends only)
@@ -135,10 +136,11 @@ FIELD_HELP: dict[str, str] = _field_help()
 
 
 # The fast recipe the batch-norm presets share: one-cycle Nesterov SGD at batch 256, label
-# smoothing, flips and crops, normalised inputs, bf16 autocast, no dropout.
+# smoothing, flips and crops, normalised inputs, bf16 autocast where the hardware has fast bf16
+# (precision "auto"), no dropout.
 _FAST = TrainConfig(model="fast", batch_size=256, optimizer="sgd", lr=0.2, momentum=0.9, nesterov=True,
                     weight_decay=5e-4, schedule="onecycle", warmup=0.15, label_smoothing=0.2,
-                    augment="flip+crop", normalize=True, precision="bf16", conv_dropout=0.0, fc_dropout=0.0)
+                    augment="flip+crop", normalize=True, precision="auto", conv_dropout=0.0, fc_dropout=0.0)
 
 # Each preset is a recipe in one place; the docs (README, app) read these descriptions.
 PRESETS: dict[str, tuple[str, TrainConfig]] = {
@@ -154,13 +156,13 @@ PRESETS: dict[str, tuple[str, TrainConfig]] = {
     ),
     "fast-cpu": (
         "The tutorial's 57% in about 15 seconds on a 2-core CPU: the tiny batch-norm CNN, one "
-        "epoch, bf16 autocast, batch 256, one-cycle Nesterov SGD, label smoothing 0.2, flips and "
+        "epoch, batch 256, one-cycle Nesterov SGD, label smoothing 0.2, flips and "
         "4-pixel crops, a test check every 25 steps.",
         replace(_FAST, model="small", epochs=1, report_every=10, eval_every=25),
     ),
     "cpu-5min": (
         "The most a 2-core CPU does in five minutes: the small batch-norm CNN (32-64-128), 6 epochs, "
-        "bf16 autocast, batch 256, one-cycle Nesterov SGD, label smoothing 0.2, flips and crops, "
+        "batch 256, one-cycle Nesterov SGD, label smoothing 0.2, flips and crops, "
         "test-time flips.",
         replace(_FAST, epochs=6, report_every=20, tta=True),
     ),

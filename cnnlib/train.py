@@ -19,7 +19,7 @@ from torch import nn
 
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset, augment, batch_indices, to_float
-from cnnlib.models import build_model
+from cnnlib.models import TutorialCNN, build_model
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -184,6 +184,27 @@ def _set_momentum(opt: torch.optim.Optimizer, momentum: float) -> None:
             g["momentum"] = momentum
 
 
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """'auto' -> 'bf16' where bf16 matrix work is fast (a CUDA GPU that has it, a CPU with AMX), else
+    'fp32'. Without AMX, a CPU's bf16 convolutions run slower than its fp32 ones (BENCHMARKS.md §3)."""
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    if device.type == "cpu":
+        amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+        return "bf16" if amx() else "fp32"
+    return "fp32"
+
+
+def memory_format(model: nn.Module, device: torch.device) -> torch.memory_format:
+    """channels_last for cuDNN and for oneDNN's batch-norm networks (1.4-1.7x faster on a CPU, in fp32
+    and bf16); the tutorial's CNN on a CPU is faster in the plain layout."""
+    if device.type == "cuda" or not isinstance(model, TutorialCNN):
+        return torch.channels_last
+    return torch.contiguous_format
+
+
 def _autocast(precision: str, device: torch.device):
     if precision == "fp32":
         return contextlib.nullcontext()
@@ -209,9 +230,9 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: torch.Ten
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    memory = torch.channels_last if device.type == "cuda" or precision != "fp32" else torch.contiguous_format
+    memory = memory_format(model, device)
     loss_sum, preds, confs = 0.0, [], []
-    ctx = _autocast(precision, device)
+    ctx = _autocast(resolve_precision(precision, device), device)
     for i in range(0, len(y), batch_size):
         xb = to_float(x[i:i + batch_size].to(device, non_blocking=True), mean, std).contiguous(memory_format=memory)
         yb = y[i:i + batch_size].to(device)
@@ -249,9 +270,8 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)                        # dropout masks
     gen = torch.Generator().manual_seed(cfg.seed)      # shuffling and augmentation
-    # channels_last suits cuDNN and oneDNN's bf16 kernels; plain fp32 on the CPU is faster without
-    fast_layout = device.type == "cuda" or cfg.precision != "fp32"
-    memory = torch.channels_last if fast_layout else torch.contiguous_format
+    memory = memory_format(model, device)
+    precision = resolve_precision(cfg.precision, device)
     model.to(device=device, memory_format=memory)
     model.train()
     x_train, y_train = data.x_train.to(device), data.y_train.to(device)
@@ -297,7 +317,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
             xb = augment(x_train[idx], cfg.augment, gen if device.type == "cpu" else None)
             xb = to_float(xb, mean, std).contiguous(memory_format=memory)
             yb = y_train[idx]
-            with _autocast(cfg.precision, device):
+            with _autocast(precision, device):
                 logits = model(xb)
                 loss = loss_fn(logits.float(), yb)
             opt.zero_grad(set_to_none=True)
@@ -326,7 +346,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
                 t_report = time.perf_counter()
             if cfg.eval_every and step % cfg.eval_every == 0 and step != steps:
                 pause = time.perf_counter()
-                ev = evaluate(model, x_test, y_test, mean, std, tta=cfg.tta, precision=cfg.precision)
+                ev = evaluate(model, x_test, y_test, mean, std, tta=cfg.tta, precision=precision)
                 model.train()
                 yield Tested(epoch, step, ev.loss, ev.accuracy, elapsed + pause - t0)
                 resumed = time.perf_counter()
@@ -334,7 +354,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
                 t_report += resumed - pause
         seconds = time.perf_counter() - t0
         elapsed += seconds
-        ev = evaluate(model, x_test, y_test, mean, std, tta=cfg.tta, precision=cfg.precision)
+        ev = evaluate(model, x_test, y_test, mean, std, tta=cfg.tta, precision=precision)
         model.train()
         if not math.isfinite(ev.loss):  # the last update broke the weights though its loss was finite
             yield Diverged(epoch, steps, ev.loss, f"The test loss became {ev.loss:.3g} after epoch {epoch + 1}: "

@@ -52,7 +52,7 @@ def test_preset_overrides_and_unknown_preset():
     ("schedule", "linear", "choose one of constant, onecycle, cosine, step"),
     ("augment", "mixup", "choose one of none, flip, crop, flip+crop"),
     ("device", "tpu", "choose one of auto, cpu, cuda, mps"),
-    ("precision", "int8", "choose one of fp32, bf16, fp16"),
+    ("precision", "int8", "choose one of auto, fp32, bf16, fp16"),
     ("data", "  ", "cifar10"),
 ])
 def test_a_bad_value_is_named_with_its_value_and_the_allowed_range(field, value, allowed):

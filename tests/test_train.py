@@ -283,3 +283,23 @@ def test_finished_carries_the_accuracy_of_each_class_after_the_last_epoch(tiny):
     assert len(fin.per_class_acc) == len(tiny.classes) and all(0 <= a <= 1 for a in fin.per_class_acc)
     counts = torch.bincount(tiny.y_test, minlength=len(tiny.classes))
     assert sum(a * n for a, n in zip(fin.per_class_acc, counts.tolist())) / len(tiny.y_test) == pytest.approx(last.test_acc)
+
+
+def test_auto_precision_is_bf16_only_where_bf16_is_fast(monkeypatch):
+    from cnnlib.train import resolve_precision
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+    assert resolve_precision("auto", cpu) == "bf16"
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    assert resolve_precision("auto", cpu) == "fp32"            # avx512_bf16 alone is slower than fp32
+    assert resolve_precision("bf16", cpu) == "bf16"            # an explicit choice is kept
+    assert resolve_precision("fp32", cpu) == "fp32"
+
+
+def test_batch_norm_networks_run_channels_last_on_the_cpu():
+    from cnnlib.models import build_model
+    from cnnlib.train import memory_format
+    cpu = torch.device("cpu")
+    assert memory_format(build_model("tutorial"), cpu) == torch.contiguous_format
+    assert memory_format(build_model("small"), cpu) == torch.channels_last
+    assert memory_format(build_model("tutorial"), torch.device("cuda")) == torch.channels_last
