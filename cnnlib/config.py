@@ -155,16 +155,16 @@ PRESETS: dict[str, tuple[str, TrainConfig]] = {
         replace(_FAST, epochs=2, warmup=0.25, report_every=10),
     ),
     "fast-cpu": (
-        "The tutorial's 57% in about 15 seconds on a 2-core CPU: the tiny batch-norm CNN, one "
+        "The tutorial's 57% in about 12 seconds on a 2-core CPU: the tiny batch-norm CNN, one "
         "epoch, batch 256, one-cycle Nesterov SGD, label smoothing 0.2, flips and "
         "4-pixel crops, a test check every 25 steps.",
         replace(_FAST, model="small", epochs=1, report_every=10, eval_every=25),
     ),
     "cpu-5min": (
-        "The most a 2-core CPU does in five minutes: the small batch-norm CNN (32-64-128), 6 epochs, "
+        "The most a 2-core CPU does in five minutes: the small batch-norm CNN (32-64-128), 8 epochs, "
         "batch 256, one-cycle Nesterov SGD, label smoothing 0.2, flips and crops, "
         "test-time flips.",
-        replace(_FAST, epochs=6, report_every=20, tta=True),
+        replace(_FAST, epochs=8, report_every=20, tta=True),
     ),
     "gpu-speedrun": (
         "For a GPU: the wider batch-norm CNN, batch 1024, bf16, one-cycle Nesterov SGD, "
