@@ -30,10 +30,8 @@ from common import OUT, ROOT
 
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from conftest import CHROME_ARGS, CHROMIUM, _free_port, _wait_health  # noqa: E402
+from test_browser import CHART, IDLE  # noqa: E402  (the browser tests' selectors)
 
-IDLE = "[data-testid=stApp][data-test-script-state=notRunning][data-test-connection-state=CONNECTED]"
-LIVE = "[data-testid=stElementContainer]:not([data-stale=true])"
-CHART = f"{LIVE} [data-testid=stPlotlyChart] .js-plotly-plot"
 TRACES = "s => { const c = document.querySelector(s); return c && c.data ? c.data.length : -1 }"
 
 
