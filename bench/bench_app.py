@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -29,8 +28,8 @@ from pathlib import Path
 from common import OUT, ROOT
 
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from conftest import CHROME_ARGS, CHROMIUM, _free_port, _wait_health  # noqa: E402
-from test_browser import CHART, IDLE  # noqa: E402  (the browser tests' selectors)
+from conftest import CHROME_ARGS, CHROMIUM, streamlit_app  # noqa: E402
+from test_browser import CHART, button, go, set_number, settle  # noqa: E402  (the browser tests' helpers)
 
 TRACES = "s => { const c = document.querySelector(s); return c && c.data ? c.data.length : -1 }"
 
@@ -64,84 +63,62 @@ def cli_run(args, work: Path) -> float:
     return images_per_second(next(out.glob("*/run.json")), args.images)
 
 
+def train_in_app(page, args, runs: Path) -> tuple[list[float], float]:
+    """On an open app: choose the preset and epochs, press Start, then until the run is saved in
+    `runs`, either stay on Train flipping the chart's reference toggle every --click-every s, or
+    (--away) wait on Home. Returns the click-to-redraw times (s) and the share of a core the
+    browser used while the run trained."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    go(page, "Train")
+    page.get_by_test_id("stSelectbox").filter(has_text="Preset").click()
+    page.get_by_role("option", name=args.preset, exact=True).click()
+    settle(page)
+    set_number(page, "epochs", args.epochs)
+    button(page, "Start").click()
+    page.wait_for_function(f"s => ({TRACES})(s) > 0", arg=CHART)
+    cpu0, since = browser_cpu_seconds(), time.perf_counter()
+    clicks: list[float] = []
+    if args.away:
+        go(page, "Home")
+        while not any(runs.glob("*/run.json")):
+            page.wait_for_timeout(500)
+    else:
+        saved = page.get_by_text("Saved as", exact=False)
+        toggle = page.get_by_text("Show the tutorial's test accuracy", exact=False)
+        while True:
+            try:
+                saved.wait_for(timeout=args.click_every * 1000)
+                break
+            except PlaywrightTimeout:
+                pass
+            before = page.evaluate(TRACES, CHART)
+            t0 = time.perf_counter()
+            toggle.click()
+            page.wait_for_function(f"([s, n]) => {{ const k = ({TRACES})(s); return k > 0 && k != n }}",
+                                   arg=[CHART, before])
+            clicks.append(time.perf_counter() - t0)
+    return clicks, (browser_cpu_seconds() - cpu0) / (time.perf_counter() - since)
+
+
 def app_run(args, work: Path, threads: int) -> tuple[float, list[float], float]:
-    """Train in the app; returns images/s, the click-to-redraw times (seconds) and the share of a
-    core the browser used meanwhile."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout, sync_playwright
+    """Train in the app (threads 0: its own policy); returns images/s, the click-to-redraw times
+    and the browser's share of a core."""
+    from playwright.sync_api import sync_playwright
 
     cwd = Path(tempfile.mkdtemp(dir=work))
-    shutil.copytree(ROOT / ".streamlit", cwd / ".streamlit")
-    env = {**os.environ, "CNNLAB_DATA": str(work / "data"), "CNNLAB_RUNS": "runs",
-           "CNNLAB_DATA_LIMIT": str(args.images), "CNNLAB_MAX_RUNS": "1"}
-    env.pop("CNNLAB_TORCH_THREADS", None)
-    if threads:
-        env["CNNLAB_TORCH_THREADS"] = str(threads)
-    port = _free_port()
-    log = open(cwd / "streamlit.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-                             "--server.headless", "true", "--server.address", "127.0.0.1",
-                             "--server.port", str(port), "--browser.gatherUsageStats", "false",
-                             "--server.fileWatcherType", "none"], cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    clicks: list[float] = []
-    try:
-        _wait_health(url, proc, cwd / "streamlit.log")
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 1400}, base_url=url)
-            page.set_default_timeout(120_000)
-            page.goto("/")
-            page.wait_for_selector(IDLE)
-            page.get_by_test_id("stSidebarNav").get_by_text("Train", exact=True).click()
-            page.get_by_role("heading", name="Train").first.wait_for()
-            page.wait_for_timeout(300)
-            page.wait_for_selector(IDLE)
-            page.get_by_test_id("stSelectbox").filter(has_text="Preset").click()
-            page.get_by_role("option", name=args.preset, exact=True).click()
-            page.wait_for_timeout(300)
-            page.wait_for_selector(IDLE)
-            page.get_by_text("Run", exact=True).click()
-            field = page.get_by_role("spinbutton", name="epochs")
-            field.fill(str(args.epochs))
-            field.press("Enter")
-            page.wait_for_timeout(300)
-            page.wait_for_selector(IDLE)
-            page.get_by_role("button", name="Start", exact=True).click()
-            page.wait_for_function(f"s => ({TRACES})(s) > 0", arg=CHART)
-            cpu0, since = browser_cpu_seconds(), time.perf_counter()
-            if args.away:  # no live chart: wait on the Home page until the run is saved
-                page.get_by_test_id("stSidebarNav").get_by_text("Home", exact=True).click()
-                while not list((cwd / "runs").glob("*/run.json")):
-                    page.wait_for_timeout(500)
-                browser_share = (browser_cpu_seconds() - cpu0) / (time.perf_counter() - since)
-                browser.close()
-                return images_per_second(next((cwd / "runs").glob("*/run.json")), args.images), clicks, browser_share
-            toggle = page.get_by_text("Show the tutorial's test accuracy", exact=False)
-            finished = page.get_by_text("Finished:", exact=False)
-            while True:
-                try:
-                    finished.wait_for(timeout=args.click_every * 1000)
-                    break
-                except PlaywrightTimeout:
-                    pass
-                before = page.evaluate(TRACES, CHART)
-                t0 = time.perf_counter()
-                toggle.click()
-                page.wait_for_function(f"([s, n]) => {{ const k = ({TRACES})(s); return k > 0 && k != n }}",
-                                       arg=[CHART, before])
-                clicks.append(time.perf_counter() - t0)
-            browser_share = (browser_cpu_seconds() - cpu0) / (time.perf_counter() - since)
-            page.get_by_text("Saved as", exact=False).wait_for()
-            browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-    return images_per_second(next((cwd / "runs").glob("*/run.json")), args.images), clicks, browser_share
+    env = {k: v for k, v in os.environ.items() if k != "CNNLAB_TORCH_THREADS"}
+    env.update(CNNLAB_DATA=str(work / "data"), CNNLAB_RUNS="runs", CNNLAB_DATA_LIMIT=str(args.images),
+               CNNLAB_MAX_RUNS="1", **({"CNNLAB_TORCH_THREADS": str(threads)} if threads else {}))
+    with streamlit_app(cwd, env, cwd / "streamlit.log") as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1400}, base_url=url)
+        page.set_default_timeout(120_000)
+        page.goto("/")
+        settle(page)
+        clicks, share = train_in_app(page, args, cwd / "runs")
+        browser.close()
+    return images_per_second(next((cwd / "runs").glob("*/run.json")), args.images), clicks, share
 
 
 def main() -> None:

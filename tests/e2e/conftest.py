@@ -1,6 +1,7 @@
 """Fixtures for the browser tests: a Streamlit server on a free port (tiny data, temporary data and
 runs folders, one training slot), Debian's Chromium through Playwright, and a fresh page per test
 that records console errors."""
+import contextlib
 import os
 import shutil
 import socket
@@ -9,6 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -45,33 +47,40 @@ def server_log(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("st") / "streamlit.log"
 
 
+@contextlib.contextmanager
+def streamlit_app(cwd: Path, env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """`streamlit run app.py` with `cwd` as its working folder (the project's .streamlit/ settings
+    are copied there) on a free port: yields its URL once it answers, and stops it afterwards."""
+    shutil.copytree(ROOT / ".streamlit", cwd / ".streamlit", dirs_exist_ok=True)  # read from the cwd
+    port = _free_port()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+             "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env={**env, "PYTHONUNBUFFERED": "1"})
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_health(url, proc, log_path)
+            yield url
+        finally:
+            proc.terminate()                      # SIGTERM to our own PID only
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory, server_log):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `bash scripts/test`, which installs it.")
     tmp = tmp_path_factory.mktemp("cnnlab")  # the server's working folder: data/ and runs/ start empty
-    shutil.copytree(ROOT / ".streamlit", tmp / ".streamlit")  # Streamlit reads its config from the cwd
-    port = _free_port()
-    log = open(server_log, "w")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "CNNLAB_DATA": "data", "CNNLAB_RUNS": "runs",
-           "CNNLAB_DATA_LIMIT": "600", "CNNLAB_MAX_RUNS": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-         "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=tmp, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_health(url, proc, server_log)
+    env = {**os.environ, "CNNLAB_DATA": "data", "CNNLAB_RUNS": "runs", "CNNLAB_DATA_LIMIT": "600",
+           "CNNLAB_MAX_RUNS": "1"}
+    with streamlit_app(tmp, env, server_log) as url:
         yield url
-    finally:
-        proc.terminate()                      # SIGTERM to our own PID only
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.fixture(scope="session")
