@@ -174,14 +174,14 @@ WIDGETS = {
     "lr": ("number", 0.0005, "%.5f", 0.00001), "schedule": ("select",), "warmup": ("slider", 0.05),
     "momentum": ("number", 0.01, "%.3f"), "nesterov": ("check",), "weight_decay": ("number", 0.0001, "%.4f"),
     "label_smoothing": ("slider", 0.05), "augment": ("select",), "normalize": ("check",), "tta": ("check",),
-    "holdout": ("slider", 0.05), "max_train": ("number", 1000), "max_test": ("number", 1000),
+    "max_train": ("number", 1000), "max_test": ("number", 1000),
     "seed": ("number", 1), "device": ("select",), "precision": ("select",), "report_every": ("number", 1),
     "eval_every": ("number", 10),
 }
 GROUPS = {"Model": ("model", "conv_dropout", "fc_dropout"),
           "Optimisation": ("epochs", "batch_size", "optimizer", "lr", "schedule", "warmup", "momentum",
                            "nesterov", "weight_decay", "label_smoothing"),
-          "Data pipeline": ("augment", "normalize", "tta", "holdout", "max_train", "max_test"),
+          "Data pipeline": ("augment", "normalize", "tta", "max_train", "max_test"),
           "Run": ("seed", "device", "precision", "report_every", "eval_every")}
 
 

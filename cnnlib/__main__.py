@@ -54,7 +54,7 @@ def train(args: argparse.Namespace) -> int:
     from cnnlib.data import DataError, load_builtin, load_dataset
     from cnnlib.runs import save_history
     from cnnlib.runner import History
-    from cnnlib.train import Diverged, EpochEnd, Finished, Step, fit, make_model
+    from cnnlib.train import Diverged, EpochEnd, Finished, Step, fit, make_model, resolve_device
 
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
                  if getattr(args, f.name) is not None}
@@ -87,7 +87,12 @@ def train(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     print(f"Training {cfg.model} on {data.name}: {len(data.y_train):,} train / {len(data.y_test):,} test images, "
           f"{len(data.classes)} classes, {cfg.epochs} epoch(s), preset {args.preset}.", flush=True)
-    model = make_model(cfg, data)
+    try:  # a device this machine lacks, or a network that does not fit the images: say so, no traceback
+        resolve_device(cfg.device)
+        model = make_model(cfg, data)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     h = History(cfg, state="running")
     h.begin(data)
     bar = None

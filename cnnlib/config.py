@@ -85,8 +85,7 @@ class TrainConfig:
     # run
     seed: int = 0                     # seed for weights, shuffling, augmentation and dropout
     device: str = "cpu"               # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda" or "mps"
-    precision: str = "fp32"           # "fp32", "bf16"/"fp16" autocast for the forward pass, or "auto":
-                                      # bf16 where the hardware multiplies it fast (a CUDA GPU, a CPU with AMX), else fp32
+    precision: str = "fp32"           # fp32, bf16/fp16 autocast, or auto (bf16 on CUDA or an AMX CPU, else fp32)
     report_every: int = 50            # steps between progress events
     tta: bool = False                 # evaluate on the image and its mirror, averaged
     eval_every: int = 0               # steps between extra test-set checks within an epoch (0 = epoch ends only)

@@ -68,7 +68,10 @@ class Dataset:
         return torch.bincount(y, minlength=len(self.classes)).tolist()
 
     def subset(self, max_train: int = 0, max_test: int = 0, seed: int = 0) -> "Dataset":
-        """A random subset of each split (0 keeps all), for quick runs."""
+        """A random subset of each split (0 keeps all), for quick runs; this data set itself (its
+        mean/std already worked out) when nothing is cut."""
+        if (not max_train or max_train >= len(self.y_train)) and (not max_test or max_test >= len(self.y_test)):
+            return self
         g = torch.Generator().manual_seed(seed)
 
         def cut(x, y, n):

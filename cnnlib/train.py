@@ -226,7 +226,8 @@ class Evaluation:
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: torch.Tensor | None = None,
              std: torch.Tensor | None = None, batch_size: int = 1000, tta: bool = False,
              precision: str = "fp32") -> Evaluation:
-    """Loss and accuracy of `model` on uint8 images x and labels y, in eval mode, large batches."""
+    """Loss and accuracy of `model` on uint8 images x and labels y, in eval mode, large batches;
+    the model goes back to the mode it was in."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -260,6 +261,9 @@ def per_class_accuracy(predictions: torch.Tensor, y: torch.Tensor, num_classes: 
 
 # --- the loop ----------------------------------------------------------------------------------------
 
+_TOO_HIGH = "the learning rate is probably too high. Lower it (e.g. by 10x) and start again."
+
+
 def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | None = None,
         max_steps: int = 0) -> Iterator[Event]:
     """Train `model` on `data` as `cfg` says, yielding events. `max_steps` > 0 stops each phase
@@ -284,7 +288,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     if max_steps:
         steps = min(steps, max_steps)
     total, done = steps * cfg.epochs, 0
-    base_lr = cfg.lr
+    base_lr, momentum = cfg.lr, cfg.momentum
     check_every_step = device.type == "cpu"
     elapsed, best = 0.0, 0.0
     test = None
@@ -306,10 +310,9 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
                 yield Stopped(epoch, step)
                 return
             if changes := control.take_changes():
-                base_lr = changes.get("lr", base_lr)
-                if "momentum" in changes:
-                    _set_momentum(opt, changes["momentum"])
-                yield Changed(epoch, step, base_lr, changes.get("momentum", cfg.momentum))
+                base_lr, momentum = changes.get("lr", base_lr), changes.get("momentum", momentum)
+                _set_momentum(opt, momentum)
+                yield Changed(epoch, step, base_lr, momentum)
             lr = base_lr * lr_factor(cfg, done, total)
             for g in opt.param_groups:
                 g["lr"] = lr
@@ -329,7 +332,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
                 lv = ld.item()
                 if not math.isfinite(lv) or lv > 1e4:
                     yield Diverged(epoch, step, lv, f"The loss became {lv:.3g} at epoch {epoch + 1}, step {step}: "
-                                   "the learning rate is probably too high. Lower it (e.g. by 10x) and start again.")
+                                   + _TOO_HIGH)
                     return
             loss_sum += ld * len(idx)
             report_loss += ld
@@ -347,7 +350,6 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
             if cfg.eval_every and step % cfg.eval_every == 0 and step != steps:
                 pause = time.perf_counter()
                 ev = evaluate(model, x_test, y_test, mean, std, tta=cfg.tta, precision=precision)
-                model.train()
                 yield Tested(epoch, step, ev.loss, ev.accuracy, elapsed + pause - t0)
                 resumed = time.perf_counter()
                 t0 += resumed - pause              # testing time is not training time
@@ -355,10 +357,9 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
         seconds = time.perf_counter() - t0
         elapsed += seconds
         ev = evaluate(model, x_test, y_test, mean, std, tta=cfg.tta, precision=precision)
-        model.train()
         if not math.isfinite(ev.loss):  # the last update broke the weights though its loss was finite
             yield Diverged(epoch, steps, ev.loss, f"The test loss became {ev.loss:.3g} after epoch {epoch + 1}: "
-                           "the learning rate is probably too high. Lower it (e.g. by 10x) and start again.")
+                           + _TOO_HIGH)
             return
         best = max(best, ev.accuracy)
         yield EpochEnd(epoch, loss_sum.item() / max(1, seen), correct.item() / max(1, seen),

@@ -132,3 +132,12 @@ def test_predict_with_a_bad_checkpoint_exits_2(tmp_path, capsys):
     (tmp_path / "photo.png").write_bytes(png((1, 2, 3)))
     assert main(["predict", str(tmp_path / "photo.png"), "--checkpoint", str(tmp_path)]) == 2
     assert "not a saved run" in capsys.readouterr().err
+
+
+def test_a_device_this_machine_lacks_exits_2_with_a_message(tmp_path, folder_set, capsys, monkeypatch):
+    import torch
+    from cnnlib.__main__ import main
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main(["train", "--data", str(folder_set), "--device", "cuda", "--out", str(tmp_path / "runs")]) == 2
+    assert "no CUDA GPU is available; use 'auto' or 'cpu'" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()

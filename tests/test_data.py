@@ -419,6 +419,7 @@ def test_subset_mean_std_and_class_counts(tiny):
     assert (len(small.y_train), len(small.y_test)) == (10, 5)
     assert torch.equal(small.y_train, tiny.subset(10, 5, seed=0).y_train)
     assert tiny.subset() .x_train is tiny.x_train
+    assert tiny.subset(0, 10_000) is tiny  # nothing cut: the same data set, its mean/std kept
     m, s = tiny.mean_std()
     assert m.shape == (3,) and s.shape == (3,) and (0 < m).all() and (m < 1).all()
     assert sum(tiny.class_counts()) == 64 and len(tiny.class_counts("test")) == 10
