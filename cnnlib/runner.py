@@ -106,6 +106,14 @@ class History:
     def last_step(self) -> Step | None:
         return self.steps[-1] if self.steps else None
 
+    @property
+    def seconds(self) -> float:
+        """Training time so far (tests and pauses excluded): the engine's total once finished, else
+        the latest step's or epoch end's clock."""
+        if self.finished:
+            return self.finished.seconds
+        return max([s.elapsed for s in self.steps[-1:]] + [e.elapsed for e in self.epochs[-1:]], default=0.0)
+
     def best_acc(self) -> float:
         return max((e.test_acc for e in self.epochs), default=0.0)
 

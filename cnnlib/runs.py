@@ -39,7 +39,7 @@ def save_history(folder: str | os.PathLike, model: torch.nn.Module, h: History, 
         target = target.with_name(f"{target.name.rsplit('~', 1)[0]}~{n}")
     meta = run_meta(h.config, h.classes, h.epochs, name=name, dataset=h.dataset, state=h.state,
                     image_size=h.image_size, mean=h.mean, std=h.std, message=h.message,
-                    seconds=h.finished.seconds if h.finished else (h.epochs[-1].elapsed if h.epochs else 0.0),
+                    seconds=h.seconds,
                     changes=[c.__dict__ for c in h.changes],
                     per_class_acc=dict(zip(h.classes, h.finished.per_class_acc)) if h.finished else {}, **extra)
     return save_run(target, model, meta, half=half)

@@ -154,9 +154,8 @@ def progress(h: History) -> tuple[float, str]:
 def summary(h: History) -> dict[str, str]:
     """Best and final test accuracy and training time of a run, as display strings."""
     final = h.epochs[-1].test_acc if h.epochs else 0.0
-    seconds = h.finished.seconds if h.finished else (h.steps[-1].elapsed if h.steps else 0.0)
     return {"Best test accuracy": f"{100 * h.best_acc():.1f} %", "Final test accuracy": f"{100 * final:.1f} %",
-            "Epochs": f"{len(h.epochs)} of {h.config.epochs}", "Training time": _duration(seconds)}
+            "Epochs": f"{len(h.epochs)} of {h.config.epochs}", "Training time": _duration(h.seconds)}
 
 
 def _duration(seconds: float) -> str:

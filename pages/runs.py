@@ -27,15 +27,17 @@ if upload is not None:
         st.success(f"{upload.name} is saved on this server as `{added[digest].name}`.")
 
 saved = {str(folder): meta for folder, meta in list_runs()}
-if not saved:
-    st.info("No run is saved on this server yet: train one on the Train page, or add a run file above. "
-            "Runs are kept on the server and are still here after a restart.")
-    st.stop()
 every = saved | {str(f): {**m, "name": f"pretrained: {m.get('name') or f.name}"} for f, m in pretrained_runs()}
+if not saved:
+    st.info("No run is saved on this server yet: train one on the Train page, or add a run "
+            "file above. Runs are kept on the server and are still here after a restart."
+            + (" Meanwhile, the models that come with CNN Lab can be compared below." if every else ""))
+if not every:
+    st.stop()
 label = {folder: session.run_label(meta) for folder, meta in every.items()}
 
 st.subheader("Compare")
-st.session_state["compare"] = [f for f in st.session_state.get("compare", list(saved)[:3]) if f in every]
+st.session_state["compare"] = [f for f in st.session_state.get("compare", list(saved or every)[:3]) if f in every]
 chosen = st.multiselect("Runs to compare", list(every), format_func=label.get, key="compare")
 if chosen:
     metas = [every[f] for f in chosen]
@@ -45,6 +47,8 @@ if chosen:
     st.dataframe(evalplots.comparison_table(metas), hide_index=True, key="table",
                  column_config={"best acc": percent, "final acc": percent})
 
+if not saved:  # the shipped models are not managed here
+    st.stop()
 st.subheader("Manage a run")
 if st.session_state.get("manage") not in saved:   # e.g. just deleted
     st.session_state.pop("manage", None)

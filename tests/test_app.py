@@ -411,3 +411,13 @@ def test_train_shows_the_architecture_and_whether_it_fits(env, monkeypatch):
     at.run()
     assert not at.exception and any("multiple of 16" in e.value for e in at.error)
     assert at.button(key="start").disabled
+
+
+def test_runs_page_compares_the_shipped_models_on_a_fresh_server(env, monkeypatch):
+    monkeypatch.setenv("CNNLAB_PRETRAINED", str(env / "pretrained"))
+    tiny_run(env / "pretrained", "shipped", half=True)
+    at = app("runs")
+    assert not at.exception and "No run is saved" in at.info[0].value and "come with CNN Lab" in at.info[0].value
+    assert at.multiselect(key="compare").value == [str(next((env / "pretrained").iterdir()))]
+    assert len(at.get("plotly_chart")) == 1                          # their curves
+    assert not [b for b in at.button if b.key == "delete"]           # nothing to manage: shipped runs stay

@@ -155,7 +155,7 @@ def test_default_source_and_data_limit(tmp_path, monkeypatch):
 
 def test_chart_marks_when_the_tutorials_57_percent_was_first_reached():
     from cnnlib.train import Tested
-    h = History(TrainConfig())
+    h = History(TrainConfig(), dataset="CIFAR-10")
     h.steps = [Step(0, 50, 100, 1.5, 0.3, 1000.0, 0.1, 4.0), Step(0, 100, 100, 1.2, 0.4, 1000.0, 0.1, 8.0)]
     h.tests = [Tested(0, 40, 1.4, 0.45, 3.0), Tested(0, 80, 1.1, 0.58, 6.5)]
     h.epochs = [EpochEnd(0, 1.3, 0.4, 1.0, 0.61, 8.0, 8.0)]
@@ -163,6 +163,22 @@ def test_chart_marks_when_the_tutorials_57_percent_was_first_reached():
     fig = plots.training_chart(h)
     star = [t for t in fig.data if t.name == "57% reached"]
     assert len(star) == 1 and list(star[0].x) == [0.8] and "6.5 s" in star[0].text[0]
+    assert not [t for t in plots.training_chart(h, reference=False).data if t.name == "57% reached"]
+    h.dataset = "Shapes-10 (built in)"                   # 57 % means nothing on another data set
+    assert not [t for t in plots.training_chart(h).data if t.name == "57% reached"]
+    h.dataset = "CIFAR-10"
     h.tests, h.epochs = h.tests[:1], []
     assert plots.first_reach(h) is None
     assert not [t for t in plots.training_chart(h).data if t.name == "57% reached"]
+
+
+def test_a_runs_training_time_is_one_figure_everywhere():
+    from cnnlib.train import Finished
+    h = History(TrainConfig(epochs=3))
+    assert h.seconds == 0.0
+    h.steps = [Step(0, 50, 100, 1.5, 0.3, 1000.0, 0.1, 4.0), Step(1, 20, 100, 1.2, 0.4, 1000.0, 0.1, 9.5)]
+    h.epochs = [EpochEnd(0, 1.3, 0.4, 1.0, 0.5, 8.0, 8.0)]
+    assert h.seconds == 9.5                               # stopped mid-epoch: the latest clock
+    assert session.summary(h)["Training time"] == "10 s"
+    h.finished = Finished(3, 0.5, 0.5, 30.2, ())
+    assert h.seconds == 30.2 and session.summary(h)["Training time"] == "30 s"
