@@ -7,7 +7,7 @@ from typing import Sequence
 import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
-from PIL import Image
+from torchvision.utils import make_grid
 
 from cnnlib.runner import History
 
@@ -19,15 +19,8 @@ _PAD = 2  # pixels between tiles, as torchvision's make_grid
 
 def grid_image(x: torch.Tensor, ncol: int = 8, pad: int = _PAD) -> torch.Tensor:
     """(N, 3, H, W) uint8 -> one (3, rows*(H+pad)+pad, ncol*(W+pad)+pad) uint8 image, tiles in
-    reading order on a white background, as torchvision.utils.make_grid lays them out."""
-    n, c, h, w = x.shape
-    rows = max(1, -(-n // ncol))
-    out = torch.full((c, rows * (h + pad) + pad, ncol * (w + pad) + pad), 255, dtype=torch.uint8)
-    for i in range(n):
-        r, k = divmod(i, ncol)
-        top, left = pad + r * (h + pad), pad + k * (w + pad)
-        out[:, top:top + h, left:left + w] = x[i]
-    return out
+    reading order on a white background: torchvision's make_grid, as the tutorial shows a batch."""
+    return make_grid(x, nrow=ncol, padding=pad, pad_value=255)
 
 
 def batch_grid(x: torch.Tensor, labels: Sequence[str], ncol: int = 8, height: int = 760) -> go.Figure:
@@ -115,9 +108,3 @@ def top_k_bar(pairs: Sequence[tuple[str, float]]) -> go.Figure:
                       xaxis=dict(range=[0, 100], title="probability (%)"))
     return fig
 
-
-def pixelated(x: torch.Tensor, scale: int = 6) -> Image.Image:
-    """(3, H, W) uint8 -> a PIL image enlarged `scale` times with hard pixel edges, so the small
-    image the network sees can be looked at."""
-    im = Image.fromarray(x.permute(1, 2, 0).numpy())
-    return im.resize((im.width * scale, im.height * scale), Image.Resampling.NEAREST)

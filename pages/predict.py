@@ -4,6 +4,7 @@ import streamlit as st
 import ui
 from cnnlib import plots, session
 from cnnlib.images import ImageError
+from cnnlib.inspection import upscale
 
 ui.sidebar()
 st.title("Predict")
@@ -24,5 +25,5 @@ for i, f in enumerate(files):
     st.markdown(f"**{f.name}**: most likely **{result.top[0][0]}** ({100 * result.top[0][1]:.0f} %)")
     c1, c2, c3 = st.columns([2, 1, 3])
     c1.image(result.original, caption=f"as uploaded ({result.original.width}×{result.original.height})")
-    c2.image(plots.pixelated(result.small), caption=f"what the network sees ({model.image_size}×{model.image_size})")
+    c2.image(upscale(result.small, 6), caption=f"what the network sees ({model.image_size}×{model.image_size})")
     c3.plotly_chart(plots.top_k_bar(result.top), key=f"top_{i}")

@@ -74,11 +74,12 @@ def test_top_k_bar_and_class_balance():
     assert [list(t.y) for t in fig.data] == [[3, 4], [1, 2]]
 
 
-def test_pixelated_enlarges_with_hard_edges():
+def test_what_the_network_sees_is_enlarged_with_hard_edges():  # Predict's "what the network sees"
+    from cnnlib.inspection import upscale
     x = torch.zeros(3, 2, 2, dtype=torch.uint8)
     x[:, 0, 0] = 255
-    im = plots.pixelated(x, scale=4)
-    assert im.size == (8, 8) and im.getpixel((3, 3)) == (255, 255, 255) and im.getpixel((4, 4)) == (0, 0, 0)
+    im = upscale(x, scale=4)
+    assert im.shape == (8, 8, 3) and tuple(im[3, 3]) == (255, 255, 255) and tuple(im[4, 4]) == (0, 0, 0)
 
 
 def test_browse_filters_pages_shuffles_and_augments():
