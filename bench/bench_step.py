@@ -4,7 +4,7 @@ speed up "same model, same maths" on a CPU.
     .venv/bin/python bench/bench_step.py --steps 100 --rounds 3
 
 - eager: cnnlib's model as the engine runs it (fp32, 16-bit dropout masks, fused SGD);
-- bf16: the same under bf16 autocast with channels_last (AMX matrix units);
+- bf16: the same under bf16 autocast with channels_last (fast only on a CPU with AMX);
 - compiled: `torch.compile` (Inductor) of the model with torch's own dropout;
 - compiled, no dropout: the same without dropout, to see what the compiled convolutions cost.
 

@@ -141,7 +141,7 @@ _FAST = TrainConfig(model="fast", batch_size=256, optimizer="sgd", lr=0.2, momen
                     weight_decay=5e-4, schedule="onecycle", warmup=0.15, label_smoothing=0.2,
                     augment="flip+crop", normalize=True, precision="auto", conv_dropout=0.0, fc_dropout=0.0)
 
-# Each preset is a recipe in one place; the docs (README, app) read these descriptions.
+# Each preset is a recipe in one place; the app's Train page shows these descriptions.
 PRESETS: dict[str, tuple[str, TrainConfig]] = {
     "tutorial": (
         "The tutorial's exact recipe: ToTensor only, batch 32, SGD lr 0.001 momentum 0.9, "
@@ -166,7 +166,7 @@ PRESETS: dict[str, tuple[str, TrainConfig]] = {
         replace(_FAST, epochs=8, report_every=20, tta=True),
     ),
     "gpu-speedrun": (
-        "For a GPU: the wider batch-norm CNN, batch 1024, bf16, one-cycle Nesterov SGD, "
+        "For a GPU: the wider batch-norm CNN, batch 1024, bf16 (or fp16) autocast, one-cycle Nesterov SGD, "
         "label smoothing, flips and crops, test-time flips.",
         replace(_FAST, model="speedrun", epochs=10, batch_size=1024, lr=0.8, warmup=0.2, device="auto",
                 report_every=10, tta=True),
