@@ -397,14 +397,16 @@ def batch_indices(n: int, batch_size: int, shuffle: bool = True, generator: torc
 
 
 def flip_crop(x: torch.Tensor, flip: bool, pad: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Random horizontal flips and random crops (after `pad` pixels of zero padding) of a whole batch."""
+    """Random horizontal flips and random crops (after `pad` pixels of zero padding) of a whole batch.
+    The random numbers come from `generator`, or without one from the global RNG of x's device (on a
+    GPU: no copies from the host each step)."""
     n, c, h, w = x.shape
     dev = x.device
+    gdev = generator.device if generator else dev
     if flip:
-        m = torch.rand(n, generator=generator, device=generator.device if generator else "cpu").to(dev) < 0.5
+        m = torch.rand(n, generator=generator, device=gdev).to(dev) < 0.5
         x = torch.where(m[:, None, None, None], x.flip(3), x)
     if pad:
-        gdev = generator.device if generator else "cpu"
         xp = torch.nn.functional.pad(x, (pad, pad, pad, pad))
         dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=gdev).to(dev)
         dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=gdev).to(dev)

@@ -280,7 +280,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     model.train()
     x_train, y_train = data.x_train.to(device), data.y_train.to(device)
     x_test, y_test = data.x_test.to(device), data.y_test.to(device)
-    mean, std = data.mean_std() if cfg.normalize else (None, None)
+    mean, std = (t.to(device) for t in data.mean_std()) if cfg.normalize else (None, None)
     opt = make_optimizer(cfg, model)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     n = len(y_train)
