@@ -57,6 +57,17 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:60] or "run"
 
 
+def new_run_folder(parent: str | os.PathLike, name: str) -> Path:
+    """A fresh folder name for a run in `parent`: the time, the name as a slug, and ~2, ~3… when a
+    run of that name was saved in the same second (nothing is ever written over)."""
+    target = Path(parent) / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug(name)}"
+    n = 1
+    while target.exists():
+        n += 1
+        target = target.with_name(f"{target.name.rsplit('~', 1)[0]}~{n}")
+    return target
+
+
 def run_meta(cfg: TrainConfig, classes, epochs=(), name: str = "", dataset: str = "", state: str = "finished",
              image_size: int = 32, **extra) -> dict:
     import torchvision
@@ -172,5 +183,4 @@ def save_bundle_to(folder: str | os.PathLike, data: bytes, name: str = "upload")
     """Check an uploaded bundle, then unpack it as a new run folder."""
     run = load_bundle(data, name)
     run.meta["name"] = run.meta.get("name") or Path(name).stem
-    target = Path(folder) / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug(run.meta['name'])}"
-    return save_run(target, run.model, run.meta)
+    return save_run(new_run_folder(folder, run.meta["name"]), run.model, run.meta)

@@ -4,12 +4,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 from pathlib import Path
 
 import torch
 
-from cnnlib.checkpoints import META, FORMAT, _atomic_write, run_meta, save_run, slug
+from cnnlib.checkpoints import META, FORMAT, _atomic_write, new_run_folder, run_meta, save_run
 from cnnlib.runner import History
 
 
@@ -32,17 +31,12 @@ def save_history(folder: str | os.PathLike, model: torch.nn.Module, h: History, 
                  half: bool = False, **extra) -> Path:
     """Save a runner's model and history as a new run folder inside `folder`."""
     name = name or f"{h.config.model} on {h.dataset or h.config.data}"
-    target = Path(folder) / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug(name)}"
-    n = 1
-    while target.exists():
-        n += 1
-        target = target.with_name(f"{target.name.rsplit('~', 1)[0]}~{n}")
     meta = run_meta(h.config, h.classes, h.epochs, name=name, dataset=h.dataset, state=h.state,
                     image_size=h.image_size, mean=h.mean, std=h.std, message=h.message,
                     seconds=h.seconds,
                     changes=[c.__dict__ for c in h.changes],
                     per_class_acc=dict(zip(h.classes, h.finished.per_class_acc)) if h.finished else {}, **extra)
-    return save_run(target, model, meta, half=half)
+    return save_run(new_run_folder(folder, name), model, meta, half=half)
 
 
 def list_runs(folder: str | os.PathLike | None = None) -> list[tuple[Path, dict]]:

@@ -81,6 +81,8 @@ def test_bundle_round_trip(saved, tmp_path):
     unpacked = save_bundle_to(tmp_path / "runs", data, "upload.zip")
     assert torch.equal(predictions(load_run(unpacked).model, x), predictions(m, x))
     assert load_run(unpacked).meta["name"] == "mine"
+    again = save_bundle_to(tmp_path / "runs", data, "upload.zip")   # the same file twice, the same second
+    assert again != unpacked and load_run(unpacked).meta["name"] == load_run(again).meta["name"] == "mine"
 
 
 def test_save_run_replaces_files_atomically(saved, monkeypatch):
