@@ -132,9 +132,10 @@ def _build(meta: dict, weights: bytes, where: str) -> Run:
         model = build_model(cfg.model, len(classes), cfg.conv_dropout, cfg.fc_dropout, int(meta.get("image_size", 32)))
         model.load_state_dict(state, strict=True)
     except (RuntimeError, ValueError) as e:
-        first = str(e).splitlines()[0][:300]
+        # PyTorch's first line only says "Error(s) in loading state_dict for X:"; the next names a layer
+        lines = [s.strip() for s in str(e).splitlines() if s.strip() and not s.startswith("Error(s) in loading")]
         raise CheckpointError(f"{where}: the weights do not fit a '{cfg.model}' network for "
-                              f"{len(classes)} classes ({first}).") from None
+                              f"{len(classes)} classes ({(lines[0] if lines else str(e))[:300]}).") from None
     model.eval()
     return Run(model, cfg, classes, meta)
 

@@ -160,8 +160,10 @@ def test_weights_that_do_not_fit_the_architecture_are_refused(saved, change):
     else:
         meta.update(change)
     (folder / "run.json").write_text(json.dumps(meta))
-    with pytest.raises(CheckpointError, match="do not fit"):
+    with pytest.raises(CheckpointError, match="do not fit") as e:
         load_run(folder)
+    assert "Error(s) in loading" not in str(e.value)
+    assert "size mismatch" in str(e.value) or "key" in str(e.value)   # it names what does not fit
 
 
 @pytest.mark.parametrize("data", [os.urandom(2000), b"", b"PK\x03\x04 truncated"])
