@@ -12,7 +12,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from cnnlib.config import FIELD_HELP, PRESETS, TrainConfig, preset
+from cnnlib.config import ALLOWED, FIELD_HELP, PRESETS, Range, TrainConfig, preset
+from cnnlib.runs import runs_dir
 
 
 def _add_config_options(p: argparse.ArgumentParser) -> None:
@@ -24,8 +25,10 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
                            help=FIELD_HELP.get(f.name, ""))
         else:
             kind = {"int": int, "float": float}.get(str(f.type), str)
+            allowed = ALLOWED.get(f.name)
+            choices = f"one of {', '.join(allowed)}; " if isinstance(allowed, tuple) and not isinstance(allowed, Range) else ""
             p.add_argument(flag, dest=f.name, type=kind, default=None, metavar=f.name.split("_")[-1].upper(),
-                           help=f"{FIELD_HELP.get(f.name, '')} (default: from the preset)")
+                           help=f"{FIELD_HELP.get(f.name, '')} ({choices}default: from the preset)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
                        description="Train a network and save it as a run (weights.pt + run.json).",
                        epilog="Presets: " + "; ".join(f"{k}: {d}" for k, (d, _) in PRESETS.items()))
     t.add_argument("--preset", default="tutorial", choices=list(PRESETS), help="the recipe to start from (default: tutorial)")
-    t.add_argument("--out", default="runs", help="folder to save the run in (default: runs)")
+    t.add_argument("--out", default=str(runs_dir()),
+                   help="folder to save the run in (default: $CNNLAB_RUNS or runs, where the app looks)")
     t.add_argument("--dry-run", action="store_true", help="run one batch of each phase, save nothing")
     t.add_argument("--name", default="", help="a name for the run (default: model and data set)")
     t.add_argument("--half", action="store_true", help="store the weights as float16 (half the file size)")

@@ -141,7 +141,7 @@ _FAST = TrainConfig(model="fast", batch_size=256, optimizer="sgd", lr=0.2, momen
                     weight_decay=5e-4, schedule="onecycle", warmup=0.15, label_smoothing=0.2,
                     augment="flip+crop", normalize=True, precision="auto", conv_dropout=0.0, fc_dropout=0.0)
 
-# Each preset is a recipe in one place; the app's Train page shows these descriptions.
+# Each preset is a recipe in one place; the app's Train page and the CLI's --help show these descriptions.
 PRESETS: dict[str, tuple[str, TrainConfig]] = {
     "tutorial": (
         "The tutorial's exact recipe: ToTensor only, batch 32, SGD lr 0.001 momentum 0.9, "
