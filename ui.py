@@ -83,10 +83,10 @@ def model_choices() -> dict[str, str | session.Predictor]:
     """Models to use: this session's ended run first, then the shipped (pretrained) runs, then every
     saved run; so the first is this session's own model if it has one, else a pretrained one."""
     run = session_run().runner
-    mine = run.snapshot().checkpoint if run else ""
+    h = run.snapshot() if run else None
+    mine = h.checkpoint if h else ""
     first: dict[str, str | session.Predictor] = {}
     if run is not None and not mine and (p := session.predictor_from_runner(run)):
-        h = run.snapshot()
         label = "This session's run (not saved)" if h.ended else f"This session's run, after epoch {len(h.epochs)} (still training)"
         first[label] = p
     saved: dict[str, str | session.Predictor] = {}
@@ -129,9 +129,11 @@ def predictor_or_stop(choice: str | session.Predictor) -> session.Predictor:
 def evaluation(choice: str | session.Predictor, model: session.Predictor, ds: Dataset) -> session.EvalReport:
     """The model's evaluation on the data set's test split, kept in this session (per model and data
     set) so that reruns, e.g. the toggles, cost nothing."""
-    run = session_run().snapshot()   # an unsaved run of this session is known by when it started
-    key = (choice if isinstance(choice, str) else f"session:{run.started_at if run else 0}:{len(run.epochs) if run else 0}:{run.state if run else ''}",
-           source(), len(ds.y_test))
+    # an unsaved run of this session: known by when it started and which weights it has (an epoch's
+    # copy while it trains, the final ones once it ended; pausing changes neither)
+    run = session_run().snapshot()
+    mine = f"session:{run.started_at}:{len(run.epochs)}:{run.ended}" if run else "session"
+    key = (choice if isinstance(choice, str) else mine, source(), len(ds.y_test))
     cache = st.session_state.setdefault("evaluations", {})
     if key not in cache:
         with st.spinner(f"Testing the model on {len(ds.y_test):,} test images…"):
