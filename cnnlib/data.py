@@ -116,6 +116,9 @@ CIFAR10_HELP = ("To use CIFAR-10 without a network, put cifar-10-python.tar.gz (
                 "(train/<class>/… and test/<class>/…), or on the built-in Shapes-10 set (data 'builtin').")
 
 
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
 def cifar10_status(root: str | os.PathLike = "data") -> str:
     """'ready' (cached or extracted here), or 'absent' (would need a download)."""
     root = Path(root)

@@ -15,7 +15,7 @@ from torch import nn
 
 from cnnlib.checkpoints import load_run
 from cnnlib.config import TrainConfig
-from cnnlib.data import Dataset, augment, cifar10_status, load_builtin, load_dataset
+from cnnlib.data import CIFAR10_CLASSES, Dataset, augment, cifar10_status, load_builtin, load_dataset
 from cnnlib.inspection import (EvalReport, GradCAM, evaluate_test, feature_maps, filter_tiles, grad_cam, grid,
                                overlay, tile_maps, upscale)
 from cnnlib.models import build_model, count_parameters, summary as layer_summary
@@ -242,9 +242,10 @@ def mismatch(p: Predictor, ds: Dataset) -> str:
     """Why `p` cannot be used on `ds`'s images ("" if it can): the same classes, in the same order,
     and the same image size."""
     if tuple(p.classes) != tuple(ds.classes):
+        where = ("CIFAR-10 (if the sidebar does not offer it, get it onto this server on the Home page)"
+                 if tuple(p.classes) == CIFAR10_CLASSES else "the data set it was trained on")
         return (f"This model knows {len(p.classes)} classes ({', '.join(p.classes)}), but {ds.name} has "
-                f"{len(ds.classes)} ({', '.join(ds.classes)}). Choose the data set it was trained on in the "
-                "sidebar, or another model.")
+                f"{len(ds.classes)} ({', '.join(ds.classes)}). Choose {where} in the sidebar, or another model.")
     if p.image_size != ds.image_size:
         return (f"This model reads {p.image_size}×{p.image_size} images, but {ds.name}'s are "
                 f"{ds.image_size}×{ds.image_size}.")

@@ -13,7 +13,6 @@ from cnnlib.predict import prepare
 ui.sidebar()
 st.title("Inspect: what the network sees")
 _, model = ui.pick_model("inspect_model")
-ds = ui.dataset_or_stop(ui.source())
 
 where = st.radio("Image", ["From the test set", "Upload"], key="inspect_from", horizontal=True)
 if where == "Upload":
@@ -28,8 +27,9 @@ if where == "Upload":
         st.error(f"{f.name}: {e}")
         st.stop()
 else:
-    if ds.image_size != model.image_size:
-        st.warning(session.mismatch(model, ds) + " Upload an image instead.")
+    ds = ui.dataset_or_stop(ui.source())  # only here: an upload needs no data set
+    if problem := session.mismatch(model, ds):
+        st.warning(problem + " Or upload an image instead.")
         st.stop()
     n = len(ds.y_test)
     if st.session_state.get("inspect_index", 0) >= n:   # another data set, with fewer test images

@@ -421,3 +421,16 @@ def test_runs_page_compares_the_shipped_models_on_a_fresh_server(env, monkeypatc
     assert at.multiselect(key="compare").value == [str(next((env / "pretrained").iterdir()))]
     assert len(at.get("plotly_chart")) == 1                          # their curves
     assert not [b for b in at.button if b.key == "delete"]           # nothing to manage: shipped runs stay
+
+
+def test_a_cifar10_model_without_cifar10_says_where_to_get_it(env, monkeypatch):
+    from cnnlib.data import CIFAR10_CLASSES
+    monkeypatch.setenv("CNNLAB_PRETRAINED", str(env / "pretrained"))
+    tiny_run(env / "pretrained", "shipped cifar", classes=CIFAR10_CLASSES)
+    at = app("evaluate")                                              # the sidebar offers Shapes-10 only
+    assert not at.exception and "get it onto this server on the Home page" in at.warning[0].value
+    at.switch_page("pages/inspect.py").run()                          # the test set: the same advice
+    assert not at.exception and "Home page" in at.warning[0].value and "upload an image" in at.warning[0].value
+    at.radio(key="inspect_from").set_value("Upload").run()
+    at.file_uploader(key="inspect_img").set_value(("red.png", png(), "image/png")).run()
+    assert not at.exception and len(at.get("image")) == 9             # an upload needs no data set
