@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from cnnlib.config import TrainConfig
+from cnnlib.files import atomic_write
 from cnnlib.models import build_model
 
 WEIGHTS, META = "weights.pt", "run.json"
@@ -38,19 +39,6 @@ class Run:
     config: TrainConfig
     classes: tuple[str, ...]
     meta: dict               # everything in run.json
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)   # a failed write leaves neither a half file nor a stray temp
-        raise
 
 
 def slug(text: str) -> str:
@@ -97,8 +85,8 @@ def save_run(folder: str | os.PathLike, model: nn.Module, meta: dict, half: bool
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     torch.save(state, buf)
-    _atomic_write(folder / WEIGHTS, buf.getvalue())
-    _atomic_write(folder / META, json.dumps(meta, indent=1).encode())
+    atomic_write(folder / WEIGHTS, buf.getvalue())
+    atomic_write(folder / META, json.dumps(meta, indent=1).encode())
     return folder
 
 

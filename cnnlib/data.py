@@ -17,6 +17,7 @@ from typing import Callable, Iterator
 
 import torch
 
+from cnnlib.files import atomic_write
 from cnnlib.images import ImageError, open_image, to_tensor_uint8
 
 SHAPES10_CLASSES = ("disc", "square", "triangle", "ring", "plus", "stripes", "checker", "star", "crescent", "pair")
@@ -99,10 +100,9 @@ def cached(path: Path | None, build: Callable[[], Dataset]) -> Dataset:
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            torch.save({"name": ds.name, "classes": list(ds.classes), "x_train": ds.x_train, "y_train": ds.y_train,
-                        "x_test": ds.x_test, "y_test": ds.y_test, "notes": ds.notes}, tmp)
-            os.replace(tmp, path)
+            tensors = {"name": ds.name, "classes": list(ds.classes), "x_train": ds.x_train, "y_train": ds.y_train,
+                       "x_test": ds.x_test, "y_test": ds.y_test, "notes": ds.notes}
+            atomic_write(path, lambda f: torch.save(tensors, f))
         except OSError:
             pass
     return ds

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import torch
 
-from cnnlib.checkpoints import META, FORMAT, _atomic_write, new_run_folder, run_meta, save_run
+from cnnlib.checkpoints import META, FORMAT, new_run_folder, run_meta, save_run
+from cnnlib.files import atomic_write
 from cnnlib.runner import History
 
 
@@ -58,7 +59,7 @@ def rename_run(folder: str | os.PathLike, name: str) -> None:
     path = Path(folder) / META
     meta = json.loads(path.read_text())
     meta["name"] = name.strip() or meta.get("name", "")
-    _atomic_write(path, json.dumps(meta, indent=1).encode())
+    atomic_write(path, json.dumps(meta, indent=1).encode())
 
 
 def delete_run(folder: str | os.PathLike) -> None:

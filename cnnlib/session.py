@@ -13,7 +13,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from cnnlib.checkpoints import load_run
+from cnnlib.checkpoints import load_run, slug
+from cnnlib.files import atomic_write
 from cnnlib.config import TrainConfig
 from cnnlib.data import CIFAR10_CLASSES, Dataset, augment, cifar10_status, load_builtin, load_dataset
 from cnnlib.inspection import (EvalReport, GradCAM, evaluate_test, feature_maps, filter_tiles, grad_cam, grid,
@@ -63,12 +64,9 @@ def save_upload(data: bytes, name: str, root: str | os.PathLike | None = None) -
     import hashlib
     folder = Path(root or data_root()) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
-    stem = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in Path(name).stem)[:40] or "upload"
-    path = folder / f"{stem}-{hashlib.sha1(data).hexdigest()[:10]}.zip"
+    path = folder / f"{slug(Path(name).stem)[:40]}-{hashlib.sha1(data).hexdigest()[:10]}.zip"
     if not path.exists():
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        atomic_write(path, data)
     return str(path)
 
 

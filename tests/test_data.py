@@ -454,3 +454,14 @@ def test_mean_std_matches_the_plain_formula_and_is_worked_out_once():
     assert torch.allclose(mean, x.mean(dim=(0, 2, 3)), atol=1e-5)
     assert torch.allclose(std, x.std(dim=(0, 2, 3)), atol=1e-3)
     assert ds.mean_std()[0] is mean
+
+
+def test_a_failed_cache_write_leaves_no_half_file(tmp_path, monkeypatch):
+    from cnnlib.data import cached, load_builtin
+
+    def full(*a, **kw):
+        raise OSError("disk full")
+    monkeypatch.setattr(torch, "save", full)
+    ds = cached(tmp_path / "shapes.pt", lambda: load_builtin(n_train=20, n_test=10))
+    assert len(ds.y_train) == 20                      # the data set itself is still there
+    assert list(tmp_path.iterdir()) == []             # neither a cache nor a temporary file
