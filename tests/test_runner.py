@@ -12,20 +12,16 @@ import pytest
 
 import cnnlib.runner as runner_mod
 from cnnlib.config import TrainConfig
-from cnnlib.data import SHAPES10_CLASSES, DataError, Dataset, make_shapes10
+from cnnlib.data import DataError
 from cnnlib.runner import Runner, Slots
 from cnnlib.train import EpochEnd
+from conftest import tiny_dataset
 
 # many small steps: a run that lasts until it is stopped
 LONG = TrainConfig(epochs=1000, batch_size=4, report_every=1, max_train=16, max_test=4)
 SHORT = TrainConfig(epochs=2, batch_size=16, report_every=2)
 
 
-def tiny_dataset() -> Dataset:
-    """64 training and 32 test images (as the `tiny` fixture in conftest.py)."""
-    xtr, ytr = make_shapes10(64, 0)
-    xte, yte = make_shapes10(32, 1)
-    return Dataset("tiny", SHAPES10_CLASSES, xtr, ytr, xte, yte)
 
 
 def wait_for(cond, timeout: float = 20.0, what: str = "") -> None:
@@ -94,12 +90,14 @@ def test_stop_ends_the_thread_quickly_even_when_paused(runners):
     h = r.snapshot()
     assert h.state == "stopped" and "Stopped in epoch" in h.message
     assert threading.active_count() < 50
+    assert r._thread not in threading.enumerate()                # its thread is gone, not just idle
 
 
 def test_stop_before_start_and_twice_is_harmless():
     r = Runner(SHORT, tiny_dataset())
     assert r.stop(1) is True
     assert r.snapshot().state == "idle"
+    assert r.stop(1) is True and r.snapshot().state == "idle"   # and again
 
 
 def test_a_runner_starts_once_and_refuses_a_bad_config(runners):
@@ -215,6 +213,7 @@ def test_a_run_still_training_offers_a_copy_of_its_network_from_the_last_epoch_e
     import torch
 
     from cnnlib import session
+    assert Runner(LONG, tiny_dataset()).epoch_model() is None     # nothing before the first epoch ends
     r = start(runners, LONG.replace(max_train=8, batch_size=4))
     assert r.epoch_model() is None or r.snapshot().epochs       # nothing before the first epoch ends
     wait_for(lambda: len(r.snapshot().epochs) >= 2, what="two epochs")
