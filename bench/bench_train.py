@@ -15,11 +15,9 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 
-from common import ROOT, load_bench_data
+from common import load_bench_data, worker_records
 
 
 def tutorial_worker(max_steps: int, data_name: str) -> dict:
@@ -78,8 +76,8 @@ def cnnlib_worker(max_steps: int, data_name: str) -> dict:
     model = make_model(cfg, data)
     for ev in fit(model, data, cfg, max_steps=max_steps):
         if isinstance(ev, EpochEnd):
-            steps = min(max_steps or 10**9, -(-len(data.y_train) // 32))
-            seen = min(len(data.y_train), steps * 32)
+            steps = min(max_steps or 10**9, -(-len(data.y_train) // cfg.batch_size))
+            seen = min(len(data.y_train), steps * cfg.batch_size)
             return {"images_per_s": seen / ev.seconds, "seconds": ev.seconds, "test_acc": ev.test_acc}
     raise RuntimeError("no epoch ended")
 
@@ -102,9 +100,7 @@ def main() -> None:
     results = {"tutorial": [], "cnnlib": []}
     for r in range(args.rounds):
         for who in ("tutorial", "cnnlib"):
-            out = subprocess.run([sys.executable, __file__, "--worker", who, "--max-steps", str(args.max_steps),
-                                  "--data", args.data], capture_output=True, text=True, cwd=ROOT, check=True)
-            res = json.loads(out.stdout.strip().splitlines()[-1])
+            *_, res = worker_records(__file__, "--worker", who, "--max-steps", str(args.max_steps), "--data", args.data)
             results[who].append(res)
             print(f"round {r + 1} {who:8s}: {res['images_per_s']:7.0f} images/s, {res['seconds']:6.1f} s, "
                   f"test accuracy {res['test_acc']:.1%}", flush=True)

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 
-from common import ROOT, load_bench_data
+from common import load_bench_data, worker_records
 
 
 def worker(preset_name: str, eval_every: int, epochs: int, data_name: str) -> None:
@@ -36,19 +34,15 @@ def worker(preset_name: str, eval_every: int, epochs: int, data_name: str) -> No
 
 
 def run(preset_name: str, args) -> dict:
-    cmd = [sys.executable, __file__, "--worker", preset_name, "--eval-every", str(args.eval_every),
-           "--epochs", str(args.epochs), "--data", args.data]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     points, end = [], {}
-    for line in proc.stdout:
-        rec = json.loads(line)
+    for rec in worker_records(__file__, "--worker", preset_name, "--eval-every", str(args.eval_every),
+                              "--epochs", str(args.epochs), "--data", args.data):
         if "acc" in rec:
             points.append((rec["elapsed"], rec["acc"]))
             if args.verbose:
                 print(f"  {preset_name}: {rec['elapsed']:7.1f} s  {rec['acc']:.2%}", flush=True)
         else:
             end.update(rec)
-    proc.wait()
     hit = {t: next((s for s, a in points if a >= t), None) for t in args.target}
     return {"points": points, "hit": hit, **end}
 
