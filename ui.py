@@ -126,6 +126,18 @@ def predictor_or_stop(choice: str | session.Predictor) -> session.Predictor:
         st.stop()
 
 
+def prediction(model: session.Predictor, upload) -> session.Prediction:
+    """`session.predict` of an uploaded file over every class, kept per file for the model it was
+    made with, so that reruns (the "how many classes" slider, another upload) do not decode the
+    image and run the network again. Raises ImageError as session.predict does."""
+    cache = st.session_state.setdefault("predictions", {})
+    made_with, result = cache.get(upload.file_id, (None, None))
+    if made_with is not model.model:
+        result = session.predict(model, upload.getvalue(), len(model.classes))
+        cache[upload.file_id] = (model.model, result)
+    return result
+
+
 def evaluation(choice: str | session.Predictor, model: session.Predictor, ds: Dataset) -> session.EvalReport:
     """The model's evaluation on the data set's test split, kept in this session (per model and data
     set) so that reruns, e.g. the toggles, cost nothing."""

@@ -2,7 +2,7 @@
 import streamlit as st
 
 import ui
-from cnnlib import plots, session
+from cnnlib import plots
 from cnnlib.images import ImageError
 from cnnlib.inspection import upscale
 
@@ -18,7 +18,7 @@ if not files:
 
 for i, f in enumerate(files):
     try:
-        result = session.predict(model, f.getvalue(), k)
+        result = ui.prediction(model, f)
     except ImageError as e:
         st.error(f"{f.name}: {e}")
         continue
@@ -26,4 +26,4 @@ for i, f in enumerate(files):
     c1, c2, c3 = st.columns([2, 1, 3])
     c1.image(result.original, caption=f"as uploaded ({result.original.width}×{result.original.height})")
     c2.image(upscale(result.small, 6), caption=f"what the network sees ({model.image_size}×{model.image_size})")
-    c3.plotly_chart(plots.top_k_bar(result.top), key=f"top_{i}")
+    c3.plotly_chart(plots.top_k_bar(result.top[:k]), key=f"top_{i}")

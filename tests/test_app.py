@@ -140,6 +140,9 @@ def test_run_grows_chart_finishes_saves_and_predicts(env):
     assert len(at.get("plotly_chart")) == 2               # two images predicted
     assert "broken.png: not a readable image" in at.error[0].value
     assert len(at.get("image")) == 4               # each: the original and the 32x32
+    assert len(charts(at)[0]["data"][0]["y"]) == 3                 # the top three classes
+    at.slider(key="k").set_value(5).run()                          # more classes: from the kept prediction
+    assert not at.exception and len(charts(at)[0]["data"][0]["y"]) == 5
     at.file_uploader(key="img").set_value([("huge.png", b"\x89PNG" + bytes(21 * 2**20), "image/png")]).run()
     assert not at.exception and "the limit is 20 MB" in at.error[0].value
 
@@ -434,3 +437,17 @@ def test_a_cifar10_model_without_cifar10_says_where_to_get_it(env, monkeypatch):
     at.radio(key="inspect_from").set_value("Upload").run()
     at.file_uploader(key="inspect_img").set_value(("red.png", png(), "image/png")).run()
     assert not at.exception and len(at.get("image")) == 9             # an upload needs no data set
+
+
+def test_predict_decodes_and_runs_each_upload_once(env, monkeypatch):
+    from cnnlib import session
+    tiny_run(env / "runs")
+    calls = []
+    real = session.predict
+    monkeypatch.setattr(session, "predict", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    at = app("predict")
+    at.file_uploader(key="img").set_value([("red.png", png(), "image/png")]).run()
+    at.slider(key="k").set_value(5).run()
+    at.slider(key="k").set_value(2).run()
+    assert not at.exception and len(charts(at)[0]["data"][0]["y"]) == 2
+    assert len(calls) == 1                                          # the slider only re-slices
