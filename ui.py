@@ -3,6 +3,8 @@ training slots), what belongs to one browser session (its run, its data source),
 training-settings widgets. Computation stays in cnnlib; this module only wires it to widgets."""
 from __future__ import annotations
 
+from typing import Callable, TypeVar
+
 import streamlit as st
 
 from cnnlib import session
@@ -12,6 +14,8 @@ from cnnlib.data import Dataset, DataError
 from cnnlib.models import ARCHITECTURES
 from cnnlib.runner import Slots, default_slots
 from cnnlib.runs import list_runs, pretrained_runs
+
+T = TypeVar("T")
 
 
 # --- shared by every session ---------------------------------------------------------------------
@@ -124,6 +128,19 @@ def predictor_or_stop(choice: str | session.Predictor) -> session.Predictor:
     except CheckpointError as e:
         st.error(f"That saved run cannot be used: {e}")
         st.stop()
+
+
+def once_per_upload(upload, use: Callable[[], T]) -> tuple[T | None, str]:
+    """`use()` the first time the page sees this uploaded file, and its outcome again after that:
+    (result, "") or (None, why it cannot be used). The uploader keeps a file across reruns; this
+    keeps a big zip from being hashed, unpacked and checked again on every click."""
+    seen = st.session_state.setdefault("upload_outcomes", {})
+    if upload.file_id not in seen:
+        try:
+            seen[upload.file_id] = (use(), "")
+        except (DataError, CheckpointError) as e:
+            seen[upload.file_id] = (None, str(e))
+    return seen[upload.file_id]
 
 
 def prediction(model: session.Predictor, upload) -> session.Prediction:

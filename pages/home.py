@@ -38,12 +38,16 @@ st.markdown("**Your own images**: a `.zip` of `train/<class>/…` and `test/<cla
             "`<class>/…` (10 % of each class is then kept for testing). Any image format and size.")
 upload = st.file_uploader("Image-folder zip", type=["zip"], key="zip")
 if upload is not None:
-    path = session.save_upload(upload.getvalue(), upload.name)
-    try:
-        ds = ui.dataset(path)
-    except DataError as e:
-        st.error(f"{upload.name} cannot be used: {e}")
+    def keep_and_read() -> str:
+        path = session.save_upload(upload.getvalue(), upload.name)
+        ui.dataset(path)                  # raises DataError for a zip that cannot be used
+        return path
+
+    path, problem = ui.once_per_upload(upload, keep_and_read)
+    if problem:
+        st.error(f"{upload.name} cannot be used: {problem}")
     else:
+        ds = ui.dataset(path)
         st.success(f"{upload.name}: {len(ds.classes)} classes, {len(ds.y_train):,} training and "
                    f"{len(ds.y_test):,} test images. " + " ".join(ds.notes))
         if path not in st.session_state.setdefault("uploads", []):

@@ -1,14 +1,13 @@
 """Runs & compare: every run saved on this server. Overlay the curves of several beside a table of
 what differs between them; rename, delete or download a run as one file; upload such a file to
 use the run again."""
-import hashlib
 from pathlib import Path
 
 import streamlit as st
 
 import ui
 from cnnlib import evalplots, session
-from cnnlib.checkpoints import CheckpointError, bundle, save_bundle_to
+from cnnlib.checkpoints import bundle, save_bundle_to
 from cnnlib.inspection import EXPLAIN
 from cnnlib.runs import delete_run, list_runs, pretrained_runs, rename_run, runs_dir
 
@@ -17,14 +16,11 @@ st.title("Runs & compare")
 with st.expander("Add a run from a file (a .zip downloaded from this page)"):
     upload = st.file_uploader("Run file", type=["zip"], key="bundle")
 if upload is not None:
-    digest, added = hashlib.sha1(upload.getvalue()).hexdigest(), st.session_state.setdefault("bundles", {})
-    if digest not in added:  # the uploader keeps the file across reruns: add it once
-        try:
-            added[digest] = save_bundle_to(runs_dir(), upload.getvalue(), upload.name)
-        except CheckpointError as e:
-            st.error(f"{upload.name} cannot be used: {e}")
-    if digest in added:
-        st.success(f"{upload.name} is saved on this server as `{added[digest].name}`.")
+    added, problem = ui.once_per_upload(upload, lambda: save_bundle_to(runs_dir(), upload.getvalue(), upload.name))
+    if problem:
+        st.error(f"{upload.name} cannot be used: {problem}")
+    else:
+        st.success(f"{upload.name} is saved on this server as `{added.name}`.")
 
 saved = {str(folder): meta for folder, meta in list_runs()}
 every = saved | {str(f): {**m, "name": f"pretrained: {m.get('name') or f.name}"} for f, m in pretrained_runs()}

@@ -292,6 +292,9 @@ def test_image_folder_zip_upload_becomes_the_source(env):
     assert at.session_state["source"].endswith(".zip")
     at.file_uploader(key="zip").set_value(("junk.zip", b"not a zip", "application/zip")).run()
     assert not at.exception and "junk.zip cannot be used" in at.error[0].value
+    at.run()                                                      # the verdict is kept, not worked out again
+    assert not at.exception and "junk.zip cannot be used" in at.error[0].value
+    assert len(at.session_state["upload_outcomes"]) == 2
 
 
 # --- Evaluate, Inspect, Runs & compare, and the architecture table on Train ---------------------
