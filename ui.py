@@ -209,6 +209,18 @@ WIDGETS = {
     "seed": ("number", 1), "device": ("select",), "precision": ("select",), "report_every": ("number", 1),
     "eval_every": ("number", 10),
 }
+# What each widget says, in words; the field's own name follows in brackets, as the command line
+# and the error messages use it.
+LABELS = {
+    "model": "Network", "conv_dropout": "Dropout after the first conv", "fc_dropout": "Dropout before the classifier",
+    "epochs": "Epochs", "batch_size": "Batch size", "optimizer": "Optimizer", "lr": "Learning rate",
+    "schedule": "Learning-rate schedule", "warmup": "Warm-up share", "momentum": "Momentum",
+    "nesterov": "Nesterov momentum", "weight_decay": "Weight decay", "label_smoothing": "Label smoothing",
+    "augment": "Augmentation", "normalize": "Normalise inputs", "tta": "Test-time flips",
+    "max_train": "Training images (0 = all)", "max_test": "Test images (0 = all)", "seed": "Random seed",
+    "device": "Device", "precision": "Precision", "report_every": "Progress every N steps",
+    "eval_every": "Test every N steps (0 = at epoch ends)",
+}
 GROUPS = {"Model": ("model", "conv_dropout", "fc_dropout"),
           "Optimisation": ("epochs", "batch_size", "optimizer", "lr", "schedule", "warmup", "momentum",
                            "nesterov", "weight_decay", "label_smoothing"),
@@ -224,18 +236,19 @@ def _apply_preset() -> None:
 
 def _widget(name: str, disabled: bool):
     kind, *spec = WIDGETS[name]
+    label = f"{LABELS[name]} ({name})"
     args = dict(key=f"cfg_{name}", help=FIELD_HELP.get(name), disabled=disabled)
     if kind == "select":
-        return st.selectbox(name, ALLOWED[name], **args)
+        return st.selectbox(label, ALLOWED[name], **args)
     if kind == "check":
-        return st.checkbox(name, **args)
+        return st.checkbox(label, **args)
     lo, hi, lo_open = ALLOWED[name]
     step = spec[0]
     if lo_open:                           # the lower bound itself is not allowed
         lo = spec[2] if len(spec) > 2 else step
     if kind == "slider":
-        return st.slider(name, lo, hi, step=step, **args)
-    return st.number_input(name, lo, hi, step=step, format=spec[1] if len(spec) > 1 else None, **args)
+        return st.slider(label, lo, hi, step=step, **args)
+    return st.number_input(label, lo, hi, step=step, format=spec[1] if len(spec) > 1 else None, **args)
 
 
 def config_form(data: str, disabled: bool = False) -> TrainConfig:

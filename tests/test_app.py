@@ -194,7 +194,7 @@ def test_every_config_field_has_a_widget():
     # data and data_root are the sidebar's choice; holdout is how a folder was split when it was
     # loaded (once per server, at the default), so a widget for it would change nothing
     names = {f.name for f in dataclasses.fields(TrainConfig)} - {"data", "data_root", "holdout"}
-    assert names == set(ui.WIDGETS) == {n for group in ui.GROUPS.values() for n in group}
+    assert names == set(ui.WIDGETS) == {n for group in ui.GROUPS.values() for n in group} == set(ui.LABELS)
     assert names <= set(FIELD_HELP)
 
 
