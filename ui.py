@@ -234,10 +234,14 @@ def _apply_preset() -> None:
         st.session_state[f"cfg_{name}"] = getattr(cfg, name)
 
 
-def _widget(name: str, disabled: bool):
+def setting(name: str, disabled: bool = False, key: str = "", value=None):
+    """The widget of a TrainConfig field: its label, help, range and step. Its value lives in
+    session_state[key] (by default cfg_<name>, which the preset fills), or starts at `value`."""
     kind, *spec = WIDGETS[name]
     label = f"{LABELS[name]} ({name})"
-    args = dict(key=f"cfg_{name}", help=FIELD_HELP.get(name), disabled=disabled)
+    args = dict(key=key or f"cfg_{name}", help=FIELD_HELP.get(name), disabled=disabled)
+    if value is not None:
+        args["value"] = value
     if kind == "select":
         return st.selectbox(label, ALLOWED[name], **args)
     if kind == "check":
@@ -267,5 +271,5 @@ def config_form(data: str, disabled: bool = False) -> TrainConfig:
             cols = st.columns(3)
             for i, name in enumerate(names):
                 with cols[i % 3]:
-                    values[name] = _widget(name, disabled)
+                    values[name] = setting(name, disabled)
     return TrainConfig(data=data, data_root=str(session.data_root()), **values)

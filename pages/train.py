@@ -4,7 +4,6 @@ import streamlit as st
 
 import ui
 from cnnlib import plots, session
-from cnnlib.config import ALLOWED
 
 ui.sidebar()
 st.title("Train")
@@ -39,9 +38,10 @@ if cols[4].button("New run", key="new", disabled=not h or live):
 if live:
     with st.expander("Change the learning rate or momentum during the run"):
         c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
-        lr = c1.number_input("lr", 0.00001, ALLOWED["lr"].hi, float(cfg.lr), 0.0005, "%.5f", key="live_lr")
-        momentum = c2.number_input("momentum", ALLOWED["momentum"].lo, ALLOWED["momentum"].hi, float(cfg.momentum),
-                                   0.01, "%.3f", key="live_momentum")
+        with c1:
+            lr = ui.setting("lr", key="live_lr", value=float(cfg.lr))
+        with c2:
+            momentum = ui.setting("momentum", key="live_momentum", value=float(cfg.momentum))
         if c3.button("Apply", key="apply"):
             lab.runner.change(lr=lr, momentum=momentum)
             st.toast(f"From the next step on: lr {lr:g}, momentum {momentum:g}.")
