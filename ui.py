@@ -7,7 +7,7 @@ from typing import Callable, TypeVar
 
 import streamlit as st
 
-from cnnlib import session
+from cnnlib import inspection, models, predictor, runs, session, sources
 from cnnlib.checkpoints import CheckpointError
 from cnnlib.config import ALLOWED, FIELD_HELP, PRESETS, TrainConfig
 from cnnlib.data import Dataset, DataError
@@ -28,7 +28,7 @@ def slots() -> Slots:
 
 @st.cache_resource(show_spinner="Loading the data set (once for the whole server)…", max_entries=4)
 def dataset(source: str) -> Dataset:
-    return session.load_source(source)  # read-only from here on: every session shares these tensors
+    return sources.load_source(source)  # read-only from here on: every session shares these tensors
 
 
 def dataset_or_stop(source: str) -> Dataset:
@@ -36,13 +36,13 @@ def dataset_or_stop(source: str) -> Dataset:
     try:
         return dataset(source)
     except DataError as e:
-        st.error(f"{session.source_name(source)} cannot be used: {e} Choose another data set in the sidebar.")
+        st.error(f"{sources.source_name(source)} cannot be used: {e} Choose another data set in the sidebar.")
         st.stop()
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
-def _predictor(folder: str) -> session.Predictor:
-    return session.predictor_from_folder(folder)
+def _predictor(folder: str) -> predictor.Predictor:
+    return predictor.predictor_from_folder(folder)
 
 
 # --- one browser session -------------------------------------------------------------------------
@@ -63,18 +63,18 @@ def sidebar() -> None:
     Each page calls this first (so it also works when a page runs on its own, as in tests)."""
     if "source_next" in st.session_state:  # a page asked for another source (e.g. after an upload)
         st.session_state["source"] = st.session_state.pop("source_next")
-    default = session.default_source()
-    sources = list(dict.fromkeys([default, "builtin", *st.session_state.get("uploads", [])]))
-    if st.session_state.get("source") not in sources:
+    default = sources.default_source()
+    choices = list(dict.fromkeys([default, "builtin", *st.session_state.get("uploads", [])]))
+    if st.session_state.get("source") not in choices:
         st.session_state["source"] = default
-    st.sidebar.radio("Data set", sources, key="source", format_func=session.source_name,
+    st.sidebar.radio("Data set", choices, key="source", format_func=sources.source_name,
                      help="Used by the Data and Train pages of this browser session.")
     st.sidebar.caption(f"Training slots on this server: {slots().in_use} of {slots().limit} in use.")
 
 
 def source() -> str:
     """The data source chosen in the sidebar (shared by all pages of this session)."""
-    return st.session_state.get("source") or session.default_source()
+    return st.session_state.get("source") or sources.default_source()
 
 
 def choose_source(value: str) -> None:
@@ -83,27 +83,27 @@ def choose_source(value: str) -> None:
     st.rerun()
 
 
-def model_choices() -> dict[str, str | session.Predictor]:
+def model_choices() -> dict[str, str | predictor.Predictor]:
     """Models to use: this session's ended run first, then the shipped (pretrained) runs, then every
     saved run; so the first is this session's own model if it has one, else a pretrained one."""
     run = session_run().runner
     h = run.snapshot() if run else None
     mine = h.checkpoint if h else ""
-    first: dict[str, str | session.Predictor] = {}
-    if run is not None and not mine and (p := session.predictor_from_runner(run)):
+    first: dict[str, str | predictor.Predictor] = {}
+    if run is not None and not mine and (p := predictor.predictor_from_runner(run)):
         label = "This session's run (not saved)" if h.ended else f"This session's run, after epoch {len(h.epochs)} (still training)"
         first[label] = p
-    saved: dict[str, str | session.Predictor] = {}
+    saved: dict[str, str | predictor.Predictor] = {}
     for folder, meta in list_runs():
         if str(folder) == mine:
-            first["This session's run · " + session.run_label(meta)] = str(folder)
+            first["This session's run · " + runs.run_label(meta)] = str(folder)
         else:
-            saved[session.run_label(meta)] = str(folder)
+            saved[runs.run_label(meta)] = str(folder)
     pretrained = {f"pretrained: {meta.get('name') or folder.name}": str(folder) for folder, meta in pretrained_runs()}
     return first | pretrained | saved
 
 
-def pick_model(key: str) -> tuple[str | session.Predictor, session.Predictor]:
+def pick_model(key: str) -> tuple[str | predictor.Predictor, predictor.Predictor]:
     """The model selectbox (this session's run, pretrained and saved runs), or a message and the end
     of the page's run when there is none. Returns the choice and its loaded model."""
     choices = model_choices()
@@ -120,8 +120,8 @@ def pick_model(key: str) -> tuple[str | session.Predictor, session.Predictor]:
     return choices[label], predictor_or_stop(choices[label])
 
 
-def predictor_or_stop(choice: str | session.Predictor) -> session.Predictor:
-    if isinstance(choice, session.Predictor):
+def predictor_or_stop(choice: str | predictor.Predictor) -> predictor.Predictor:
+    if isinstance(choice, predictor.Predictor):
         return choice
     try:
         return _predictor(choice)
@@ -143,19 +143,19 @@ def once_per_upload(upload, use: Callable[[], T]) -> tuple[T | None, str]:
     return seen[upload.file_id]
 
 
-def prediction(model: session.Predictor, upload) -> session.Prediction:
-    """`session.predict` of an uploaded file over every class, kept per file for the model it was
+def prediction(model: predictor.Predictor, upload) -> predictor.Prediction:
+    """`predictor.predict` of an uploaded file over every class, kept per file for the model it was
     made with, so that reruns (the "how many classes" slider, another upload) do not decode the
-    image and run the network again. Raises ImageError as session.predict does."""
+    image and run the network again. Raises ImageError as predictor.predict does."""
     cache = st.session_state.setdefault("predictions", {})
     made_with, result = cache.get(upload.file_id, (None, None))
     if made_with is not model.model:
-        result = session.predict(model, upload.getvalue(), len(model.classes))
+        result = predictor.predict(model, upload.getvalue(), len(model.classes))
         cache[upload.file_id] = (model.model, result)
     return result
 
 
-def evaluation(choice: str | session.Predictor, model: session.Predictor, ds: Dataset) -> session.EvalReport:
+def evaluation(choice: str | predictor.Predictor, model: predictor.Predictor, ds: Dataset) -> inspection.EvalReport:
     """The model's evaluation on the data set's test split, kept in this session (per model and data
     set) so that reruns, e.g. the toggles, cost nothing."""
     # an unsaved run of this session: known by when it started and which weights it has (an epoch's
@@ -166,7 +166,7 @@ def evaluation(choice: str | session.Predictor, model: session.Predictor, ds: Da
     cache = st.session_state.setdefault("evaluations", {})
     if key not in cache:
         with st.spinner(f"Testing the model on {len(ds.y_test):,} test images…"):
-            cache[key] = session.evaluate(model, ds)
+            cache[key] = predictor.evaluate(model, ds)
         while len(cache) > 4:
             cache.pop(next(iter(cache)))
     return cache[key]
@@ -174,7 +174,7 @@ def evaluation(choice: str | session.Predictor, model: session.Predictor, ds: Da
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _layer_table(model_name: str, num_classes: int, image_size: int) -> tuple[list[dict], int]:
-    return session.layer_table(model_name, num_classes, image_size)
+    return models.layer_table(model_name, num_classes, image_size)
 
 
 def architecture(model: str, source: str) -> str:
@@ -272,4 +272,4 @@ def config_form(data: str, disabled: bool = False) -> TrainConfig:
             for i, name in enumerate(names):
                 with cols[i % 3]:
                     values[name] = setting(name, disabled)
-    return TrainConfig(data=data, data_root=str(session.data_root()), **values)
+    return TrainConfig(data=data, data_root=str(sources.data_root()), **values)

@@ -129,8 +129,6 @@ def train(args: argparse.Namespace) -> int:
 
 
 def predict(args: argparse.Namespace) -> int:
-    import torch
-
     from cnnlib.checkpoints import CheckpointError, load_run
     from cnnlib.images import ImageError
     from cnnlib.predict import prepare, top_k

@@ -199,3 +199,13 @@ def summary(model: nn.Module, input_shape: tuple[int, int, int] = (3, 32, 32)) -
             h.remove()
         model.train(was_training)
     return rows
+
+
+def layer_table(model_name: str, num_classes: int, image_size: int = 32) -> tuple[list[dict], int]:
+    """One row per layer of an architecture built for this many classes and this image size (name,
+    kind, output shape, parameters), and the total parameter count. Raises ValueError when the
+    architecture does not fit the image size."""
+    model = build_model(model_name, num_classes, image_size=image_size)
+    rows = [{"layer": r.name, "kind": r.kind, "output shape": " × ".join(map(str, r.output_shape)),
+             "parameters": r.parameters} for r in summary(model, (3, image_size, image_size))]
+    return rows, count_parameters(model)

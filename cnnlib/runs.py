@@ -66,3 +66,11 @@ def delete_run(folder: str | os.PathLike) -> None:
     folder = Path(folder)
     if (folder / META).exists():
         shutil.rmtree(folder)
+
+
+def run_label(meta: dict) -> str:
+    """How a saved run is listed: its name (architecture and data set), how it ended, its best test
+    accuracy and when it was made."""
+    best = max((e.get("test_acc", 0) for e in meta.get("epochs", [])), default=0.0)
+    return (f"{meta.get('name') or 'run'} · {meta.get('state', '')} · best {100 * best:.0f} % · "
+            f"{meta.get('created', '').replace('T', ' ')}")

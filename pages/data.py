@@ -3,7 +3,7 @@ what the training augmentation does to the same images."""
 import streamlit as st
 
 import ui
-from cnnlib import plots, session
+from cnnlib import plots, sources
 from cnnlib.config import AUGMENTS
 
 ui.sidebar()
@@ -23,7 +23,7 @@ if c5.button("Shuffle", key="shuffle"):
     st.session_state["shuffle_seed"] = st.session_state.get("shuffle_seed", 0) + 1
     st.session_state["batch_no"] = 0
 
-batch = session.browse(ds, split, None if only == "all classes" else only, st.session_state.get("batch_no", 0),
+batch = sources.browse(ds, split, None if only == "all classes" else only, st.session_state.get("batch_no", 0),
                        st.session_state.get("shuffle_seed"), mode)
 st.caption(f"Batch {batch.number + 1} of {batch.batches} ({len(batch.labels)} images, "
            f"{'shuffled' if 'shuffle_seed' in st.session_state else 'in stored order'}).")

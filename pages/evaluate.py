@@ -3,14 +3,14 @@ each class, and the test images it gets wrong, the most confident mistakes first
 import streamlit as st
 
 import ui
-from cnnlib import evalplots, session
+from cnnlib import evalplots, predictor
 from cnnlib.inspection import EXPLAIN
 
 ui.sidebar()
 st.title("Evaluate")
 choice, model = ui.pick_model("eval_model")
 ds = ui.dataset_or_stop(ui.source())
-if problem := session.mismatch(model, ds):
+if problem := predictor.mismatch(model, ds):
     st.warning(problem)
     st.stop()
 
@@ -36,5 +36,5 @@ if not report.mistakes:
     st.stop()
 most = min(64, len(report.mistakes))
 n = st.slider("How many to show", 1, most, min(16, most), key="eval_n") if most > 1 else 1
-tiles = session.mistakes(report, ds, n)
+tiles = predictor.mistakes(report, ds, n)
 st.image([image for image, _ in tiles], caption=[caption for _, caption in tiles], output_format="PNG")

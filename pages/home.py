@@ -2,7 +2,7 @@
 import streamlit as st
 
 import ui
-from cnnlib import session
+from cnnlib import sources
 from cnnlib.data import DataError, cifar10_status, load_cifar10
 
 ui.sidebar()
@@ -15,12 +15,12 @@ st.markdown(
     "tutorial's recipe, then upload a photo on **Predict** to see what your network thinks.")
 
 st.subheader("Data")
-root = session.data_root()
+root = sources.data_root()
 if cifar10_status(root) == "ready":
     st.success(f"CIFAR-10 is ready ({root}/).")
 else:
     st.warning(
-        f"CIFAR-10 is not on this server yet, so CNN Lab uses **{session.source_name(ui.source())}** "
+        f"CIFAR-10 is not on this server yet, so CNN Lab uses **{sources.source_name(ui.source())}** "
         "instead (Shapes-10 is CNN Lab's own offline set of ten shape classes: similar in spirit, "
         "but it is *not* CIFAR-10). To get CIFAR-10: download it below (163 MB), put "
         f"`cifar-10-python.tar.gz` into `{root}/` on the server, or upload your own image-folder zip.")
@@ -39,7 +39,7 @@ st.markdown("**Your own images**: a `.zip` of `train/<class>/…` and `test/<cla
 upload = st.file_uploader("Image-folder zip", type=["zip"], key="zip")
 if upload is not None:
     def keep_and_read() -> str:
-        path = session.save_upload(upload.getvalue(), upload.name)
+        path = sources.save_upload(upload.getvalue(), upload.name)
         ui.dataset(path)                  # raises DataError for a zip that cannot be used
         return path
 
@@ -54,4 +54,4 @@ if upload is not None:
             st.session_state["uploads"].append(path)
             ui.choose_source(path)
 
-st.caption(f"In use now: **{session.source_name(ui.source())}** (change it in the sidebar).")
+st.caption(f"In use now: **{sources.source_name(ui.source())}** (change it in the sidebar).")

@@ -5,7 +5,7 @@ import random
 import streamlit as st
 
 import ui
-from cnnlib import session
+from cnnlib import predictor
 from cnnlib.images import ImageError
 from cnnlib.inspection import EXPLAIN
 from cnnlib.predict import prepare
@@ -28,7 +28,7 @@ if where == "Upload":
         st.stop()
 else:
     ds = ui.dataset_or_stop(ui.source())  # only here: an upload needs no data set
-    if problem := session.mismatch(model, ds):
+    if problem := predictor.mismatch(model, ds):
         st.warning(problem + " Or upload an image instead.")
         st.stop()
     n = len(ds.y_test)
@@ -42,7 +42,7 @@ else:
 
 options = ["the predicted class", *model.classes]
 pick = st.selectbox("Grad-CAM shows the evidence for", options, key="inspect_target")
-sight = session.see(model, image, None if pick == options[0] else model.classes.index(pick))
+sight = predictor.see(model, image, None if pick == options[0] else model.classes.index(pick))
 top = int(sight.probabilities.argmax())
 st.markdown(f"**{about}**: the network says **{model.classes[top]}** ({100 * sight.probabilities[top]:.0f} %).")
 

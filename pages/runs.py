@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 import ui
-from cnnlib import evalplots, session
+from cnnlib import evalplots, runs
 from cnnlib.checkpoints import bundle, save_bundle_to
 from cnnlib.inspection import EXPLAIN
 from cnnlib.runs import delete_run, list_runs, pretrained_runs, rename_run, runs_dir
@@ -30,7 +30,7 @@ if not saved:
             + (" Meanwhile, the models that come with CNN Lab can be compared below." if every else ""))
 if not every:
     st.stop()
-label = {folder: session.run_label(meta) for folder, meta in every.items()}
+label = {folder: runs.run_label(meta) for folder, meta in every.items()}
 
 st.subheader("Compare")
 st.session_state["compare"] = [f for f in st.session_state.get("compare", list(saved or every)[:3]) if f in every]

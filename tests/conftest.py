@@ -8,18 +8,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cnnlib.data import SHAPES10_CLASSES, Dataset, make_shapes10
+from cnnlib.data import Dataset
+from smalldata import tiny_dataset
 
 # One thread: on a small shared CPU, two OpenMP threads contending with other processes spin and
 # make tiny steps ten times slower; one thread is also bit-for-bit repeatable.
 torch.set_num_threads(1)
-
-
-def tiny_dataset(n_train: int = 64, n_test: int = 32, seed: int = 0) -> Dataset:
-    """A few Shapes-10 images: enough for the engine to run a handful of steps in milliseconds."""
-    xtr, ytr = make_shapes10(n_train, seed)
-    xte, yte = make_shapes10(n_test, seed + 1)
-    return Dataset("tiny", SHAPES10_CLASSES, xtr, ytr, xte, yte)
 
 
 @pytest.fixture

@@ -402,7 +402,7 @@ def test_runs_compare_rename_delete_download_upload(env):
 
 
 def test_train_shows_the_architecture_and_whether_it_fits(env, monkeypatch):
-    from cnnlib import session
+    from cnnlib import sources
     from cnnlib.data import SHAPES10_CLASSES, Dataset, make_shapes10
     at = app("train")
     layers = at.dataframe[0].value
@@ -411,7 +411,7 @@ def test_train_shows_the_architecture_and_whether_it_fits(env, monkeypatch):
     assert not at.exception and len(at.dataframe[0].value) > len(layers)
     x, y = make_shapes10(40, 0)
     odd = Dataset("Odd-20", SHAPES10_CLASSES, x[..., :20, :20].contiguous(), y, x[..., :20, :20].contiguous(), y)
-    monkeypatch.setattr(session, "load_source", lambda source, root=None: odd)
+    monkeypatch.setattr(sources, "load_source", lambda source, root=None: odd)
     at.session_state["uploads"] = [str(env / "odd.zip")]
     at.session_state["source_next"] = str(env / "odd.zip")
     at.run()
@@ -443,11 +443,11 @@ def test_a_cifar10_model_without_cifar10_says_where_to_get_it(env, monkeypatch):
 
 
 def test_predict_decodes_and_runs_each_upload_once(env, monkeypatch):
-    from cnnlib import session
+    from cnnlib import predictor
     tiny_run(env / "runs")
     calls = []
-    real = session.predict
-    monkeypatch.setattr(session, "predict", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    real = predictor.predict
+    monkeypatch.setattr(predictor, "predict", lambda *a, **kw: calls.append(1) or real(*a, **kw))
     at = app("predict")
     at.file_uploader(key="img").set_value([("red.png", png(), "image/png")]).run()
     at.slider(key="k").set_value(5).run()

@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from cnnlib import plots, session
+from cnnlib import plots, predictor, session, sources
 from cnnlib.config import TrainConfig, preset
 from cnnlib.data import Dataset, make_shapes10
 from cnnlib.images import ImageError
@@ -84,12 +84,12 @@ def test_what_the_network_sees_is_enlarged_with_hard_edges():  # Predict's "what
 
 def test_browse_filters_pages_shuffles_and_augments():
     ds = tiny(200)
-    b = session.browse(ds, "train", "c", 0, None, "flip+crop", size=8)
+    b = sources.browse(ds, "train", "c", 0, None, "flip+crop", size=8)
     assert set(b.labels) == {"c"} and b.x.shape == b.augmented.shape == (8, 3, 32, 32)
     assert not torch.equal(b.x, b.augmented)
-    assert session.browse(ds, "train", None, 10_000, size=64).number == 10_000 % 4  # wraps around
-    assert session.browse(ds, "test", size=64).batches == 1
-    a, s = session.browse(ds, shuffle_seed=None, size=8), session.browse(ds, shuffle_seed=3, size=8)
+    assert sources.browse(ds, "train", None, 10_000, size=64).number == 10_000 % 4  # wraps around
+    assert sources.browse(ds, "test", size=64).batches == 1
+    a, s = sources.browse(ds, shuffle_seed=None, size=8), sources.browse(ds, shuffle_seed=3, size=8)
     assert not torch.equal(a.x, s.x)
 
 
@@ -107,15 +107,15 @@ def test_progress_and_summary_text():
 
 def test_predict_handles_odd_images_and_refuses_non_images():
     model = build_model("fast", 10)
-    p = session.Predictor("m", model, tuple("abcdefghij"))
+    p = predictor.Predictor("m", model, tuple("abcdefghij"))
     for mode, size in (("RGBA", (40, 10)), ("L", (5, 300)), ("P", (64, 64))):
         buf = io.BytesIO()
         Image.new(mode, size).save(buf, "PNG")
-        r = session.predict(p, buf.getvalue(), k=3)
+        r = predictor.predict(p, buf.getvalue(), k=3)
         assert r.small.shape == (3, 32, 32) and len(r.top) == 3
         assert sum(v for _, v in r.top) <= 1.0 + 1e-6
     with pytest.raises(ImageError):
-        session.predict(p, b"GIF89a but not really", 3)
+        predictor.predict(p, b"GIF89a but not really", 3)
 
 
 def test_session_run_is_one_run_and_saves_on_end(tmp_path):
@@ -128,8 +128,8 @@ def test_session_run_is_one_run_and_saves_on_end(tmp_path):
     lab.close()                       # what closing the tab does
     h = lab.snapshot()
     assert not lab.busy and h.state == "stopped" and h.checkpoint.startswith(str(tmp_path))
-    assert session.predictor_from_runner(lab.runner).classes == ds.classes
-    assert session.predictor_from_folder(h.checkpoint).classes == ds.classes
+    assert predictor.predictor_from_runner(lab.runner).classes == ds.classes
+    assert predictor.predictor_from_folder(h.checkpoint).classes == ds.classes
     lab.clear()
     assert lab.snapshot() is None
 
@@ -146,11 +146,11 @@ def test_torch_threads_share_the_cores_among_slots(monkeypatch):
 
 
 def test_default_source_and_data_limit(tmp_path, monkeypatch):
-    assert session.default_source(tmp_path) == "builtin"
+    assert sources.default_source(tmp_path) == "builtin"
     (tmp_path / "cifar-10-python.tar.gz").write_bytes(b"")
-    assert session.default_source(tmp_path) == "cifar10"
+    assert sources.default_source(tmp_path) == "cifar10"
     monkeypatch.setenv("CNNLAB_DATA_LIMIT", "100")
-    ds = session.load_source("builtin")
+    ds = sources.load_source("builtin")
     assert len(ds.y_train) == 100 and len(ds.y_test) == 50
 
 

@@ -15,7 +15,7 @@ from cnnlib.config import TrainConfig
 from cnnlib.data import DataError
 from cnnlib.runner import Runner, Slots
 from cnnlib.train import EpochEnd
-from conftest import tiny_dataset
+from smalldata import tiny_dataset
 
 # many small steps: a run that lasts until it is stopped
 LONG = TrainConfig(epochs=1000, batch_size=4, report_every=1, max_train=16, max_test=4)
@@ -212,7 +212,7 @@ def test_a_diverging_run_ends_as_diverged_and_is_still_handed_to_on_end(runners)
 def test_a_run_still_training_offers_a_copy_of_its_network_from_the_last_epoch_end(runners):
     import torch
 
-    from cnnlib import session
+    from cnnlib import predictor
     assert Runner(LONG, tiny_dataset()).epoch_model() is None     # nothing before the first epoch ends
     r = start(runners, LONG.replace(max_train=8, batch_size=4))
     assert r.epoch_model() is None or r.snapshot().epochs       # nothing before the first epoch ends
@@ -225,8 +225,8 @@ def test_a_run_still_training_offers_a_copy_of_its_network_from_the_last_epoch_e
     x = torch.rand(2, 3, 32, 32)
     with torch.no_grad():
         assert model(x).shape == (2, 10)
-    p = session.predictor_from_runner(r)
+    p = predictor.predictor_from_runner(r)
     assert p is not None and "still training" in p.name and p.model is model
-    report = session.evaluate(p, tiny_dataset())
+    report = predictor.evaluate(p, tiny_dataset())
     assert int(report.confusion.sum()) == 32
     r.resume()

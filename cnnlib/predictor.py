@@ -1,0 +1,129 @@
+"""A trained network in use, without Streamlit: from a saved run or a session's run still
+training, it predicts uploaded images, is tested on a data set's test split (with its mistakes),
+and shows what it sees (Grad-CAM, feature maps, filters)."""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from cnnlib.checkpoints import load_run
+from cnnlib.data import CIFAR10_CLASSES, Dataset
+from cnnlib.inspection import (EvalReport, GradCAM, evaluate_test, feature_maps, filter_tiles, grad_cam, grid,
+                               overlay, tile_maps, upscale)
+from cnnlib.predict import prepare, top_k
+from cnnlib.runner import Runner
+
+
+# --- prediction ----------------------------------------------------------------------------------
+
+@dataclass
+class Predictor:
+    name: str
+    model: nn.Module
+    classes: tuple[str, ...]
+    image_size: int = 32
+    mean: list[float] | None = None
+    std: list[float] | None = None
+    # one inspection at a time: a model is shared by every session, and the hooks that feature maps and
+    # Grad-CAM put on it would otherwise also catch another session's forward pass
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+
+@dataclass
+class Prediction:
+    original: Image.Image        # upright RGB, as uploaded
+    small: torch.Tensor          # (3, S, S) uint8: what the network sees
+    top: list[tuple[str, float]]  # (class, probability), most likely first
+
+
+def predictor_from_folder(path: str | os.PathLike) -> Predictor:
+    """A saved run as a Predictor; raises CheckpointError."""
+    run = load_run(path)
+    m = run.meta
+    name = f"{m.get('name') or Path(path).name} ({m.get('created', '')})"
+    return Predictor(name, run.model, run.classes, int(m.get("image_size", 32)), m.get("mean"), m.get("std"))
+
+
+def predictor_from_runner(runner: Runner) -> Predictor | None:
+    """The model of this session's run once it has ended; while it trains, a copy of the network
+    as it was at the last epoch end (the training model itself is never shared)."""
+    h = runner.snapshot()
+    if not h.classes:
+        return None
+    if h.ended and runner.model is not None:
+        return Predictor(f"this session's run ({h.state})", runner.model, h.classes, h.image_size, h.mean, h.std)
+    if (copy := runner.epoch_model()) is None:
+        return None
+    model, epoch = copy
+    return Predictor(f"this session's run (after epoch {epoch + 1}, still training)", model, h.classes,
+                     h.image_size, h.mean, h.std)
+
+
+def predict(p: Predictor, data: bytes, k: int = 3) -> Prediction:
+    """An uploaded file's bytes -> what the model says. Raises ImageError for a file that is not a
+    readable image or is too large."""
+    prep = prepare(data, p.image_size)
+    return Prediction(prep.original, prep.small, top_k(p.model, prep.small[None], p.classes, k, p.mean, p.std)[0])
+
+
+# --- evaluation on the test split ----------------------------------------------------------------
+
+def mismatch(p: Predictor, ds: Dataset) -> str:
+    """Why `p` cannot be used on `ds`'s images ("" if it can): the same classes, in the same order,
+    and the same image size."""
+    if tuple(p.classes) != tuple(ds.classes):
+        where = ("CIFAR-10 (if the sidebar does not offer it, get it onto this server on the Home page)"
+                 if tuple(p.classes) == CIFAR10_CLASSES else "the data set it was trained on")
+        return (f"This model knows {len(p.classes)} classes ({', '.join(p.classes)}), but {ds.name} has "
+                f"{len(ds.classes)} ({', '.join(ds.classes)}). Choose {where} in the sidebar, or another model.")
+    if p.image_size != ds.image_size:
+        return (f"This model reads {p.image_size}×{p.image_size} images, but {ds.name}'s are "
+                f"{ds.image_size}×{ds.image_size}.")
+    return ""
+
+
+def evaluate(p: Predictor, ds: Dataset) -> EvalReport:
+    """The model on the data set's test split: accuracy, confusion matrix, per class, mistakes."""
+    with p.lock:
+        return evaluate_test(p.model, ds, p.mean, p.std)
+
+
+def mistakes(report: EvalReport, ds: Dataset, n: int = 24, scale: int = 4) -> list[tuple[np.ndarray, str]]:
+    """The n most confident mistakes as (enlarged image, "true → predicted (confidence)")."""
+    return [(upscale(ds.x_test[m.index], scale),
+             f"{ds.classes[m.true]} → {ds.classes[m.predicted]} ({100 * m.confidence:.0f} %)")
+            for m in report.mistakes[:n]]
+
+
+# --- what the network sees -----------------------------------------------------------------------
+
+@dataclass
+class Sight:
+    image: np.ndarray                 # the (S, S) input, enlarged, RGB uint8
+    probabilities: torch.Tensor       # (K,) softmax probabilities
+    maps: dict[str, np.ndarray]       # conv layer -> grid image of its channels (grey uint8)
+    shapes: dict[str, tuple]          # conv layer -> (C, H, W) of its output
+    filters: np.ndarray               # the first layer's filters as one RGB grid image
+    cam: GradCAM
+    overlay: np.ndarray               # Grad-CAM heat on the enlarged image
+
+
+def see(p: Predictor, image: torch.Tensor, target: int | None = None, max_channels: int = 64) -> Sight:
+    """Everything the Inspect page shows for one uint8 (3, S, S) image: feature maps of every conv
+    layer (at most `max_channels` each), the first layer's filters and Grad-CAM for `target`
+    (None: the predicted class)."""
+    with p.lock:
+        maps = feature_maps(p.model, image, p.mean, p.std)
+        cam = grad_cam(p.model, image, target, p.mean, p.std)
+        filters = grid(filter_tiles(p.model), pad=2)
+    grids = {name: tile_maps(m, scale=max(1, 48 // m.shape[-1]), max_channels=max_channels)
+             for name, m in maps.items()}
+    return Sight(upscale(image, 8), cam.probabilities, grids, {n: tuple(m.shape) for n, m in maps.items()},
+                 filters, cam, overlay(image, cam.heatmap, scale=8))
