@@ -68,7 +68,7 @@ def sidebar() -> None:
     if st.session_state.get("source") not in choices:
         st.session_state["source"] = default
     st.sidebar.radio("Data set", choices, key="source", format_func=sources.source_name,
-                     help="Used by the Data and Train pages of this browser session.")
+                     help="What Data shows, Train trains on, and Evaluate and Inspect test with, in this browser session.")
     st.sidebar.caption(f"Training slots on this server: {slots().in_use} of {slots().limit} in use.")
 
 
@@ -78,7 +78,7 @@ def source() -> str:
 
 
 def choose_source(value: str) -> None:
-    """Ask for another source; app.py applies it before drawing the sidebar (then rerun)."""
+    """Ask for another source; sidebar() applies it on the next run, before drawing the radio."""
     st.session_state["source_next"] = value
     st.rerun()
 
