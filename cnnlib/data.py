@@ -413,10 +413,8 @@ def flip_crop(x: torch.Tensor, flip: bool, pad: int, generator: torch.Generator 
         xp = torch.nn.functional.pad(x, (pad, pad, pad, pad))
         dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=gdev).to(dev)
         dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=gdev).to(dev)
-        rows = (dy[:, None] + torch.arange(h, device=dev))[:, None, :, None]   # (N, 1, H, 1)
-        cols = (dx[:, None] + torch.arange(w, device=dev))[:, None, None, :]   # (N, 1, 1, W)
-        x = xp[torch.arange(n, device=dev)[:, None, None, None], torch.arange(c, device=dev)[None, :, None, None],
-               rows, cols]
+        windows = xp.unfold(2, h, 1).unfold(3, w, 1)    # (N, C, 2*pad+1, 2*pad+1, H, W): every crop, a view
+        x = windows[torch.arange(n, device=dev), :, dy, dx]   # each image's own crop, one copy (N, C, H, W)
     return x
 
 
@@ -425,6 +423,22 @@ def augment(x: torch.Tensor, mode: str, generator: torch.Generator | None = None
     if mode == "none":
         return x
     return flip_crop(x, flip="flip" in mode, pad=4 if "crop" in mode else 0, generator=generator)
+
+
+def tta_views(x: torch.Tensor, mode: str) -> list[torch.Tensor]:
+    """The views of a batch that test-time augmentation averages over (TrainConfig.tta): the batch
+    itself; for "flip" its mirror too; for "flip+shift" also both moved one pixel up-left and one
+    down-right, the edge reflected into the gap."""
+    views = [x]
+    if mode in ("flip", "flip+shift"):
+        views.append(x.flip(3))
+    if mode == "flip+shift":
+        h, w = x.shape[2:]
+        xp = torch.nn.functional.pad(x, (1, 1, 1, 1), mode="reflect")
+        for d in (0, 2):  # start row/column 0: content moves down-right; 2: up-left
+            moved = xp[:, :, d:d + h, d:d + w]
+            views += [moved, moved.flip(3)]
+    return views
 
 
 def to_float(x: torch.Tensor, mean: torch.Tensor | None = None, std: torch.Tensor | None = None) -> torch.Tensor:
