@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from cnnlib.config import TrainConfig
-from cnnlib.data import Dataset, augment, batch_indices, to_float
+from cnnlib.data import Dataset, augment, batch_indices, tta_views, to_float
 from cnnlib.models import TutorialCNN, build_model
 
 
@@ -224,10 +224,11 @@ class Evaluation:
 
 @torch.inference_mode()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: torch.Tensor | None = None,
-             std: torch.Tensor | None = None, batch_size: int = 1000, tta: bool = False,
+             std: torch.Tensor | None = None, batch_size: int = 1000, tta: str = "none",
              precision: str = "fp32") -> Evaluation:
-    """Loss and accuracy of `model` on uint8 images x and labels y, in eval mode, large batches;
-    the model goes back to the mode it was in."""
+    """Loss and accuracy of `model` on uint8 images x and labels y, in eval mode, large batches,
+    the logits averaged over the `tta` views (TrainConfig.tta); the model goes back to the mode it
+    was in."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -238,9 +239,8 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: torch.Ten
         xb = to_float(x[i:i + batch_size].to(device, non_blocking=True), mean, std).contiguous(memory_format=memory)
         yb = y[i:i + batch_size].to(device)
         with ctx:
-            logits = model(xb).float()
-            if tta:
-                logits = (logits + model(xb.flip(3)).float()) / 2
+            views = tta_views(xb, tta)
+            logits = sum(model(v.contiguous(memory_format=memory)).float() for v in views) / len(views)
         loss_sum += nn.functional.cross_entropy(logits, yb, reduction="sum").item()
         p = logits.softmax(1)
         c, k = p.max(1)

@@ -30,7 +30,7 @@ def test_every_preset_validates(name):
 
 
 def test_the_documented_recipes():
-    assert preset("cpu-5min").epochs == 8 and preset("fast-cpu").epochs == 1
+    assert preset("cpu-5min").epochs == 9 and preset("cpu-5min").tta == "flip+shift" and preset("fast-cpu").epochs == 1
     assert preset("tutorial").precision == "fp32" and preset("tutorial").batch_size == 32
 
 
@@ -97,6 +97,12 @@ def test_dict_round_trip_and_unknown_keys_are_ignored():
     d = cfg.to_dict() | {"from_the_future": 1, "dropout": 0.2}
     assert TrainConfig.from_dict(d) == cfg
     assert TrainConfig.from_dict({"lr": 0.1}) == TrainConfig(lr=0.1)
+
+
+def test_a_checkpoint_from_before_tta_had_choices_still_loads():
+    assert TrainConfig.from_dict({"tta": True}).tta == "flip"
+    assert TrainConfig.from_dict({"tta": False}).tta == "none"
+    assert "tta=True is not allowed: choose one of none, flip, flip+shift" in " ".join(TrainConfig(tta=True).validate())
 
 
 def test_the_config_is_frozen_and_replace_makes_a_copy():

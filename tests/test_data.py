@@ -19,7 +19,7 @@ from PIL import Image
 
 import cnnlib.data as data_mod
 from cnnlib.data import (DataError, Dataset, augment, batch_indices, cifar10_status, flip_crop, load_builtin,
-                         load_cifar10, load_dataset, load_image_folder, make_shapes10, to_float)
+                         load_cifar10, load_dataset, load_image_folder, make_shapes10, to_float, tta_views)
 
 # --- CIFAR-10 on disk, in its own format ------------------------------------------------------------
 
@@ -405,6 +405,20 @@ def test_augmentation_is_deterministic_with_a_generator():
     assert torch.equal(a, b) and not torch.equal(a, c)
     assert augment(x, "none") is x
     assert augment(x, "crop", torch.Generator().manual_seed(0)).shape == x.shape
+
+
+def test_test_views_are_the_image_its_mirror_and_one_pixel_shifts_of_both():
+    x = asymmetric(4).float()
+    assert [v.data_ptr() for v in tta_views(x, "none")] == [x.data_ptr()]
+    plain, mirror = tta_views(x, "flip")
+    assert torch.equal(plain, x) and torch.equal(mirror, x.flip(3))
+    views = tta_views(x, "flip+shift")
+    assert len(views) == 6 and all(v.shape == x.shape for v in views)
+    down_right, down_right_mirror, up_left, up_left_mirror = views[2:]
+    assert torch.equal(down_right[:, :, 1:, 1:], x[:, :, :-1, :-1])     # moved one pixel down and right
+    assert torch.equal(down_right[:, :, 0, 1:], x[:, :, 1, :-1])        # the edge reflected into the gap
+    assert torch.equal(up_left[:, :, :-1, :-1], x[:, :, 1:, 1:])
+    assert torch.equal(down_right_mirror, down_right.flip(3)) and torch.equal(up_left_mirror, up_left.flip(3))
 
 
 def test_to_float_scales_like_to_tensor_and_normalises():

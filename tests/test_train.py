@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from cnnlib.config import TrainConfig
-from cnnlib.data import Dataset
+from cnnlib.data import Dataset, tta_views, to_float
 from cnnlib.train import (Changed, Diverged, EpochEnd, Finished, Step, Stopped, evaluate, fit, lr_factor,
                           make_model)
 
@@ -183,7 +183,7 @@ def test_same_seed_gives_the_same_losses_accuracies_and_weights(tiny):
 
 @pytest.mark.parametrize("changes", [
     dict(model="fast", optimizer="sgd", nesterov=True, lr=0.05, schedule="onecycle", label_smoothing=0.2,
-         augment="flip+crop", normalize=True, precision="bf16", tta=True, weight_decay=5e-4),
+         augment="flip+crop", normalize=True, precision="bf16", tta="flip+shift", weight_decay=5e-4),
     dict(model="fast", optimizer="adamw", lr=0.003, schedule="cosine", augment="crop", weight_decay=0.01),
     dict(optimizer="sgd", schedule="step", augment="flip"),
 ])
@@ -245,6 +245,33 @@ def test_evaluate_counts_correct_predictions_in_any_batch_size():
         assert torch.allclose(ev.confidence, p.expand(10))
         assert ev.loss > 0
     assert model.training, "evaluate() must restore training mode"
+
+
+class LeftRight(nn.Module):
+    """Logits (left half's mean, right half's mean) of the red channel: a model that sees mirrors."""
+
+    def __init__(self):
+        super().__init__()
+        self.dummy = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        w = x.shape[3] // 2
+        return torch.stack([x[:, 0, :, :w].mean((1, 2)), x[:, 0, :, w:].mean((1, 2))], 1) * 10 + self.dummy
+
+
+def test_evaluate_averages_the_logits_over_the_test_time_views():
+    x = torch.zeros(2, 3, 8, 8, dtype=torch.uint8)
+    x[0, 0, :, :4] = 255                  # bright on the left: class 0
+    x[1, 0, :, 6:] = 255                  # bright on the right edge: class 1
+    y = torch.tensor([0, 1])
+    model = LeftRight()
+    assert evaluate(model, x, y).accuracy == 1.0
+    flip = evaluate(model, x, y, tta="flip")
+    assert flip.confidence.tolist() == pytest.approx([0.5, 0.5])     # each view's opposite cancels out
+    views = tta_views(to_float(x), "flip+shift")
+    logits = sum(model(v) for v in views) / len(views)
+    want = nn.functional.cross_entropy(logits, y).item()
+    assert evaluate(model, x, y, tta="flip+shift").loss == pytest.approx(want, rel=1e-5)
 
 
 def test_evaluate_on_an_empty_test_set():
