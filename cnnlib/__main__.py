@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -62,6 +63,8 @@ def train(args: argparse.Namespace) -> int:
 
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
                  if getattr(args, f.name) is not None}
+    if args.data_root is None and os.environ.get("CNNLAB_DATA"):  # the app's data folder, as --out is its runs
+        overrides["data_root"] = os.environ["CNNLAB_DATA"]
     cfg = preset(args.preset, **overrides)
     if args.dry_run:
         cfg = cfg.replace(epochs=1, report_every=1)

@@ -82,6 +82,18 @@ def test_missing_data_exits_2_with_a_message(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+def test_the_data_folder_comes_from_cnnlab_data_unless_given(tmp_path, folder_set, monkeypatch):
+    """The app keeps CIFAR-10 and its caches in $CNNLAB_DATA; the command line looks there too."""
+    from cnnlib.__main__ import main
+    monkeypatch.setenv("CNNLAB_DATA", str(tmp_path / "app-data"))
+    common = ["train", "--data", str(folder_set), "--model", "small", "--epochs", "1", "--batch-size", "16",
+              "--out", str(tmp_path / "runs")]
+    assert main(common) == 0
+    assert list((tmp_path / "app-data").iterdir()), "the folder's tensor cache goes to $CNNLAB_DATA"
+    assert main(common + ["--data-root", str(tmp_path / "mine")]) == 0
+    assert list((tmp_path / "mine").iterdir()), "--data-root wins over $CNNLAB_DATA"
+
+
 @pytest.mark.slow
 def test_dry_run_on_the_builtin_set(tmp_path):
     r = cli("train", "--dry-run", "--data", "builtin", "--data-root", str(tmp_path / "data"), cwd=tmp_path)
