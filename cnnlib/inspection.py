@@ -19,7 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from cnnlib.data import Dataset, to_float
-from cnnlib.train import evaluate
+from cnnlib.train import evaluate, per_class_accuracy
 
 Stats = Sequence[float] | torch.Tensor | None   # per-channel mean or std, as stored in run.json
 
@@ -91,9 +91,8 @@ def evaluate_split(model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_class
     cm = confusion_matrix(y, ev.predictions, num_classes)
     rows = cm.sum(1, keepdim=True)
     normalized = cm.double() / rows.clamp(min=1)
-    per_class = torch.where(rows[:, 0] > 0, cm.diagonal().double() / rows[:, 0].clamp(min=1),
-                            torch.tensor(math.nan, dtype=torch.float64))
     y_cpu = y.cpu()
+    per_class = torch.tensor(per_class_accuracy(ev.predictions, y_cpu, num_classes, empty=math.nan), dtype=torch.float64)
     wrong = (ev.predictions != y_cpu).nonzero().flatten()
     order = wrong[ev.confidence[wrong].argsort(descending=True, stable=True)]
     mistakes = [Mistake(int(i), int(y_cpu[i]), int(ev.predictions[i]), float(ev.confidence[i]))

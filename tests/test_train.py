@@ -14,7 +14,7 @@ from torch import nn
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset, tta_views, to_float
 from cnnlib.train import (Changed, Diverged, EpochEnd, Finished, Step, Stopped, evaluate, fit, lr_factor,
-                          make_model)
+                          make_model, per_class_accuracy)
 
 # 64 training images in batches of 16: 4 steps an epoch; a Step event every 2 steps.
 CFG = TrainConfig(epochs=2, batch_size=16, report_every=2)
@@ -330,3 +330,11 @@ def test_batch_norm_networks_run_channels_last_on_the_cpu():
     assert memory_format(build_model("tutorial"), cpu) == torch.contiguous_format
     assert memory_format(build_model("small"), cpu) == torch.channels_last
     assert memory_format(build_model("tutorial"), torch.device("cuda")) == torch.channels_last
+
+
+def test_per_class_accuracy_counts_each_true_class_and_marks_an_empty_one():
+    y = torch.tensor([0, 0, 1, 1, 1])
+    pred = torch.tensor([0, 1, 1, 1, 0])
+    assert per_class_accuracy(pred, y, 3) == pytest.approx((0.5, 2 / 3, 0.0))
+    acc = per_class_accuracy(pred, y, 3, empty=math.nan)
+    assert acc[:2] == pytest.approx((0.5, 2 / 3)) and math.isnan(acc[2])
