@@ -72,7 +72,6 @@ class EvalReport:
     accuracy: float                     # 0..1, as cnnlib.train.evaluate computes it
     loss: float                         # mean cross-entropy
     confusion: torch.Tensor             # (K, K) int64 counts; row = true class, column = predicted
-    normalized: torch.Tensor            # (K, K) float, each row divided by its sum (all-zero rows stay 0)
     per_class: torch.Tensor             # (K,) float accuracy per true class; NaN for a class with no test image
     mistakes: list[Mistake] = field(default_factory=list)   # most confident mistake first
 
@@ -89,15 +88,13 @@ def evaluate_split(model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_class
     """Confusion matrix, per-class accuracy and mistakes of `model` on uint8 x (N, 3, H, W), labels y."""
     ev = evaluate(model, x, y, _stats(mean), _stats(std), batch_size=batch_size)
     cm = confusion_matrix(y, ev.predictions, num_classes)
-    rows = cm.sum(1, keepdim=True)
-    normalized = cm.double() / rows.clamp(min=1)
     y_cpu = y.cpu()
     per_class = torch.tensor(per_class_accuracy(ev.predictions, y_cpu, num_classes, empty=math.nan), dtype=torch.float64)
     wrong = (ev.predictions != y_cpu).nonzero().flatten()
     order = wrong[ev.confidence[wrong].argsort(descending=True, stable=True)]
     mistakes = [Mistake(int(i), int(y_cpu[i]), int(ev.predictions[i]), float(ev.confidence[i]))
                 for i in order.tolist()]
-    return EvalReport(ev.accuracy, ev.loss, cm, normalized, per_class, mistakes)
+    return EvalReport(ev.accuracy, ev.loss, cm, per_class, mistakes)
 
 
 def evaluate_test(model: nn.Module, data: Dataset, mean: Stats = None, std: Stats = None,
