@@ -276,7 +276,7 @@ class Runner:
             self.model = make_model(self.cfg, data)
             with self._lock:
                 self._history.begin(data)
-                self._history.state = "running" if self._signals.running.is_set() else "paused"
+                self._history.state = "running"   # pause() acts only on a running run, so none is pending here
             for ev in fit(self.model, data, self.cfg, self._signals):
                 if isinstance(ev, EpochEnd):  # a copy of the weights now, for evaluating a run still training
                     state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
