@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from PIL import Image
+
+from smalldata import png
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the pages import the top-level `ui` module
@@ -80,12 +81,6 @@ def steps(at) -> int:
 
 def text(at) -> str:
     return " ".join(str(getattr(e, "value", "")) for e in at.main)
-
-
-def png(color=(200, 30, 30), size=(50, 40), mode="RGB") -> bytes:
-    buf = io.BytesIO()
-    Image.new(mode, size, color).save(buf, "PNG")
-    return buf.getvalue()
 
 
 def test_every_page_renders_offline():

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 import re
 import subprocess
@@ -13,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from cnnlib.config import TrainConfig
+from smalldata import png
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,12 +25,6 @@ def cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProc
                           text=True, timeout=timeout)
 
 
-def png(color, size=(24, 24)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, color).save(buf, "PNG")
-    return buf.getvalue()
-
-
 @pytest.fixture
 def folder_set(tmp_path) -> Path:
     """Three classes of plain-coloured images: a data set the CLI loads in milliseconds."""
@@ -39,7 +32,7 @@ def folder_set(tmp_path) -> Path:
         d = tmp_path / "set" / name
         d.mkdir(parents=True)
         for k in range(12):
-            (d / f"{k}.png").write_bytes(png(tuple(min(255, c + 3 * k) for c in color)))
+            (d / f"{k}.png").write_bytes(png(tuple(min(255, c + 3 * k) for c in color), (24, 24)))
     return tmp_path / "set"
 
 
@@ -130,7 +123,7 @@ def test_predict_reports_a_non_image_and_goes_on(tmp_path, capsys):
     from cnnlib.checkpoints import run_meta, save_run
     from cnnlib.models import build_model
     run = save_run(tmp_path / "run", build_model("fast", 3), run_meta(TrainConfig(model="fast"), ("a", "b", "c")))
-    (tmp_path / "photo.png").write_bytes(png((200, 30, 30)))
+    (tmp_path / "photo.png").write_bytes(png((200, 30, 30), (24, 24)))
     (tmp_path / "notes.txt").write_text("not an image")
     assert main(["predict", str(tmp_path / "notes.txt"), str(tmp_path / "photo.png"), "--checkpoint", str(run),
                  "--top", "2"]) == 1
@@ -141,7 +134,7 @@ def test_predict_reports_a_non_image_and_goes_on(tmp_path, capsys):
 
 def test_predict_with_a_bad_checkpoint_exits_2(tmp_path, capsys):
     from cnnlib.__main__ import main
-    (tmp_path / "photo.png").write_bytes(png((1, 2, 3)))
+    (tmp_path / "photo.png").write_bytes(png((1, 2, 3), (24, 24)))
     assert main(["predict", str(tmp_path / "photo.png"), "--checkpoint", str(tmp_path)]) == 2
     assert "not a saved run" in capsys.readouterr().err
 

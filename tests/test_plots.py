@@ -2,11 +2,8 @@
 
     .venv/bin/python -m pytest tests/test_plots.py -q
 """
-import io
-
 import pytest
 import torch
-from PIL import Image
 
 from cnnlib import plots, predictor, session, sources
 from cnnlib.config import TrainConfig, preset
@@ -16,6 +13,7 @@ from cnnlib.models import build_model
 from cnnlib.runner import History
 from cnnlib import train
 from cnnlib.train import Changed, EpochEnd, Finished, Step
+from smalldata import png
 
 
 def tiny(n=80) -> Dataset:
@@ -109,9 +107,7 @@ def test_predict_handles_odd_images_and_refuses_non_images():
     model = build_model("fast", 10)
     p = predictor.Predictor("m", model, tuple("abcdefghij"))
     for mode, size in (("RGBA", (40, 10)), ("L", (5, 300)), ("P", (64, 64))):
-        buf = io.BytesIO()
-        Image.new(mode, size).save(buf, "PNG")
-        r = predictor.predict(p, buf.getvalue(), k=3)
+        r = predictor.predict(p, png(0, size, mode), k=3)
         assert r.small.shape == (3, 32, 32) and len(r.top) == 3
         assert sum(v for _, v in r.top) <= 1.0 + 1e-6
     with pytest.raises(ImageError):
