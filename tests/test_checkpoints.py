@@ -107,25 +107,20 @@ def test_a_folder_without_a_run_is_refused(tmp_path):
         load_run(tmp_path)
 
 
-def test_corrupt_weights_are_refused(saved):
+def _cut_in_half(path: Path) -> None:
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 2])
+
+
+@pytest.mark.parametrize("damage, message", [
+    (_cut_in_half, "damaged or not plain weights"),
+    (lambda path: path.write_bytes(os.urandom(4096)), "damaged or not plain weights"),
+    (lambda path: torch.save({"a": 1, "b": [1, 2]}, path), "no state_dict of tensors"),
+], ids=["truncated", "random bytes", "not a state_dict"])
+def test_damaged_weights_are_refused_with_a_message(saved, damage, message):
     folder, _ = saved
-    raw = (folder / "weights.pt").read_bytes()
-    (folder / "weights.pt").write_bytes(raw[: len(raw) // 2])
-    with pytest.raises(CheckpointError, match="damaged or not plain weights"):
-        load_run(folder)
-
-
-def test_random_bytes_as_weights_are_refused(saved):
-    folder, _ = saved
-    (folder / "weights.pt").write_bytes(os.urandom(4096))
-    with pytest.raises(CheckpointError):
-        load_run(folder)
-
-
-def test_weights_that_are_not_a_state_dict_are_refused(saved):
-    folder, _ = saved
-    torch.save({"a": 1, "b": [1, 2]}, folder / "weights.pt")
-    with pytest.raises(CheckpointError, match="no state_dict of tensors"):
+    damage(folder / "weights.pt")
+    with pytest.raises(CheckpointError, match=message):
         load_run(folder)
 
 
