@@ -146,11 +146,17 @@ def test_run_grows_chart_finishes_saves_and_predicts(env):
     assert charts(at)[0]["data"][0]["type"] == "heatmap"
 
 
-def test_pause_resume_stop(env):
+def start_long_run(report_every: int = 2):
+    """The Train page with a 50-epoch run of the default recipe started: it outlasts any test."""
     at = app("train")
     at.number_input(key="cfg_epochs").set_value(50).run()
-    at.number_input(key="cfg_report_every").set_value(2).run()
+    at.number_input(key="cfg_report_every").set_value(report_every).run()
     at.button(key="start").click().run()
+    return at
+
+
+def test_pause_resume_stop(env):
+    at = start_long_run()
     wait(at, lambda a: steps(a) >= 2)
     at.button(key="pause").click().run()
     assert not at.exception and at.button(key="resume").disabled is False
@@ -170,10 +176,7 @@ def test_pause_resume_stop(env):
 
 
 def test_change_during_run_is_marked_on_chart():
-    at = app("train")
-    at.number_input(key="cfg_epochs").set_value(50).run()
-    at.number_input(key="cfg_report_every").set_value(2).run()
-    at.button(key="start").click().run()
+    at = start_long_run()
     wait(at, lambda a: steps(a) >= 1)
     at.number_input(key="live_lr").set_value(0.01).run()
     at.button(key="apply").click().run()
@@ -232,9 +235,7 @@ def test_waiting_for_a_free_slot_is_visible():
 def test_closing_the_session_stops_its_thread():
     """Streamlit clears session-scoped resources when a tab disconnects; the release stops the run."""
     from streamlit import cache_resource
-    at = app("train")
-    at.number_input(key="cfg_epochs").set_value(50).run()
-    at.button(key="start").click().run()
+    at = start_long_run()
     wait(at, lambda a: any(t.name == "cnnlab-train" for t in threading.enumerate()))
     cache_resource.clear()  # what a disconnect does to this session's resources
     deadline = time.monotonic() + 15
