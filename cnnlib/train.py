@@ -77,7 +77,6 @@ class Finished:
 class Stopped:
     epoch: int            # epoch in which the run was stopped
     step: int             # step within it
-    reason: str = "stopped by the user"
 
 
 @dataclass(frozen=True)
