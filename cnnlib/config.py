@@ -158,7 +158,7 @@ PRESETS: dict[str, tuple[str, TrainConfig]] = {
         replace(_FAST, epochs=2, warmup=0.25, report_every=10),
     ),
     "fast-cpu": (
-        "The tutorial's 57% in about 12 seconds on a 2-core CPU: the tiny batch-norm CNN, one "
+        "The tutorial's 57% in about 10 seconds on a 2-core CPU: the tiny batch-norm CNN, one "
         "epoch, batch 256, one-cycle Nesterov SGD, label smoothing 0.2, flips and "
         "4-pixel crops, a test check every 25 steps.",
         replace(_FAST, model="small", epochs=1, report_every=10, eval_every=25),
