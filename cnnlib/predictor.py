@@ -31,6 +31,7 @@ class Predictor:
     image_size: int = 32
     mean: list[float] | None = None
     std: list[float] | None = None
+    tta: str = "none"                 # the test-time views the run's own tests averaged (TrainConfig.tta)
     # one inspection at a time: a model is shared by every session, and the hooks that feature maps and
     # Grad-CAM put on it would otherwise also catch another session's forward pass
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -48,7 +49,8 @@ def predictor_from_folder(path: str | os.PathLike) -> Predictor:
     run = load_run(path)
     m = run.meta
     name = f"{m.get('name') or Path(path).name} ({m.get('created', '')})"
-    return Predictor(name, run.model, run.classes, int(m.get("image_size", 32)), m.get("mean"), m.get("std"))
+    return Predictor(name, run.model, run.classes, int(m.get("image_size", 32)), m.get("mean"), m.get("std"),
+                     run.config.tta)
 
 
 def predictor_from_runner(runner: Runner) -> Predictor | None:
@@ -58,12 +60,13 @@ def predictor_from_runner(runner: Runner) -> Predictor | None:
     if not h.classes:
         return None
     if h.ended and runner.model is not None:
-        return Predictor(f"this session's run ({h.state})", runner.model, h.classes, h.image_size, h.mean, h.std)
+        return Predictor(f"this session's run ({h.state})", runner.model, h.classes, h.image_size, h.mean, h.std,
+                         h.config.tta)
     if (copy := runner.epoch_model()) is None:
         return None
     model, epoch = copy
     return Predictor(f"this session's run (after epoch {epoch + 1}, still training)", model, h.classes,
-                     h.image_size, h.mean, h.std)
+                     h.image_size, h.mean, h.std, h.config.tta)
 
 
 def predict(p: Predictor, data: bytes, k: int = 3) -> Prediction:
@@ -90,9 +93,10 @@ def mismatch(p: Predictor, ds: Dataset) -> str:
 
 
 def evaluate(p: Predictor, ds: Dataset) -> EvalReport:
-    """The model on the data set's test split: accuracy, confusion matrix, per class, mistakes."""
+    """The model on the data set's test split: accuracy, confusion matrix, per class, mistakes; with
+    the test-time views its run was tested with, so the accuracy matches the run's record."""
     with p.lock:
-        return evaluate_test(p.model, ds, p.mean, p.std)
+        return evaluate_test(p.model, ds, p.mean, p.std, tta=p.tta)
 
 
 def mistakes(report: EvalReport, ds: Dataset, n: int = 24, scale: int = 4) -> list[tuple[np.ndarray, str]]:

@@ -255,7 +255,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: torch.Ten
 def per_class_accuracy(predictions: torch.Tensor, y: torch.Tensor, num_classes: int,
                        empty: float = 0.0) -> tuple[float, ...]:
     """Accuracy of each class, 0..1; `empty` for a class with no images (0 keeps run.json valid
-    JSON; the Evaluate page's chart passes NaN to leave a gap)."""
+    JSON; the Evaluate page's report uses NaN, which its chart leaves as a gap)."""
     hits = torch.bincount(y[predictions == y], minlength=num_classes).double()
     counts = torch.bincount(y, minlength=num_classes)
     return tuple(torch.where(counts > 0, hits / counts.clamp(min=1), empty).tolist())

@@ -19,6 +19,10 @@ c1, c2, c3 = st.columns(3)
 c1.metric("Test accuracy", f"{100 * report.accuracy:.1f} %")
 c2.metric("Test loss", f"{report.loss:.3f}")
 c3.metric("Mistakes", f"{len(report.mistakes):,} of {len(ds.y_test):,}")
+VIEWS = {"flip": "the image and its mirror", "flip+shift": "the image, its mirror and both moved by one pixel"}
+if model.tta in VIEWS:
+    st.caption(f"As in the run's own tests, each answer averages the network's outputs on {VIEWS[model.tta]} "
+               "(test-time views).")
 
 left, right = st.columns(2)
 left.subheader("Confusion matrix")

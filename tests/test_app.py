@@ -295,9 +295,10 @@ def test_image_folder_zip_upload_becomes_the_source(env):
 
 # --- Evaluate, Inspect, Runs & compare, and the architecture table on Train ---------------------
 
-def tiny_run(folder: Path, name: str = "tiny fast", classes=None, epochs: int = 2, half: bool = False) -> Path:
+def tiny_run(folder: Path, name: str = "tiny fast", classes=None, epochs: int = 2, half: bool = False,
+             tta: str = "none", lr: float = 0.01) -> Path:
     """A 'fast' network trained one step on a few Shapes-10 images, saved as a run in `folder`
-    (with float16 weights if `half`, as pretrained runs may be shipped)."""
+    (with float16 weights if `half`, as pretrained runs may be shipped; tested with `tta` views)."""
     from torch.nn import functional as F
     from cnnlib.checkpoints import run_meta, save_run, slug
     from cnnlib.config import TrainConfig
@@ -307,10 +308,10 @@ def tiny_run(folder: Path, name: str = "tiny fast", classes=None, epochs: int = 
     model = build_model("fast", len(classes))
     x, y = make_shapes10(16, 0)
     F.cross_entropy(model(x.float() / 255), y % len(classes)).backward()
-    torch.optim.SGD(model.parameters(), lr=0.01).step()
+    torch.optim.SGD(model.parameters(), lr=lr).step()
     curve = [dict(epoch=i, train_loss=2 - i / 10, train_acc=0.2 + i / 20, test_loss=2.1 - i / 10,
                   test_acc=0.15 + i / 20, seconds=1.0, elapsed=i + 1.0) for i in range(epochs)]
-    meta = run_meta(TrainConfig(model="fast", epochs=epochs), classes, curve, name=name, dataset="Shapes-10")
+    meta = run_meta(TrainConfig(model="fast", epochs=epochs, tta=tta), classes, curve, name=name, dataset="Shapes-10")
     return save_run(folder / slug(name), model.half().eval() if half else model.eval(), meta)
 
 
@@ -341,6 +342,22 @@ def test_evaluate_a_saved_run(env):
     z = charts(at)[0]["data"][0]["z"]
     assert not at.exception and all(abs(sum(r) - 1) < 1e-6 for r in z if sum(r))
     assert len(at.session_state["evaluations"]) == 1                  # the toggle did not evaluate again
+
+
+def test_evaluate_tests_with_the_views_the_run_was_tested_with(env):
+    from cnnlib import predictor, sources
+    from cnnlib.inspection import evaluate_test
+    folder = tiny_run(env / "runs", tta="flip+shift", lr=3.0)   # a big step: outputs far from uniform
+    at = app("evaluate")
+    assert not at.exception and "its mirror and both moved by one pixel" in " ".join(c.value for c in at.caption)
+    p = predictor.predictor_from_folder(folder)
+    assert p.tta == "flip+shift"
+    ds = sources.load_source("builtin")
+    want = evaluate_test(p.model, ds, tta="flip+shift")
+    plain = evaluate_test(p.model, ds)
+    assert f"{plain.loss:.3f}" != f"{want.loss:.3f}", "the views must change what the page shows"
+    assert [m.value for m in at.metric[:2]] == [f"{100 * want.accuracy:.1f} %", f"{want.loss:.3f}"]
+    assert predictor.evaluate(p, ds).loss == pytest.approx(want.loss)
 
 
 def test_evaluate_refuses_a_run_with_other_classes(env):
