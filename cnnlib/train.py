@@ -235,7 +235,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: torch.Ten
     loss_sum, preds, confs = 0.0, [], []
     ctx = _autocast(resolve_precision(precision, device), device)
     for i in range(0, len(y), batch_size):
-        xb = to_float(x[i:i + batch_size].to(device, non_blocking=True), mean, std).contiguous(memory_format=memory)
+        xb = to_float(x[i:i + batch_size].to(device, non_blocking=True), mean, std)
         yb = y[i:i + batch_size].to(device)
         with ctx:
             views = tta_views(xb, tta)
