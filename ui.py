@@ -45,6 +45,13 @@ def _predictor(folder: str) -> predictor.Predictor:
     return predictor.predictor_from_folder(folder)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _saved_evaluation(folder: str, source: str, n_test: int) -> inspection.EvalReport:
+    """A saved run's evaluation on a data set's test split, shared by every session: a class that
+    opens Evaluate on the same shipped model tests it once, not once per student (read-only)."""
+    return predictor.evaluate(_predictor(folder), dataset(source))
+
+
 # --- one browser session -------------------------------------------------------------------------
 
 def _release(run: session.SessionRun) -> None:
@@ -166,7 +173,8 @@ def evaluation(choice: str | predictor.Predictor, model: predictor.Predictor, ds
     cache = st.session_state.setdefault("evaluations", {})
     if key not in cache:
         with st.spinner(f"Testing the model on {len(ds.y_test):,} test images…"):
-            cache[key] = predictor.evaluate(model, ds)
+            cache[key] = (_saved_evaluation(choice, source(), len(ds.y_test)) if isinstance(choice, str)
+                          else predictor.evaluate(model, ds))
         while len(cache) > 4:
             cache.pop(next(iter(cache)))
     return cache[key]

@@ -467,3 +467,16 @@ def test_predict_decodes_and_runs_each_upload_once(env, monkeypatch):
     at.slider(key="k").set_value(2).run()
     assert not at.exception and len(charts(at)[0]["data"][0]["y"]) == 2
     assert len(calls) == 1                                          # the slider only re-slices
+
+
+def test_a_saved_runs_evaluation_is_shared_by_every_session(env, monkeypatch):
+    from cnnlib import predictor
+    tiny_run(env / "runs")
+    calls = []
+    real = predictor.evaluate
+    monkeypatch.setattr(predictor, "evaluate", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    first, second = app("evaluate"), app("evaluate")                 # two students, one saved model
+    assert not first.exception and not second.exception
+    assert first.metric[0].value == second.metric[0].value
+    assert len(calls) == 1                                           # tested once for the whole class
+
