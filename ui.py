@@ -9,7 +9,7 @@ import streamlit as st
 
 from cnnlib import inspection, models, predictor, runs, session, sources
 from cnnlib.checkpoints import CheckpointError
-from cnnlib.config import ALLOWED, FIELD_HELP, PRESETS, TrainConfig
+from cnnlib.config import ALLOWED, FIELD_HELP, PRESETS, TTA_WORDS, TrainConfig
 from cnnlib.data import Dataset, DataError
 from cnnlib.models import ARCHITECTURES
 from cnnlib.runner import Slots, default_slots
@@ -229,6 +229,8 @@ LABELS = {
     "device": "Device", "precision": "Precision", "report_every": "Progress every N steps",
     "eval_every": "Test every N steps (0 = at epoch ends)",
 }
+# Choices whose names alone would not tell a student what they do
+CHOICE_WORDS = {"tta": TTA_WORDS}
 GROUPS = {"Model": ("model", "conv_dropout", "fc_dropout"),
           "Optimisation": ("epochs", "batch_size", "optimizer", "lr", "schedule", "warmup", "momentum",
                            "nesterov", "weight_decay", "label_smoothing"),
@@ -251,7 +253,9 @@ def setting(name: str, disabled: bool = False, key: str = "", value=None):
     if value is not None:
         args["value"] = value
     if kind == "select":
-        return st.selectbox(label, ALLOWED[name], **args)
+        words = CHOICE_WORDS.get(name, {})
+        return st.selectbox(label, ALLOWED[name], format_func=lambda v: f"{v}: {words[v]}" if v in words else v,
+                            **args)
     if kind == "check":
         return st.checkbox(label, **args)
     lo, hi, lo_open = ALLOWED[name]

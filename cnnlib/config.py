@@ -17,6 +17,9 @@ AUGMENTS = ("none", "flip", "crop", "flip+crop")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 TTAS = ("none", "flip", "flip+shift")
+# What each test-time choice shows the network, in words for the app
+TTA_WORDS = {"none": "the image alone", "flip": "the image and its mirror",
+             "flip+shift": "the image, its mirror and both moved by one pixel"}
 
 
 class Range(NamedTuple):

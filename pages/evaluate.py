@@ -4,6 +4,7 @@ import streamlit as st
 
 import ui
 from cnnlib import evalplots, predictor
+from cnnlib.config import TTA_WORDS
 from cnnlib.inspection import EXPLAIN
 
 ui.sidebar()
@@ -19,9 +20,8 @@ c1, c2, c3 = st.columns(3)
 c1.metric("Test accuracy", f"{100 * report.accuracy:.1f} %")
 c2.metric("Test loss", f"{report.loss:.3f}")
 c3.metric("Mistakes", f"{len(report.mistakes):,} of {len(ds.y_test):,}")
-VIEWS = {"flip": "the image and its mirror", "flip+shift": "the image, its mirror and both moved by one pixel"}
-if model.tta in VIEWS:
-    st.caption(f"As in the run's own tests, each answer averages the network's outputs on {VIEWS[model.tta]} "
+if model.tta != "none":
+    st.caption(f"As in the run's own tests, each answer averages the network's outputs on {TTA_WORDS[model.tta]} "
                "(test-time views).")
 
 left, right = st.columns(2)

@@ -480,3 +480,11 @@ def test_a_saved_runs_evaluation_is_shared_by_every_session(env, monkeypatch):
     assert first.metric[0].value == second.metric[0].value
     assert len(calls) == 1                                           # tested once for the whole class
 
+
+def test_the_test_time_views_are_offered_in_words():
+    at = app("train")
+    box = at.selectbox(key="cfg_tta")
+    assert box.options == ["none: the image alone", "flip: the image and its mirror",
+                           "flip+shift: the image, its mirror and both moved by one pixel"]
+    at.selectbox(key="preset").set_value("cpu-5min").run()
+    assert at.selectbox(key="cfg_tta").value == "flip+shift"
