@@ -32,6 +32,15 @@ def wait_for(cond, timeout: float = 20.0, what: str = "") -> None:
         time.sleep(0.02)
 
 
+def epochs_settled(r: Runner):
+    """A condition: no epoch ended during the last 0.2 s (a paused run's step in flight has ended)."""
+    def settled() -> bool:
+        n = len(r.snapshot().epochs)
+        time.sleep(0.2)
+        return len(r.snapshot().epochs) == n
+    return settled
+
+
 @pytest.fixture
 def runners():
     """Runners a test starts; all stopped at the end whatever happens."""
@@ -218,6 +227,7 @@ def test_a_run_still_training_offers_a_copy_of_its_network_from_the_last_epoch_e
     assert r.epoch_model() is None or r.snapshot().epochs       # nothing before the first epoch ends
     wait_for(lambda: len(r.snapshot().epochs) >= 2, what="two epochs")
     r.pause()
+    wait_for(epochs_settled(r), what="the step in flight when Pause was pressed to end")  # it may end an epoch
     model, epoch = r.epoch_model()
     assert epoch == r.snapshot().epochs[-1].epoch and not model.training
     assert model is not r.model                                  # never the network being trained
