@@ -19,8 +19,11 @@ from torch import nn
 
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset, augment, batch_indices, tta_views, to_float
-from cnnlib.models import TutorialCNN, build_model
+from cnnlib.models import build_model
 
+# Images and activations are laid out channels-last (NHWC): cuDNN and oneDNN run every network here
+# fastest that way, the tutorial's CNN on a CPU included (its max-pool is 9x faster; BENCHMARKS.md §1).
+LAYOUT = torch.channels_last
 
 # --- events ------------------------------------------------------------------------------------
 
@@ -196,14 +199,6 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return "fp32"
 
 
-def memory_format(model: nn.Module, device: torch.device) -> torch.memory_format:
-    """channels_last for cuDNN and for oneDNN's batch-norm networks (1.4-1.7x faster on a CPU, in fp32
-    and bf16); the tutorial's CNN on a CPU is faster in the plain layout."""
-    if device.type == "cuda" or not isinstance(model, TutorialCNN):
-        return torch.channels_last
-    return torch.contiguous_format
-
-
 def _autocast(precision: str, device: torch.device):
     if precision == "fp32":
         return contextlib.nullcontext()
@@ -231,7 +226,6 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: torch.Ten
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    memory = memory_format(model, device)
     loss_sum, preds, confs = 0.0, [], []
     ctx = _autocast(resolve_precision(precision, device), device)
     for i in range(0, len(y), batch_size):
@@ -239,7 +233,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: torch.Ten
         yb = y[i:i + batch_size].to(device)
         with ctx:
             views = tta_views(xb, tta)
-            logits = sum(model(v.contiguous(memory_format=memory)).float() for v in views) / len(views)
+            logits = sum(model(v.contiguous(memory_format=LAYOUT)).float() for v in views) / len(views)
         loss_sum += nn.functional.cross_entropy(logits, yb, reduction="sum").item()
         p = logits.softmax(1)
         c, k = p.max(1)
@@ -276,9 +270,8 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)                        # dropout masks
     gen = torch.Generator().manual_seed(cfg.seed)      # shuffling and augmentation
-    memory = memory_format(model, device)
     precision = resolve_precision(cfg.precision, device)
-    model.to(device=device, memory_format=memory)
+    model.to(device=device, memory_format=LAYOUT)
     model.train()
     x_train, y_train = data.x_train.to(device), data.y_train.to(device)
     x_test, y_test = data.x_test.to(device), data.y_test.to(device)
@@ -320,7 +313,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
                 g["lr"] = lr
             idx = idx.to(device)
             xb = augment(x_train[idx], cfg.augment, gen if device.type == "cpu" else None)
-            xb = to_float(xb, mean, std).contiguous(memory_format=memory)
+            xb = to_float(xb, mean, std).contiguous(memory_format=LAYOUT)
             yb = y_train[idx]
             with _autocast(precision, device):
                 logits = model(xb)

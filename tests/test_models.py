@@ -119,3 +119,48 @@ def test_fast_dropout_is_repeatable_for_a_seed():
     a = Dropout(0.3)(x)
     torch.manual_seed(1)
     assert torch.equal(a, Dropout(0.3)(x))
+
+
+def test_fast_dropout_draws_its_mask_in_the_layout_of_its_input():
+    """A channels-last input gets the same mask, unit for unit, as its plain copy, laid out as it is."""
+    from cnnlib.models import Dropout
+    x = torch.randn(4, 8, 6, 6)
+    torch.manual_seed(2)
+    plain = Dropout(0.3).mask_like(x)
+    torch.manual_seed(2)
+    nhwc = Dropout(0.3).mask_like(x.contiguous(memory_format=torch.channels_last))
+    assert nhwc.is_contiguous(memory_format=torch.channels_last)
+    assert plain.unique().tolist() == [0.0, pytest.approx(1 / 0.7)]
+    torch.manual_seed(2)
+    bits = torch.empty(4 * 6 * 6 * 8 // 4, dtype=torch.int64).random_(-2**63, None).view(torch.int16)
+    keep_nhwc = (bits >= round(0.3 * 65536) - 32768).view(4, 6, 6, 8).permute(0, 3, 1, 2)
+    assert torch.equal(nhwc != 0, keep_nhwc)           # unit (n, c, h, w) reads the bits stored at its place
+    assert torch.equal(plain != 0, (bits >= round(0.3 * 65536) - 32768).view(x.shape))
+
+
+@pytest.mark.parametrize("batch", [1, 32, 64, 65])
+def test_linear_gives_nn_linears_output_and_gradients(batch):
+    """cnnlib's Linear reorders the products for small CPU batches; the results are nn.Linear's."""
+    from cnnlib.models import Linear
+    torch.manual_seed(0)
+    ours, theirs = Linear(300, 20), nn.Linear(300, 20)
+    theirs.load_state_dict(ours.state_dict())
+    x = torch.randn(batch, 300)
+    outputs = []
+    for layer in (ours, theirs):
+        xi = x.clone().requires_grad_()
+        y = layer(xi)
+        (y * torch.arange(20.0)).sum().backward()
+        outputs.append((y, xi.grad, layer.weight.grad, layer.bias.grad))
+    for a, b in zip(*outputs):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_flatten_hands_a_channels_last_input_its_gradient_channels_last():
+    from cnnlib.models import Flatten
+    x = torch.randn(2, 3, 4, 4).contiguous(memory_format=torch.channels_last).requires_grad_()
+    y = Flatten()(x)
+    assert torch.equal(y, x.detach().flatten(1))       # the values in the usual (C, H, W) order
+    (y * torch.arange(48.0)).sum().backward()
+    assert x.grad.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(x.grad, torch.arange(48.0).view(1, 3, 4, 4).expand(2, -1, -1, -1))

@@ -323,13 +323,22 @@ def test_auto_precision_is_bf16_only_where_bf16_is_fast(monkeypatch):
     assert resolve_precision("fp32", cpu) == "fp32"
 
 
-def test_batch_norm_networks_run_channels_last_on_the_cpu():
-    from cnnlib.models import build_model
-    from cnnlib.train import memory_format
-    cpu = torch.device("cpu")
-    assert memory_format(build_model("tutorial"), cpu) == torch.contiguous_format
-    assert memory_format(build_model("small"), cpu) == torch.channels_last
-    assert memory_format(build_model("tutorial"), torch.device("cuda")) == torch.channels_last
+@pytest.mark.parametrize("batch", [32, 100])   # 32 takes TutorialCNN's fast paths, 100 the plain ones
+def test_the_tutorial_cnn_learns_the_same_in_either_memory_layout(batch):
+    """The engine runs channels-last, through cnnlib's own flatten and linear layers: the loss and
+    every gradient match the plain layout's. (Dropout is off: its masks are drawn in each layout's
+    own memory order, so they differ; test_models checks them.)"""
+    from cnnlib.models import TutorialCNN
+    x, y = torch.rand(batch, 3, 32, 32), torch.randint(0, 10, (batch,))
+    results = []
+    for layout in (torch.contiguous_format, torch.channels_last):
+        torch.manual_seed(0)
+        model = TutorialCNN(conv_dropout=0, fc_dropout=0).to(memory_format=layout)
+        loss = nn.functional.cross_entropy(model(x.contiguous(memory_format=layout)), y)
+        loss.backward()
+        results.append([loss.detach()] + [p.grad for p in model.parameters()])
+    for plain, nhwc in zip(*results):
+        torch.testing.assert_close(nhwc, plain, rtol=1e-4, atol=1e-6)
 
 
 def test_per_class_accuracy_counts_each_true_class_and_marks_an_empty_one():
