@@ -18,14 +18,13 @@ import os
 import statistics
 import time
 
-from common import load_bench_data, worker_records
+from common import TutorialNet, load_bench_data, worker_records
 
 
 def tutorial_worker(max_steps: int, data_name: str) -> dict:
     import torch
     from PIL import Image
     from torch.utils.data import DataLoader
-    from torch import nn
     from torchvision.transforms import ToTensor
 
     data = load_bench_data(data_name)
@@ -39,26 +38,6 @@ def tutorial_worker(max_steps: int, data_name: str) -> dict:
 
         def __getitem__(self, i):
             return self.t(Image.fromarray(self.x[i])), self.y[i]
-
-    class TutorialNet(nn.Module):                   # the tutorial's model, word for word in its maths
-        def __init__(self, num_classes):
-            super().__init__()
-            self.conv1 = nn.Conv2d(3, 32, kernel_size=3, stride=1, padding=1)
-            self.act1 = nn.ReLU()
-            self.drop1 = nn.Dropout(0.3)
-            self.conv2 = nn.Conv2d(32, 32, kernel_size=3, stride=1, padding=1)
-            self.act2 = nn.ReLU()
-            self.pool2 = nn.MaxPool2d(kernel_size=2)
-            self.flat = nn.Flatten()
-            self.fc3 = nn.Linear(8192, 512)
-            self.act3 = nn.ReLU()
-            self.drop3 = nn.Dropout(0.5)
-            self.fc4 = nn.Linear(512, num_classes)
-
-        def forward(self, x):
-            x = self.drop1(self.act1(self.conv1(x)))
-            x = self.pool2(self.act2(self.conv2(x)))
-            return self.fc4(self.drop3(self.act3(self.fc3(self.flat(x)))))
 
     torch.manual_seed(0)
     trainloader = DataLoader(ImageSet(data.x_train, data.y_train), batch_size=32, shuffle=True)

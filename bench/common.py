@@ -20,6 +20,31 @@ OUT = ROOT / "bench" / "out"
 from cnnlib.data import Dataset, cached, load_builtin  # noqa: E402
 
 
+class TutorialNet(torch.nn.Module):
+    """The tutorial's network as the tutorial writes it: plain nn layers, nn.Dropout. The baseline
+    for "same model, same maths"; cnnlib's TutorialCNN has the same layers and maths, faster."""
+
+    def __init__(self, num_classes: int = 10):
+        super().__init__()
+        nn = torch.nn
+        self.conv1 = nn.Conv2d(3, 32, kernel_size=3, stride=1, padding=1)
+        self.act1 = nn.ReLU()
+        self.drop1 = nn.Dropout(0.3)
+        self.conv2 = nn.Conv2d(32, 32, kernel_size=3, stride=1, padding=1)
+        self.act2 = nn.ReLU()
+        self.pool2 = nn.MaxPool2d(kernel_size=2)
+        self.flat = nn.Flatten()
+        self.fc3 = nn.Linear(8192, 512)
+        self.act3 = nn.ReLU()
+        self.drop3 = nn.Dropout(0.5)
+        self.fc4 = nn.Linear(512, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.drop1(self.act1(self.conv1(x)))
+        x = self.pool2(self.act2(self.conv2(x)))
+        return self.fc4(self.drop3(self.act3(self.fc3(self.flat(x)))))
+
+
 def _decode_shared_copy() -> Dataset:
     """Every image of the shared JPEG copy, decoded by the copy's own reader."""
     spec = importlib.util.spec_from_file_location("cifar10_jpeg", SHARED / "cifar10_jpeg.py")
