@@ -55,12 +55,13 @@ def images_per_second(run_json: Path, n_train: int) -> float:
 
 
 def cli_run(args, work: Path) -> float:
-    out = work / "runs-cli"
+    out = Path(tempfile.mkdtemp(prefix="runs-cli-", dir=work))  # a new folder each round: one run.json in it
     subprocess.run([sys.executable, "-m", "cnnlib", "train", "--preset", args.preset, "--data", "builtin",
                     "--data-root", str(work / "data"), "--max-train", str(args.images),
                     "--epochs", str(args.epochs), "--out", str(out), "--name", "cli"],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return images_per_second(next(out.glob("*/run.json")), args.images)
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    (run_json,) = out.glob("*/run.json")
+    return images_per_second(run_json, args.images)
 
 
 def train_in_app(page, args, runs: Path) -> tuple[list[float], float]:
