@@ -150,6 +150,13 @@ def once_per_upload(upload, use: Callable[[], T]) -> tuple[T | None, str]:
     return seen[upload.file_id]
 
 
+def views_caption(model: predictor.Predictor) -> None:
+    """Say, under a result, that it averages the test-time views the model's run was tested with."""
+    if model.tta != "none":
+        st.caption(f"As in the run's own tests, each answer averages the network's outputs on "
+                   f"{TTA_WORDS[model.tta]} (test-time views).")
+
+
 def prediction(model: predictor.Predictor, upload) -> predictor.Prediction:
     """`predictor.predict` of an uploaded file over every class, kept per file for the model it was
     made with, so that reruns (the "how many classes" slider, another upload) do not decode the

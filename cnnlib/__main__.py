@@ -150,7 +150,8 @@ def predict(args: argparse.Namespace) -> int:
             print(f"{path}: error: {e}", file=sys.stderr)
             status = 1
             continue
-        top = top_k(run.model, x, run.classes, args.top, run.meta.get("mean"), run.meta.get("std"))[0]
+        top = top_k(run.model, x, run.classes, args.top, run.meta.get("mean"), run.meta.get("std"),
+                    run.config.tta)[0]
         print(f"{path}: " + ", ".join(f"{c} {p:.1%}" for c, p in top))
     return status
 

@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from cnnlib.data import to_float
+from cnnlib.data import to_float, tta_views
 from cnnlib.images import open_image, to_tensor_uint8
 
 MAX_UPLOAD_BYTES = 20 * 1024 ** 2   # one uploaded image, bytes
@@ -30,21 +30,24 @@ def prepare(data: bytes, size: int = 32) -> Prepared:
 
 @torch.inference_mode()
 def probabilities(model: nn.Module, x: torch.Tensor, mean: list[float] | None = None,
-                  std: list[float] | None = None) -> torch.Tensor:
-    """(N, 3, S, S) uint8 -> (N, classes) softmax probabilities, in eval mode."""
+                  std: list[float] | None = None, tta: str = "none") -> torch.Tensor:
+    """(N, 3, S, S) uint8 -> (N, classes) softmax probabilities, in eval mode, from the logits
+    averaged over the `tta` views (TrainConfig.tta), as the engine's evaluate() tests a run."""
     was = model.training
     model.eval()
     device = next(model.parameters()).device
     m = torch.tensor(mean) if mean is not None else None
     s = torch.tensor(std) if std is not None else None
-    p = model(to_float(x.to(device), m, s)).float().softmax(1).cpu()
+    views = tta_views(to_float(x.to(device), m, s), tta)
+    p = (sum(model(v).float() for v in views) / len(views)).softmax(1).cpu()
     model.train(was)
     return p
 
 
 def top_k(model: nn.Module, x: torch.Tensor, classes: tuple[str, ...], k: int = 3,
-          mean: list[float] | None = None, std: list[float] | None = None) -> list[list[tuple[str, float]]]:
+          mean: list[float] | None = None, std: list[float] | None = None,
+          tta: str = "none") -> list[list[tuple[str, float]]]:
     """For each image, the k most likely classes with their probabilities, most likely first."""
-    p = probabilities(model, x, mean, std)
+    p = probabilities(model, x, mean, std, tta)
     vals, idx = p.topk(min(k, p.shape[1]), dim=1)
     return [[(classes[i], float(v)) for v, i in zip(vr, ir)] for vr, ir in zip(vals.tolist(), idx.tolist())]

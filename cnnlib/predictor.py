@@ -73,7 +73,8 @@ def predict(p: Predictor, data: bytes, k: int = 3) -> Prediction:
     """An uploaded file's bytes -> what the model says. Raises ImageError for a file that is not a
     readable image or is too large."""
     prep = prepare(data, p.image_size)
-    return Prediction(prep.original, prep.small, top_k(p.model, prep.small[None], p.classes, k, p.mean, p.std)[0])
+    top = top_k(p.model, prep.small[None], p.classes, k, p.mean, p.std, p.tta)[0]
+    return Prediction(prep.original, prep.small, top)
 
 
 # --- evaluation on the test split ----------------------------------------------------------------

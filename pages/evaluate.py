@@ -4,7 +4,6 @@ import streamlit as st
 
 import ui
 from cnnlib import evalplots, predictor
-from cnnlib.config import TTA_WORDS
 from cnnlib.inspection import EXPLAIN
 
 ui.sidebar()
@@ -20,9 +19,7 @@ c1, c2, c3 = st.columns(3)
 c1.metric("Test accuracy", f"{100 * report.accuracy:.1f} %")
 c2.metric("Test loss", f"{report.loss:.3f}")
 c3.metric("Mistakes", f"{len(report.mistakes):,} of {len(ds.y_test):,}")
-if model.tta != "none":
-    st.caption(f"As in the run's own tests, each answer averages the network's outputs on {TTA_WORDS[model.tta]} "
-               "(test-time views).")
+ui.views_caption(model)
 
 left, right = st.columns(2)
 left.subheader("Confusion matrix")

@@ -15,6 +15,7 @@ files = st.file_uploader("Images (PNG, JPEG, WebP, BMP or GIF; any size)", key="
 if not files:
     st.info(f"Upload one or more images. The network knows these classes: {', '.join(model.classes)}.")
     st.stop()
+ui.views_caption(model)
 
 for i, f in enumerate(files):
     try:

@@ -469,6 +469,20 @@ def test_predict_decodes_and_runs_each_upload_once(env, monkeypatch):
     assert len(calls) == 1                                          # the slider only re-slices
 
 
+def test_predict_says_when_it_averages_the_runs_test_time_views(env):
+    from cnnlib import predictor
+    from cnnlib.predict import probabilities
+    from cnnlib.predict import prepare
+    folder = tiny_run(env / "runs", tta="flip+shift", lr=3.0)
+    at = app("predict")
+    at.file_uploader(key="img").set_value([("red.png", png(), "image/png")]).run()
+    assert not at.exception and "its mirror and both moved by one pixel" in " ".join(c.value for c in at.caption)
+    p = predictor.predictor_from_folder(folder)
+    want = probabilities(p.model, prepare(png(), 32).small[None], tta="flip+shift")[0].max().item()
+    shown = max(charts(at)[0]["data"][0]["x"])                      # the bars, in percent
+    assert shown == pytest.approx(100 * want, abs=1e-3)
+
+
 def test_a_saved_runs_evaluation_is_shared_by_every_session(env, monkeypatch):
     from cnnlib import predictor
     tiny_run(env / "runs")

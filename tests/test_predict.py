@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 from torch import nn
 
+from cnnlib.data import tta_views
 from cnnlib.images import ImageError
 from cnnlib.predict import MAX_UPLOAD_BYTES, prepare, probabilities, top_k
 
@@ -144,3 +145,33 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded():
     assert len(bomb) < MAX_UPLOAD_BYTES
     with pytest.raises(ImageError, match="not a readable image"):
         prepare(bomb)
+
+
+class LeftRight(nn.Module):
+    """Two logits: the mean of the image's left half and of its right half (a mirror swaps them)."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.tensor(10.0))
+
+    def forward(self, x):
+        w = x.shape[3] // 2
+        return torch.stack([x[..., :w].mean((1, 2, 3)), x[..., w:].mean((1, 2, 3))], 1) * self.scale
+
+
+def test_probabilities_average_the_logits_over_the_runs_test_time_views():
+    from cnnlib.predictor import Predictor, predict
+    x = torch.zeros(1, 3, 32, 32, dtype=torch.uint8)
+    x[..., :16] = 255                                    # a bright left half
+    one = probabilities(LeftRight(), x)
+    assert one[0, 0] > 0.99                              # one view: "left" for sure
+    both = probabilities(LeftRight(), x, tta="flip")     # the mirror says "right" as surely: an even split
+    assert torch.allclose(both, torch.tensor([[0.5, 0.5]]))
+    six = probabilities(LeftRight(), x, tta="flip+shift")
+    model = LeftRight()
+    views = [model(v) for v in tta_views(x.float() / 255, "flip+shift")]
+    assert torch.allclose(six, (sum(views) / 6).softmax(1))
+    buf = io.BytesIO()
+    Image.fromarray(x[0].permute(1, 2, 0).numpy()).save(buf, format="PNG")
+    pred = predict(Predictor("mirror-tested", model, ("left", "right"), tta="flip"), buf.getvalue(), k=2)
+    assert [p for _, p in pred.top] == pytest.approx([0.5, 0.5])   # Predict uses the run's views
