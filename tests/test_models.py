@@ -164,3 +164,23 @@ def test_flatten_hands_a_channels_last_input_its_gradient_channels_last():
     (y * torch.arange(48.0)).sum().backward()
     assert x.grad.is_contiguous(memory_format=torch.channels_last)
     assert torch.equal(x.grad, torch.arange(48.0).view(1, 3, 4, 4).expand(2, -1, -1, -1))
+
+
+def test_training_pools_before_the_relu_with_the_same_result():
+    """In training, TutorialCNN max-pools before its second ReLU (they commute): the output and every
+    gradient are those of the tutorial's order, which eval mode and summary() keep."""
+    torch.manual_seed(0)
+    model = TutorialCNN(conv_dropout=0, fc_dropout=0).train()
+    x, y = torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,))
+    ours = nn.functional.cross_entropy(model(x), y)
+    ours.backward()
+    got = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    m = model
+    h = nn.functional.max_pool2d(torch.relu(m.conv2(torch.relu(m.conv1(x)))), 2)      # the tutorial's order
+    ref = nn.functional.cross_entropy(m.fc4(torch.relu(nn.functional.linear(h.flatten(1), m.fc3.weight, m.fc3.bias))), y)
+    ref.backward()
+    torch.testing.assert_close(ours, ref)
+    for g, p in zip(got, model.parameters()):
+        torch.testing.assert_close(g, p.grad)
+    assert [r.name for r in summary(model)][3:6] == ["conv2", "act2", "pool2"]
