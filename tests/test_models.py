@@ -131,8 +131,9 @@ def test_fast_dropout_draws_its_mask_in_the_layout_of_its_input():
     nhwc = Dropout(0.3).mask_like(x.contiguous(memory_format=torch.channels_last))
     assert nhwc.is_contiguous(memory_format=torch.channels_last)
     assert plain.unique().tolist() == [0.0, pytest.approx(1 / 0.7)]
+    from cnnlib.models import random_int16
     torch.manual_seed(2)
-    bits = torch.empty(4 * 6 * 6 * 8 // 4, dtype=torch.int64).random_(-2**63, None).view(torch.int16)
+    bits = random_int16(4 * 6 * 6 * 8)
     keep_nhwc = (bits >= round(0.3 * 65536) - 32768).view(4, 6, 6, 8).permute(0, 3, 1, 2)
     assert torch.equal(nhwc != 0, keep_nhwc)           # unit (n, c, h, w) reads the bits stored at its place
     assert torch.equal(plain != 0, (bits >= round(0.3 * 65536) - 32768).view(x.shape))
