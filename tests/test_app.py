@@ -471,8 +471,7 @@ def test_predict_decodes_and_runs_each_upload_once(env, monkeypatch):
 
 def test_predict_says_when_it_averages_the_runs_test_time_views(env):
     from cnnlib import predictor
-    from cnnlib.predict import probabilities
-    from cnnlib.predict import prepare
+    from cnnlib.predict import prepare, probabilities
     folder = tiny_run(env / "runs", tta="flip+shift", lr=3.0)
     at = app("predict")
     at.file_uploader(key="img").set_value([("red.png", png(), "image/png")]).run()

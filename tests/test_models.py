@@ -122,8 +122,9 @@ def test_fast_dropout_is_repeatable_for_a_seed():
 
 
 def test_fast_dropout_draws_its_mask_in_the_layout_of_its_input():
-    """A channels-last input gets the same mask, unit for unit, as its plain copy, laid out as it is."""
-    from cnnlib.models import Dropout
+    """A mask reads the random bits in its input's memory order, so that a channels-last mask is laid
+    out as its input is; its values are 0 (dropped) or 1 / (1 - p) (kept)."""
+    from cnnlib.models import Dropout, random_int16
     x = torch.randn(4, 8, 6, 6)
     torch.manual_seed(2)
     plain = Dropout(0.3).mask_like(x)
@@ -131,7 +132,6 @@ def test_fast_dropout_draws_its_mask_in_the_layout_of_its_input():
     nhwc = Dropout(0.3).mask_like(x.contiguous(memory_format=torch.channels_last))
     assert nhwc.is_contiguous(memory_format=torch.channels_last)
     assert plain.unique().tolist() == [0.0, pytest.approx(1 / 0.7)]
-    from cnnlib.models import random_int16
     torch.manual_seed(2)
     bits = random_int16(4 * 6 * 6 * 8)
     keep_nhwc = (bits >= round(0.3 * 65536) - 32768).view(4, 6, 6, 8).permute(0, 3, 1, 2)
