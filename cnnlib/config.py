@@ -16,10 +16,10 @@ SCHEDULES = ("constant", "onecycle", "cosine", "step")
 AUGMENTS = ("none", "flip", "crop", "flip+crop")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-TTAS = ("none", "flip", "flip+shift")
-# What each test-time choice shows the network, in words for the app
+# The test-time choices (TrainConfig.tta) and what each shows the network, in words for the app
 TTA_WORDS = {"none": "the image alone", "flip": "the image and its mirror",
              "flip+shift": "the image, its mirror and both moved by one pixel"}
+TTAS = tuple(TTA_WORDS)
 
 
 class Range(NamedTuple):

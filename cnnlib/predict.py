@@ -7,8 +7,9 @@ import torch
 from PIL import Image
 from torch import nn
 
-from cnnlib.data import to_float, tta_views
+from cnnlib.data import to_float
 from cnnlib.images import open_image, to_tensor_uint8
+from cnnlib.train import view_logits
 
 MAX_UPLOAD_BYTES = 20 * 1024 ** 2   # one uploaded image, bytes
 
@@ -38,8 +39,7 @@ def probabilities(model: nn.Module, x: torch.Tensor, mean: list[float] | None = 
     device = next(model.parameters()).device
     m = torch.tensor(mean) if mean is not None else None
     s = torch.tensor(std) if std is not None else None
-    views = tta_views(to_float(x.to(device), m, s), tta)
-    p = (sum(model(v).float() for v in views) / len(views)).softmax(1).cpu()
+    p = view_logits(model, to_float(x.to(device), m, s), tta).softmax(1).cpu()
     model.train(was)
     return p
 

@@ -216,6 +216,13 @@ class Evaluation:
     confidence: torch.Tensor = field(repr=False)   # (N,) softmax probability of the prediction
 
 
+def view_logits(model: nn.Module, x: torch.Tensor, tta: str = "none") -> torch.Tensor:
+    """The model's float logits for a float batch, averaged over its `tta` views (TrainConfig.tta):
+    how every test, evaluation and prediction of a run sees an image."""
+    views = tta_views(x, tta)
+    return sum(model(v.contiguous(memory_format=LAYOUT)).float() for v in views) / len(views)
+
+
 @torch.inference_mode()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: torch.Tensor | None = None,
              std: torch.Tensor | None = None, batch_size: int = 1000, tta: str = "none",
@@ -232,8 +239,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: torch.Ten
         xb = to_float(x[i:i + batch_size].to(device, non_blocking=True), mean, std)
         yb = y[i:i + batch_size].to(device)
         with ctx:
-            views = tta_views(xb, tta)
-            logits = sum(model(v.contiguous(memory_format=LAYOUT)).float() for v in views) / len(views)
+            logits = view_logits(model, xb, tta)
         loss_sum += nn.functional.cross_entropy(logits, yb, reduction="sum").item()
         p = logits.softmax(1)
         c, k = p.max(1)
