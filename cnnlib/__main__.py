@@ -107,14 +107,14 @@ def train(args: argparse.Namespace) -> int:
         h.record(ev)
         if isinstance(ev, Step):
             if bar is None:
-                bar = tqdm(total=ev.steps, desc=f"epoch {ev.epoch}", unit="step", leave=False, file=sys.stderr)
+                bar = tqdm(total=ev.steps, desc=f"epoch {ev.epoch + 1}/{cfg.epochs}", unit="step", leave=False, file=sys.stderr)
             bar.update(ev.step - bar.n)
             bar.set_postfix(loss=f"{ev.loss:.3f}", acc=f"{ev.train_acc:.1%}", img_s=f"{ev.images_per_s:.0f}")
         elif isinstance(ev, EpochEnd):
             if bar is not None:
                 bar.close()
                 bar = None
-            print(f"Epoch {ev.epoch}: accuracy {ev.test_acc * 100:.1f} % "
+            print(f"Epoch {ev.epoch + 1}/{cfg.epochs}: accuracy {ev.test_acc * 100:.1f} % "
                   f"(train loss {ev.train_loss:.3f}, test loss {ev.test_loss:.3f}, {ev.seconds:.1f} s)", flush=True)
         elif isinstance(ev, Finished):
             print(f"Done: final accuracy {ev.final_acc:.1%}, best {ev.best_acc:.1%}, {ev.seconds:.1f} s of training.")

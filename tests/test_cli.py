@@ -100,7 +100,7 @@ def test_train_saves_a_run_and_predict_prints_three_classes(tmp_path, folder_set
     r = cli("train", "--data", str(folder_set), "--data-root", str(tmp_path / "data"), "--max-train", "200",
             "--max-test", "100", "--epochs", "1", "--batch-size", "8", "--out", str(out), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "Epoch 0: accuracy" in r.stdout and "Done: final accuracy" in r.stdout
+    assert "Epoch 1/1: accuracy" in r.stdout and "Done: final accuracy" in r.stdout
     saved = re.search(r"Saved the run to (.+)", r.stdout)
     assert saved, r.stdout
     run = Path(saved.group(1).strip())
