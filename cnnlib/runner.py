@@ -236,6 +236,12 @@ class Runner:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def stopping(self) -> bool:
+        """True from a stop request until the thread has ended: the run finishes the step or test
+        it is in, then saves."""
+        return self._signals.stop.is_set() and self.alive
+
     def epoch_model(self) -> tuple[torch.nn.Module, int] | None:
         """A copy of the network as it was at the last epoch end, in eval mode, and that epoch
         (0-based); None before the first epoch ends. Safe to use while the run goes on."""

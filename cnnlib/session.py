@@ -35,6 +35,11 @@ class SessionRun:
         """True while the run's thread is alive: training, or saving the run after it ended."""
         return self.runner is not None and self.runner.alive
 
+    @property
+    def stopping(self) -> bool:
+        """True after Stop, until the run has ended and been saved."""
+        return self.runner is not None and self.runner.stopping
+
     def snapshot(self) -> History | None:
         return self.runner.snapshot() if self.runner else None
 

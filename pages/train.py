@@ -10,6 +10,10 @@ st.title("Train")
 lab = ui.session_run()
 h = lab.snapshot()
 live = lab.busy  # training, or saving the run that just ended
+stopping = lab.stopping  # Stop was pressed; the run ends after its current step or test, then saves
+# Seconds the Stop button waits for the run to end and be saved before the page redraws. A run that
+# needs longer (a test of the whole test set in progress, a slow disk) shows "Stopping…" meanwhile.
+STOP_WAIT = 1.0
 
 with st.expander("Settings", expanded=h is None):
     cfg = ui.config_form(ui.source(), disabled=live)
@@ -22,20 +26,20 @@ cols = st.columns(5)
 if cols[0].button("Start", key="start", type="primary", disabled=live or bool(problems)):
     lab.start(cfg, ui.dataset_or_stop(ui.source()), ui.slots())
     st.rerun()
-if cols[1].button("Pause", key="pause", disabled=not h or h.state != "running"):
+if cols[1].button("Pause", key="pause", disabled=not h or h.state != "running" or stopping):
     lab.runner.pause()
     st.rerun()
-if cols[2].button("Resume", key="resume", disabled=not h or h.state != "paused"):
+if cols[2].button("Resume", key="resume", disabled=not h or h.state != "paused" or stopping):
     lab.runner.resume()
     st.rerun()
-if cols[3].button("Stop", key="stop", disabled=not live):
-    lab.runner.stop()
+if cols[3].button("Stop", key="stop", disabled=not live or stopping):
+    lab.runner.stop(STOP_WAIT)
     st.rerun()
 if cols[4].button("New run", key="new", disabled=not h or live):
     lab.clear()
     st.rerun()
 
-if live:
+if live and not stopping:
     with st.expander("Change the learning rate or momentum during the run"):
         c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
         with c1:
@@ -58,7 +62,7 @@ def live_view(seen: tuple) -> None:
     if h is None:
         st.info("Choose a preset (the tutorial's recipe is first), change what you like, and press Start.")
         return
-    if (h.state, lab.busy) != seen:  # the buttons above depend on these: redraw the whole page
+    if (h.state, lab.busy, lab.stopping) != seen:  # the buttons above depend on these: redraw the whole page
         st.rerun()
     fraction, text = session.progress(h)
     st.progress(fraction, text=f"{h.state.capitalize()} · {text}" if h.steps else text)
@@ -74,6 +78,8 @@ def live_view(seen: tuple) -> None:
         st.warning(h.message)
     if h.ended and lab.busy:
         st.caption("Saving the run…")
+    elif lab.stopping:
+        st.caption("Stopping: the run ends after the step or test it is in, then it is saved…")
     elif h.ended:
         if h.state == "finished":
             st.success(f"Finished: {len(h.epochs)} epochs on {h.dataset}.")
@@ -83,4 +89,4 @@ def live_view(seen: tuple) -> None:
             st.caption(f"Saved as `{h.checkpoint}`: use it on the Predict page.")
 
 
-live_view((h.state, live) if h else None)
+live_view((h.state, live, stopping) if h else None)

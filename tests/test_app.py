@@ -168,11 +168,35 @@ def test_pause_resume_stop(env):
     wait(at, lambda a: steps(a) > n + 1)
     at.button(key="stop").click().run()
     assert not at.exception
-    assert "Stopped in epoch" in at.warning[0].value
+    wait(at, lambda a: any("Stopped in epoch" in w.value for w in a.warning) and not a.button(key="new").disabled)
     assert at.button(key="new").disabled is False and at.button(key="start").disabled is False
     assert list((env / "runs").iterdir())      # a stopped run is saved too
     at.button(key="new").click().run()
     assert not at.exception and "press Start" in at.info[0].value
+
+
+def test_stop_answers_at_once_while_the_run_is_saved(monkeypatch):
+    """Stop waits at most about a second for the run to end; a save that takes longer shows as
+    such, with Pause, Resume, Stop and the live changes put away until it is done."""
+    from cnnlib import session
+    save = session.save_history
+
+    def slow_save(*args):
+        time.sleep(4)
+        return save(*args)
+
+    monkeypatch.setattr(session, "save_history", slow_save)
+    at = start_long_run()
+    wait(at, lambda a: steps(a) >= 1)
+    t = time.monotonic()
+    at.button(key="stop").click().run()
+    assert time.monotonic() - t < 3.5                           # the page did not wait for the save
+    assert not at.exception
+    assert any("Saving the run" in c.value for c in at.caption)
+    assert all(at.button(key=k).disabled for k in ("pause", "resume", "stop", "start", "new"))
+    assert "live_lr" not in [w.key for w in at.number_input]   # no live changes to a run that is ending
+    wait(at, lambda a: any("Saved as" in c.value for c in a.caption))
+    assert "Stopped in epoch" in at.warning[0].value and not at.button(key="new").disabled
 
 
 def test_change_during_run_is_marked_on_chart():

@@ -102,6 +102,26 @@ def test_stop_ends_the_thread_quickly_even_when_paused(runners):
     assert r._thread not in threading.enumerate()                # its thread is gone, not just idle
 
 
+def test_a_stop_that_is_not_waited_for_shows_as_stopping_until_the_run_is_saved(runners):
+    saving, release = threading.Event(), threading.Event()
+
+    def slow_save(model, h):  # on_end: a save that takes as long as the test says
+        saving.set()
+        release.wait(10)
+        return "saved-here"
+
+    r = start(runners, LONG, on_end=slow_save)
+    wait_for(lambda: len(r.snapshot().steps) >= 1, what="a step")
+    assert not r.stopping
+    assert r.stop(timeout=0) is False                          # asked, not waited for
+    assert r.stopping
+    wait_for(saving.is_set, what="the save to begin")
+    assert r.stopping and r.snapshot().state == "stopped"      # ended, still saving
+    release.set()
+    assert r.stop(timeout=10) is True
+    assert not r.stopping and r.snapshot().checkpoint == "saved-here"
+
+
 def test_stop_before_start_and_twice_is_harmless():
     r = Runner(SHORT, tiny_dataset())
     assert r.stop(1) is True
