@@ -1,5 +1,7 @@
 """Train: a preset and every setting, Start / Pause / Resume / Stop / New run, and a live chart of
 the run going on in the background (the worker thread only fills a history; this page draws it)."""
+import time
+
 import streamlit as st
 
 import ui
@@ -49,9 +51,10 @@ if live and not stopping:
         if c3.button("Apply", key="apply"):
             lab.runner.change(lr=lr, momentum=momentum)
             st.toast(f"From the next step on: lr {lr:g}, momentum {momentum:g}.")
-# Seconds between redraws of the live view. Each redraw costs the server a figure and the browser a
-# re-render; on a 2-core machine that also runs the browser, redrawing every second slowed training
-# by a third, every two seconds by a fifth (bench/bench_app.py).
+# Seconds between redraws of the live view (the chart may wait longer: session.chart_due). Each
+# redraw costs the server a figure and the browser a re-render; on a 2-core machine that also runs
+# the browser, redrawing every second slowed training by a third, every two seconds by a fifth
+# (bench/bench_app.py).
 LIVE_EVERY = 2.0
 reference = st.toggle("Show the tutorial's test accuracy on CIFAR-10 (dashed)", value=True, key="reference")
 
@@ -68,9 +71,10 @@ def live_view(seen: tuple) -> None:
     st.progress(fraction, text=f"{h.state.capitalize()} · {text}" if h.steps else text)
     if h.state == "waiting":
         st.warning("Every training slot on this server is busy: this run starts as soon as one is free.")
-    drawn = (h.started_at, h.state, len(h.steps), len(h.epochs), len(h.tests), len(h.changes), reference)
-    if st.session_state.get("chart_of") != drawn:  # build the figure again only when the run moved on
-        st.session_state["chart_of"], st.session_state["chart_fig"] = drawn, plots.training_chart(h, reference)
+    key = (*session.chart_key(h), reference)
+    if session.chart_due(st.session_state.get("chart_of"), key, h, now := time.monotonic()):
+        st.session_state["chart_of"] = (key, len(h.steps), now)  # an unchanged figure costs the browser nothing
+        st.session_state["chart_fig"] = plots.training_chart(h, reference)
     st.plotly_chart(st.session_state["chart_fig"], key="chart")
     if h.state in ("diverged", "failed"):
         st.error(h.message + " The history so far is kept above.")
