@@ -68,30 +68,30 @@ def progress(h: History) -> tuple[float, str]:
 
 # The live chart: each redraw costs the browser about the same, whatever the figure holds (about a
 # sixth of a core-second in headless Chromium; a one-line chart costs nearly as much as the full one,
-# an unchanged chart nothing: BENCHMARKS.md §5). So a long run redraws its loss curve less often;
-# new test results, live changes and state changes still show at once.
+# an unchanged chart nothing: BENCHMARKS.md §5). So a long run redraws its curves less often;
+# epoch results, live changes and state changes still show at once.
 CHART_EVERY = 2.0    # seconds between redraws of the growing loss curve, at first
 CHART_SLOWEST = 10.0  # seconds between them at most, for long runs
 CHART_SHARE = 8      # after the first seconds, a redraw every 1/CHART_SHARE of the time trained so far
 
 
 def chart_key(h: History) -> tuple:
-    """What a live chart must show at once when it changes: the run, its state, its test results
-    and live changes (the loss curve's new points can wait for `chart_due`)."""
-    return h.started_at, h.state, len(h.epochs), len(h.tests), len(h.changes)
+    """What a live chart must show at once when it changes: the run, its state, its epochs' results
+    and live changes. New loss points and test checks within an epoch (eval_every) wait for
+    `chart_due`: `fast-cpu` checks every 25 steps, which is about every redraw."""
+    return h.started_at, h.state, len(h.epochs), len(h.changes)
 
 
 def chart_due(drawn: tuple | None, key: tuple, h: History, now: float) -> bool:
-    """Whether the live chart needs drawing again. `drawn` is (key, loss points, time) of the chart
-    on show, None if none is; `key` is `chart_key(h)` and whatever else the chart shows (a page's
-    toggles); `now` is a time.monotonic() reading. A new key is drawn at once. New points of the
-    loss curve wait until an eighth of the training time so far has passed since the last redraw
+    """Whether the live chart needs drawing again. `drawn` is (key, (loss points, test checks),
+    time) of the chart on show, None if none is; `key` is `chart_key(h)` and whatever else the chart shows (a page's
+    toggles); `now` is a time.monotonic() reading. A new key is drawn at once. New points wait until an eighth of the training time so far has passed since the last redraw
     (at least CHART_EVERY s, at most CHART_SLOWEST s): each redraw adds about the same share of the
     curve, and a five-minute run redraws 40 times instead of 150 (a 12-second one, as before, 6)."""
     if drawn is None or drawn[0] != key:
         return True
     wait = min(CHART_SLOWEST, max(CHART_EVERY, h.seconds / CHART_SHARE))
-    return len(h.steps) != drawn[1] and now - drawn[2] >= wait
+    return (len(h.steps), len(h.tests)) != drawn[1] and now - drawn[2] >= wait
 
 
 def summary(h: History) -> dict[str, str]:

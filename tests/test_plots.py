@@ -91,18 +91,19 @@ def test_browse_filters_pages_shuffles_and_augments():
     assert not torch.equal(a.x, s.x)
 
 
-def test_the_live_chart_redraws_a_long_runs_loss_curve_less_often_but_results_at_once():
-    def run(seconds: float, n_steps: int, epochs: int = 0) -> History:
+def test_the_live_chart_redraws_a_long_runs_curves_less_often_but_epoch_results_at_once():
+    def run(seconds: float, n_steps: int, epochs: int = 0, tests: int = 0) -> History:
         h = History(TrainConfig(epochs=50), state="running", started_at=1.0)
         h.steps = [Step(0, i + 1, 100, 1.0, 0.5, 1000.0, 0.1, seconds * (i + 1) / n_steps) for i in range(n_steps)]
         h.epochs = [EpochEnd(e, 1.0, 0.5, 1.0, 0.5, 1.0, 1.0) for e in range(epochs)]
+        h.tests = [train.Tested(0, 10 * (i + 1), 1.0, 0.5, 1.0) for i in range(tests)]
         return h
 
     due = session.chart_due
     h = run(10, 5)
     key = (*session.chart_key(h), True)
     assert due(None, key, h, 100.0)                            # nothing on show yet
-    drawn = (key, 5, 100.0)
+    drawn = (key, (5, 0), 100.0)
     assert not due(drawn, key, h, 130.0)                       # no new point: nothing to draw, however long
     h = run(10, 6)
     assert not due(drawn, key, h, 101.9) and due(drawn, key, h, 102.0)   # early on, every 2 s
@@ -110,7 +111,9 @@ def test_the_live_chart_redraws_a_long_runs_loss_curve_less_often_but_results_at
     assert not due(drawn, key, h, 104.9) and due(drawn, key, h, 105.0)   # after 40 s trained, every 40 s / 8...
     h = run(1000, 6)
     assert not due(drawn, key, h, 109.9) and due(drawn, key, h, 110.0)   # ...but never less than every 10 s
-    h = run(1000, 6, epochs=1)                                 # a new test result shows at once
+    h = run(10, 5, tests=1)                                    # a test check within the epoch waits too
+    assert not due(drawn, key, h, 101.9) and due(drawn, key, h, 102.0)
+    h = run(1000, 6, epochs=1)                                 # an epoch's result shows at once
     assert due(drawn, (*session.chart_key(h), True), h, 100.1)
     assert due(drawn, (*session.chart_key(run(10, 5)), False), run(10, 5), 100.1)  # so does a page toggle
     stopped = run(10, 5)
