@@ -70,9 +70,9 @@ def progress(h: History) -> tuple[float, str]:
 # sixth of a core-second in headless Chromium; a one-line chart costs nearly as much as the full one,
 # an unchanged chart nothing: BENCHMARKS.md §5). So a long run redraws its curves less often;
 # epoch results, live changes and state changes still show at once.
-CHART_EVERY = 2.0    # seconds between redraws of the growing loss curve, at first
+CHART_EVERY = 2.0     # seconds between redraws of the growing curves, at first
 CHART_SLOWEST = 10.0  # seconds between them at most, for long runs
-CHART_SHARE = 8      # after the first seconds, a redraw every 1/CHART_SHARE of the time trained so far
+CHART_SHARE = 8       # after the first seconds, a redraw every 1/CHART_SHARE of the time trained so far
 
 
 def chart_key(h: History) -> tuple:
@@ -84,10 +84,12 @@ def chart_key(h: History) -> tuple:
 
 def chart_due(drawn: tuple | None, key: tuple, h: History, now: float) -> bool:
     """Whether the live chart needs drawing again. `drawn` is (key, (loss points, test checks),
-    time) of the chart on show, None if none is; `key` is `chart_key(h)` and whatever else the chart shows (a page's
-    toggles); `now` is a time.monotonic() reading. A new key is drawn at once. New points wait until an eighth of the training time so far has passed since the last redraw
+    time) of the chart on show, None if none is; `key` is `chart_key(h)` plus whatever else the
+    chart shows (a page's toggles); `now` is a time.monotonic() reading. A new key is drawn at once.
+    New points wait until an eighth of the training time so far has passed since the last redraw
     (at least CHART_EVERY s, at most CHART_SLOWEST s): each redraw adds about the same share of the
-    curve, and a five-minute run redraws 40 times instead of 150 (a 12-second one, as before, 6)."""
+    curves, and a five-minute run redraws about 40 times instead of 150 (a 12-second one 6 times, as
+    before)."""
     if drawn is None or drawn[0] != key:
         return True
     wait = min(CHART_SLOWEST, max(CHART_EVERY, h.seconds / CHART_SHARE))
