@@ -84,7 +84,7 @@ def confusion_matrix(y: torch.Tensor, predictions: torch.Tensor, num_classes: in
 
 
 def evaluate_split(model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_classes: int,
-                   mean: Stats = None, std: Stats = None, batch_size: int = 1000, tta: str = "none") -> EvalReport:
+                   mean: Stats = None, std: Stats = None, batch_size: int = 0, tta: str = "none") -> EvalReport:
     """Confusion matrix, per-class accuracy and mistakes of `model` on uint8 x (N, 3, H, W), labels y;
     each answer averaged over the `tta` views (TrainConfig.tta), as the run's own tests were."""
     ev = evaluate(model, x, y, _stats(mean), _stats(std), batch_size=batch_size, tta=tta)
@@ -99,7 +99,7 @@ def evaluate_split(model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_class
 
 
 def evaluate_test(model: nn.Module, data: Dataset, mean: Stats = None, std: Stats = None,
-                  batch_size: int = 1000, tta: str = "none") -> EvalReport:
+                  batch_size: int = 0, tta: str = "none") -> EvalReport:
     """`evaluate_split` on a data set's test split."""
     return evaluate_split(model, data.x_test, data.y_test, len(data.classes), mean, std, batch_size, tta)
 

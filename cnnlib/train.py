@@ -223,16 +223,23 @@ def view_logits(model: nn.Module, x: torch.Tensor, tta: str = "none") -> torch.T
     return sum(model(v.contiguous(memory_format=LAYOUT)).float() for v in views) / len(views)
 
 
+# Images per test batch: on the CPU, few enough that a batch's activations stay in the caches
+# (bench/bench_eval.py: BENCHMARKS.md §3); on a GPU, many.
+EVAL_BATCH_CPU = 128
+EVAL_BATCH_GPU = 1000
+
+
 @torch.inference_mode()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: torch.Tensor | None = None,
-             std: torch.Tensor | None = None, batch_size: int = 1000, tta: str = "none",
+             std: torch.Tensor | None = None, batch_size: int = 0, tta: str = "none",
              precision: str = "fp32") -> Evaluation:
-    """Loss and accuracy of `model` on uint8 images x and labels y, in eval mode, large batches,
-    the logits averaged over the `tta` views (TrainConfig.tta); the model goes back to the mode it
-    was in."""
+    """Loss and accuracy of `model` on uint8 images x and labels y, in eval mode, `batch_size`
+    images at a time (0: EVAL_BATCH_CPU or EVAL_BATCH_GPU, by the model's device), the logits
+    averaged over the `tta` views (TrainConfig.tta); the model goes back to the mode it was in."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
+    batch_size = batch_size or (EVAL_BATCH_CPU if device.type == "cpu" else EVAL_BATCH_GPU)
     loss_sum, preds, confs = 0.0, [], []
     ctx = _autocast(resolve_precision(precision, device), device)
     for i in range(0, len(y), batch_size):

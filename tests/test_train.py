@@ -237,7 +237,7 @@ def test_evaluate_counts_correct_predictions_in_any_batch_size():
     y = torch.arange(10) % 4
     y[:3] = (y[:3] + 1) % 4             # three wrong labels
     model = Lookup().train()
-    for bs in (3, 1000):
+    for bs in (3, 1000, 0):                # 0: the device's own (train.EVAL_BATCH_CPU)
         ev = evaluate(model, x, y, batch_size=bs)
         assert ev.accuracy == pytest.approx(0.7)
         assert torch.equal(ev.predictions, torch.arange(10) % 4)
