@@ -199,6 +199,18 @@ def test_stop_answers_at_once_while_the_run_is_saved(monkeypatch):
     assert "Stopped in epoch" in at.warning[0].value and not at.button(key="new").disabled
 
 
+def test_the_tutorial_reference_line_can_be_hidden_and_shown():
+    at = start_long_run()
+    wait(at, lambda a: steps(a) >= 1)
+    names = lambda a: [t.get("name") for t in train_chart(a)["data"]]  # noqa: E731
+    assert "tutorial (CIFAR-10)" in names(at)
+    at.toggle(key="reference").set_value(False).run()
+    assert not at.exception and "tutorial (CIFAR-10)" not in names(at)
+    at.toggle(key="reference").set_value(True).run()
+    assert "tutorial (CIFAR-10)" in names(at)
+    at.button(key="stop").click().run()
+
+
 def test_change_during_run_is_marked_on_chart():
     at = start_long_run()
     wait(at, lambda a: steps(a) >= 1)
