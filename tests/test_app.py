@@ -199,6 +199,29 @@ def test_stop_answers_at_once_while_the_run_is_saved(monkeypatch):
     assert "Stopped in epoch" in at.warning[0].value and not at.button(key="new").disabled
 
 
+def test_a_run_slow_to_stop_shows_that_it_is_stopping(monkeypatch):
+    """Stop pressed while the engine is busy for longer than the page waits (a long test, say):
+    the page says the run is stopping, with the controls put away, until it has stopped."""
+    import cnnlib.runner
+    fit = cnnlib.runner.fit
+
+    def slow_to_stop(model, data, cfg, control, **kw):
+        for ev in fit(model, data, cfg, control, **kw):
+            if control.should_stop():
+                time.sleep(3)                               # as if a test of the whole test set were running
+            yield ev
+
+    monkeypatch.setattr(cnnlib.runner, "fit", slow_to_stop)
+    at = start_long_run()
+    wait(at, lambda a: steps(a) >= 1)
+    at.button(key="stop").click().run()
+    assert not at.exception
+    assert any("Stopping: the run ends" in c.value for c in at.caption)
+    assert all(at.button(key=k).disabled for k in ("pause", "resume", "stop", "start", "new"))
+    wait(at, lambda a: any("Saved as" in c.value for c in a.caption))
+    assert "Stopped in epoch" in at.warning[0].value
+
+
 def test_the_tutorial_reference_line_can_be_hidden_and_shown():
     at = start_long_run()
     wait(at, lambda a: steps(a) >= 1)
