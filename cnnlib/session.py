@@ -54,15 +54,15 @@ class SessionRun:
 
 
 def progress(h: History) -> tuple[float, str]:
-    """Fraction done and a one-line status: epoch, step, ETA and images per second."""
+    """Fraction done and a one-line status: epoch, step, ETA (until the run ends) and images per second."""
     cfg, s = h.config, h.last_step
     if s is None:
         return 0.0, {"waiting": "Waiting for a free training slot…", "loading": "Loading the data…"}.get(
             h.state, "Starting…")
     done = (s.epoch * s.steps + s.step) / (cfg.epochs * s.steps)
-    eta = s.elapsed / done * (1 - done) if done > 0 else 0.0
-    text = (f"Epoch {s.epoch + 1}/{cfg.epochs} · step {s.step}/{s.steps} · "
-            f"ETA {_duration(eta)} · {s.images_per_s:,.0f} images/s")
+    left = s.elapsed / done * (1 - done) if done > 0 else 0.0
+    eta = "" if h.ended else f"ETA {_duration(left)} · "  # an ended run has nothing left to wait for
+    text = f"Epoch {s.epoch + 1}/{cfg.epochs} · step {s.step}/{s.steps} · {eta}{s.images_per_s:,.0f} images/s"
     return min(1.0, done), text
 
 

@@ -66,12 +66,12 @@ def live_view(seen: tuple) -> None:
         return
     if (h.state, lab.busy, lab.stopping) != seen:  # the buttons above depend on these: redraw the whole page
         st.rerun()
+    # inside the fragment, so that a click reruns only the live view, not the whole page
+    reference = st.toggle("Show the tutorial's test accuracy on CIFAR-10 (dashed)", value=True, key="reference")
     fraction, text = session.progress(h)
     st.progress(fraction, text=f"{h.state.capitalize()} · {text}" if h.steps else text)
     if h.state == "waiting":
         st.warning("Every training slot on this server is busy: this run starts as soon as one is free.")
-    # inside the fragment, so that a click reruns only the live view, not the whole page
-    reference = st.toggle("Show the tutorial's test accuracy on CIFAR-10 (dashed)", value=True, key="reference")
     key = (*session.chart_key(h), reference)  # between redraws the same figure goes out: the browser skips it
     if session.chart_due(st.session_state.get("chart_of"), key, h, now := time.monotonic()):
         st.session_state["chart_of"] = (key, (len(h.steps), len(h.tests)), now)

@@ -125,7 +125,8 @@ def test_progress_and_summary_text():
     h = history()
     fraction, text = session.progress(h)
     assert fraction == 1.0 and "Epoch 2/2" in text and "step 4/4" in text and "images/s" in text
-    h.steps = h.steps[:4]
+    assert "ETA" not in text                                   # a finished run waits for nothing
+    h.steps, h.state = h.steps[:4], "running"
     fraction, text = session.progress(h)
     assert fraction == 0.5 and "ETA 2 s" in text
     assert session.progress(History(TrainConfig(), state="waiting"))[1].startswith("Waiting for a free")
