@@ -300,6 +300,12 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     check_every_step = device.type == "cpu"
     elapsed, best = 0.0, 0.0
     test = None
+
+    def progress(at_step: int, now: float) -> Step:
+        """The progress event for the steps since the last one, the last of them `at_step`."""
+        return Step(epoch, at_step, steps, report_loss.item() / report_loss_n, correct.item() / seen,
+                    report_loss_n * cfg.batch_size / max(1e-9, now - t_report), lr, elapsed + now - t0)
+
     for epoch in range(cfg.epochs):
         t0 = t_report = time.perf_counter()
         loss_sum = torch.zeros((), device=device)
@@ -315,6 +321,8 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
             t0 += resumed - pause                  # paused time is not training time
             t_report += resumed - pause
             if control.should_stop():
+                if report_loss_n:  # the steps since the last progress event: the history ends where training did
+                    yield progress(step - 1, resumed)
                 yield Stopped(epoch, step)
                 return
             if changes := control.take_changes():
@@ -348,10 +356,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
             correct += (logits.detach().argmax(1) == yb).sum()
             seen += len(idx)
             if step % cfg.report_every == 0 or step == steps:
-                now = time.perf_counter()
-                yield Step(epoch, step, steps, report_loss.item() / report_loss_n, correct.item() / seen,
-                           report_loss_n * cfg.batch_size / max(1e-9, now - t_report), lr,
-                           elapsed + now - t0)
+                yield progress(step, time.perf_counter())
                 report_loss.zero_()
                 report_loss_n = 0
                 t_report = time.perf_counter()

@@ -152,6 +152,18 @@ def test_the_control_can_stop_the_run_between_steps(tiny):
     assert control.paused_checks == 6  # asked before every step
 
 
+def test_a_stop_reports_the_steps_since_the_last_progress_event(tiny):
+    events = run(CFG.replace(report_every=100), tiny, Scripted(stop_at=7))   # 4 steps an epoch; stop before 7
+    assert kinds(events) == ["Step", "EpochEnd", "Step", "Stopped"]
+    last = events[-2]
+    assert (last.epoch, last.step, last.steps) == (1, 2, 4) and events[-1] == Stopped(epoch=1, step=3)
+    assert math.isfinite(last.loss) and 0 <= last.train_acc <= 1 and last.images_per_s > 0
+    assert last.elapsed >= events[1].elapsed
+    every = run(CFG.replace(report_every=1), tiny, Scripted(stop_at=7))   # each step reported: none twice
+    assert [(e.epoch, e.step) for e in every if isinstance(e, Step)][-3:] == [(0, 4), (1, 1), (1, 2)]
+    assert kinds(run(CFG, tiny, Scripted(stop_at=5)))[-3:] == ["Step", "EpochEnd", "Stopped"]  # nothing new to report
+
+
 def _comparable(events):
     """Events without their wall-clock fields."""
     out = []
