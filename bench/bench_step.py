@@ -24,7 +24,7 @@ from torch import nn
 
 from common import TutorialNet  # (common also puts the project on sys.path)
 from cnnlib.models import TutorialCNN
-from cnnlib.train import make_optimizer, tune_malloc
+from cnnlib.train import LAYOUT, make_optimizer, tune_malloc
 from cnnlib.config import preset
 
 
@@ -35,8 +35,8 @@ def make_step(variant: str):
     x, y = torch.rand(32, 3, 32, 32), torch.randint(0, 10, (32,))
     forward = model
     if variant in ("eager", "bf16"):
-        model.to(memory_format=torch.channels_last)
-        x = x.contiguous(memory_format=torch.channels_last)
+        model.to(memory_format=LAYOUT)
+        x = x.contiguous(memory_format=LAYOUT)
     if variant.startswith("compiled"):
         keep = "no dropout" not in variant
         model.drop1 = nn.Dropout(0.3) if keep else nn.Identity()

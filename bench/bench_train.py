@@ -5,9 +5,9 @@
 
 The tutorial pipeline: a Dataset that turns each image into a tensor with ToTensor, a DataLoader
 (batch 32, shuffled), the tutorial's network as the tutorial writes it (plain nn.Dropout, not
-cnnlib's TutorialCNN, whose faster dropout is part of what is measured), CrossEntropyLoss, SGD lr
-0.001 momentum 0.9. cnnlib: the same model, loss, optimiser and batch size through `cnnlib.train.fit` (preset "tutorial"). Each run is
-its own process (so neither inherits the other's allocator state) and the two alternate, so that
+cnnlib's TutorialCNN, whose faster layers are part of what is measured), CrossEntropyLoss, SGD lr
+0.001 momentum 0.9. cnnlib: the same model, loss, optimiser and batch size through
+`cnnlib.train.fit` (preset "tutorial"). Each run is its own process (so neither inherits the other's allocator state) and the two alternate, so that
 the machine's noise falls on both. Both are tested the same way, in eval mode, after one epoch.
 """
 from __future__ import annotations

@@ -168,7 +168,7 @@ PRESETS: dict[str, tuple[str, TrainConfig]] = {
     ),
     "cpu-5min": (
         "85% after under five minutes of training on a 2-core CPU (the tests after each epoch add under "
-        "two): the small batch-norm CNN (32-64-128), 9 epochs, batch 256, one-cycle Nesterov SGD, label "
+        "two minutes more): the small batch-norm CNN (32-64-128), 9 epochs, batch 256, one-cycle Nesterov SGD, label "
         "smoothing 0.2, flips and crops; tested on each image, its mirror and one-pixel shifts of both.",
         replace(_FAST, epochs=9, report_every=20, tta="flip+shift"),
     ),

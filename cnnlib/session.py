@@ -82,10 +82,15 @@ def chart_key(h: History) -> tuple:
     return h.started_at, h.state, len(h.epochs), len(h.changes)
 
 
+def chart_drawn(key: tuple, h: History, now: float) -> tuple:
+    """What `chart_due` remembers of a chart drawn from `h` at `now` with `key`."""
+    return key, (len(h.steps), len(h.tests)), now
+
+
 def chart_due(drawn: tuple | None, key: tuple, h: History, now: float) -> bool:
-    """Whether the live chart needs drawing again. `drawn` is (key, (loss points, test checks),
-    time) of the chart on show, None if none is; `key` is `chart_key(h)` plus whatever else the
-    chart shows (a page's toggles); `now` is a time.monotonic() reading. A new key is drawn at once.
+    """Whether the live chart needs drawing again. `drawn` is `chart_drawn()` of the chart on show,
+    None if none is; `key` is `chart_key(h)` plus whatever else the chart shows (a page's toggles);
+    `now` is a time.monotonic() reading. A new key is drawn at once.
     New points wait until an eighth of the training time so far has passed since the last redraw
     (at least CHART_EVERY s, at most CHART_SLOWEST s): each redraw adds about the same share of the
     curves, and a five-minute run redraws about 40 times instead of 150 (a 12-second one 6 times, as
@@ -93,7 +98,7 @@ def chart_due(drawn: tuple | None, key: tuple, h: History, now: float) -> bool:
     if drawn is None or drawn[0] != key:
         return True
     wait = min(CHART_SLOWEST, max(CHART_EVERY, h.seconds / CHART_SHARE))
-    return (len(h.steps), len(h.tests)) != drawn[1] and now - drawn[2] >= wait
+    return chart_drawn(key, h, now)[1] != drawn[1] and now - drawn[2] >= wait
 
 
 def summary(h: History) -> dict[str, str]:

@@ -74,7 +74,7 @@ def live_view(seen: tuple) -> None:
         st.warning("Every training slot on this server is busy: this run starts as soon as one is free.")
     key = (*session.chart_key(h), reference)  # between redraws the same figure goes out: the browser skips it
     if session.chart_due(st.session_state.get("chart_of"), key, h, now := time.monotonic()):
-        st.session_state["chart_of"] = (key, (len(h.steps), len(h.tests)), now)
+        st.session_state["chart_of"] = session.chart_drawn(key, h, now)
         st.session_state["chart_fig"] = plots.training_chart(h, reference)
     st.plotly_chart(st.session_state["chart_fig"], key="chart")
     if h.state in ("diverged", "failed"):
