@@ -19,7 +19,7 @@ from torch import nn
 
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset, augment, batch_indices, tta_views, to_float
-from cnnlib.models import build_model
+from cnnlib.models import build_model, fit_to_data
 
 # Images and activations are laid out channels-last (NHWC): cuDNN and oneDNN run every network here
 # fastest that way, the tutorial's CNN on a CPU included (its max-pool is 9x faster; BENCHMARKS.md §1).
@@ -148,7 +148,7 @@ def make_model(cfg: TrainConfig, data: Dataset) -> nn.Module:
 def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     """The configured optimiser. Its fused implementation (one pass over each weight for the whole
     update: the same maths, ~10% faster steps for the tutorial's CNN on a CPU) where there is one."""
-    params = list(model.parameters())
+    params = [p for p in model.parameters() if p.requires_grad]   # not a frozen layer's (models.Whiten)
     if cfg.optimizer == "sgd":
         make = lambda **kw: torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum,  # noqa: E731
                                             nesterov=cfg.nesterov, weight_decay=cfg.weight_decay, **kw)
@@ -270,6 +270,16 @@ def per_class_accuracy(predictions: torch.Tensor, y: torch.Tensor, num_classes: 
 
 # --- the loop ----------------------------------------------------------------------------------------
 
+# Training images that layers fitted to the data (models.Whiten) are set from.
+FIT_SAMPLE = 5000
+
+
+def _sync(device: torch.device) -> None:
+    """Wait for the device's queued work, so that the clock read next includes it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 _TOO_HIGH = "the learning rate is probably too high. Lower it (e.g. by 10x) and start again."
 
 
@@ -298,8 +308,11 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     total, done = steps * cfg.epochs, 0
     base_lr, momentum = cfg.lr, cfg.momentum
     check_every_step = device.type == "cpu"
-    elapsed, best = 0.0, 0.0
-    test = None
+    best, test = 0.0, None
+    t0 = time.perf_counter()
+    fit_to_data(model, lambda: to_float(x_train[:FIT_SAMPLE], mean, std))   # a whitening layer, if any: training time
+    _sync(device)
+    elapsed = time.perf_counter() - t0
 
     def progress(at_step: int, now: float) -> Step:
         """The progress event for the steps since the last one, the last of them `at_step`."""
@@ -361,12 +374,14 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
                 report_loss_n = 0
                 t_report = time.perf_counter()
             if cfg.eval_every and step % cfg.eval_every == 0 and step != steps:
+                _sync(device)
                 pause = time.perf_counter()
                 ev = evaluate(model, x_test, y_test, mean, std, tta=cfg.tta, precision=precision)
                 yield Tested(epoch, step, ev.loss, ev.accuracy, elapsed + pause - t0)
                 resumed = time.perf_counter()
                 t0 += resumed - pause              # testing time is not training time
                 t_report += resumed - pause
+        _sync(device)                              # a GPU's queued work is part of the epoch
         seconds = time.perf_counter() - t0
         elapsed += seconds
         ev = evaluate(model, x_test, y_test, mean, std, tta=cfg.tta, precision=precision)

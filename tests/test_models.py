@@ -185,3 +185,47 @@ def test_training_pools_before_the_relu_with_the_same_result():
     for g, p in zip(got, model.parameters()):
         torch.testing.assert_close(g, p.grad)
     assert [r.name for r in summary(model)][3:6] == ["conv2", "act2", "pool2"]
+
+
+def smooth_images(n: int = 200, seed: int = 0) -> torch.Tensor:
+    """Random images whose neighbouring pixels and channels are strongly correlated, as a photo's are."""
+    g = torch.Generator().manual_seed(seed)
+    x = nn.functional.interpolate(torch.randn(n, 1, 8, 8, generator=g), size=32, mode="bilinear")
+    return x * torch.tensor([1.0, 0.8, 0.6])[:, None, None] + 0.1 * torch.randn(n, 3, 32, 32, generator=g)
+
+
+def test_whiten_decorrelates_the_patches_it_was_fitted_on():
+    from cnnlib.models import Whiten
+    x = smooth_images()
+    w = Whiten()
+    assert not w.fitted
+    w.fit(x)
+    assert w.fitted and not w.conv.weight.requires_grad and w.conv.bias.requires_grad
+    with torch.no_grad():
+        y = w(x)
+    assert y.shape == (200, 24, 31, 31)                        # 2x2, no padding: 31x31
+    torch.testing.assert_close(y[:, 12:], -y[:, :12])           # each filter twice, the second negated
+    f = y[:, :12].permute(0, 2, 3, 1).reshape(-1, 12)
+    f = f - f.mean(0)
+    cov = f.T @ f / len(f)
+    off = cov - torch.diag(cov.diag())
+    assert off.abs().max() < 1e-3                               # the input's covariance was far from diagonal
+    assert ((cov.diag() > 0.3) & (cov.diag() < 1.01)).all()     # unit variance, less where eps outweighs a tiny eigenvalue
+    raw = x.unfold(2, 2, 1).unfold(3, 2, 1).permute(0, 2, 3, 1, 4, 5).reshape(-1, 12)
+    raw = raw - raw.mean(0)
+    raw_cov = raw.T @ raw / len(raw)
+    assert (raw_cov - torch.diag(raw_cov.diag())).abs().max() > 0.1
+
+
+def test_fit_to_data_sets_a_new_network_once_and_a_loaded_one_keeps_its_own():
+    from cnnlib.models import fit_to_data
+    m = build_model("speedrun")
+    fit_to_data(m, lambda: smooth_images(seed=0))
+    fitted = m.stem[0].conv.weight.clone()
+    fit_to_data(m, lambda: smooth_images(seed=1))              # already set: unchanged
+    assert torch.equal(m.stem[0].conv.weight, fitted)
+    loaded = build_model("speedrun")
+    loaded.load_state_dict(m.state_dict())                      # as a saved run comes back
+    assert loaded.stem[0].fitted
+    fit_to_data(loaded, lambda: 1 / 0)                         # never asks for images
+    assert torch.equal(loaded.stem[0].conv.weight, fitted)

@@ -359,3 +359,17 @@ def test_per_class_accuracy_counts_each_true_class_and_marks_an_empty_one():
     assert per_class_accuracy(pred, y, 3) == pytest.approx((0.5, 2 / 3, 0.0))
     acc = per_class_accuracy(pred, y, 3, empty=math.nan)
     assert acc[:2] == pytest.approx((0.5, 2 / 3)) and math.isnan(acc[2])
+
+
+def test_a_whitening_first_layer_is_set_from_the_training_images_and_then_only_its_bias_trains(tiny):
+    from cnnlib.models import Whiten
+    cfg = CFG.replace(model="speedrun", normalize=True, epochs=1)
+    model = make_model(cfg, tiny)
+    whiten = next(m for m in model.modules() if isinstance(m, Whiten))
+    bias = whiten.conv.bias.detach().clone()
+    events = run(cfg, tiny, model=model)
+    assert kinds(events)[-1] == "Finished" and whiten.fitted
+    reference = Whiten()
+    reference.fit(to_float(tiny.x_train, *tiny.mean_std()))     # the same images, normalised as training sees them
+    assert torch.equal(whiten.conv.weight, reference.conv.weight)      # set once, never trained
+    assert not torch.equal(whiten.conv.bias, bias)                     # the bias trains
