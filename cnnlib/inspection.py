@@ -19,6 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from cnnlib.data import Dataset, to_float
+from cnnlib.models import Whiten
 from cnnlib.train import evaluate, per_class_accuracy
 
 Stats = Sequence[float] | torch.Tensor | None   # per-channel mean or std, as stored in run.json
@@ -39,6 +40,9 @@ EXPLAIN: dict[str, str] = {
     "filters": ("These are the first layer's filters, the small weight patterns slid over every spot of "
                 "the image, shown as colour patches. A filter answers strongly wherever the image looks like "
                 "it, so you will often see edge detectors and colour blobs."),
+    "filters_fitted": ("This network's first layer is not learned: its filters are set once from the training "
+                       "images so that neighbouring pixels and colours no longer echo each other (whitening), "
+                       "each twice, once negated. The layers after it learn from what it hands on."),
     "gradcam": ("Grad-CAM colours the parts of the image that pushed the network towards the chosen class: "
                 "red is strong evidence, blue is none. If the heat sits on the background instead of the "
                 "object, the network may be right for the wrong reason."),
@@ -183,6 +187,12 @@ def first_conv(model: nn.Module) -> tuple[str, nn.Conv2d]:
         if m.in_channels == 3:
             return name, m
     raise ValueError("this model has no convolution with 3 input channels")
+
+
+def first_layer_fitted(model: nn.Module) -> bool:
+    """Whether the first layer's filters were set from the data (models.Whiten) rather than learned."""
+    conv = first_conv(model)[1]
+    return any(isinstance(m, Whiten) and m.conv is conv for m in model.modules())
 
 
 def filter_tiles(model: nn.Module, scale: int = 8) -> np.ndarray:

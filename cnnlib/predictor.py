@@ -15,8 +15,8 @@ from torch import nn
 
 from cnnlib.checkpoints import load_run
 from cnnlib.data import CIFAR10_CLASSES, Dataset
-from cnnlib.inspection import (EvalReport, GradCAM, evaluate_test, feature_maps, filter_tiles, grad_cam, grid,
-                               overlay, tile_maps, upscale)
+from cnnlib.inspection import (EvalReport, GradCAM, evaluate_test, feature_maps, filter_tiles, first_layer_fitted,
+                               grad_cam, grid, overlay, tile_maps, upscale)
 from cnnlib.predict import prepare, top_k
 from cnnlib.runner import Runner
 
@@ -118,6 +118,7 @@ class Sight:
     filters: np.ndarray               # the first layer's filters as one RGB grid image
     cam: GradCAM
     overlay: np.ndarray               # Grad-CAM heat on the enlarged image
+    filters_fitted: bool = False      # the first layer was set from the data, not learned (models.Whiten)
 
 
 def see(p: Predictor, image: torch.Tensor, target: int | None = None, max_channels: int = 64) -> Sight:
@@ -131,4 +132,4 @@ def see(p: Predictor, image: torch.Tensor, target: int | None = None, max_channe
     grids = {name: tile_maps(m, scale=max(1, 48 // m.shape[-1]), max_channels=max_channels)
              for name, m in maps.items()}
     return Sight(upscale(image, 8), cam.probabilities, grids, {n: tuple(m.shape) for n, m in maps.items()},
-                 filters, cam, overlay(image, cam.heatmap, scale=8))
+                 filters, cam, overlay(image, cam.heatmap, scale=8), first_layer_fitted(p.model))

@@ -64,5 +64,7 @@ for k, (name, grid) in enumerate(sight.maps.items()):
 
 st.subheader("The first layer's filters")
 st.caption(EXPLAIN["filters"])
+if sight.filters_fitted:
+    st.caption(EXPLAIN["filters_fitted"])
 st.image(sight.filters, output_format="PNG",
          caption="each patch is one filter of the first layer: its weights for red, green and blue, enlarged")

@@ -355,27 +355,36 @@ def test_image_folder_zip_upload_becomes_the_source(env):
 # --- Evaluate, Inspect, Runs & compare, and the architecture table on Train ---------------------
 
 def tiny_run(folder: Path, name: str = "tiny fast", classes=None, epochs: int = 2, half: bool = False,
-             tta: str = "none", lr: float = 0.01) -> Path:
-    """A 'fast' network trained one step on a few Shapes-10 images, saved as a run in `folder`
-    (with float16 weights if `half`, as pretrained runs may be shipped; tested with `tta` views)."""
+             tta: str = "none", lr: float = 0.01, model_name: str = "fast") -> Path:
+    """A network ('fast' unless told) trained one step on a few Shapes-10 images, saved as a run in
+    `folder` (with float16 weights if `half`, as pretrained runs may be shipped; tested with `tta` views)."""
     from torch.nn import functional as F
     from cnnlib.checkpoints import run_meta, save_run, slug
     from cnnlib.config import TrainConfig
     from cnnlib.data import SHAPES10_CLASSES, make_shapes10
-    from cnnlib.models import build_model
+    from cnnlib.models import build_model, fit_to_data
     classes = classes or SHAPES10_CLASSES
-    model = build_model("fast", len(classes))
+    model = build_model(model_name, len(classes))
     x, y = make_shapes10(16, 0)
+    fit_to_data(model, lambda: x.float() / 255)
     F.cross_entropy(model(x.float() / 255), y % len(classes)).backward()
     torch.optim.SGD(model.parameters(), lr=lr).step()
     curve = [dict(epoch=i, train_loss=2 - i / 10, train_acc=0.2 + i / 20, test_loss=2.1 - i / 10,
                   test_acc=0.15 + i / 20, seconds=1.0, elapsed=i + 1.0) for i in range(epochs)]
-    meta = run_meta(TrainConfig(model="fast", epochs=epochs, tta=tta), classes, curve, name=name, dataset="Shapes-10")
+    meta = run_meta(TrainConfig(model=model_name, epochs=epochs, tta=tta), classes, curve, name=name, dataset="Shapes-10")
     return save_run(folder / slug(name), model.half().eval() if half else model.eval(), meta)
 
 
 def charts(at) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_inspect_says_when_a_networks_first_layer_was_set_from_the_data(env):
+    from cnnlib.inspection import EXPLAIN
+    tiny_run(env / "runs", "mine", model_name="speedrun")
+    at = app("inspect")
+    assert not at.exception and len(at.get("image")) == 2 + 7 + 1   # the whitening layer and 6 learned convs
+    assert EXPLAIN["filters_fitted"] in [c.value for c in at.caption]
 
 
 def test_new_pages_without_runs():
@@ -426,12 +435,14 @@ def test_evaluate_refuses_a_run_with_other_classes(env):
 
 
 def test_inspect_defaults_to_pretrained_and_shows_what_the_network_sees(env, monkeypatch):
+    from cnnlib.inspection import EXPLAIN
     monkeypatch.setenv("CNNLAB_PRETRAINED", str(env / "pretrained"))
     tiny_run(env / "pretrained", "shipped", half=True)
     tiny_run(env / "runs", "mine")
     at = app("inspect")
     assert at.selectbox(key="inspect_model").value == "pretrained: shipped"
     assert len(at.get("image")) == 2 + 6 + 1    # image and Grad-CAM, the 6 conv layers of 'fast', the filters
+    assert EXPLAIN["filters_fitted"] not in [c.value for c in at.caption]   # its first layer learned
     at.button(key="inspect_random").click().run()
     at.selectbox(key="inspect_target").set_value("star").run()
     assert not at.exception and "evidence for 'star'" in at.get("image")[1].proto.imgs[0].caption

@@ -14,7 +14,7 @@ import torch
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
 from cnnlib.inspection import (EXPLAIN, EvalReport, conv_layers, confusion_matrix, evaluate_split, evaluate_test,
-                               feature_maps, filter_tiles, first_conv, grad_cam, grid, overlay, tile_maps)
+                               feature_maps, filter_tiles, first_conv, first_layer_fitted, grad_cam, grid, overlay, tile_maps)
 from cnnlib.models import ARCHITECTURES, build_model, summary
 from cnnlib.train import evaluate, fit, make_model
 
@@ -157,8 +157,14 @@ def test_overlay():
     assert (overlay(image, heat, alpha=0.0, scale=4)[::4, ::4] == image.permute(1, 2, 0).numpy()).all()
 
 
+def test_a_first_layer_set_from_the_data_is_told_apart_from_a_learned_one():
+    assert first_layer_fitted(build_model("speedrun"))
+    assert not [n for n in ARCHITECTURES if n != "speedrun" and first_layer_fitted(build_model(n))]
+
+
 def test_explain_texts():
-    for view in ("confusion", "per_class", "mistakes", "feature_maps", "filters", "gradcam", "compare"):
+    for view in ("confusion", "per_class", "mistakes", "feature_maps", "filters", "filters_fitted", "gradcam",
+                 "compare"):
         text = EXPLAIN[view]
         assert text.count(". ") == 1 and text.endswith("."), view
 
