@@ -391,9 +391,12 @@ def load_dataset(source: str, root: str | os.PathLike = "data", holdout: float =
 # --- batches and augmentation --------------------------------------------------------------------
 
 def batch_indices(n: int, batch_size: int, shuffle: bool = True, generator: torch.Generator | None = None,
-                  drop_last: bool = False) -> Iterator[torch.Tensor]:
-    """Index tensors of each batch, from one permutation of range(n)."""
+                  drop_last: bool = False, device: torch.device | str | None = None) -> Iterator[torch.Tensor]:
+    """Index tensors of each batch, from one permutation of range(n) drawn on the CPU (the same order
+    on every device), moved to `device` in one copy: on a GPU, a copy from the host for every batch
+    would make the host wait for the GPU each step."""
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    order = order.to(device) if device is not None else order
     stop = n - n % batch_size if drop_last else n
     for i in range(0, stop, batch_size):
         yield order[i:i + batch_size]

@@ -296,6 +296,8 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     precision = resolve_precision(cfg.precision, device)
     model.to(device=device, memory_format=LAYOUT)
     model.train()
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True          # the shapes repeat: time cuDNN's algorithms once, keep the fastest
     x_train, y_train = data.x_train.to(device), data.y_train.to(device)
     x_test, y_test = data.x_test.to(device), data.y_test.to(device)
     mean, std = (t.to(device) for t in data.mean_std()) if cfg.normalize else (None, None)
@@ -308,11 +310,11 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     total, done = steps * cfg.epochs, 0
     base_lr, momentum = cfg.lr, cfg.momentum
     check_every_step = device.type == "cpu"
-    best, test = 0.0, None
+    elapsed, best, test = 0.0, 0.0, None
     t0 = time.perf_counter()
-    fit_to_data(model, lambda: to_float(x_train[:FIT_SAMPLE], mean, std))   # a whitening layer, if any: training time
+    fit_to_data(model, lambda: to_float(x_train[:FIT_SAMPLE], mean, std))   # a whitening layer, if any
     _sync(device)
-    elapsed = time.perf_counter() - t0
+    fitting = time.perf_counter() - t0                 # counted as the first epoch's training time
 
     def progress(at_step: int, now: float) -> Step:
         """The progress event for the steps since the last one, the last of them `at_step`."""
@@ -321,11 +323,12 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
 
     for epoch in range(cfg.epochs):
         t0 = t_report = time.perf_counter()
+        t0 -= fitting if epoch == 0 else 0.0
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), device=device, dtype=torch.int64)
         seen = report_loss_n = 0
         report_loss = torch.zeros((), device=device)
-        for step, idx in enumerate(batch_indices(n, cfg.batch_size, True, gen), start=1):
+        for step, idx in enumerate(batch_indices(n, cfg.batch_size, True, gen, device=device), start=1):
             if step > steps:
                 break
             pause = time.perf_counter()
@@ -345,7 +348,6 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
             lr = base_lr * lr_factor(cfg, done, total)
             for g in opt.param_groups:
                 g["lr"] = lr
-            idx = idx.to(device)
             xb = augment(x_train[idx], cfg.augment, gen if device.type == "cpu" else None)
             xb = to_float(xb, mean, std).contiguous(memory_format=LAYOUT)
             yb = y_train[idx]

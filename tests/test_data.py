@@ -365,6 +365,8 @@ def test_batch_indices_cover_every_index_once():
     dropped = list(batch_indices(103, 10, generator=g, drop_last=True))
     assert len(dropped) == 10 and len(set(torch.cat(dropped).tolist())) == 100
     assert list(batch_indices(0, 4)) == []
+    on = list(batch_indices(103, 10, generator=torch.Generator().manual_seed(0), device="meta"))
+    assert [b.device.type for b in on] == ["meta"] * 11 and [len(b) for b in on] == [10] * 10 + [3]
 
 
 def asymmetric(n: int = 64) -> torch.Tensor:

@@ -373,3 +373,14 @@ def test_a_whitening_first_layer_is_set_from_the_training_images_and_then_only_i
     reference.fit(to_float(tiny.x_train, *tiny.mean_std()))     # the same images, normalised as training sees them
     assert torch.equal(whiten.conv.weight, reference.conv.weight)      # set once, never trained
     assert not torch.equal(whiten.conv.bias, bias)                     # the bias trains
+
+
+def test_setting_a_whitening_layer_counts_as_the_first_epochs_training_time(tiny, monkeypatch):
+    import time
+    from cnnlib import models
+    fit = models.Whiten.fit
+    monkeypatch.setattr(models.Whiten, "fit", lambda self, x: (time.sleep(0.3), fit(self, x)))
+    events = run(CFG.replace(model="speedrun", epochs=2), tiny)
+    ends = [e for e in events if isinstance(e, EpochEnd)]
+    assert ends[0].seconds >= 0.3 and all(s.elapsed >= 0.3 for s in events if isinstance(s, Step))
+    assert ends[1].elapsed == pytest.approx(ends[0].seconds + ends[1].seconds)
