@@ -14,7 +14,10 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-SHARED = ROOT.parent / "shared" / "data"
+# The shared CIFAR-10 copy beside the checkout; on the GPU machine, where only the checkout travels,
+# a copy in the checkout's own shared/data (ignored by git; BENCHMARKS.md §4 says how).
+SHARED = next((p for p in (ROOT.parent / "shared" / "data", ROOT / "shared" / "data")
+               if (p / "cifar10-jpeg.npz").exists()), ROOT.parent / "shared" / "data")
 OUT = ROOT / "bench" / "out"
 
 from cnnlib.data import Dataset, cached, load_builtin  # noqa: E402

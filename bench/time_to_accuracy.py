@@ -12,17 +12,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 
 from common import load_bench_data, worker_records
 
 
 def worker(preset_name: str, eval_every: int, epochs: int, data_name: str) -> None:
     from cnnlib.config import preset
-    from cnnlib.train import Diverged, EpochEnd, Finished, Tested, fit, make_model
+    from cnnlib.train import Diverged, EpochEnd, Finished, Tested, fit, make_model, resolve_device
 
     data = load_bench_data(data_name)
     cfg = preset(preset_name, report_every=10_000, **({"epochs": epochs} if epochs else {}),
                  **({"eval_every": eval_every} if eval_every >= 0 else {}))
+    if resolve_device(cfg.device).type != "cpu":
+        # a GPU's first steps start CUDA and let cuDNN time its kernels: a few steps and a test, untimed,
+        # before the measured run (as the speed records measure), reported apart
+        t = time.perf_counter()
+        for _ in fit(make_model(cfg, data), data, cfg.replace(epochs=1), max_steps=5):
+            pass
+        print(json.dumps({"warmup": time.perf_counter() - t}), flush=True)
     model = make_model(cfg, data)
     for ev in fit(model, data, cfg):
         if isinstance(ev, (Tested, EpochEnd)):
@@ -73,6 +81,8 @@ def main() -> None:
             for t, s in res["hit"].items():
                 print(f"round {r + 1} {p}: {t:.0%} " + (f"after {s:.1f} s of training" if s is not None
                       else f"not reached in {res.get('seconds', 0):.1f} s"), flush=True)
+            if "warmup" in res:
+                print(f"round {r + 1} {p}: warm-up before the measured run (not counted): {res['warmup']:.1f} s")
             print(f"round {r + 1} {p}: final accuracy {res.get('final', 0):.2%} after {res.get('seconds', 0):.1f} s"
                   + (f" (diverged: {res['diverged']})" if "diverged" in res else ""), flush=True)
             first[p].append(res["hit"][args.target[0]])
