@@ -219,7 +219,7 @@ WIDGETS = {
     "epochs": ("number", 1), "batch_size": ("number", 1), "optimizer": ("select",),
     "lr": ("number", 0.0005, "%.5f", 0.00001), "schedule": ("select",), "warmup": ("slider", 0.05),
     "momentum": ("number", 0.01, "%.3f"), "nesterov": ("check",), "weight_decay": ("number", 0.0001, "%.4f"),
-    "label_smoothing": ("slider", 0.05), "augment": ("select",), "normalize": ("check",), "tta": ("select",),
+    "label_smoothing": ("slider", 0.05), "augment": ("select",), "crop": ("number", 1), "normalize": ("check",), "tta": ("select",),
     "max_train": ("number", 1000), "max_test": ("number", 1000),
     "seed": ("number", 1), "device": ("select",), "precision": ("select",), "report_every": ("number", 1),
     "eval_every": ("number", 10),
@@ -231,7 +231,7 @@ LABELS = {
     "epochs": "Epochs", "batch_size": "Batch size", "optimizer": "Optimizer", "lr": "Learning rate",
     "schedule": "Learning-rate schedule", "warmup": "Warm-up share", "momentum": "Momentum",
     "nesterov": "Nesterov momentum", "weight_decay": "Weight decay", "label_smoothing": "Label smoothing",
-    "augment": "Augmentation", "normalize": "Normalise inputs", "tta": "Test-time views",
+    "augment": "Augmentation", "crop": "Crop shift (pixels)", "normalize": "Normalise inputs", "tta": "Test-time views",
     "max_train": "Training images (0 = all)", "max_test": "Test images (0 = all)", "seed": "Random seed",
     "device": "Device", "precision": "Precision", "report_every": "Progress every N steps",
     "eval_every": "Test every N steps (0 = at epoch ends)",
@@ -241,7 +241,7 @@ CHOICE_WORDS = {"tta": TTA_WORDS}
 GROUPS = {"Model": ("model", "conv_dropout", "fc_dropout"),
           "Optimisation": ("epochs", "batch_size", "optimizer", "lr", "schedule", "warmup", "momentum",
                            "nesterov", "weight_decay", "label_smoothing"),
-          "Data pipeline": ("augment", "normalize", "tta", "max_train", "max_test"),
+          "Data pipeline": ("augment", "crop", "normalize", "tta", "max_train", "max_test"),
           "Run": ("seed", "device", "precision", "report_every", "eval_every")}
 
 

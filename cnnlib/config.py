@@ -36,7 +36,7 @@ ALLOWED: dict[str, Range | tuple[str, ...]] = {
     "epochs": Range(1, 1000), "batch_size": Range(1, 8192), "optimizer": OPTIMIZERS,
     "lr": Range(0.0, 10.0, True), "schedule": SCHEDULES, "warmup": Range(0.0, 0.9),
     "momentum": Range(0.0, 0.999), "weight_decay": Range(0.0, 1.0), "label_smoothing": Range(0.0, 0.5),
-    "augment": AUGMENTS, "seed": Range(0, 2**31 - 1), "device": DEVICES, "precision": PRECISIONS,
+    "augment": AUGMENTS, "crop": Range(1, 16), "seed": Range(0, 2**31 - 1), "device": DEVICES, "precision": PRECISIONS,
     "report_every": Range(1, 100_000), "eval_every": Range(0, 1_000_000), "tta": TTAS,
 }
 
@@ -84,7 +84,8 @@ class TrainConfig:
     weight_decay: float = 0.0         # L2 penalty per step (decoupled for AdamW)
     label_smoothing: float = 0.0      # cross-entropy label smoothing, 0 = none
     # data pipeline
-    augment: str = "none"             # "none", "flip", "crop" (4 px pad) or "flip+crop"
+    augment: str = "none"             # "none", "flip", "crop" or "flip+crop"
+    crop: int = 4                     # pixels a random crop may move the image each way (zero padding)
     normalize: bool = False           # subtract per-channel mean and divide by std (tutorial: ToTensor only)
     # run
     seed: int = 0                     # seed for weights, shuffling, augmentation and dropout

@@ -421,11 +421,12 @@ def flip_crop(x: torch.Tensor, flip: bool, pad: int, generator: torch.Generator 
     return x
 
 
-def augment(x: torch.Tensor, mode: str, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Apply an `augment` mode of TrainConfig ("none", "flip", "crop", "flip+crop") to a batch."""
+def augment(x: torch.Tensor, mode: str, generator: torch.Generator | None = None, crop: int = 4) -> torch.Tensor:
+    """Apply an `augment` mode of TrainConfig ("none", "flip", "crop", "flip+crop") to a batch, crops
+    moving the image up to `crop` pixels each way."""
     if mode == "none":
         return x
-    return flip_crop(x, flip="flip" in mode, pad=4 if "crop" in mode else 0, generator=generator)
+    return flip_crop(x, flip="flip" in mode, pad=crop if "crop" in mode else 0, generator=generator)
 
 
 def tta_views(x: torch.Tensor, mode: str) -> list[torch.Tensor]:

@@ -348,7 +348,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
             lr = base_lr * lr_factor(cfg, done, total)
             for g in opt.param_groups:
                 g["lr"] = lr
-            xb = augment(x_train[idx], cfg.augment, gen if device.type == "cpu" else None)
+            xb = augment(x_train[idx], cfg.augment, gen if device.type == "cpu" else None, cfg.crop)
             xb = to_float(xb, mean, std).contiguous(memory_format=LAYOUT)
             yb = y_train[idx]
             with _autocast(precision, device):

@@ -58,6 +58,7 @@ def test_preset_overrides_and_unknown_preset():
     ("optimizer", "lbfgs", "choose one of sgd, adam, adamw"),
     ("schedule", "linear", "choose one of constant, onecycle, cosine, step"),
     ("augment", "mixup", "choose one of none, flip, crop, flip+crop"),
+    ("crop", 0, "at least 1 and at most 16"),
     ("device", "tpu", "choose one of auto, cpu, cuda, mps"),
     ("precision", "int8", "choose one of auto, fp32, bf16, fp16"),
     ("data", "  ", "cifar10"),

@@ -409,6 +409,17 @@ def test_augmentation_is_deterministic_with_a_generator():
     assert augment(x, "crop", torch.Generator().manual_seed(0)).shape == x.shape
 
 
+def test_crops_move_the_image_at_most_the_crop_setting_each_way():
+    x = torch.zeros(300, 3, 9, 9, dtype=torch.uint8)
+    x[:, :, 4, 4] = 255                                           # one bright pixel in the middle
+    for crop in (1, 2, 4):
+        out = augment(x, "crop", torch.Generator().manual_seed(crop), crop=crop)
+        at = (out[:, 0] == 255).flatten(1).float().argmax(1)
+        moves = {(int(i) // 9 - 4, int(i) % 9 - 4) for i in at}
+        assert all(max(abs(dy), abs(dx)) <= crop for dy, dx in moves)
+        assert {dy for dy, _ in moves} == set(range(-crop, crop + 1))   # every shift turns up
+
+
 def test_test_views_are_the_image_its_mirror_and_one_pixel_shifts_of_both():
     x = asymmetric(4).float()
     assert [v.data_ptr() for v in tta_views(x, "none")] == [x.data_ptr()]

@@ -384,3 +384,12 @@ def test_setting_a_whitening_layer_counts_as_the_first_epochs_training_time(tiny
     ends = [e for e in events if isinstance(e, EpochEnd)]
     assert ends[0].seconds >= 0.3 and all(s.elapsed >= 0.3 for s in events if isinstance(s, Step))
     assert ends[1].elapsed == pytest.approx(ends[0].seconds + ends[1].seconds)
+
+
+def test_training_crops_move_the_images_as_far_as_the_config_says(tiny, monkeypatch):
+    from cnnlib import train
+    seen = []
+    real = train.augment
+    monkeypatch.setattr(train, "augment", lambda x, mode, gen, crop: seen.append((mode, crop)) or real(x, mode, gen, crop))
+    run(CFG.replace(augment="flip+crop", crop=2, epochs=1), tiny)
+    assert seen and set(seen) == {("flip+crop", 2)}
