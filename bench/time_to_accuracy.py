@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/time_to_accuracy.py --preset fast-cpu --target 0.57 --target 0.85
     .venv/bin/python bench/time_to_accuracy.py --preset fast-cpu --vs tutorial --target 0.57
+    .venv/bin/python bench/time_to_accuracy.py --preset gpu-speedrun --target 0.905 --set crop=2 --set epochs=12
 
 Only training time counts (the engine stops its clock while it tests). The test set is checked at
 every epoch end and, with --eval-every N, every N steps within an epoch too. With --vs, the two
@@ -17,13 +18,29 @@ import time
 from common import load_bench_data, worker_records
 
 
-def worker(preset_name: str, eval_every: int, epochs: int, data_name: str) -> None:
+def overrides(settings: list[str]) -> dict:
+    """--set name=value pairs as TrainConfig fields of the field's own type."""
+    from dataclasses import fields
+    from cnnlib.config import TrainConfig
+    types = {f.name: str(f.type) for f in fields(TrainConfig)}
+    out = {}
+    for item in settings:
+        name, _, value = item.partition("=")
+        if name not in types:
+            raise SystemExit(f"--set {item}: {name!r} is no TrainConfig field ({', '.join(types)}).")
+        kind = types[name]
+        out[name] = (value.lower() in ("1", "true", "yes") if kind == "bool" else
+                     int(value) if kind == "int" else float(value) if kind == "float" else value)
+    return out
+
+
+def worker(preset_name: str, eval_every: int, epochs: int, data_name: str, settings: list[str]) -> None:
     from cnnlib.config import preset
     from cnnlib.train import Diverged, EpochEnd, Finished, Tested, fit, make_model, resolve_device
 
     data = load_bench_data(data_name)
     cfg = preset(preset_name, report_every=10_000, **({"epochs": epochs} if epochs else {}),
-                 **({"eval_every": eval_every} if eval_every >= 0 else {}))
+                 **({"eval_every": eval_every} if eval_every >= 0 else {}), **overrides(settings))
     if resolve_device(cfg.device).type != "cpu":
         # a GPU's first steps start CUDA and let cuDNN time its kernels: a few steps and a test, untimed,
         # before the measured run (as the speed records measure), reported apart
@@ -44,7 +61,8 @@ def worker(preset_name: str, eval_every: int, epochs: int, data_name: str) -> No
 def run(preset_name: str, args) -> dict:
     points, end = [], {}
     for rec in worker_records(__file__, "--worker", preset_name, "--eval-every", str(args.eval_every),
-                              "--epochs", str(args.epochs), "--data", args.data):
+                              "--epochs", str(args.epochs), "--data", args.data,
+                              *(a for s in args.set for a in ("--set", s))):
         if "acc" in rec:
             points.append((rec["elapsed"], rec["acc"]))
             if args.verbose:
@@ -65,14 +83,18 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=0, help="override the preset's epochs (0 = keep)")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--data", default="auto", help="auto, cifar10 or builtin")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="override a field of the preset (repeatable), e.g. --set crop=2")
     ap.add_argument("--verbose", action="store_true", help="print every test point")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.target = args.target or [0.57]
     if args.worker:
-        return worker(args.worker, args.eval_every, args.epochs, args.data)
+        return worker(args.worker, args.eval_every, args.epochs, args.data, args.set)
+    overrides(args.set)   # a bad --set stops here, before any run
     data = load_bench_data(args.data)
-    print(f"data: {data.name}; targets: {', '.join(f'{t:.0%}' for t in args.target)}")
+    print(f"data: {data.name}; targets: {', '.join(f'{t:.0%}' for t in args.target)}"
+          + (f"; the presets with {', '.join(args.set)}" if args.set else ""))
     presets = [args.preset] + ([args.vs] if args.vs else [])
     first = {p: [] for p in presets}
     for r in range(args.rounds):
