@@ -1,5 +1,6 @@
 """The networks: the tutorial's CNN exactly, a configurable builder for others, and `summary()`;
-also the layers that keep the tutorial's maths but run it faster on a CPU (Dropout, Flatten, Linear).
+also the layers that keep the tutorial's maths but run it faster on a CPU (Dropout, Flatten, Linear),
+and a first layer set from the data rather than learned (Whiten, `fit_to_data`).
 
 `build_model(name, ...)` is the one entry point the engine and the app use; `ARCHITECTURES`
 lists what it can build with a one-line description of each.
@@ -148,7 +149,6 @@ class TutorialCNN(nn.Module):
         return self.fc4(x)                         # (N, num_classes)
 
 
-
 class Whiten(nn.Module):
     """A 2x2 convolution (no padding: 32x32 becomes 31x31) whose filters whiten the image's 2x2
     patches: each is an eigenvector of the patches' covariance scaled by 1 / sqrt(its eigenvalue),
@@ -189,6 +189,7 @@ def fit_to_data(model: nn.Module, images: Callable[[], torch.Tensor]) -> None:
     for m in model.modules():
         if isinstance(m, Whiten) and not m.fitted:
             m.fit(images().to(m.conv.weight.device))
+
 
 @dataclass(frozen=True)
 class ConvNetSpec:
