@@ -182,6 +182,12 @@ PRESETS: dict[str, tuple[str, TrainConfig]] = {
 }
 
 
+# Presets meant for a GPU, and what one costs without: the app warns where there is none. Measured on
+# this project's 2-core CPU (BENCHMARKS.md §4): ten epochs of about three minutes and a test of about
+# a minute after each.
+GPU_PRESETS: dict[str, str] = {"gpu-speedrun": "about 40 minutes"}
+
+
 def preset(name: str, **overrides) -> TrainConfig:
     """The named preset, with any fields overridden."""
     if name not in PRESETS:

@@ -564,6 +564,17 @@ def test_a_saved_runs_evaluation_is_shared_by_every_session(env, monkeypatch):
     assert len(calls) == 1                                           # tested once for the whole class
 
 
+def test_a_gpu_preset_warns_where_there_is_no_gpu(monkeypatch):
+    at = app("train")
+    at.selectbox(key="preset").set_value("gpu-speedrun").run()
+    assert not at.exception and "This server has no GPU" in at.warning[0].value
+    at.selectbox(key="preset").set_value("cpu-5min").run()
+    assert not [w for w in at.warning if "no GPU" in w.value]       # a CPU recipe: nothing to warn of
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    at.selectbox(key="preset").set_value("gpu-speedrun").run()
+    assert not at.exception and not [w for w in at.warning if "no GPU" in w.value]
+
+
 def test_the_test_time_views_are_offered_in_words():
     at = app("train")
     box = at.selectbox(key="cfg_tta")
