@@ -219,7 +219,8 @@ WIDGETS = {
     "epochs": ("number", 1), "batch_size": ("number", 1), "optimizer": ("select",),
     "lr": ("number", 0.0005, "%.5f", 0.00001), "schedule": ("select",), "warmup": ("slider", 0.05),
     "momentum": ("number", 0.01, "%.3f"), "nesterov": ("check",), "weight_decay": ("number", 0.0001, "%.4f"),
-    "label_smoothing": ("slider", 0.05), "augment": ("select",), "crop": ("number", 1), "normalize": ("check",), "tta": ("select",),
+    "label_smoothing": ("slider", 0.05), "augment": ("select",), "crop": ("number", 1), "normalize": ("check",),
+    "tta": ("select",),
     "max_train": ("number", 1000), "max_test": ("number", 1000),
     "seed": ("number", 1), "device": ("select",), "precision": ("select",), "report_every": ("number", 1),
     "eval_every": ("number", 10),
@@ -231,7 +232,8 @@ LABELS = {
     "epochs": "Epochs", "batch_size": "Batch size", "optimizer": "Optimizer", "lr": "Learning rate",
     "schedule": "Learning-rate schedule", "warmup": "Warm-up share", "momentum": "Momentum",
     "nesterov": "Nesterov momentum", "weight_decay": "Weight decay", "label_smoothing": "Label smoothing",
-    "augment": "Augmentation", "crop": "Crop shift (pixels)", "normalize": "Normalise inputs", "tta": "Test-time views",
+    "augment": "Augmentation", "crop": "Crop shift (pixels)", "normalize": "Normalise inputs",
+    "tta": "Test-time views",
     "max_train": "Training images (0 = all)", "max_test": "Test images (0 = all)", "seed": "Random seed",
     "device": "Device", "precision": "Precision", "report_every": "Progress every N steps",
     "eval_every": "Test every N steps (0 = at epoch ends)",
@@ -293,5 +295,7 @@ def config_form(data: str, disabled: bool = False) -> TrainConfig:
             cols = st.columns(3)
             for i, name in enumerate(names):
                 with cols[i % 3]:
-                    values[name] = setting(name, disabled)
+                    # the crop shift means something only when the augmentation crops (it comes first)
+                    unused = name == "crop" and "crop" not in values["augment"]
+                    values[name] = setting(name, disabled or unused)
     return TrainConfig(data=data, data_root=str(sources.data_root()), **values)

@@ -270,7 +270,8 @@ def per_class_accuracy(predictions: torch.Tensor, y: torch.Tensor, num_classes: 
 
 # --- the loop ----------------------------------------------------------------------------------------
 
-# Training images that layers fitted to the data (models.Whiten) are set from.
+# Training images that layers fitted to the data (models.Whiten) are set from, spread over the whole
+# set: an image folder is read class by class, so its first images may all be of one class.
 FIT_SAMPLE = 5000
 
 
@@ -312,7 +313,8 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     check_every_step = device.type == "cpu"
     elapsed, best, test = 0.0, 0.0, None
     t0 = time.perf_counter()
-    fit_to_data(model, lambda: to_float(x_train[:FIT_SAMPLE], mean, std))   # a whitening layer, if any
+    spread = x_train[::max(1, n // FIT_SAMPLE)][:FIT_SAMPLE]
+    fit_to_data(model, lambda: to_float(spread, mean, std))   # a whitening layer, if any
     _sync(device)
     fitting = time.perf_counter() - t0                 # counted as the first epoch's training time
 

@@ -575,6 +575,13 @@ def test_a_gpu_preset_warns_where_there_is_no_gpu(monkeypatch):
     assert not at.exception and not [w for w in at.warning if "no GPU" in w.value]
 
 
+def test_the_crop_shift_is_offered_only_when_the_augmentation_crops():
+    at = app("train")
+    assert at.selectbox(key="cfg_augment").value == "none" and at.number_input(key="cfg_crop").disabled
+    at.selectbox(key="preset").set_value("fast-cpu").run()
+    assert at.selectbox(key="cfg_augment").value == "flip+crop" and not at.number_input(key="cfg_crop").disabled
+
+
 def test_the_test_time_views_are_offered_in_words():
     at = app("train")
     box = at.selectbox(key="cfg_tta")

@@ -393,3 +393,16 @@ def test_training_crops_move_the_images_as_far_as_the_config_says(tiny, monkeypa
     monkeypatch.setattr(train, "augment", lambda x, mode, gen, crop: seen.append((mode, crop)) or real(x, mode, gen, crop))
     run(CFG.replace(augment="flip+crop", crop=2, epochs=1), tiny)
     assert seen and set(seen) == {("flip+crop", 2)}
+
+
+def test_a_whitening_layer_is_set_from_images_spread_over_the_whole_training_set(tiny, monkeypatch):
+    """An image folder is read class by class: the first images alone could all be of one class."""
+    from cnnlib import train
+    from cnnlib.models import Whiten
+    monkeypatch.setattr(train, "FIT_SAMPLE", 8)
+    cfg = CFG.replace(model="speedrun", normalize=True, epochs=1)
+    model = make_model(cfg, tiny)
+    run(cfg, tiny, model=model)
+    reference = Whiten()
+    reference.fit(to_float(tiny.x_train[::8], *tiny.mean_std()))      # 64 images: every eighth
+    assert torch.equal(next(m for m in model.modules() if isinstance(m, Whiten)).conv.weight, reference.conv.weight)
