@@ -17,8 +17,7 @@ import torch
 
 from common import load_bench_data  # (common also puts the project on sys.path)
 from cnnlib.config import preset
-from cnnlib.models import build_model
-from cnnlib.train import LAYOUT, evaluate
+from cnnlib.train import LAYOUT, evaluate, make_model
 
 
 def main() -> None:
@@ -35,9 +34,7 @@ def main() -> None:
     print(f"{data.name}: {len(y):,} test images, {torch.get_num_threads()} threads")
     for name in args.presets.split(","):
         cfg = preset(name)
-        torch.manual_seed(0)
-        model = build_model(cfg.model, len(data.classes), cfg.conv_dropout, cfg.fc_dropout,
-                            data.image_size).to(memory_format=LAYOUT)
+        model = make_model(cfg, data).to(memory_format=LAYOUT)
         norm = (mean, std) if cfg.normalize else (None, None)
         for tta in dict.fromkeys(["none", cfg.tta]):
             seconds: dict[int, list[float]] = {b: [] for b in batches}
