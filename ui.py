@@ -219,7 +219,8 @@ WIDGETS = {
     "epochs": ("number", 1), "batch_size": ("number", 1), "optimizer": ("select",),
     "lr": ("number", 0.0005, "%.5f", 0.00001), "schedule": ("select",), "warmup": ("slider", 0.05),
     "momentum": ("number", 0.01, "%.3f"), "nesterov": ("check",), "weight_decay": ("number", 0.0001, "%.4f"),
-    "label_smoothing": ("slider", 0.05), "augment": ("select",), "crop": ("number", 1), "normalize": ("check",),
+    "bias_lr": ("number", 1.0, "%.1f", 0.1), "lookahead": ("number", 1), "label_smoothing": ("slider", 0.05),
+    "augment": ("select",), "crop": ("number", 1), "alternate_flips": ("check",), "normalize": ("check",),
     "tta": ("select",),
     "max_train": ("number", 1000), "max_test": ("number", 1000),
     "seed": ("number", 1), "device": ("select",), "precision": ("select",), "report_every": ("number", 1),
@@ -231,8 +232,10 @@ LABELS = {
     "model": "Network", "conv_dropout": "Dropout after the first conv", "fc_dropout": "Dropout before the classifier",
     "epochs": "Epochs", "batch_size": "Batch size", "optimizer": "Optimizer", "lr": "Learning rate",
     "schedule": "Learning-rate schedule", "warmup": "Warm-up share", "momentum": "Momentum",
-    "nesterov": "Nesterov momentum", "weight_decay": "Weight decay", "label_smoothing": "Label smoothing",
-    "augment": "Augmentation", "crop": "Crop shift (pixels)", "normalize": "Normalise inputs",
+    "nesterov": "Nesterov momentum", "weight_decay": "Weight decay", "bias_lr": "Batch-norm shift lr (× lr)",
+    "lookahead": "Lookahead every N steps (0 = off)", "label_smoothing": "Label smoothing",
+    "augment": "Augmentation", "crop": "Crop shift (pixels)", "alternate_flips": "Alternate flips by epoch",
+    "normalize": "Normalise inputs",
     "tta": "Test-time views",
     "max_train": "Training images (0 = all)", "max_test": "Test images (0 = all)", "seed": "Random seed",
     "device": "Device", "precision": "Precision", "report_every": "Progress every N steps",
@@ -242,8 +245,8 @@ LABELS = {
 CHOICE_WORDS = {"tta": TTA_WORDS}
 GROUPS = {"Model": ("model", "conv_dropout", "fc_dropout"),
           "Optimisation": ("epochs", "batch_size", "optimizer", "lr", "schedule", "warmup", "momentum",
-                           "nesterov", "weight_decay", "label_smoothing"),
-          "Data pipeline": ("augment", "crop", "normalize", "tta", "max_train", "max_test"),
+                           "nesterov", "weight_decay", "bias_lr", "lookahead", "label_smoothing"),
+          "Data pipeline": ("augment", "crop", "alternate_flips", "normalize", "tta", "max_train", "max_test"),
           "Run": ("seed", "device", "precision", "report_every", "eval_every")}
 
 
@@ -295,7 +298,9 @@ def config_form(data: str, disabled: bool = False) -> TrainConfig:
             cols = st.columns(3)
             for i, name in enumerate(names):
                 with cols[i % 3]:
-                    # the crop shift means something only when the augmentation crops (it comes first)
-                    unused = name == "crop" and "crop" not in values["augment"]
+                    # the crop shift and alternating flips mean something only when the augmentation
+                    # crops or flips (it comes first)
+                    unused = ((name == "crop" and "crop" not in values["augment"])
+                              or (name == "alternate_flips" and "flip" not in values["augment"]))
                     values[name] = setting(name, disabled or unused)
     return TrainConfig(data=data, data_root=str(sources.data_root()), **values)

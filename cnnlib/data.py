@@ -402,15 +402,17 @@ def batch_indices(n: int, batch_size: int, shuffle: bool = True, generator: torc
         yield order[i:i + batch_size]
 
 
-def flip_crop(x: torch.Tensor, flip: bool, pad: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Random horizontal flips and random crops (after `pad` pixels of zero padding) of a whole batch.
-    The random numbers come from `generator`, or without one from the global RNG of x's device (on a
-    GPU: no copies from the host each step)."""
+def flip_crop(x: torch.Tensor, flip: bool, pad: int, generator: torch.Generator | None = None,
+              flips: torch.Tensor | None = None) -> torch.Tensor:
+    """Random horizontal flips and random crops (after `pad` pixels of zero padding) of a whole batch;
+    `flips`, a bool per image, says which to mirror instead of drawing it. The random numbers come
+    from `generator`, or without one from the global RNG of x's device (on a GPU: no copies from the
+    host each step)."""
     n, c, h, w = x.shape
     dev = x.device
     gdev = generator.device if generator else dev
     if flip:
-        m = torch.rand(n, generator=generator, device=gdev).to(dev) < 0.5
+        m = flips if flips is not None else torch.rand(n, generator=generator, device=gdev).to(dev) < 0.5
         x = torch.where(m[:, None, None, None], x.flip(3), x)
     if pad:
         xp = torch.nn.functional.pad(x, (pad, pad, pad, pad))
@@ -421,12 +423,22 @@ def flip_crop(x: torch.Tensor, flip: bool, pad: int, generator: torch.Generator 
     return x
 
 
-def augment(x: torch.Tensor, mode: str, generator: torch.Generator | None = None, crop: int = 4) -> torch.Tensor:
+def augment(x: torch.Tensor, mode: str, generator: torch.Generator | None = None, crop: int = 4,
+            flips: torch.Tensor | None = None) -> torch.Tensor:
     """Apply an `augment` mode of TrainConfig ("none", "flip", "crop", "flip+crop") to a batch, crops
-    moving the image up to `crop` pixels each way."""
+    moving the image up to `crop` pixels each way; `flips` (a bool per image) fixes which are mirrored."""
     if mode == "none":
         return x
-    return flip_crop(x, flip="flip" in mode, pad=crop if "crop" in mode else 0, generator=generator)
+    return flip_crop(x, flip="flip" in mode, pad=crop if "crop" in mode else 0, generator=generator, flips=flips)
+
+
+def alternating_flips(n: int, generator: torch.Generator | None = None,
+                      device: torch.device | str | None = None) -> Callable[[int, torch.Tensor], torch.Tensor]:
+    """For TrainConfig.alternate_flips: a function of (epoch, a batch's indices) giving which images to
+    mirror. Half the images, drawn once, are mirrored in even epochs and the other half in odd ones, so
+    that any two epochs in a row show every image both ways (after airbench)."""
+    first = (torch.rand(n, generator=generator) < 0.5).to(device)
+    return lambda epoch, idx: first[idx] ^ bool(epoch % 2)
 
 
 def tta_views(x: torch.Tensor, mode: str) -> list[torch.Tensor]:

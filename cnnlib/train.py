@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from cnnlib.config import TrainConfig
-from cnnlib.data import Dataset, augment, batch_indices, tta_views, to_float
+from cnnlib.data import Dataset, alternating_flips, augment, batch_indices, tta_views, to_float
 from cnnlib.models import build_model, fit_to_data
 
 # Images and activations are laid out channels-last (NHWC): cuDNN and oneDNN run every network here
@@ -145,21 +145,54 @@ def make_model(cfg: TrainConfig, data: Dataset) -> nn.Module:
     return build_model(cfg.model, len(data.classes), cfg.conv_dropout, cfg.fc_dropout, data.image_size)
 
 
+def param_groups(cfg: TrainConfig, model: nn.Module) -> list[dict]:
+    """The weights the optimiser moves, not a frozen layer's (models.Whiten), in groups that each carry
+    an `lr_scale`, their learning rate as a multiple of the schedule's. With cfg.bias_lr != 1 batch
+    norm's shifts form a group of their own, at bias_lr times the rate, their weight decay divided by
+    as much so that the decay per step stays the others' (airbench's scaled biases)."""
+    shifts = {id(m.bias) for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+              and m.bias is not None} if cfg.bias_lr != 1 else set()
+    trained = [p for p in model.parameters() if p.requires_grad]
+    groups = [dict(params=[p for p in trained if id(p) not in shifts], lr_scale=1.0, weight_decay=cfg.weight_decay),
+              dict(params=[p for p in trained if id(p) in shifts], lr_scale=cfg.bias_lr,
+                   weight_decay=cfg.weight_decay / cfg.bias_lr)]
+    return [g for g in groups if g["params"]]
+
+
 def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     """The configured optimiser. Its fused implementation (one pass over each weight for the whole
     update: the same maths, ~10% faster steps for the tutorial's CNN on a CPU) where there is one."""
-    params = [p for p in model.parameters() if p.requires_grad]   # not a frozen layer's (models.Whiten)
+    groups = param_groups(cfg, model)
     if cfg.optimizer == "sgd":
-        make = lambda **kw: torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum,  # noqa: E731
-                                            nesterov=cfg.nesterov, weight_decay=cfg.weight_decay, **kw)
+        make = lambda **kw: torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum,  # noqa: E731
+                                            nesterov=cfg.nesterov, **kw)
     else:
         cls = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
-        make = lambda **kw: cls(params, lr=cfg.lr, betas=(cfg.momentum, 0.999),  # noqa: E731
-                                weight_decay=cfg.weight_decay, **kw)
+        make = lambda **kw: cls(groups, lr=cfg.lr, betas=(cfg.momentum, 0.999), **kw)  # noqa: E731
     try:
         return make(fused=True)
     except (RuntimeError, ValueError, TypeError):
         return make()
+
+
+class Lookahead:
+    """Every `every` optimiser steps, pull the weights (and batch norm's running statistics) part of
+    the way back to their running average, and carry on from there (Lookahead, as airbench uses it).
+    The average's own weight grows with training: 0.95**every times the share of training done, cubed,
+    so early steps move freely and the last ones are averaged strongly."""
+
+    def __init__(self, model: nn.Module, every: int, total: int):
+        self.every, self.total = every, max(1, total)
+        self.live = [t for t in model.state_dict().values() if t.is_floating_point()]
+        self.average = [t.clone() for t in self.live]
+
+    @torch.no_grad()
+    def pull(self, done: int) -> None:
+        """After step `done` of all; also at each epoch's end, so that a test sees the averaged weights."""
+        rho = 0.95 ** self.every * (done / self.total) ** 3
+        for avg, live in zip(self.average, self.live):
+            avg.lerp_(live, 1 - rho)
+            live.copy_(avg)
 
 
 def lr_factor(cfg: TrainConfig, step: int, total: int) -> float:
@@ -316,6 +349,8 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     spread = x_train[::max(1, n // FIT_SAMPLE)][:FIT_SAMPLE]
     fit_to_data(model, lambda: to_float(spread, mean, std))   # a whitening layer, if any
     _sync(device)
+    lookahead = Lookahead(model, cfg.lookahead, total) if cfg.lookahead else None
+    flips = alternating_flips(n, gen, device) if cfg.alternate_flips and "flip" in cfg.augment else None
     fitting = time.perf_counter() - t0                 # counted as the first epoch's training time
 
     def progress(at_step: int, now: float) -> Step:
@@ -349,8 +384,9 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
                 yield Changed(epoch, step, base_lr, momentum)
             lr = base_lr * lr_factor(cfg, done, total)
             for g in opt.param_groups:
-                g["lr"] = lr
-            xb = augment(x_train[idx], cfg.augment, gen if device.type == "cpu" else None, cfg.crop)
+                g["lr"] = lr * g["lr_scale"]
+            xb = augment(x_train[idx], cfg.augment, gen if device.type == "cpu" else None, cfg.crop,
+                         flips(epoch, idx) if flips else None)
             xb = to_float(xb, mean, std).contiguous(memory_format=LAYOUT)
             yb = y_train[idx]
             with _autocast(precision, device):
@@ -360,6 +396,8 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
             loss.backward()
             opt.step()
             done += 1
+            if lookahead and done % cfg.lookahead == 0:
+                lookahead.pull(done)
             ld = loss.detach()
             if check_every_step or step % cfg.report_every == 0 or step == steps:
                 lv = ld.item()
@@ -385,6 +423,8 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
                 resumed = time.perf_counter()
                 t0 += resumed - pause              # testing time is not training time
                 t_report += resumed - pause
+        if lookahead and done % cfg.lookahead:
+            lookahead.pull(done)
         _sync(device)                              # a GPU's queued work is part of the epoch
         seconds = time.perf_counter() - t0
         elapsed += seconds

@@ -575,11 +575,15 @@ def test_a_gpu_preset_warns_where_there_is_no_gpu(monkeypatch):
     assert not at.exception and not [w for w in at.warning if "no GPU" in w.value]
 
 
-def test_the_crop_shift_is_offered_only_when_the_augmentation_crops():
+def test_the_crop_shift_and_alternating_flips_are_offered_only_when_the_augmentation_uses_them():
     at = app("train")
     assert at.selectbox(key="cfg_augment").value == "none" and at.number_input(key="cfg_crop").disabled
+    assert at.checkbox(key="cfg_alternate_flips").disabled
     at.selectbox(key="preset").set_value("fast-cpu").run()
     assert at.selectbox(key="cfg_augment").value == "flip+crop" and not at.number_input(key="cfg_crop").disabled
+    assert not at.checkbox(key="cfg_alternate_flips").disabled
+    at.selectbox(key="cfg_augment").set_value("crop").run()
+    assert not at.number_input(key="cfg_crop").disabled and at.checkbox(key="cfg_alternate_flips").disabled
 
 
 def test_the_test_time_views_are_offered_in_words():

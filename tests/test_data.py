@@ -492,3 +492,19 @@ def test_a_failed_cache_write_leaves_no_half_file(tmp_path, monkeypatch):
     ds = cached(tmp_path / "shapes.pt", lambda: load_builtin(n_train=20, n_test=10))
     assert len(ds.y_train) == 20                      # the data set itself is still there
     assert list(tmp_path.iterdir()) == []             # neither a cache nor a temporary file
+
+
+def test_given_flips_mirror_exactly_those_images():
+    x = torch.arange(4 * 3 * 2 * 2, dtype=torch.uint8).view(4, 3, 2, 2)
+    out = augment(x, "flip", flips=torch.tensor([True, False, False, True]))
+    assert torch.equal(out[[0, 3]], x[[0, 3]].flip(3)) and torch.equal(out[[1, 2]], x[[1, 2]])
+
+
+def test_alternating_flips_show_every_image_both_ways_in_any_two_epochs():
+    from cnnlib.data import alternating_flips
+    flips = alternating_flips(1000, torch.Generator().manual_seed(0))
+    idx = torch.randperm(1000)
+    e0, e1, e2, e3 = (flips(e, idx) for e in range(4))
+    assert torch.equal(e1, ~e0) and torch.equal(e2, e0) and torch.equal(e3, e1)
+    assert 400 < int(e0.sum()) < 600                                       # half, drawn at random
+    assert torch.equal(flips(0, idx[:10]), e0[:10])                       # looked up per image

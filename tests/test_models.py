@@ -229,3 +229,31 @@ def test_fit_to_data_sets_a_new_network_once_and_a_loaded_one_keeps_its_own():
     assert loaded.stem[0].fitted
     fit_to_data(loaded, lambda: 1 / 0)                         # never asks for images
     assert torch.equal(loaded.stem[0].conv.weight, fitted)
+
+
+def test_identity_init_starts_each_conv_as_the_identity_on_its_first_input_many_filters():
+    from cnnlib.models import ConvNet, ConvNetSpec
+    net = ConvNet(ConvNetSpec(widths=(8, 16), identity_init=True))
+    convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels) for c in convs] == [(3, 8), (8, 8), (8, 16), (16, 16)]
+    for conv in convs:
+        x = torch.randn(2, conv.in_channels, 6, 6)
+        with torch.no_grad():
+            y = conv(x)
+        torch.testing.assert_close(y[:, :conv.in_channels], x)            # passed through unchanged
+        if conv.out_channels > conv.in_channels:
+            assert y[:, conv.in_channels:].abs().min() > 0                 # the rest drawn as usual
+    plain = next(m for m in ConvNet(ConvNetSpec(widths=(8, 16))).modules() if isinstance(m, nn.Conv2d))
+    assert not torch.equal(plain.weight[:3], convs[0].weight[:3])
+
+
+def test_the_speedrun_network_has_airbenchs_layers():
+    """GELU everywhere, batch norm with a fixed scale of 1 and fast running statistics, no class bias."""
+    m = build_model("speedrun")
+    assert not [x for x in m.modules() if isinstance(x, nn.ReLU)] and len([x for x in m.modules()
+                                                                           if isinstance(x, nn.GELU)]) == 7
+    bns = [x for x in m.modules() if isinstance(x, nn.BatchNorm2d)]
+    assert len(bns) == 6 and all(not b.weight.requires_grad and b.bias.requires_grad for b in bns)
+    assert all(b.momentum == 0.4 and b.eps == 1e-12 for b in bns)
+    assert m.head[-1].bias is None and m.spec.head_scale == pytest.approx(1 / 9)
+    assert count_parameters(m) == sum(p.numel() for p in m.parameters())   # frozen ones still counted

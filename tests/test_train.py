@@ -390,9 +390,103 @@ def test_training_crops_move_the_images_as_far_as_the_config_says(tiny, monkeypa
     from cnnlib import train
     seen = []
     real = train.augment
-    monkeypatch.setattr(train, "augment", lambda x, mode, gen, crop: seen.append((mode, crop)) or real(x, mode, gen, crop))
+    monkeypatch.setattr(train, "augment", lambda x, mode, gen, crop, flips: seen.append((mode, crop, flips))
+                        or real(x, mode, gen, crop, flips))
     run(CFG.replace(augment="flip+crop", crop=2, epochs=1), tiny)
-    assert seen and set(seen) == {("flip+crop", 2)}
+    assert seen and set(seen) == {("flip+crop", 2, None)}               # flips drawn at random
+
+
+def test_alternating_flips_mirror_each_image_in_every_other_epoch(tiny, monkeypatch):
+    from cnnlib import train
+    flipped = {}                                   # (epoch, image index) -> mirrored?
+    real, epoch = train.augment, []
+
+    def spy(x, mode, gen, crop, flips):
+        assert flips is not None and flips.dtype == torch.bool and len(flips) == len(x)
+        return real(x, mode, gen, crop, flips)
+    real_flips = train.alternating_flips
+
+    def recording(n, gen, device):
+        f = real_flips(n, gen, device)
+
+        def flips(e, idx):
+            out = f(e, idx)
+            flipped.update({(e, int(i)): bool(v) for i, v in zip(idx, out)})
+            return out
+        return flips
+    monkeypatch.setattr(train, "augment", spy)
+    monkeypatch.setattr(train, "alternating_flips", recording)
+    run(CFG.replace(augment="flip", alternate_flips=True, epochs=3), tiny)
+    n = len(tiny.y_train)
+    assert len(flipped) == 3 * n
+    assert all(flipped[0, i] != flipped[1, i] and flipped[0, i] == flipped[2, i] for i in range(n))
+    assert 0 < sum(flipped[0, i] for i in range(n)) < n
+
+
+def test_alternating_flips_are_ignored_when_the_augmentation_does_not_flip(tiny, monkeypatch):
+    from cnnlib import train
+    monkeypatch.setattr(train, "alternating_flips", lambda *a: 1 / 0)
+    assert kinds(run(CFG.replace(augment="crop", alternate_flips=True, epochs=1), tiny))[-1] == "Finished"
+
+
+def test_batch_norm_shifts_can_learn_faster_with_the_same_decay_per_step():
+    from cnnlib.models import build_model
+    from cnnlib.train import param_groups
+    model = build_model("fast")
+    shifts = {id(m.bias) for m in model.modules() if isinstance(m, nn.BatchNorm2d)}
+    (one,) = param_groups(TrainConfig(weight_decay=5e-4), model)
+    assert one["lr_scale"] == 1 and len(one["params"]) == len(list(model.parameters()))
+    plain, fast = param_groups(TrainConfig(weight_decay=5e-4, bias_lr=64), model)
+    assert {id(p) for p in fast["params"]} == shifts and not shifts & {id(p) for p in plain["params"]}
+    assert len(plain["params"]) + len(fast["params"]) == len(list(model.parameters()))
+    assert fast["lr_scale"] == 64 and plain["lr_scale"] == 1
+    assert fast["lr_scale"] * fast["weight_decay"] == pytest.approx(plain["weight_decay"])   # decay per step
+
+
+def test_in_training_batch_norm_shifts_move_bias_lr_times_as_far(tiny):
+    cfg = CFG.replace(model="fast", epochs=1, momentum=0.0, lr=0.01)
+    moved = {}
+    for k in (1.0, 8.0):
+        model = make_model(cfg, tiny)
+        before = {n: p.detach().clone() for n, p in model.named_parameters()}
+        run(cfg.replace(bias_lr=k), tiny, model=model, max_steps=1)
+        moved[k] = {n: p.detach() - before[n] for n, p in model.named_parameters()}
+    shifts = {f"{n}.bias" for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)}
+    assert shifts and all(moved[1.0][n].abs().sum() > 0 for n in shifts)
+    for name, step in moved[1.0].items():
+        torch.testing.assert_close(moved[8.0][name], step * (8.0 if name in shifts else 1.0))
+
+
+def test_lookahead_pulls_the_weights_to_an_average_that_weighs_more_as_training_ends():
+    from cnnlib.train import Lookahead
+    model = nn.BatchNorm1d(2)          # weights, running statistics, and an integer counter left alone
+    la = Lookahead(model, every=2, total=4)
+    count = model.num_batches_tracked.clone()
+    with torch.no_grad():
+        model.weight.add_(1.0)
+        model.running_mean.add_(2.0)
+    la.pull(2)                                                  # half way: the average weighs 0.95**2 / 8
+    rho = 0.95 ** 2 * 0.5 ** 3
+    torch.testing.assert_close(model.weight.detach(), torch.full((2,), 1 + (1 - rho)))
+    torch.testing.assert_close(model.running_mean, torch.full((2,), 2 * (1 - rho)))
+    avg = model.weight.detach().clone()
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    la.pull(4)                                                  # the end: 0.95**2
+    torch.testing.assert_close(model.weight.detach(), avg + (1 - 0.95 ** 2))
+    assert torch.equal(model.num_batches_tracked, count)
+
+
+def test_lookahead_pulls_every_n_steps_and_at_each_epoch_end(tiny, monkeypatch):
+    from cnnlib import train
+    pulls = []
+    real = train.Lookahead.pull
+    monkeypatch.setattr(train.Lookahead, "pull", lambda self, done: pulls.append(done) or real(self, done))
+    events = run(CFG.replace(lookahead=3, epochs=2), tiny)      # 4 steps an epoch
+    assert pulls == [3, 4, 6, 8] and kinds(events)[-1] == "Finished"
+    pulls.clear()
+    run(CFG.replace(epochs=2), tiny)
+    assert pulls == []
 
 
 def test_a_whitening_layer_is_set_from_images_spread_over_the_whole_training_set(tiny, monkeypatch):
