@@ -34,6 +34,11 @@ def overrides(settings: list[str]) -> dict:
     return out
 
 
+def percent(fraction: float) -> str:
+    """0.57 -> '57%', 0.905 -> '90.5%'."""
+    return f"{fraction * 100:.4g}%"
+
+
 def worker(preset_name: str, eval_every: int, epochs: int, data_name: str, settings: list[str]) -> None:
     from cnnlib.config import preset
     from cnnlib.train import Diverged, EpochEnd, Finished, Tested, fit, make_model, resolve_device
@@ -93,7 +98,7 @@ def main() -> None:
         return worker(args.worker, args.eval_every, args.epochs, args.data, args.set)
     overrides(args.set)   # a bad --set stops here, before any run
     data = load_bench_data(args.data)
-    print(f"data: {data.name}; targets: {', '.join(f'{t:.0%}' for t in args.target)}"
+    print(f"data: {data.name}; targets: {', '.join(map(percent, args.target))}"
           + (f"; the presets with {', '.join(args.set)}" if args.set else ""))
     presets = [args.preset] + ([args.vs] if args.vs else [])
     first = {p: [] for p in presets}
@@ -101,7 +106,7 @@ def main() -> None:
         for p in presets:
             res = run(p, args)
             for t, s in res["hit"].items():
-                print(f"round {r + 1} {p}: {t:.0%} " + (f"after {s:.1f} s of training" if s is not None
+                print(f"round {r + 1} {p}: {percent(t)} " + (f"after {s:.1f} s of training" if s is not None
                       else f"not reached in {res.get('seconds', 0):.1f} s"), flush=True)
             if "warmup" in res:
                 print(f"round {r + 1} {p}: warm-up before the measured run (not counted): {res['warmup']:.1f} s")
@@ -112,9 +117,9 @@ def main() -> None:
         a, b = first[args.preset], first[args.vs]
         if all(x is not None for x in a + b):
             ratio = (sum(b) / len(b)) / (sum(a) / len(a))
-            print(f"time to {args.target[0]:.0%}: {args.vs} / {args.preset} = {ratio:.1f}x")
+            print(f"time to {percent(args.target[0])}: {args.vs} / {args.preset} = {ratio:.1f}x")
         else:
-            print(f"time to {args.target[0]:.0%}: ratio not defined (a run did not reach it)")
+            print(f"time to {percent(args.target[0])}: ratio not defined (a run did not reach it)")
 
 
 if __name__ == "__main__":

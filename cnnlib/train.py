@@ -190,9 +190,8 @@ class Lookahead:
     def pull(self, done: int) -> None:
         """After step `done` of all; also at each epoch's end, so that a test sees the averaged weights."""
         rho = 0.95 ** self.every * (done / self.total) ** 3
-        for avg, live in zip(self.average, self.live):
-            avg.lerp_(live, 1 - rho)
-            live.copy_(avg)
+        torch._foreach_lerp_(self.average, self.live, 1 - rho)   # one kernel each for every tensor: on a
+        torch._foreach_copy_(self.live, self.average)            # GPU, not two launches a tensor
 
 
 def lr_factor(cfg: TrainConfig, step: int, total: int) -> float:
