@@ -234,7 +234,7 @@ LABELS = {
     "schedule": "Learning-rate schedule", "warmup": "Warm-up share", "momentum": "Momentum",
     "nesterov": "Nesterov momentum", "weight_decay": "Weight decay", "bias_lr": "Batch-norm shift lr (× lr)",
     "lookahead": "Lookahead every N steps (0 = off)", "label_smoothing": "Label smoothing",
-    "augment": "Augmentation", "crop": "Crop shift (pixels)", "alternate_flips": "Alternate flips by epoch",
+    "augment": "Augmentation", "crop": "Crop shift (pixels)", "alternate_flips": "Alternate flips",
     "normalize": "Normalise inputs",
     "tta": "Test-time views",
     "max_train": "Training images (0 = all)", "max_test": "Test images (0 = all)", "seed": "Random seed",
@@ -248,6 +248,13 @@ GROUPS = {"Model": ("model", "conv_dropout", "fc_dropout"),
                            "nesterov", "weight_decay", "bias_lr", "lookahead", "label_smoothing"),
           "Data pipeline": ("augment", "crop", "alternate_flips", "normalize", "tta", "max_train", "max_test"),
           "Run": ("seed", "device", "precision", "report_every", "eval_every")}
+
+# Fields that mean something only when an earlier field (on the page, above them) says so: greyed out otherwise
+USED_ONLY_IF: dict[str, Callable[[dict], bool]] = {
+    "bias_lr": lambda v: models.has_batchnorm(v["model"]),
+    "crop": lambda v: "crop" in v["augment"],
+    "alternate_flips": lambda v: "flip" in v["augment"],
+}
 
 
 def _apply_preset() -> None:
@@ -298,9 +305,6 @@ def config_form(data: str, disabled: bool = False) -> TrainConfig:
             cols = st.columns(3)
             for i, name in enumerate(names):
                 with cols[i % 3]:
-                    # the crop shift and alternating flips mean something only when the augmentation
-                    # crops or flips (it comes first)
-                    unused = ((name == "crop" and "crop" not in values["augment"])
-                              or (name == "alternate_flips" and "flip" not in values["augment"]))
+                    unused = name in USED_ONLY_IF and not USED_ONLY_IF[name](values)
                     values[name] = setting(name, disabled or unused)
     return TrainConfig(data=data, data_root=str(sources.data_root()), **values)

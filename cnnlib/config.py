@@ -83,13 +83,13 @@ class TrainConfig:
     momentum: float = 0.9             # SGD momentum, or Adam's beta1
     nesterov: bool = False            # Nesterov momentum (SGD only)
     weight_decay: float = 0.0         # L2 penalty per step (decoupled for AdamW)
-    bias_lr: float = 1.0              # learning rate of batch norm's shifts, as a multiple of lr (their decay per step stays the others')
+    bias_lr: float = 1.0              # batch norm shifts' learning rate as a multiple of lr (same decay per step)
     lookahead: int = 0                # steps between pulls of the weights toward their running average (0 = none)
     label_smoothing: float = 0.0      # cross-entropy label smoothing, 0 = none
     # data pipeline
     augment: str = "none"             # "none", "flip", "crop" or "flip+crop"
     crop: int = 4                     # pixels a random crop may move the image each way (zero padding)
-    alternate_flips: bool = False     # when augment flips: each image mirrored in every other epoch (which half first: at random)
+    alternate_flips: bool = False     # flips: each image mirrored in every other epoch, not at random
     normalize: bool = False           # subtract per-channel mean and divide by std (tutorial: ToTensor only)
     # run
     seed: int = 0                     # seed for weights, shuffling, augmentation and dropout

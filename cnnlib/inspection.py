@@ -126,7 +126,7 @@ def _prepare(model: nn.Module, image: torch.Tensor, mean: Stats, std: Stats) -> 
 def feature_maps(model: nn.Module, image: torch.Tensor, mean: Stats = None,
                  std: Stats = None) -> dict[str, torch.Tensor]:
     """Every conv layer's output for one uint8 image (3, H, W): layer name -> (C, H', W') float, on
-    the CPU, in call order. These are the raw convolution outputs, before batch norm and ReLU
+    the CPU, in call order. These are the raw convolution outputs, before batch norm and the activation
     (pre-activation), so their shapes are exactly those `summary()` lists for the Conv2d rows;
     negative values mean "the opposite of this filter's pattern"."""
     maps: dict[str, torch.Tensor] = {}
@@ -219,7 +219,7 @@ def grad_cam(model: nn.Module, image: torch.Tensor, target: int | None = None, m
 
     The layer's output A (C, h, w) is weighted per channel by the mean gradient of the class score
     over the map; ReLU(sum_c w_c A_c) is upsampled (bilinear) to the image size and scaled to 0..1.
-    A is the raw conv output (before batch norm and ReLU), the layer nearest the image's layout.
+    A is the raw conv output (before batch norm and the activation), the layer nearest the image's layout.
     """
     name, layer = conv_layers(model)[-1]
     store: dict[str, torch.Tensor] = {}

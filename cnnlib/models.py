@@ -326,6 +326,12 @@ def build_model(name: str, num_classes: int = 10, conv_dropout: float = 0.0, fc_
     return ConvNet(spec, num_classes, conv_dropout, fc_dropout)
 
 
+def has_batchnorm(name: str) -> bool:
+    """Whether the architecture `name` normalises its activations with batch norm."""
+    spec = ARCHITECTURES[name][1] if name in ARCHITECTURES else None
+    return spec is not None and spec.batchnorm
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 

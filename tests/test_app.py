@@ -586,6 +586,13 @@ def test_the_crop_shift_and_alternating_flips_are_offered_only_when_the_augmenta
     assert not at.number_input(key="cfg_crop").disabled and at.checkbox(key="cfg_alternate_flips").disabled
 
 
+def test_the_batch_norm_shifts_learning_rate_is_offered_only_for_a_network_with_batch_norm():
+    at = app("train")
+    assert at.selectbox(key="cfg_model").value == "tutorial" and at.number_input(key="cfg_bias_lr").disabled
+    at.selectbox(key="preset").set_value("gpu-speedrun").run()
+    assert not at.number_input(key="cfg_bias_lr").disabled and at.number_input(key="cfg_bias_lr").value == 64
+
+
 def test_the_test_time_views_are_offered_in_words():
     at = app("train")
     box = at.selectbox(key="cfg_tta")

@@ -257,3 +257,10 @@ def test_the_speedrun_network_has_airbenchs_layers():
     assert all(b.momentum == 0.4 and b.eps == 1e-12 for b in bns)
     assert m.head[-1].bias is None and m.spec.head_scale == pytest.approx(1 / 9)
     assert count_parameters(m) == sum(p.numel() for p in m.parameters())   # frozen ones still counted
+
+
+def test_has_batchnorm_tells_the_tutorials_network_from_the_others():
+    from cnnlib.models import has_batchnorm
+    assert [n for n in ARCHITECTURES if not has_batchnorm(n)] == ["tutorial"]
+    assert all(any(isinstance(m, nn.BatchNorm2d) for m in build_model(n).modules()) == has_batchnorm(n)
+               for n in ARCHITECTURES)

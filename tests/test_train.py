@@ -399,7 +399,7 @@ def test_training_crops_move_the_images_as_far_as_the_config_says(tiny, monkeypa
 def test_alternating_flips_mirror_each_image_in_every_other_epoch(tiny, monkeypatch):
     from cnnlib import train
     flipped = {}                                   # (epoch, image index) -> mirrored?
-    real, epoch = train.augment, []
+    real = train.augment
 
     def spy(x, mode, gen, crop, flips):
         assert flips is not None and flips.dtype == torch.bool and len(flips) == len(x)
