@@ -9,7 +9,7 @@ import streamlit as st
 
 from cnnlib import inspection, models, predictor, runs, session, sources, train
 from cnnlib.checkpoints import CheckpointError
-from cnnlib.config import ALLOWED, FIELD_HELP, GPU_PRESETS, PRESETS, TTA_WORDS, TrainConfig
+from cnnlib.config import ALLOWED, FIELD_HELP, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig
 from cnnlib.data import Dataset, DataError
 from cnnlib.models import ARCHITECTURES
 from cnnlib.runner import Slots, default_slots
@@ -248,14 +248,6 @@ GROUPS = {"Model": ("model", "conv_dropout", "fc_dropout"),
                            "nesterov", "weight_decay", "bias_lr", "lookahead", "label_smoothing"),
           "Data pipeline": ("augment", "crop", "alternate_flips", "normalize", "tta", "max_train", "max_test"),
           "Run": ("seed", "device", "precision", "report_every", "eval_every")}
-
-# Fields that mean something only when an earlier field (on the page, above them) says so: greyed out otherwise
-USED_ONLY_IF: dict[str, Callable[[dict], bool]] = {
-    "bias_lr": lambda v: models.has_batchnorm(v["model"]),
-    "crop": lambda v: "crop" in v["augment"],
-    "alternate_flips": lambda v: "flip" in v["augment"],
-}
-
 
 def _apply_preset() -> None:
     cfg = PRESETS[st.session_state["preset"]][1]

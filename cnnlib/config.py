@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, fields, replace
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
-from cnnlib.models import ARCHITECTURES
+from cnnlib.models import ARCHITECTURES, has_batchnorm
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "onecycle", "cosine", "step")
@@ -39,6 +39,14 @@ ALLOWED: dict[str, Range | tuple[str, ...]] = {
     "lookahead": Range(0, 1000), "label_smoothing": Range(0.0, 0.5), "augment": AUGMENTS, "crop": Range(1, 16),
     "seed": Range(0, 2**31 - 1), "device": DEVICES, "precision": PRECISIONS,
     "report_every": Range(1, 100_000), "eval_every": Range(0, 1_000_000), "tta": TTAS,
+}
+
+# Fields that have an effect only when other fields say so, as rules on a dict of field values: the
+# Train page greys them out otherwise (its fields above them are set first), the engine ignores them.
+USED_ONLY_IF: dict[str, Callable[[dict], bool]] = {
+    "bias_lr": lambda v: has_batchnorm(v["model"]),
+    "crop": lambda v: "crop" in v["augment"],
+    "alternate_flips": lambda v: "flip" in v["augment"],
 }
 
 
@@ -118,6 +126,11 @@ class TrainConfig:
         if problems:
             raise ValueError("Invalid training configuration: " + " ".join(problems))
         return self
+
+    def uses(self, name: str) -> bool:
+        """Whether field `name` has any effect, given the other fields (USED_ONLY_IF)."""
+        rule = USED_ONLY_IF.get(name)
+        return rule is None or rule(self.to_dict())
 
     def replace(self, **changes) -> "TrainConfig":
         return replace(self, **changes)

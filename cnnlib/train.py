@@ -349,7 +349,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     fit_to_data(model, lambda: to_float(spread, mean, std))   # a whitening layer, if any
     _sync(device)
     lookahead = Lookahead(model, cfg.lookahead, total) if cfg.lookahead else None
-    flips = alternating_flips(n, gen, device) if cfg.alternate_flips and "flip" in cfg.augment else None
+    flips = alternating_flips(n, gen, device) if cfg.alternate_flips and cfg.uses("alternate_flips") else None
     fitting = time.perf_counter() - t0                 # counted as the first epoch's training time
 
     def progress(at_step: int, now: float) -> Step:

@@ -119,3 +119,11 @@ def test_the_config_is_frozen_and_replace_makes_a_copy():
 def test_every_field_has_help_text():
     assert set(FIELD_HELP) == {f.name for f in dataclasses.fields(TrainConfig)}
     assert all(h.strip() for h in FIELD_HELP.values())
+
+
+def test_uses_says_when_a_field_has_an_effect_given_the_others():
+    cfg = TrainConfig()                                     # the tutorial's CNN, no augmentation
+    assert cfg.uses("lr") and not cfg.uses("crop") and not cfg.uses("alternate_flips") and not cfg.uses("bias_lr")
+    fast = preset("gpu-speedrun")
+    assert fast.uses("crop") and fast.uses("alternate_flips") and fast.uses("bias_lr")
+    assert not fast.replace(augment="crop").uses("alternate_flips") and not fast.replace(augment="flip").uses("crop")
