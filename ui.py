@@ -218,6 +218,7 @@ WIDGETS = {
     "model": ("select",), "conv_dropout": ("slider", 0.05), "fc_dropout": ("slider", 0.05),
     "epochs": ("number", 1), "batch_size": ("number", 1), "optimizer": ("select",),
     "lr": ("number", 0.0005, "%.5f", 0.00001), "schedule": ("select",), "warmup": ("slider", 0.05),
+    "lr_end": ("slider", 0.01),
     "momentum": ("number", 0.01, "%.3f"), "nesterov": ("check",), "weight_decay": ("number", 0.0001, "%.4f"),
     "bias_lr": ("number", 1.0, "%.1f", 0.1), "lookahead": ("number", 1), "label_smoothing": ("slider", 0.05),
     "augment": ("select",), "crop": ("number", 1), "alternate_flips": ("check",), "normalize": ("check",),
@@ -231,7 +232,8 @@ WIDGETS = {
 LABELS = {
     "model": "Network", "conv_dropout": "Dropout after the first conv", "fc_dropout": "Dropout before the classifier",
     "epochs": "Epochs", "batch_size": "Batch size", "optimizer": "Optimizer", "lr": "Learning rate",
-    "schedule": "Learning-rate schedule", "warmup": "Warm-up share", "momentum": "Momentum",
+    "schedule": "Learning-rate schedule", "warmup": "Warm-up share", "lr_end": "Final lr (× lr)",
+    "momentum": "Momentum",
     "nesterov": "Nesterov momentum", "weight_decay": "Weight decay", "bias_lr": "Batch-norm shift lr (× lr)",
     "lookahead": "Lookahead every N steps (0 = off)", "label_smoothing": "Label smoothing",
     "augment": "Augmentation", "crop": "Crop shift (pixels)", "alternate_flips": "Alternate flips",
@@ -244,7 +246,7 @@ LABELS = {
 # Choices whose names alone would not tell a student what they do
 CHOICE_WORDS = {"tta": TTA_WORDS}
 GROUPS = {"Model": ("model", "conv_dropout", "fc_dropout"),
-          "Optimisation": ("epochs", "batch_size", "optimizer", "lr", "schedule", "warmup", "momentum",
+          "Optimisation": ("epochs", "batch_size", "optimizer", "lr", "schedule", "warmup", "lr_end", "momentum",
                            "nesterov", "weight_decay", "bias_lr", "lookahead", "label_smoothing"),
           "Data pipeline": ("augment", "crop", "alternate_flips", "normalize", "tta", "max_train", "max_test"),
           "Run": ("seed", "device", "precision", "report_every", "eval_every")}

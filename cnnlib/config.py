@@ -35,6 +35,7 @@ ALLOWED: dict[str, Range | tuple[str, ...]] = {
     "model": tuple(ARCHITECTURES), "conv_dropout": Range(0.0, 0.9), "fc_dropout": Range(0.0, 0.9),
     "epochs": Range(1, 1000), "batch_size": Range(1, 8192), "optimizer": OPTIMIZERS,
     "lr": Range(0.0, 10.0, True), "schedule": SCHEDULES, "warmup": Range(0.0, 0.9),
+    "lr_end": Range(0.0, 1.0),
     "momentum": Range(0.0, 0.999), "weight_decay": Range(0.0, 1.0), "bias_lr": Range(0.0, 1000.0, True),
     "lookahead": Range(0, 1000), "label_smoothing": Range(0.0, 0.5), "augment": AUGMENTS, "crop": Range(1, 16),
     "seed": Range(0, 2**31 - 1), "device": DEVICES, "precision": PRECISIONS,
@@ -44,6 +45,8 @@ ALLOWED: dict[str, Range | tuple[str, ...]] = {
 # Fields that have an effect only when other fields say so, as rules on a dict of field values: the
 # Train page greys them out otherwise (its fields above them are set first), the engine ignores them.
 USED_ONLY_IF: dict[str, Callable[[dict], bool]] = {
+    "warmup": lambda v: v["schedule"] in ("onecycle", "cosine"),
+    "lr_end": lambda v: v["schedule"] in ("onecycle", "cosine"),
     "bias_lr": lambda v: has_batchnorm(v["model"]),
     "crop": lambda v: "crop" in v["augment"],
     "alternate_flips": lambda v: "flip" in v["augment"],
@@ -87,7 +90,8 @@ class TrainConfig:
     optimizer: str = "sgd"            # "sgd", "adam" or "adamw"
     lr: float = 0.001                 # peak learning rate
     schedule: str = "constant"        # "constant", "onecycle" (warm-up then linear decay), "cosine", "step"
-    warmup: float = 0.2               # fraction of all steps spent warming up (onecycle only)
+    warmup: float = 0.2               # fraction of all steps spent warming up (onecycle and cosine)
+    lr_end: float = 0.0               # learning rate at the last step, as a fraction of lr (onecycle and cosine)
     momentum: float = 0.9             # SGD momentum, or Adam's beta1
     nesterov: bool = False            # Nesterov momentum (SGD only)
     weight_decay: float = 0.0         # L2 penalty per step (decoupled for AdamW)

@@ -204,10 +204,9 @@ def lr_factor(cfg: TrainConfig, step: int, total: int) -> float:
     w = cfg.warmup
     if t < w:
         return 0.1 + 0.9 * t / w
-    t = (t - w) / max(1e-9, 1 - w)
-    if cfg.schedule == "onecycle":
-        return max(0.0, 1 - t)
-    return 0.5 * (1 + math.cos(math.pi * t))  # cosine
+    t = min(1.0, (t - w) / max(1e-9, 1 - w))
+    decay = 1 - t if cfg.schedule == "onecycle" else 0.5 * (1 + math.cos(math.pi * t))  # else cosine
+    return cfg.lr_end + (1 - cfg.lr_end) * decay
 
 
 def _set_momentum(opt: torch.optim.Optimizer, momentum: float) -> None:

@@ -593,6 +593,14 @@ def test_the_batch_norm_shifts_learning_rate_is_offered_only_for_a_network_with_
     assert not at.number_input(key="cfg_bias_lr").disabled and at.number_input(key="cfg_bias_lr").value == 64
 
 
+def test_the_warm_up_and_final_lr_are_offered_only_for_a_schedule_that_uses_them():
+    at = app("train")
+    assert at.selectbox(key="cfg_schedule").value == "constant"
+    assert at.slider(key="cfg_warmup").disabled and at.slider(key="cfg_lr_end").disabled
+    at.selectbox(key="cfg_schedule").set_value("cosine").run()
+    assert not at.slider(key="cfg_warmup").disabled and not at.slider(key="cfg_lr_end").disabled
+
+
 def test_the_test_time_views_are_offered_in_words():
     at = app("train")
     box = at.selectbox(key="cfg_tta")

@@ -61,6 +61,7 @@ def test_preset_overrides_and_unknown_preset():
     ("crop", 0, "at least 1 and at most 16"),
     ("bias_lr", 0.0, "above 0.0 and at most 1000.0"),
     ("lookahead", -1, "at least 0 and at most 1000"),
+    ("lr_end", 1.5, "at least 0.0 and at most 1.0"),
     ("lookahead", 2.5, "whole number"),
     ("device", "tpu", "choose one of auto, cpu, cuda, mps"),
     ("precision", "int8", "choose one of auto, fp32, bf16, fp16"),
@@ -124,6 +125,8 @@ def test_every_field_has_help_text():
 def test_uses_says_when_a_field_has_an_effect_given_the_others():
     cfg = TrainConfig()                                     # the tutorial's CNN, no augmentation
     assert cfg.uses("lr") and not cfg.uses("crop") and not cfg.uses("alternate_flips") and not cfg.uses("bias_lr")
+    assert not cfg.uses("warmup") and not cfg.uses("lr_end")          # the tutorial's constant lr
     fast = preset("gpu-speedrun")
     assert fast.uses("crop") and fast.uses("alternate_flips") and fast.uses("bias_lr")
+    assert fast.uses("warmup") and fast.uses("lr_end")
     assert not fast.replace(augment="crop").uses("alternate_flips") and not fast.replace(augment="flip").uses("crop")

@@ -230,6 +230,17 @@ def test_lr_schedules(schedule, points):
         assert lr_factor(cfg, step, 100) == pytest.approx(want, abs=1e-9), (schedule, step)
 
 
+@pytest.mark.parametrize("schedule, points", [
+    ("onecycle", [(0, 0.1), (20, 1.0), (60, 0.535), (100, 0.07)]),
+    ("cosine", [(0, 0.1), (20, 1.0), (60, 0.535), (100, 0.07)]),
+    ("constant", [(0, 1.0), (100, 1.0)]),                     # lr_end means nothing without a decay
+])
+def test_a_schedule_can_end_above_zero(schedule, points):
+    cfg = TrainConfig(schedule=schedule, warmup=0.2, lr_end=0.07)
+    for step, want in points:
+        assert lr_factor(cfg, step, 100) == pytest.approx(want, abs=1e-9), (schedule, step)
+
+
 class Lookup(nn.Module):
     """Predicts the class written in the red value of the top-left pixel."""
 
