@@ -188,7 +188,7 @@ def evaluation(choice: str | predictor.Predictor, model: predictor.Predictor, ds
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _layer_table(model_name: str, num_classes: int, image_size: int) -> tuple[list[dict], int]:
+def _layer_table(model_name: str, num_classes: int, image_size: int) -> tuple[list[dict], int, int]:
     return models.layer_table(model_name, num_classes, image_size)
 
 
@@ -200,13 +200,15 @@ def architecture(model: str, source: str) -> str:
     except DataError:
         return ""
     try:
-        rows, total = _layer_table(model, len(ds.classes), ds.image_size)
+        rows, total, learned = _layer_table(model, len(ds.classes), ds.image_size)
     except (ValueError, RuntimeError) as e:
         return f"{e} {ds.name} has {ds.image_size}×{ds.image_size} images: choose another model."
     st.markdown(f"**{model}**: {ARCHITECTURES[model][0]} For {ds.name} ({len(ds.classes)} classes, "
-                f"{ds.image_size}×{ds.image_size} images): **{total:,} parameters** in these layers.")
+                f"{ds.image_size}×{ds.image_size} images): **{total:,} parameters** in these layers"
+                + (f", **{learned:,}** of them learned (the rest stay as they start)." if learned < total else "."))
+    number = st.column_config.NumberColumn(format="localized")
     st.dataframe(rows, hide_index=True, key="layers", height=min(420, 35 * len(rows) + 38),
-                 column_config={"parameters": st.column_config.NumberColumn(format="localized")})
+                 column_config={"parameters": number, "learned": number})
     return ""
 
 

@@ -332,8 +332,9 @@ def has_batchnorm(name: str) -> bool:
     return spec is not None and spec.batchnorm
 
 
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
+def count_parameters(model: nn.Module, learned: bool = False) -> int:
+    """All parameters, or only those that training changes (learned=True: not the frozen ones)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not learned)
 
 
 @dataclass(frozen=True)
@@ -341,7 +342,8 @@ class LayerRow:
     name: str          # dotted module name
     kind: str          # module class
     output_shape: tuple[int, ...]  # per image, without the batch dimension
-    parameters: int    # trainable parameters owned by this layer
+    parameters: int    # parameters owned by this layer
+    learned: int       # of those, the ones training changes (the rest stay as initialised)
 
 
 def summary(model: nn.Module, input_shape: tuple[int, int, int] = (3, 32, 32)) -> list[LayerRow]:
@@ -352,8 +354,9 @@ def summary(model: nn.Module, input_shape: tuple[int, int, int] = (3, 32, 32)) -
         if list(m.children()) or isinstance(m, nn.Identity):
             continue
         def hook(mod, inp, out, name=name):
-            rows.append(LayerRow(name, type(mod).__name__, tuple(out.shape[1:]),
-                                 sum(p.numel() for p in mod.parameters(recurse=False))))
+            own = list(mod.parameters(recurse=False))
+            rows.append(LayerRow(name, type(mod).__name__, tuple(out.shape[1:]), sum(p.numel() for p in own),
+                                 sum(p.numel() for p in own if p.requires_grad)))
         hooks.append(m.register_forward_hook(hook))
     was_training = model.training
     model.eval()
@@ -368,11 +371,14 @@ def summary(model: nn.Module, input_shape: tuple[int, int, int] = (3, 32, 32)) -
     return rows
 
 
-def layer_table(model_name: str, num_classes: int, image_size: int = 32) -> tuple[list[dict], int]:
+def layer_table(model_name: str, num_classes: int, image_size: int = 32) -> tuple[list[dict], int, int]:
     """One row per layer of an architecture built for this many classes and this image size (name,
-    kind, output shape, parameters), and the total parameter count. Raises ValueError when the
-    architecture does not fit the image size."""
+    kind, output shape, parameters, and how many of them learn where some are fixed), the total
+    parameter count and the learned count. Raises ValueError when the architecture does not fit the
+    image size."""
     model = build_model(model_name, num_classes, image_size=image_size)
+    total, learned = count_parameters(model), count_parameters(model, learned=True)
     rows = [{"layer": r.name, "kind": r.kind, "output shape": " × ".join(map(str, r.output_shape)),
-             "parameters": r.parameters} for r in summary(model, (3, image_size, image_size))]
-    return rows, count_parameters(model)
+             "parameters": r.parameters, **({"learned": r.learned} if learned < total else {})}
+            for r in summary(model, (3, image_size, image_size))]
+    return rows, total, learned

@@ -490,6 +490,10 @@ def test_train_shows_the_architecture_and_whether_it_fits(env, monkeypatch):
     at = app("train")
     layers = at.dataframe[0].value
     assert "Conv2d" in set(layers["kind"]) and "4,210,090 parameters" in text(at).replace("\u202f", ",")
+    assert "learned" not in layers.columns and "of them learned" not in text(at)
+    at.selectbox(key="cfg_model").set_value("speedrun").run()      # its whitening filters and BN scales are fixed
+    whiten = at.dataframe[0].value.iloc[0]
+    assert (whiten["parameters"], whiten["learned"]) == (312, 24) and "of them learned" in text(at)
     at.selectbox(key="cfg_model").set_value("vgg").run()
     assert not at.exception and len(at.dataframe[0].value) > len(layers)
     x, y = make_shapes10(40, 0)

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from cnnlib.models import ARCHITECTURES, TutorialCNN, build_model, count_parameters, summary
+from cnnlib.models import ARCHITECTURES, TutorialCNN, build_model, count_parameters, layer_table, summary
 
 
 def test_tutorial_cnn_has_the_tutorials_parameter_count():
@@ -40,6 +40,7 @@ def test_summary_rows_add_up_to_the_parameter_count(name):
     rows = summary(m)
     assert rows, "summary() found no layers"
     assert sum(r.parameters for r in rows) == count_parameters(m)
+    assert sum(r.learned for r in rows) == count_parameters(m, learned=True)
     assert rows[-1].output_shape == (10,)
     assert rows[-1].kind == "Linear"
     assert all(isinstance(r.output_shape, tuple) and all(d > 0 for d in r.output_shape) for r in rows)
@@ -257,6 +258,18 @@ def test_the_speedrun_network_has_airbenchs_layers():
     assert all(b.momentum == 0.4 and b.eps == 1e-12 for b in bns)
     assert m.head[-1].bias is None and m.spec.head_scale == pytest.approx(1 / 9)
     assert count_parameters(m) == sum(p.numel() for p in m.parameters())   # frozen ones still counted
+    fixed = m.stem[0].conv.weight.numel() + sum(b.weight.numel() for b in bns)
+    assert count_parameters(m, learned=True) == count_parameters(m) - fixed
+
+
+def test_the_layer_table_says_which_parameters_learn_where_some_are_fixed():
+    rows, total, learned = layer_table("speedrun", 10)
+    assert learned < total and sum(r["learned"] for r in rows) == learned
+    assert sum(r["parameters"] for r in rows) == total
+    whiten = next(r for r in rows if r["layer"] == "stem.0.conv")
+    assert whiten["learned"] == whiten["parameters"] - 24 * 3 * 2 * 2 == 24    # only its bias learns
+    rows, total, learned = layer_table("tutorial", 10)
+    assert learned == total == 4_210_090 and "learned" not in rows[0]    # nothing fixed: no column
 
 
 def test_has_batchnorm_tells_the_tutorials_network_from_the_others():
