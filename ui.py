@@ -245,6 +245,27 @@ LABELS = {
     "device": "Device", "precision": "Precision", "report_every": "Progress every N steps",
     "eval_every": "Test every N steps (0 = at epoch ends)",
 }
+# What the less familiar settings are for, in a student's words: shown under each one's help
+WHY = {
+    "warmup": "Small steps first let the new network and batch norm's statistics settle before the big ones.",
+    "lr_end": "A decay that stops a little above zero keeps the last steps learning; the speed record ends at 0.07.",
+    "nesterov": "Momentum that corrects itself one step ahead: usually a little faster and steadier.",
+    "weight_decay": "Pulls every weight a little toward zero each step, so the network does not lean on a few "
+                    "large weights; it usually tests better.",
+    "bias_lr": "Batch norm's shifts are few and want large steps: the speed record trains them 64 times as fast "
+               "as the other weights.",
+    "lookahead": "Averaging the weights over recent steps smooths out the noise of single batches, so the "
+                 "finished network tests better.",
+    "label_smoothing": "Asks the network to be, say, 90 % sure instead of 100 %: it stays less over-confident "
+                       "and usually tests better.",
+    "crop": "Moving each image a few pixels shows the same object in new places, so the network learns the "
+            "object, not where it sits.",
+    "alternate_flips": "Every image is seen mirrored in exactly every other epoch, not by chance: in a short run "
+                       "each one is seen both ways.",
+    "normalize": "Centres each colour on zero with the same spread, so the first layer learns faster.",
+    "tta": "Averaging the answers for a few views of each test image is a cheap way to a better test score.",
+    "eval_every": "Tests within an epoch too, so a short run's chart has more than one point.",
+}
 # Choices whose names alone would not tell a student what they do
 CHOICE_WORDS = {"tta": TTA_WORDS}
 GROUPS = {"Model": ("model", "conv_dropout", "fc_dropout"),
@@ -264,7 +285,8 @@ def setting(name: str, disabled: bool = False, key: str = "", value=None):
     session_state[key] (by default cfg_<name>, which the preset fills), or starts at `value`."""
     kind, *spec = WIDGETS[name]
     label = f"{LABELS[name]} ({name})"
-    args = dict(key=key or f"cfg_{name}", help=FIELD_HELP.get(name), disabled=disabled)
+    tip = FIELD_HELP.get(name, "") + (f"\n\n**What for:** {WHY[name]}" if name in WHY else "")
+    args = dict(key=key or f"cfg_{name}", help=tip or None, disabled=disabled)
     if value is not None:
         args["value"] = value
     if kind == "select":

@@ -605,6 +605,17 @@ def test_the_warm_up_and_final_lr_are_offered_only_for_a_schedule_that_uses_them
     assert not at.slider(key="cfg_warmup").disabled and not at.slider(key="cfg_lr_end").disabled
 
 
+def test_the_less_familiar_settings_say_what_they_are_for():
+    import ui
+    assert set(ui.WHY) <= set(ui.WIDGETS)
+    at = app("train")
+    assert at.number_input(key="cfg_bias_lr").help.startswith("batch norm shifts' learning rate")
+    assert "**What for:**" in at.number_input(key="cfg_bias_lr").help
+    assert "**What for:**" in at.number_input(key="cfg_lookahead").help
+    assert "**What for:**" in at.checkbox(key="cfg_alternate_flips").help
+    assert "What for" not in at.number_input(key="cfg_epochs").help      # plain ones keep plain help
+
+
 def test_the_test_time_views_are_offered_in_words():
     at = app("train")
     box = at.selectbox(key="cfg_tta")
