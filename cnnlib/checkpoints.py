@@ -122,8 +122,11 @@ def _build(meta: dict, weights: bytes, where: str) -> Run:
     except (RuntimeError, ValueError) as e:
         # PyTorch's first line only says "Error(s) in loading state_dict for X:"; the next names a layer
         lines = [s.strip() for s in str(e).splitlines() if s.strip() and not s.startswith("Error(s) in loading")]
+        saved = f", saved {meta['created'][:10]}" if isinstance(meta.get("created"), str) else ""
         raise CheckpointError(f"{where}: the weights do not fit a '{cfg.model}' network for "
-                              f"{len(classes)} classes ({(lines[0] if lines else str(e))[:300]}).") from None
+                              f"{len(classes)} classes ({(lines[0] if lines else str(e))[:300]}). If the run "
+                              f"came from an older CNN Lab{saved}, its '{cfg.model}' may have had other layers: "
+                              "train it again with this version.") from None
     model.eval()
     return Run(model, cfg, classes, meta)
 

@@ -159,6 +159,7 @@ def test_weights_that_do_not_fit_the_architecture_are_refused(saved, change):
         load_run(folder)
     assert "Error(s) in loading" not in str(e.value)
     assert "size mismatch" in str(e.value) or "key" in str(e.value)   # it names what does not fit
+    assert f"saved {meta['created'][:10]}" in str(e.value) and "train it again" in str(e.value)
 
 
 @pytest.mark.parametrize("data", [os.urandom(2000), b"", b"PK\x03\x04 truncated"])
