@@ -9,7 +9,8 @@ import streamlit as st
 
 from cnnlib import inspection, models, predictor, runs, session, sources, train
 from cnnlib.checkpoints import CheckpointError
-from cnnlib.config import ALLOWED, FIELD_HELP, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig
+from cnnlib.config import (ALLOWED, FIELD_HELP, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
+                           cpu_minutes)
 from cnnlib.data import Dataset, DataError
 from cnnlib.models import ARCHITECTURES
 from cnnlib.runner import Slots, default_slots
@@ -314,9 +315,15 @@ def config_form(data: str, disabled: bool = False) -> TrainConfig:
     st.selectbox("Preset", list(PRESETS), key="preset", on_change=_apply_preset, disabled=disabled,
                  help="Sets every field below; the tutorial's exact recipe comes first.")
     st.caption(PRESETS[st.session_state["preset"]][0])
-    if (slow := GPU_PRESETS.get(st.session_state["preset"])) and train.resolve_device("auto").type == "cpu":
-        st.warning(f"This server has no GPU: on a 2-core CPU this recipe takes {slow}. For a lesson, "
-                   "*fast-cpu* (seconds) or *cpu-5min* (about 7 minutes) fit the time.")
+    if (name := st.session_state["preset"]) in GPU_PRESETS and train.resolve_device("auto").type == "cpu":
+        try:
+            ds = dataset(data)
+            minutes, on = cpu_minutes(name, len(ds.y_train), ds.image_size), ds.name
+        except DataError:                 # Start says why; warn with CIFAR-10's figure meanwhile
+            minutes, on = cpu_minutes(name, 50_000), "CIFAR-10"
+        st.warning(f"This server has no GPU: on a 2-core CPU this recipe takes about "
+                   f"{max(1, round(minutes)):,} minute{'s' if round(minutes) > 1 else ''} on {on}. For a lesson, "
+                   "*fast-cpu* (seconds) or *cpu-5min* (minutes) fit the time.")
     values = {}
     for title, names in GROUPS.items():
         with st.expander(title, expanded=title == "Optimisation"):

@@ -208,10 +208,16 @@ PRESETS: dict[str, tuple[str, TrainConfig]] = {
 }
 
 
-# Presets meant for a GPU, and what one costs without: the app warns where there is none. Measured on
-# this project's 2-core CPU (BENCHMARKS.md §4): ten epochs of about three minutes and a test of about
-# a minute after each.
-GPU_PRESETS: dict[str, str] = {"gpu-speedrun": "about 40 minutes on CIFAR-10"}
+# Presets meant for a GPU, and what one costs without, in minutes of this project's 2-core CPU per
+# 10,000 training images of 32x32: the app warns where there is no GPU. Measured on CIFAR-10 (BENCHMARKS.md
+# §4): ten epochs of about three minutes and a test of about a minute after each, 40 minutes in all.
+GPU_PRESETS: dict[str, float] = {"gpu-speedrun": 8.0}
+
+
+def cpu_minutes(name: str, train_images: int, image_size: int = 32) -> float:
+    """Roughly how long the GPU preset `name` takes on a 2-core CPU for a data set of this size:
+    its time scales with the images and their pixels (the tests with them)."""
+    return GPU_PRESETS[name] * train_images / 10_000 * (image_size / 32) ** 2
 
 
 def preset(name: str, **overrides) -> TrainConfig:

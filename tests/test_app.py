@@ -572,6 +572,11 @@ def test_a_gpu_preset_warns_where_there_is_no_gpu(monkeypatch):
     at = app("train")
     at.selectbox(key="preset").set_value("gpu-speedrun").run()
     assert not at.exception and "This server has no GPU" in at.warning[0].value
+    import ui
+    from cnnlib.config import cpu_minutes
+    ds = ui.dataset(ui.source())                                    # the estimate is for the data set in use
+    minutes = round(cpu_minutes("gpu-speedrun", len(ds.y_train), ds.image_size))
+    assert f"about {max(1, minutes):,} minute" in at.warning[0].value and f"on {ds.name}" in at.warning[0].value
     at.selectbox(key="preset").set_value("cpu-5min").run()
     assert not [w for w in at.warning if "no GPU" in w.value]       # a CPU recipe: nothing to warn of
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)

@@ -130,3 +130,10 @@ def test_uses_says_when_a_field_has_an_effect_given_the_others():
     assert fast.uses("crop") and fast.uses("alternate_flips") and fast.uses("bias_lr")
     assert fast.uses("warmup") and fast.uses("lr_end")
     assert not fast.replace(augment="crop").uses("alternate_flips") and not fast.replace(augment="flip").uses("crop")
+
+
+def test_a_gpu_presets_cpu_time_scales_with_the_images_and_their_pixels():
+    from cnnlib.config import cpu_minutes
+    assert cpu_minutes("gpu-speedrun", 50_000) == pytest.approx(40)       # measured on CIFAR-10 (BENCHMARKS §4)
+    assert cpu_minutes("gpu-speedrun", 5_000) == pytest.approx(4)
+    assert cpu_minutes("gpu-speedrun", 5_000, image_size=64) == pytest.approx(16)
