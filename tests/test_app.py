@@ -227,6 +227,8 @@ def test_the_tutorial_reference_line_can_be_hidden_and_shown():
     wait(at, lambda a: steps(a) >= 1)
     names = lambda a: [t.get("name") for t in train_chart(a)["data"]]  # noqa: E731
     assert "tutorial (CIFAR-10)" in names(at)
+    label = at.toggle(key="reference").label                       # it says the line is another data set's
+    assert "measured on CIFAR-10, not on Shapes-10" in label            # the tests train on the built-in set
     at.toggle(key="reference").set_value(False).run()
     assert not at.exception and "tutorial (CIFAR-10)" not in names(at)
     at.toggle(key="reference").set_value(True).run()
