@@ -315,6 +315,37 @@ def _sync(device: torch.device) -> None:
 _TOO_HIGH = "the learning rate is probably too high. Lower it (e.g. by 10x) and start again."
 
 
+class _Tally:
+    """One epoch's running sums, kept on the device so that a step never waits for them (loss,
+    correct answers, images), and the loss and batches since the last progress event."""
+
+    def __init__(self, device: torch.device, now: float):
+        self.loss_sum = torch.zeros((), device=device)
+        self.correct = torch.zeros((), device=device, dtype=torch.int64)
+        self.seen = 0
+        self.report_loss = torch.zeros((), device=device)
+        self.batches = self.images = 0  # since the last progress event
+        self.since = now                # when the last progress event was; pauses and tests move it on
+
+    def add(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
+        self.loss_sum += loss * len(y)
+        self.report_loss += loss
+        self.batches += 1
+        self.images += len(y)
+        self.correct += (logits.argmax(1) == y).sum()
+        self.seen += len(y)
+
+    def step(self, epoch: int, at_step: int, steps: int, lr: float, elapsed: float, now: float) -> Step:
+        """The progress event for the batches since the last one, the last of them `at_step`."""
+        return Step(epoch, at_step, steps, self.report_loss.item() / self.batches, self.correct.item() / self.seen,
+                    self.images / max(1e-9, now - self.since), lr, elapsed)
+
+    def restart(self, now: float) -> None:
+        self.report_loss.zero_()
+        self.batches = self.images = 0
+        self.since = now
+
+
 def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | None = None,
         max_steps: int = 0) -> Iterator[Event]:
     """Train `model` on `data` as `cfg` says, yielding events. `max_steps` > 0 stops each phase
@@ -341,6 +372,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
         steps = min(steps, max_steps)
     total, done = steps * cfg.epochs, 0
     base_lr, momentum = cfg.lr, cfg.momentum
+    lr = base_lr * lr_factor(cfg, 0, total)           # set anew before every step
     check_every_step = device.type == "cpu"
     elapsed, best, test = 0.0, 0.0, None
     t0 = time.perf_counter()
@@ -351,18 +383,10 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     flips = alternating_flips(n, gen, device) if cfg.alternate_flips and cfg.uses("alternate_flips") else None
     fitting = time.perf_counter() - t0                 # counted as the first epoch's training time
 
-    def progress(at_step: int, now: float) -> Step:
-        """The progress event for the steps since the last one, the last of them `at_step`."""
-        return Step(epoch, at_step, steps, report_loss.item() / report_loss_n, correct.item() / seen,
-                    report_loss_n * cfg.batch_size / max(1e-9, now - t_report), lr, elapsed + now - t0)
-
     for epoch in range(cfg.epochs):
-        t0 = t_report = time.perf_counter()
+        t0 = time.perf_counter()
+        tally = _Tally(device, t0)
         t0 -= fitting if epoch == 0 else 0.0
-        loss_sum = torch.zeros((), device=device)
-        correct = torch.zeros((), device=device, dtype=torch.int64)
-        seen = report_loss_n = 0
-        report_loss = torch.zeros((), device=device)
         for step, idx in enumerate(batch_indices(n, cfg.batch_size, True, gen, device=device), start=1):
             if step > steps:
                 break
@@ -370,10 +394,10 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
             control.wait_if_paused()
             resumed = time.perf_counter()
             t0 += resumed - pause                  # paused time is not training time
-            t_report += resumed - pause
+            tally.since += resumed - pause
             if control.should_stop():
-                if report_loss_n:  # the steps since the last progress event: the history ends where training did
-                    yield progress(step - 1, resumed)
+                if tally.batches:  # the steps since the last progress event: the history ends where training did
+                    yield tally.step(epoch, step - 1, steps, lr, elapsed + resumed - t0, resumed)
                 yield Stopped(epoch, step)
                 return
             if changes := control.take_changes():
@@ -403,16 +427,11 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
                     yield Diverged(epoch, step, lv, f"The loss became {lv:.3g} at epoch {epoch + 1}, step {step}: "
                                    + _TOO_HIGH)
                     return
-            loss_sum += ld * len(idx)
-            report_loss += ld
-            report_loss_n += 1
-            correct += (logits.detach().argmax(1) == yb).sum()
-            seen += len(idx)
+            tally.add(ld, logits.detach(), yb)
             if step % cfg.report_every == 0 or step == steps:
-                yield progress(step, time.perf_counter())
-                report_loss.zero_()
-                report_loss_n = 0
-                t_report = time.perf_counter()
+                now = time.perf_counter()
+                yield tally.step(epoch, step, steps, lr, elapsed + now - t0, now)
+                tally.restart(time.perf_counter())  # the time the consumer took is not training time
             if cfg.eval_every and step % cfg.eval_every == 0 and step != steps:
                 _sync(device)
                 pause = time.perf_counter()
@@ -420,7 +439,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
                 yield Tested(epoch, step, ev.loss, ev.accuracy, elapsed + pause - t0)
                 resumed = time.perf_counter()
                 t0 += resumed - pause              # testing time is not training time
-                t_report += resumed - pause
+                tally.since += resumed - pause
         if lookahead and done % cfg.lookahead:
             lookahead.pull(done)
         _sync(device)                              # a GPU's queued work is part of the epoch
@@ -432,7 +451,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
                            + _TOO_HIGH)
             return
         best = max(best, ev.accuracy)
-        yield EpochEnd(epoch, loss_sum.item() / max(1, seen), correct.item() / max(1, seen),
+        yield EpochEnd(epoch, tally.loss_sum.item() / max(1, tally.seen), tally.correct.item() / max(1, tally.seen),
                        ev.loss, ev.accuracy, seconds, elapsed)
         test = ev
     yield Finished(cfg.epochs, test.accuracy if test else 0.0, best, elapsed,

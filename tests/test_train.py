@@ -511,3 +511,19 @@ def test_a_whitening_layer_is_set_from_images_spread_over_the_whole_training_set
     reference = Whiten()
     reference.fit(to_float(tiny.x_train[::8], *tiny.mean_std()))      # 64 images: every eighth
     assert torch.equal(next(m for m in model.modules() if isinstance(m, Whiten)).conv.weight, reference.conv.weight)
+
+
+def test_the_tally_reports_the_batches_since_the_last_event_and_the_epoch_so_far():
+    from cnnlib.train import _Tally
+    tally = _Tally(torch.device("cpu"), now=10.0)
+    y = torch.tensor([0, 1, 1, 0])
+    right = nn.functional.one_hot(y, 2).float()                 # four right answers
+    tally.add(torch.tensor(2.0), right, y)
+    tally.add(torch.tensor(1.0), 1 - right, y)                  # four wrong ones
+    s = tally.step(0, 2, 5, 0.1, 3.0, now=12.0)
+    assert (s.loss, s.train_acc, s.images_per_s, s.lr, s.elapsed) == (1.5, 0.5, 4.0, 0.1, 3.0)
+    tally.restart(20.0)
+    tally.add(torch.tensor(4.0), right[:2], y[:2])              # a last, smaller batch
+    s = tally.step(0, 3, 5, 0.1, 4.0, now=21.0)
+    assert (s.loss, s.train_acc, s.images_per_s) == (4.0, 6 / 10, 2.0)
+    assert tally.loss_sum.item() == 2 * 4 + 1 * 4 + 4 * 2 and tally.seen == 10
