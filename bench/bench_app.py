@@ -28,8 +28,7 @@ from pathlib import Path
 from common import OUT, ROOT
 
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from conftest import CHROME_ARGS, CHROMIUM, streamlit_app  # noqa: E402
-from test_browser import CHART, button, go, set_number, settle  # noqa: E402  (the browser tests' helpers)
+from drive import CHART, CHROME_ARGS, CHROMIUM, button, go, set_number, settle, streamlit_app  # noqa: E402
 
 TRACES = "s => { const c = document.querySelector(s); return c && c.data ? c.data.length : -1 }"
 

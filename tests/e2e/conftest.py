@@ -1,75 +1,17 @@
 """Fixtures for the browser tests: a Streamlit server on a free port (tiny data, temporary data and
 runs folders, one training slot), Debian's Chromium through Playwright, and a fresh page per test
 that records console errors."""
-import contextlib
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--disable-dev-shm-usage"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_health(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early with rc={proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200 and r.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"{url}/_stcore/health not ok after {timeout}s")
+from drive import CHROME_ARGS, CHROMIUM, streamlit_app
 
 
 @pytest.fixture(scope="session")
 def server_log(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("st") / "streamlit.log"
-
-
-@contextlib.contextmanager
-def streamlit_app(cwd: Path, env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """`streamlit run app.py` with `cwd` as its working folder (the project's .streamlit/ settings
-    are copied there) on a free port: yields its URL once it answers, and stops it afterwards."""
-    shutil.copytree(ROOT / ".streamlit", cwd / ".streamlit", dirs_exist_ok=True)  # read from the cwd
-    port = _free_port()
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-             "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env={**env, "PYTHONUNBUFFERED": "1"})
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_health(url, proc, log_path)
-            yield url
-        finally:
-            proc.terminate()                      # SIGTERM to our own PID only
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 @pytest.fixture(scope="session")

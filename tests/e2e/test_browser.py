@@ -13,13 +13,11 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
+from drive import CHART, LIVE, button, go, points, set_number, settle, wait_points
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-IDLE = "[data-testid=stApp][data-test-script-state=notRunning][data-test-connection-state=CONNECTED]"
-LIVE = "[data-testid=stElementContainer]:not([data-stale=true])"
-CHART = f"{LIVE} [data-testid=stPlotlyChart] .js-plotly-plot"
-POINTS = "s => { const c = document.querySelector(s); return c && c.data ? c.data[0].y.length : 0 }"
 
 
 @pytest.fixture
@@ -29,39 +27,9 @@ def shots(tmp_path) -> Path:
     return DOCS if os.environ.get("CNNLAB_SCREENSHOTS") == "1" else tmp_path
 
 
-def settle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_selector(IDLE)
-
-
 def clean(page) -> None:
     assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
     assert not page.console_errors, page.console_errors
-
-
-def go(page, name: str) -> None:
-    page.get_by_test_id("stSidebarNav").get_by_text(name, exact=True).click()
-    page.get_by_role("heading", name=name if name != "Home" else "CNN Lab").first.wait_for()
-    settle(page)
-
-
-def points(page) -> int:
-    return page.evaluate(POINTS, CHART)
-
-
-def wait_points(page, n: int, timeout: float = 60_000) -> None:
-    page.wait_for_function(f"([s, n]) => ({POINTS})(s) >= n", arg=[CHART, n], timeout=timeout)
-
-
-def button(page, name: str):
-    return page.get_by_role("button", name=name, exact=True)
-
-
-def set_number(page, name: str, value) -> None:
-    field = page.get_by_role("spinbutton", name=name)
-    field.fill(str(value))
-    field.press("Enter")
-    settle(page)
 
 
 def start_run(page, epochs: int = 10, timeout: float = 60_000) -> None:
