@@ -46,7 +46,7 @@ def _predictor(folder: str) -> predictor.Predictor:
     return predictor.predictor_from_folder(folder)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner="Testing the model on the test images…", max_entries=16)
 def _saved_evaluation(folder: str, source: str, n_test: int) -> inspection.EvalReport:
     """A saved run's evaluation on a data set's test split, shared by every session: a class that
     opens Evaluate on the same shipped model tests it once, not once per student (read-only)."""
@@ -171,21 +171,19 @@ def prediction(model: predictor.Predictor, upload) -> predictor.Prediction:
 
 
 def evaluation(choice: str | predictor.Predictor, model: predictor.Predictor, ds: Dataset) -> inspection.EvalReport:
-    """The model's evaluation on the data set's test split, kept in this session (per model and data
-    set) so that reruns, e.g. the toggles, cost nothing."""
+    """The model's evaluation on the data set's test split, kept so that reruns, e.g. the toggles,
+    cost nothing: a saved run's in the cache every session shares, this session's own run's here."""
+    if isinstance(choice, str):
+        return _saved_evaluation(choice, source(), len(ds.y_test))
     # an unsaved run of this session: known by when it started and which weights it has (an epoch's
     # copy while it trains, the final ones once it ended; pausing changes neither)
     run = session_run().snapshot()
-    mine = f"session:{run.started_at}:{len(run.epochs)}:{run.ended}" if run else "session"
-    key = (choice if isinstance(choice, str) else mine, source(), len(ds.y_test))
-    cache = st.session_state.setdefault("evaluations", {})
-    if key not in cache:
+    key = (f"{run.started_at}:{len(run.epochs)}:{run.ended}" if run else "", source(), len(ds.y_test))
+    kept = st.session_state.get("evaluation")
+    if kept is None or kept[0] != key:
         with st.spinner(f"Testing the model on {len(ds.y_test):,} test images…"):
-            cache[key] = (_saved_evaluation(choice, source(), len(ds.y_test)) if isinstance(choice, str)
-                          else predictor.evaluate(model, ds))
-        while len(cache) > 4:
-            cache.pop(next(iter(cache)))
-    return cache[key]
+            kept = st.session_state["evaluation"] = (key, predictor.evaluate(model, ds))
+    return kept[1]
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
