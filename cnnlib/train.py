@@ -365,6 +365,9 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     x_test, y_test = data.x_test.to(device), data.y_test.to(device)
     mean, std = (t.to(device) for t in data.mean_std()) if cfg.normalize else (None, None)
     opt = make_optimizer(cfg, model)
+    # fp16's small gradients underflow to 0 unless the loss is scaled up first (and the step skipped
+    # when that overflows); bf16 and fp32 have fp32's range and need nothing: the scaler passes through
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     n = len(y_train)
     steps = math.ceil(n / cfg.batch_size)
@@ -415,8 +418,9 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
                 logits = model(xb)
                 loss = loss_fn(logits.float(), yb)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
             done += 1
             if lookahead and done % cfg.lookahead == 0:
                 lookahead.pull(done)

@@ -527,3 +527,25 @@ def test_the_tally_reports_the_batches_since_the_last_event_and_the_epoch_so_far
     s = tally.step(0, 3, 5, 0.1, 4.0, now=21.0)
     assert (s.loss, s.train_acc, s.images_per_s) == (4.0, 6 / 10, 2.0)
     assert tally.loss_sum.item() == 2 * 4 + 1 * 4 + 4 * 2 and tally.seen == 10
+
+
+@pytest.mark.parametrize("precision, scaled", [("fp16", True), ("bf16", False), ("fp32", False)])
+def test_fp16_training_scales_the_loss_and_the_others_do_not(tiny, monkeypatch, precision, scaled):
+    """fp16 (a GPU without bf16) needs loss scaling or its small gradients vanish; here on the CPU,
+    whose autocast has fp16 too, through the same code a GPU runs."""
+    from cnnlib import train
+    made = []
+
+    class Scaler(torch.amp.GradScaler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            made.append(self)
+
+    monkeypatch.setattr(train, "resolve_precision", lambda p, d: precision)
+    monkeypatch.setattr(torch.amp, "GradScaler", Scaler)
+    small = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, len(tiny.classes)))
+    events = run(CFG.replace(epochs=1, precision="auto"), tiny, model=small)   # fp16 is slow on a CPU: a tiny net
+    assert isinstance(events[-1], Finished) and math.isfinite(events[-2].train_loss)
+    assert len(made) == 1 and made[0].is_enabled() is scaled
+    if scaled:
+        assert made[0].get_scale() > 1      # the loss was multiplied up before backward
