@@ -233,10 +233,10 @@ WIDGETS = {
 LABELS = {
     "model": "Network", "conv_dropout": "Dropout after the first conv", "fc_dropout": "Dropout before the classifier",
     "epochs": "Epochs", "batch_size": "Batch size", "optimizer": "Optimizer", "lr": "Learning rate",
-    "schedule": "Learning-rate schedule", "warmup": "Warm-up share", "lr_end": "Final lr (× lr)",
+    "schedule": "Learning-rate schedule", "warmup": "Warm-up share", "lr_end": "Final lr share",
     "momentum": "Momentum",
-    "nesterov": "Nesterov momentum", "weight_decay": "Weight decay", "bias_lr": "Batch-norm shift lr (× lr)",
-    "lookahead": "Lookahead every N steps (0 = off)", "label_smoothing": "Label smoothing",
+    "nesterov": "Nesterov momentum", "weight_decay": "Weight decay", "bias_lr": "BN shift lr multiplier",
+    "lookahead": "Lookahead every N steps", "label_smoothing": "Label smoothing",
     "augment": "Augmentation", "crop": "Crop shift (pixels)", "alternate_flips": "Alternate flips",
     "normalize": "Normalise inputs",
     "tta": "Test-time views",
