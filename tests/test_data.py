@@ -384,6 +384,20 @@ def test_flip_mirrors_about_half_the_images():
     assert torch.equal(out[flipped.index(True)], x[flipped.index(True)].flip(-1))
 
 
+def test_without_a_generator_augmentation_draws_from_the_devices_own_random_numbers():
+    """The GPU path: no generator, so flips and crops draw on x's device, seeded by torch.manual_seed."""
+    x = asymmetric(16)
+    torch.manual_seed(3)
+    a = augment(x, "flip+crop", None, crop=2)
+    torch.manual_seed(3)
+    b = augment(x, "flip+crop", None, crop=2)
+    assert torch.equal(a, b) and not torch.equal(a, augment(x, "flip+crop", None, crop=2))
+    xp = torch.nn.functional.pad(x, (2,) * 4)
+    for o, p in zip(a, xp):                            # each still a window of the padded image or its mirror
+        assert any(torch.equal(o, v[:, dy:dy + 8, dx:dx + 8]) for v in (p, p.flip(2))
+                   for dy in range(5) for dx in range(5))
+
+
 def test_crop_is_a_shifted_window_of_the_zero_padded_image():
     x = asymmetric(16)
     pad = 2
