@@ -317,15 +317,16 @@ _TOO_HIGH = "the learning rate is probably too high. Lower it (e.g. by 10x) and 
 
 class _Tally:
     """One epoch's running sums, kept on the device so that a step never waits for them (loss,
-    correct answers, images), and the loss and batches since the last progress event."""
+    correct answers, images), and the loss and batches since the last progress event. Times are the
+    epoch's training clock (seconds of training so far in it: pauses and tests left out)."""
 
-    def __init__(self, device: torch.device, now: float):
+    def __init__(self, device: torch.device, clock: float):
         self.loss_sum = torch.zeros((), device=device)
         self.correct = torch.zeros((), device=device, dtype=torch.int64)
-        self.seen = 0
+        self.seen = 0                   # images in the epoch so far
         self.report_loss = torch.zeros((), device=device)
         self.batches = self.images = 0  # since the last progress event
-        self.since = now                # when the last progress event was; pauses and tests move it on
+        self.since = clock              # the training clock at the last progress event
 
     def add(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
         self.loss_sum += loss * len(y)
@@ -335,15 +336,16 @@ class _Tally:
         self.correct += (logits.argmax(1) == y).sum()
         self.seen += len(y)
 
-    def step(self, epoch: int, at_step: int, steps: int, lr: float, elapsed: float, now: float) -> Step:
-        """The progress event for the batches since the last one, the last of them `at_step`."""
+    def step(self, epoch: int, at_step: int, steps: int, lr: float, before: float, clock: float) -> Step:
+        """The progress event for the batches since the last one, the last of them `at_step`, at the
+        epoch's training `clock`; `before` is the training time of the earlier epochs."""
         return Step(epoch, at_step, steps, self.report_loss.item() / self.batches, self.correct.item() / self.seen,
-                    self.images / max(1e-9, now - self.since), lr, elapsed)
+                    self.images / max(1e-9, clock - self.since), lr, before + clock)
 
-    def restart(self, now: float) -> None:
+    def restart(self, clock: float) -> None:
         self.report_loss.zero_()
         self.batches = self.images = 0
-        self.since = now
+        self.since = clock
 
 
 def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | None = None,
@@ -387,9 +389,8 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     fitting = time.perf_counter() - t0                 # counted as the first epoch's training time
 
     for epoch in range(cfg.epochs):
-        t0 = time.perf_counter()
-        tally = _Tally(device, t0)
-        t0 -= fitting if epoch == 0 else 0.0
+        t0 = time.perf_counter() - (fitting if epoch == 0 else 0.0)   # the epoch's training clock is now - t0
+        tally = _Tally(device, time.perf_counter() - t0)
         for step, idx in enumerate(batch_indices(n, cfg.batch_size, True, gen, device=device), start=1):
             if step > steps:
                 break
@@ -397,10 +398,9 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
             control.wait_if_paused()
             resumed = time.perf_counter()
             t0 += resumed - pause                  # paused time is not training time
-            tally.since += resumed - pause
             if control.should_stop():
                 if tally.batches:  # the steps since the last progress event: the history ends where training did
-                    yield tally.step(epoch, step - 1, steps, lr, elapsed + resumed - t0, resumed)
+                    yield tally.step(epoch, step - 1, steps, lr, elapsed, resumed - t0)
                 yield Stopped(epoch, step)
                 return
             if changes := control.take_changes():
@@ -433,9 +433,8 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
                     return
             tally.add(ld, logits.detach(), yb)
             if step % cfg.report_every == 0 or step == steps:
-                now = time.perf_counter()
-                yield tally.step(epoch, step, steps, lr, elapsed + now - t0, now)
-                tally.restart(time.perf_counter())  # the time the consumer took is not training time
+                yield tally.step(epoch, step, steps, lr, elapsed, time.perf_counter() - t0)
+                tally.restart(time.perf_counter() - t0)  # the time the consumer took is left out of images/s
             if cfg.eval_every and step % cfg.eval_every == 0 and step != steps:
                 _sync(device)
                 pause = time.perf_counter()
@@ -443,7 +442,6 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
                 yield Tested(epoch, step, ev.loss, ev.accuracy, elapsed + pause - t0)
                 resumed = time.perf_counter()
                 t0 += resumed - pause              # testing time is not training time
-                tally.since += resumed - pause
         if lookahead and done % cfg.lookahead:
             lookahead.pull(done)
         _sync(device)                              # a GPU's queued work is part of the epoch

@@ -325,6 +325,8 @@ def test_paused_time_is_not_counted_as_training_time(tiny):
     end = next(e for e in events if isinstance(e, EpochEnd))
     plain = next(e for e in run(CFG.replace(epochs=1), tiny) if isinstance(e, EpochEnd))
     assert end.seconds < plain.seconds + 0.4
+    first = next(e for e in events if isinstance(e, Step))      # steps 1-2, the pause between them
+    assert first.step == 2 and first.images_per_s > 200          # counted, the pause would cap it at 64 (32 in 0.5 s)
 
 
 def test_finished_carries_the_accuracy_of_each_class_after_the_last_epoch(tiny):
@@ -515,16 +517,16 @@ def test_a_whitening_layer_is_set_from_images_spread_over_the_whole_training_set
 
 def test_the_tally_reports_the_batches_since_the_last_event_and_the_epoch_so_far():
     from cnnlib.train import _Tally
-    tally = _Tally(torch.device("cpu"), now=10.0)
+    tally = _Tally(torch.device("cpu"), clock=10.0)
     y = torch.tensor([0, 1, 1, 0])
     right = nn.functional.one_hot(y, 2).float()                 # four right answers
     tally.add(torch.tensor(2.0), right, y)
     tally.add(torch.tensor(1.0), 1 - right, y)                  # four wrong ones
-    s = tally.step(0, 2, 5, 0.1, 3.0, now=12.0)
-    assert (s.loss, s.train_acc, s.images_per_s, s.lr, s.elapsed) == (1.5, 0.5, 4.0, 0.1, 3.0)
+    s = tally.step(0, 2, 5, 0.1, before=3.0, clock=12.0)
+    assert (s.loss, s.train_acc, s.images_per_s, s.lr, s.elapsed) == (1.5, 0.5, 4.0, 0.1, 15.0)
     tally.restart(20.0)
     tally.add(torch.tensor(4.0), right[:2], y[:2])              # a last, smaller batch
-    s = tally.step(0, 3, 5, 0.1, 4.0, now=21.0)
+    s = tally.step(0, 3, 5, 0.1, before=3.0, clock=21.0)
     assert (s.loss, s.train_acc, s.images_per_s) == (4.0, 6 / 10, 2.0)
     assert tally.loss_sum.item() == 2 * 4 + 1 * 4 + 4 * 2 and tally.seen == 10
 
