@@ -234,8 +234,7 @@ LABELS = {
     "model": "Network", "conv_dropout": "Dropout after the first conv", "fc_dropout": "Dropout before the classifier",
     "epochs": "Epochs", "batch_size": "Batch size", "optimizer": "Optimizer", "lr": "Learning rate",
     "schedule": "Learning-rate schedule", "warmup": "Warm-up share", "lr_end": "Final lr share",
-    "momentum": "Momentum",
-    "nesterov": "Nesterov momentum", "weight_decay": "Weight decay", "bias_lr": "BN shift lr multiplier",
+    "momentum": "Momentum", "nesterov": "Nesterov momentum", "weight_decay": "Weight decay", "bias_lr": "BN shift lr multiplier",
     "lookahead": "Lookahead every N steps", "label_smoothing": "Label smoothing",
     "augment": "Augmentation", "crop": "Crop shift (pixels)", "alternate_flips": "Alternate flips",
     "normalize": "Normalise inputs",
@@ -272,6 +271,7 @@ GROUPS = {"Model": ("model", "conv_dropout", "fc_dropout"),
                            "nesterov", "weight_decay", "bias_lr", "lookahead", "label_smoothing"),
           "Data pipeline": ("augment", "crop", "alternate_flips", "normalize", "tta", "max_train", "max_test"),
           "Run": ("seed", "device", "precision", "report_every", "eval_every")}
+
 
 def _apply_preset() -> None:
     cfg = PRESETS[st.session_state["preset"]][1]
@@ -313,12 +313,12 @@ def config_form(data: str, disabled: bool = False) -> TrainConfig:
     st.selectbox("Preset", list(PRESETS), key="preset", on_change=_apply_preset, disabled=disabled,
                  help="Sets every field below; the tutorial's exact recipe comes first.")
     st.caption(PRESETS[st.session_state["preset"]][0])
-    if (name := st.session_state["preset"]) in GPU_PRESETS and train.resolve_device("auto").type == "cpu":
+    if (chosen := st.session_state["preset"]) in GPU_PRESETS and train.resolve_device("auto").type == "cpu":
         try:
             ds = dataset(data)
-            minutes, on = cpu_minutes(name, len(ds.y_train), ds.image_size), ds.name
+            minutes, on = cpu_minutes(chosen, len(ds.y_train), ds.image_size), ds.name
         except DataError:                 # Start says why; warn with CIFAR-10's figure meanwhile
-            minutes, on = cpu_minutes(name, 50_000), "CIFAR-10"
+            minutes, on = cpu_minutes(chosen), "CIFAR-10"
         st.warning(f"This server has no GPU: on a 2-core CPU this recipe takes about "
                    f"{max(1, round(minutes)):,} minute{'s' if round(minutes) > 1 else ''} on {on}. For a lesson, "
                    "*fast-cpu* (seconds) or *cpu-5min* (minutes) fit the time.")

@@ -44,9 +44,14 @@ ALLOWED: dict[str, Range | tuple[str, ...]] = {
 
 # Fields that have an effect only when other fields say so, as rules on a dict of field values: the
 # Train page greys them out otherwise (its fields above them are set first), the engine ignores them.
+def _decays(v: dict) -> bool:
+    """Whether the schedule warms up and then decays (what warmup and lr_end shape)."""
+    return v["schedule"] in ("onecycle", "cosine")
+
+
 USED_ONLY_IF: dict[str, Callable[[dict], bool]] = {
-    "warmup": lambda v: v["schedule"] in ("onecycle", "cosine"),
-    "lr_end": lambda v: v["schedule"] in ("onecycle", "cosine"),
+    "warmup": _decays,
+    "lr_end": _decays,
     "bias_lr": lambda v: has_batchnorm(v["model"]),
     "crop": lambda v: "crop" in v["augment"],
     "alternate_flips": lambda v: "flip" in v["augment"],
@@ -214,9 +219,9 @@ PRESETS: dict[str, tuple[str, TrainConfig]] = {
 GPU_PRESETS: dict[str, float] = {"gpu-speedrun": 8.0}
 
 
-def cpu_minutes(name: str, train_images: int, image_size: int = 32) -> float:
-    """Roughly how long the GPU preset `name` takes on a 2-core CPU for a data set of this size:
-    its time scales with the images and their pixels (the tests with them)."""
+def cpu_minutes(name: str, train_images: int = 50_000, image_size: int = 32) -> float:
+    """Roughly how long the GPU preset `name` takes on a 2-core CPU for a data set of this size (by
+    default CIFAR-10's): its time scales with the images and their pixels (the tests with them)."""
     return GPU_PRESETS[name] * train_images / 10_000 * (image_size / 32) ** 2
 
 

@@ -588,6 +588,14 @@ def test_a_gpu_preset_warns_where_there_is_no_gpu(monkeypatch):
     ds = ui.dataset(ui.source())                                    # the estimate is for the data set in use
     minutes = round(cpu_minutes("gpu-speedrun", len(ds.y_train), ds.image_size))
     assert f"about {max(1, minutes):,} minute" in at.warning[0].value and f"on {ds.name}" in at.warning[0].value
+    from cnnlib.data import DataError
+
+    def unreadable(source):
+        raise DataError("gone")
+    monkeypatch.setattr(ui, "dataset", unreadable)                   # no data set to estimate for:
+    at.run()                                                         # the figure measured on CIFAR-10
+    assert not at.exception and "about 40 minutes on CIFAR-10" in at.warning[0].value
+    monkeypatch.undo()
     at.selectbox(key="preset").set_value("cpu-5min").run()
     assert not [w for w in at.warning if "no GPU" in w.value]       # a CPU recipe: nothing to warn of
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
