@@ -67,9 +67,7 @@ def live_view(seen: tuple) -> None:
     if (h.state, lab.busy, lab.stopping) != seen:  # the buttons above depend on these: redraw the whole page
         st.rerun()
     # inside the fragment, so that a click reruns only the live view, not the whole page
-    yardstick = ("on CIFAR-10 (dashed)" if "CIFAR-10" in h.dataset
-                 else f"(dashed): it was measured on CIFAR-10, not on {h.dataset}")
-    reference = st.toggle(f"Show the tutorial's test accuracy {yardstick}", value=True, key="reference")
+    reference = st.toggle(plots.reference_label(h), value=True, key="reference")
     fraction, text = session.progress(h)
     st.progress(fraction, text=f"{h.state.capitalize()} · {text}" if h.steps else text)
     if h.state == "waiting":

@@ -210,3 +210,11 @@ def test_a_runs_training_time_is_one_figure_everywhere():
     assert session.summary(h)["Training time"] == "10 s"
     h.finished = Finished(3, 0.5, 0.5, 30.2, ())
     assert h.seconds == 30.2 and session.summary(h)["Training time"] == "30 s"
+
+
+def test_the_reference_switch_says_where_the_tutorials_curve_was_measured():
+    h = History(TrainConfig(), dataset="CIFAR-10 (shared JPEG copy)")
+    assert plots.on_cifar10(h) and plots.reference_label(h) == "Show the tutorial's test accuracy on CIFAR-10 (dashed)"
+    h.dataset = "Shapes-10 (built in)"
+    assert not plots.on_cifar10(h)
+    assert plots.reference_label(h).endswith("it was measured on CIFAR-10, not on Shapes-10 (built in)")
