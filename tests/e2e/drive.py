@@ -41,14 +41,15 @@ def _wait_health(url: str, proc: subprocess.Popen, log: Path, timeout: float = 9
 
 
 @contextlib.contextmanager
-def streamlit_app(cwd: Path, env: dict[str, str], log_path: Path) -> Iterator[str]:
+def streamlit_app(cwd: Path, env: dict[str, str], log_path: Path, launch: tuple[str, ...] = ()) -> Iterator[str]:
     """`streamlit run app.py` with `cwd` as its working folder (the project's .streamlit/ settings
-    are copied there) on a free port: yields its URL once it answers, and stops it afterwards."""
+    are copied there) on a free port: yields its URL once it answers, and stops it afterwards.
+    `launch` goes before the command (e.g. `taskset -c 0` to keep the server on one core)."""
     shutil.copytree(ROOT / ".streamlit", cwd / ".streamlit", dirs_exist_ok=True)  # read from the cwd
     port = _free_port()
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+            [*launch, sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
              "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
             cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env={**env, "PYTHONUNBUFFERED": "1"})
