@@ -15,9 +15,9 @@ sides are measured the same way (the engine's clock stops while it tests). Data:
 in), the same images on both sides; speed does not depend on what the images show.
 
 --split stands in for a class, where each browser runs on the student's own machine: the command
-line and the app's server get core 0 and one torch thread, the browser (and this bench, which
-drives it) core 1. Then what the app loses is the server's own cost of a watched run, not the
-browser's drawing.
+line and the app's server get core 0 (so one torch thread each, by their own thread policies), the
+browser (and this bench, which drives it) the other cores. Then what the app loses is the server's
+own cost of a watched run, not the browser's drawing.
 """
 from __future__ import annotations
 
@@ -59,17 +59,16 @@ def images_per_second(run_json: Path, n_train: int) -> float:
     return n_train * len(epochs) / sum(e["seconds"] for e in epochs)
 
 
-# --split: the training side's core and threads (the browser's side is every other core).
+# --split: the training side's core (the browser's side is every other core).
 TRAIN_CORE = ("taskset", "-c", "0")
 
 
 def cli_run(args, work: Path) -> float:
     out = Path(tempfile.mkdtemp(prefix="runs-cli-", dir=work))  # a new folder each round: one run.json in it
-    env = {**os.environ, "OMP_NUM_THREADS": "1"} if args.split else None
     subprocess.run([*(TRAIN_CORE if args.split else ()), sys.executable, "-m", "cnnlib", "train",
                     "--preset", args.preset, "--data", "builtin", "--data-root", str(work / "data"),
                     "--max-train", str(args.images), "--epochs", str(args.epochs), "--out", str(out), "--name", "cli"],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     (run_json,) = out.glob("*/run.json")
     return images_per_second(run_json, args.images)
 
@@ -163,14 +162,13 @@ def main() -> None:
                          + " (idle: only on time the app leaves idle)")
     ap.add_argument("--click-every", type=float, default=10.0, help="seconds between clicks")
     ap.add_argument("--split", action="store_true",
-                    help="training (command line and app server) on core 0 with one thread, the browser on the "
+                    help="training (command line and app server) on core 0, the browser on the "
                          "other cores: a stand-in for a browser on another machine")
     args = ap.parse_args()
     if args.split:
         if os.cpu_count() < 2:
             ap.error("--split needs two cores")
         os.sched_setaffinity(0, set(range(1, os.cpu_count())))  # this bench and the browser it starts
-        args.app_threads = "1"
     OUT.mkdir(parents=True, exist_ok=True)
     settings = [(int(t), b) for t in args.app_threads.split(",") for b in args.browser.split(",")]
     results: dict[str, list[float]] = {"cli": []}

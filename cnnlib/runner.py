@@ -49,22 +49,31 @@ class Slots:
         self._sem.release()
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity where the system keeps one (`taskset`, a
+    container's cpuset), else every core of the machine."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:                  # macOS and Windows have no affinity call
+        return os.cpu_count() or 1
+
+
 def default_slots() -> int:
-    """Concurrent trainings allowed by default: one per two cores, at least one (CNNLAB_MAX_RUNS overrides)."""
+    """Concurrent trainings allowed by default: one per two usable cores, at least one (CNNLAB_MAX_RUNS overrides)."""
     env = os.environ.get("CNNLAB_MAX_RUNS")
     if env and env.isdigit() and int(env) > 0:
         return int(env)
-    return max(1, (os.cpu_count() or 1) // 2)
+    return max(1, usable_cores() // 2)
 
 
 def torch_threads(slots: int | None = None, cores: int | None = None) -> int:
-    """Intra-op threads for each training: the cores shared among the concurrent runs allowed, at
-    least one. CNNLAB_TORCH_THREADS overrides. Keeping a core back for the web server was measured
+    """Intra-op threads for each training: the usable cores shared among the concurrent runs allowed,
+    at least one (a server kept to one core by `taskset` trains with one thread, not two on it). CNNLAB_TORCH_THREADS overrides. Keeping a core back for the web server was measured
     (bench/bench_app.py, 2 cores): it cut training in the app by a fifth and answered clicks no faster."""
     env = os.environ.get("CNNLAB_TORCH_THREADS")
     if env and env.isdigit() and int(env) > 0:
         return int(env)
-    cores = cores or os.cpu_count() or 1
+    cores = cores or usable_cores()
     slots = slots or default_slots()
     return max(1, cores // slots)
 

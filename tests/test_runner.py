@@ -229,6 +229,19 @@ def test_default_slots_honours_the_environment(monkeypatch):
     assert Slots(0).limit == 1
 
 
+def test_threads_and_slots_count_only_the_cores_this_process_may_use(monkeypatch):
+    monkeypatch.delenv("CNNLAB_TORCH_THREADS", raising=False)
+    monkeypatch.delenv("CNNLAB_MAX_RUNS", raising=False)
+    monkeypatch.setattr(runner_mod.os, "cpu_count", lambda: 16)
+    monkeypatch.setattr(runner_mod.os, "sched_getaffinity", lambda pid: {0}, raising=False)  # `taskset -c 0`
+    assert runner_mod.usable_cores() == 1
+    assert runner_mod.default_slots() == 1 and runner_mod.torch_threads() == 1
+    monkeypatch.setattr(runner_mod.os, "sched_getaffinity", lambda pid: {2, 3, 4, 5}, raising=False)
+    assert runner_mod.default_slots() == 2 and runner_mod.torch_threads() == 2
+    monkeypatch.delattr(runner_mod.os, "sched_getaffinity", raising=False)   # macOS, Windows: every core
+    assert runner_mod.usable_cores() == 16 and runner_mod.torch_threads() == 2
+
+
 def test_a_diverging_run_ends_as_diverged_and_is_still_handed_to_on_end(runners):
     ended = []
     r = start(runners, SHORT.replace(lr=10.0, epochs=5, report_every=1), on_end=lambda m, h: ended.append(h.state))
