@@ -3,17 +3,24 @@ training slots), what belongs to one browser session (its run, its data source),
 training-settings widgets. Computation stays in cnnlib; this module only wires it to widgets."""
 from __future__ import annotations
 
+import re
+import secrets
+import threading
+import time
+from pathlib import Path
 from typing import Callable, TypeVar
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnlib import inspection, models, predictor, runs, session, sources, train
-from cnnlib.checkpoints import CheckpointError
+from cnnlib.checkpoints import CheckpointError, slug
 from cnnlib.config import (ALLOWED, FIELD_HELP, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
                            cpu_minutes)
 from cnnlib.data import Dataset, DataError
 from cnnlib.models import ARCHITECTURES
-from cnnlib.runner import Slots, default_slots
+from cnnlib.runner import History, Slots, default_slots
 from cnnlib.runs import list_runs, pretrained_runs
 
 T = TypeVar("T")
@@ -55,40 +62,100 @@ def _saved_evaluation(folder: str, source: str, n_test: int) -> inspection.EvalR
 
 # --- one browser session -------------------------------------------------------------------------
 
-def _release(run: session.SessionRun) -> None:
-    run.close(timeout=0)  # ask the thread to stop, without blocking the server while it saves the run
+TOKEN = "session"                      # the query parameter that names a browser session's run
+_TOKEN_FORM = re.compile(r"[A-Za-z0-9_-]{12,64}")
+REAP_EVERY = 5.0                       # seconds between looks for sessions whose pages are gone
 
 
-@st.cache_resource(scope="session", on_release=_release, show_spinner=False)
+@st.cache_resource(show_spinner=False)
+def sessions() -> session.Sessions:
+    """Every browser session's run on this server, by the token in its page's address. A run stops
+    (and is saved) only when none of its pages has been connected for the server's
+    disconnected-session time-out: a dropped connection or a reload finds it again."""
+    registry = session.Sessions(ttl=float(st.get_option("server.disconnectedSessionTTL")))
+    if Runtime.exists():               # a real server (AppTest has none, and no page ever disconnects there)
+        runtime = Runtime.instance()
+        threading.Thread(target=_reap_forever, args=(registry, runtime.is_active_session), daemon=True,
+                         name="cnnlab-sessions").start()
+    return registry
+
+
+def _reap_forever(registry: session.Sessions, connected: Callable[[str], bool]) -> None:
+    while True:
+        time.sleep(REAP_EVERY)
+        registry.reap(connected)
+
+
+def token() -> str:
+    """This browser session's token: from the page's address if it has a well-formed one (a reload, a
+    second tab), else a new random one, written into the address so that a reload keeps it."""
+    mine = st.session_state.get("_token")
+    if mine is None:
+        given = st.query_params.get(TOKEN, "")
+        mine = st.session_state["_token"] = given if _TOKEN_FORM.fullmatch(given) else secrets.token_urlsafe(16)
+    if st.query_params.get(TOKEN) != mine:   # a page change may drop it from the address
+        st.query_params[TOKEN] = mine
+    return mine
+
+
 def session_run() -> session.SessionRun:
-    """This browser session's run. Streamlit releases session-scoped resources when the session
-    disconnects (a closed tab), and the release stops the training thread."""
-    return session.SessionRun()
+    """This browser session's run, data set choice and settings (shared by its tabs and reloads)."""
+    ctx = get_script_run_ctx()
+    return sessions().attach(token(), ctx.session_id if ctx else "")
 
 
 def sidebar() -> None:
     """The data-set choice shared by all pages of this session, and the server's training slots.
-    Each page calls this first (so it also works when a page runs on its own, as in tests)."""
-    if "source_next" in st.session_state:  # a page asked for another source (e.g. after an upload)
-        st.session_state["source"] = st.session_state.pop("source_next")
+    Each page calls this first (so it also works when a page runs on its own, as in tests). The
+    choice lives in the session's SessionRun: a widget's own state is dropped on a page change."""
+    mine = session_run()
     default = sources.default_source()
-    choices = list(dict.fromkeys([default, "builtin", *st.session_state.get("uploads", [])]))
-    if st.session_state.get("source") not in choices:
-        st.session_state["source"] = default
-    st.sidebar.radio("Data set", choices, key="source", format_func=sources.source_name,
+    choices = list(dict.fromkeys([default, "builtin", *mine.uploads]))
+    if mine.source not in choices:
+        mine.source = default
+    st.session_state["_source"] = mine.source
+    st.sidebar.radio("Data set", choices, key="_source", format_func=sources.source_name,
+                     on_change=lambda: setattr(mine, "source", st.session_state["_source"]),
                      help="What Data shows, Train trains on, and Evaluate and Inspect test with, in this browser session.")
-    st.sidebar.caption(f"Training slots on this server: {slots().in_use} of {slots().limit} in use.")
+    st.sidebar.caption(f"Training slots on this server: {slots().in_use} of {slots().limit} in use"
+                       + (f", {slots().waiting} waiting." if slots().waiting else "."))
 
 
 def source() -> str:
     """The data source chosen in the sidebar (shared by all pages of this session)."""
-    return st.session_state.get("source") or sources.default_source()
+    return session_run().source or sources.default_source()
 
 
 def choose_source(value: str) -> None:
-    """Ask for another source; sidebar() applies it on the next run, before drawing the radio."""
-    st.session_state["source_next"] = value
+    """Use another data source in this session (e.g. after an upload), and draw the page again."""
+    session_run().source = value
     st.rerun()
+
+
+def queue_words(place: int, wait: float | None) -> str:
+    """What a run waiting for a training slot is told: its place in the line and the expected wait."""
+    line = "Every training slot on this server is busy"
+    if place:
+        line += f": this run is {'next' if place == 1 else f'number {place}'} in line"
+    if wait is not None and place:
+        line += f", expected to start in about {session.duration(max(wait, 1))}"
+    elif place:
+        line += " (no run of this network has trained here yet, so the wait cannot be estimated)"
+    return line + ". Runs start in the order Start was pressed."
+
+
+def saved_name(folder: str) -> str:
+    """How a saved run is named on the page: its folder's name, never the server's path to it."""
+    return Path(folder).name
+
+
+def unsaved_run(run: session.SessionRun, h: History) -> None:
+    """A run that ended but could not be saved (a full disk): say so, and offer it for download."""
+    st.error(f"{h.save_error} The run is kept in this session for now: download it to keep it (it can be added "
+             "to a server again on Runs & compare).")
+    st.download_button("Download this run", lambda: runs.history_file(run.runner.model, h), key="download_unsaved",
+                       file_name=f"{slug(h.config.model + ' on ' + h.dataset)}.zip", mime="application/zip",
+                       on_click="ignore", type="primary")
 
 
 def model_choices() -> dict[str, str | predictor.Predictor]:
@@ -301,14 +368,21 @@ def setting(name: str, disabled: bool = False, key: str = "", value=None):
         lo = spec[2] if len(spec) > 2 else step
     if kind == "slider":
         return st.slider(label, lo, hi, step=step, **args)
-    return st.number_input(label, lo, hi, step=step, format=spec[1] if len(spec) > 1 else None, **args)
+    # No bounds on the widget: a value typed outside them would be refused by the browser, which then
+    # keeps the old value without a word to the server. Here every value arrives, and the config's
+    # validation names the field and its range under the form and holds Start back.
+    return st.number_input(label, step=step, format=spec[1] if len(spec) > 1 else None, **args)
 
 
 def config_form(data: str, disabled: bool = False) -> TrainConfig:
     """Preset, then every TrainConfig field as a widget; returns the resulting config."""
+    mine = session_run()
     if "cfg_model" not in st.session_state:
-        st.session_state.setdefault("preset", next(iter(PRESETS)))
-        _apply_preset()
+        if mine.settings:                 # this session's settings before a reload, or from another tab
+            st.session_state.update(mine.settings)
+        else:
+            st.session_state.setdefault("preset", next(iter(PRESETS)))
+            _apply_preset()
     for name in WIDGETS:  # keep values while the user is on another page (Streamlit drops unrendered widgets)
         st.session_state[f"cfg_{name}"] = st.session_state[f"cfg_{name}"]
     st.selectbox("Preset", list(PRESETS), key="preset", on_change=_apply_preset, disabled=disabled,
@@ -331,4 +405,5 @@ def config_form(data: str, disabled: bool = False) -> TrainConfig:
                 with cols[i % 3]:
                     unused = name in USED_ONLY_IF and not USED_ONLY_IF[name](values)
                     values[name] = setting(name, disabled or unused)
+    mine.settings = {key: st.session_state[key] for key in ("preset", *(f"cfg_{name}" for name in WIDGETS))}
     return TrainConfig(data=data, data_root=str(sources.data_root()), **values)

@@ -6,6 +6,7 @@ writes into the history under the lock. A process-wide `Slots` object caps concu
 """
 from __future__ import annotations
 
+import errno
 import os
 import threading
 import time
@@ -24,29 +25,86 @@ STATES = ("idle", "waiting", "loading", "running", "paused", "finished", "stoppe
 ENDED = ("finished", "stopped", "diverged", "failed")
 
 
+@dataclass(eq=False)
+class Ticket:
+    """One run's place with the `Slots`: in the line, holding a slot, or neither."""
+    remaining: Callable[[], float | None] = lambda: None   # the run's estimated seconds left, None if unknown
+
+
 class Slots:
     """A process-wide cap on concurrent trainings, so that many students on one server queue
-    visibly instead of slowing each other to a crawl."""
+    visibly instead of slowing each other to a crawl. First come, first served: only the run at the
+    head of the line may take a free slot, and each run can ask for its place and the expected wait."""
 
     def __init__(self, limit: int):
         self.limit = max(1, int(limit))
-        self._sem = threading.BoundedSemaphore(self.limit)
-        self._lock = threading.Lock()
-        self.in_use = 0
+        self._cond = threading.Condition()
+        self._line: list[Ticket] = []       # waiting, in the order they asked
+        self._held: list[Ticket] = []       # holding a slot
+        self._rates: dict[str, float] = {}  # images/s of each network's latest run here, for the wait estimates
 
-    def acquire(self, stop: threading.Event, poll: float = 0.1) -> bool:
-        """Wait for a free slot; give up (False) once `stop` is set."""
-        while not stop.is_set():
-            if self._sem.acquire(timeout=poll):
-                with self._lock:
-                    self.in_use += 1
-                return True
-        return False
+    @property
+    def in_use(self) -> int:
+        return len(self._held)
 
-    def release(self) -> None:
-        with self._lock:
-            self.in_use -= 1
-        self._sem.release()
+    @property
+    def waiting(self) -> int:
+        return len(self._line)
+
+    def acquire(self, ticket: Ticket, stop: threading.Event, poll: float = 0.1) -> bool:
+        """Join the end of the line and wait for a free slot; leave the line (False) once `stop` is set."""
+        with self._cond:
+            self._line.append(ticket)
+            try:
+                while not stop.is_set():
+                    if self._line[0] is ticket and len(self._held) < self.limit:
+                        self._line.pop(0)
+                        self._held.append(ticket)
+                        return True
+                    self._cond.wait(poll)
+                return False
+            finally:
+                if ticket in self._line:
+                    self._line.remove(ticket)
+                self._cond.notify_all()      # the next in line may be the head now
+
+    def release(self, ticket: Ticket) -> None:
+        with self._cond:
+            if ticket in self._held:
+                self._held.remove(ticket)
+            self._cond.notify_all()
+
+    def note_rate(self, model: str, images_per_s: float) -> None:
+        """Remember how fast a network trains on this server (the waits of runs that have not begun use it)."""
+        if images_per_s > 0:
+            self._rates[model] = float(images_per_s)
+
+    def rate(self, model: str) -> float | None:
+        return self._rates.get(model)
+
+    def place(self, ticket: Ticket) -> int:
+        """1 for the head of the line, 2 for the next…; 0 when not in the line."""
+        with self._cond:
+            return self._line.index(ticket) + 1 if ticket in self._line else 0
+
+    def expected_wait(self, ticket: Ticket) -> float | None:
+        """Seconds until `ticket` should get a slot, from what the runs holding slots and those ahead of
+        it in the line expect to take; None if one of them cannot tell (0 when not in the line)."""
+        with self._cond:
+            if ticket not in self._line:
+                return 0.0
+            ahead = self._line[:self._line.index(ticket)]
+            free = [0.0] * (self.limit - len(self._held))
+            for t in [*self._held, *ahead]:
+                left = t.remaining()
+                if left is None:
+                    return None
+                if t in self._held:
+                    free.append(left)
+                else:                     # a run ahead takes the slot that frees first, for its whole length
+                    free.sort()
+                    free[0] += left
+            return min(free) if free else 0.0
 
 
 def usable_cores() -> int:
@@ -99,6 +157,7 @@ class History:
     started_at: float = 0.0                                   # time.time() when training began
     ended_at: float = 0.0
     checkpoint: str = ""                                      # folder the run was saved to, once saved
+    save_error: str = ""                                      # why it could not be saved (it stays in memory)
     dataset: str = ""                                         # name of the data set trained on
     classes: tuple[str, ...] = ()
     image_size: int = 32                                      # side of the images trained on, pixels
@@ -151,32 +210,50 @@ class History:
             self.state, self.message = "diverged", ev.message
 
 
-class _Signals:
-    """The control object the engine polls: pause, stop and pending changes."""
+def _seconds_setting(name: str, default: float, scale: float = 1.0) -> float:
+    """A server setting from the environment, in seconds: a non-negative number times `scale`."""
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value * scale if value >= 0 and value == value else default
 
-    def __init__(self):
-        self.stop = threading.Event()
-        self.running = threading.Event()
-        self.running.set()
-        self._changes: dict = {}
-        self._lock = threading.Lock()
+
+def pause_grace() -> float:
+    """Seconds a paused run keeps its training slot while others wait for one ($CNNLAB_PAUSE_SLOT_S,
+    60 by default); after that the slot goes to the next in line and Resume queues for it again."""
+    return _seconds_setting("CNNLAB_PAUSE_SLOT_S", 60.0)
+
+
+def run_limit() -> float:
+    """The longest a run may train on this server, in seconds ($CNNLAB_MAX_RUN_MINUTES; 0, the
+    default, for no limit): a shared server's teacher sets it so that no run holds a slot all day."""
+    return _seconds_setting("CNNLAB_MAX_RUN_MINUTES", 0.0, 60.0)
+
+
+def _save_problem(e: BaseException) -> str:
+    """Why a run could not be saved, in words for the page (never the server's paths)."""
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "The server's disk is full, so the run could not be saved there."
+    if isinstance(e, OSError) and type(e) is OSError or isinstance(e, PermissionError):
+        return f"The run could not be written to the server's disk ({e.strerror or 'error'})."
+    return str(e) if isinstance(e, OSError) else f"The run could not be saved ({type(e).__name__})."
+
+
+class _Control:
+    """What the engine polls between steps (train.Control), answered by the runner."""
+
+    def __init__(self, runner: "Runner"):
+        self._runner = runner
 
     def should_stop(self) -> bool:
-        return self.stop.is_set()
+        return self._runner._should_stop()
 
     def wait_if_paused(self) -> None:
-        while not self.running.wait(0.1):
-            if self.stop.is_set():
-                return
+        self._runner._wait_if_paused()
 
     def take_changes(self) -> dict:
-        with self._lock:
-            ch, self._changes = self._changes, {}
-        return ch
-
-    def change(self, **kw) -> None:
-        with self._lock:
-            self._changes.update({k: v for k, v in kw.items() if v is not None})
+        return self._runner._take_changes()
 
 
 class Runner:
@@ -184,8 +261,13 @@ class Runner:
 
     `data` is a Dataset or a function that loads one (called in the worker, so a slow download
     does not block the page). `on_end(model, history)` runs in the worker when the run ends
-    (finished, stopped or diverged), e.g. to save a checkpoint; its return value, a path, is
-    recorded in the history.
+    (finished, stopped or diverged) after training at least one step, e.g. to save it; its return
+    value, a path, is recorded in the history, and an exception from it (a full disk) in
+    `history.save_error`, the run itself staying as it ended.
+
+    With `slots`, the run queues for a training slot first come, first served; paused for longer
+    than `pause_grace()` while others wait, it gives its slot up and queues again on Resume. A run
+    that trains longer than `run_limit()` is stopped (and saved) with a message saying why.
     """
 
     def __init__(self, cfg: TrainConfig, data: Dataset | Callable[[], Dataset], slots: Slots | None = None,
@@ -194,13 +276,28 @@ class Runner:
         self._data = data
         self._slots = slots
         self._on_end = on_end
-        self._signals = _Signals()
         self._lock = threading.Lock()
         self._history = History(cfg)
         self._thread: threading.Thread | None = None
         self.model: torch.nn.Module | None = None
         self._epoch_state: dict[str, torch.Tensor] | None = None
         self._epoch_copy: tuple[torch.nn.Module, int] | None = None
+        # control: set by the page, read by the worker
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._changes: dict = {}
+        # the slot and the clock, kept by the worker
+        self._ticket = Ticket(self._remaining)
+        self._has_slot = False
+        self._paused_since = 0.0              # time.monotonic() when the current pause began
+        self._active_since = 0.0              # time.monotonic() when training began
+        self._inactive = 0.0                  # seconds since then spent paused or waiting for a slot
+        self._limit = run_limit()
+        self._grace = pause_grace()
+        self._stop_reason = ""                # "limit" when the server's run limit stopped it
+        images = len(data.y_train) if isinstance(data, Dataset) else 0
+        self._train_images = min(images, cfg.max_train) if cfg.max_train else images
 
     # --- control, from the page ---
     def start(self) -> None:
@@ -215,19 +312,23 @@ class Runner:
     def pause(self) -> None:
         with self._lock:
             if self._history.state == "running":
-                self._signals.running.clear()
+                self._running.clear()
+                self._paused_since = time.monotonic()
                 self._history.state = "paused"
 
     def resume(self) -> None:
+        """Go on training; a run that gave its slot up meanwhile first waits for one again."""
         with self._lock:
             if self._history.state == "paused":
-                self._history.state = "running"
-                self._signals.running.set()
+                given_up = self._slots is not None and not self._has_slot
+                self._history.state = "waiting" if given_up else "running"
+                self._history.message = _WAITING if given_up else ""
+                self._running.set()
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Ask the run to stop and wait up to `timeout` s for its thread; True once it has ended."""
-        self._signals.stop.set()
-        self._signals.running.set()
+        self._stop.set()
+        self._running.set()
         if self._thread is not None:
             self._thread.join(timeout)
             return not self._thread.is_alive()
@@ -238,7 +339,15 @@ class Runner:
         for name, value in (("lr", lr), ("momentum", momentum)):
             if value is not None and (problem := check_value(name, value)):
                 raise ValueError(problem)
-        self._signals.change(lr=lr, momentum=momentum)
+        with self._lock:
+            self._changes.update({k: v for k, v in (("lr", lr), ("momentum", momentum)) if v is not None})
+
+    def queue(self) -> tuple[int, float | None]:
+        """This run's place in the line for a training slot (1 = next; 0 = not waiting) and the
+        expected wait in seconds (None when a run it waits for cannot tell)."""
+        if self._slots is None:
+            return 0, None
+        return self._slots.place(self._ticket), self._slots.expected_wait(self._ticket)
 
     @property
     def alive(self) -> bool:
@@ -248,7 +357,7 @@ class Runner:
     def stopping(self) -> bool:
         """True from a stop request until the thread has ended: the run finishes the step or test
         it is in, then saves."""
-        return self._signals.stop.is_set() and self.alive
+        return self._stop.is_set() and self.alive
 
     def epoch_model(self) -> tuple[torch.nn.Module, int] | None:
         """A copy of the network as it was at the last epoch end, in eval mode, and that epoch
@@ -274,6 +383,59 @@ class Runner:
             return replace(h, steps=list(h.steps), epochs=list(h.epochs), changes=list(h.changes),
                            tests=list(h.tests))
 
+    # --- what the engine polls, in the worker ---
+    def _should_stop(self) -> bool:
+        if self._stop.is_set():
+            return True
+        if self._limit and self._active_since and \
+                time.monotonic() - self._active_since - self._inactive > self._limit:
+            self._stop_reason = "limit"
+            self._stop.set()
+            return True
+        return False
+
+    def _wait_if_paused(self) -> None:
+        """Hold the run while it is paused; after `pause_grace()` s with others waiting, hand the slot
+        to the next in line; on Resume, queue for one again if it was handed on."""
+        if self._running.is_set():
+            return
+        began = time.monotonic()
+        while not self._running.wait(0.1) and not self._stop.is_set():
+            if self._has_slot and self._slots.waiting and time.monotonic() - began >= self._grace:
+                self._slots.release(self._ticket)
+                self._has_slot = False
+                self._set(message=f"Paused for over {self._grace:.0f} s while others waited: the training slot "
+                                  "went to the next in line. Resume queues for a slot again.")
+        if self._slots is not None and not self._has_slot and not self._stop.is_set():
+            self._has_slot = self._slots.acquire(self._ticket, self._stop)
+            with self._lock:
+                if self._has_slot and self._history.state == "waiting":
+                    self._history.state, self._history.message = "running", ""
+        self._inactive += time.monotonic() - began
+
+    def _take_changes(self) -> dict:
+        with self._lock:
+            changes, self._changes = self._changes, {}
+        return changes
+
+    def _remaining(self) -> float | None:
+        """Seconds this run still expects to need a slot for (for the line's estimates), or None."""
+        with self._lock:
+            h, paused = self._history, self._history.state == "paused"
+            s = h.last_step
+            if s is not None:
+                done = (s.epoch * s.steps + s.step) / max(1, self.cfg.epochs * s.steps)
+                left = s.elapsed / done * (1 - done) if done > 0 else None
+            else:
+                rate = self._slots.rate(self.cfg.model) if self._slots is not None else None
+                left = self._train_images * self.cfg.epochs / rate if rate and self._train_images else None
+        if left is None:
+            return None
+        left *= 1.2                                  # the tests after each epoch, roughly
+        if paused:                                   # a paused run keeps its slot at most this much longer
+            left += max(0.0, self._grace - (time.monotonic() - self._paused_since))
+        return min(left, self._limit) if self._limit else left
+
     # --- the worker ---
     def _set(self, **kw) -> None:
         with self._lock:
@@ -281,13 +443,13 @@ class Runner:
                 setattr(self._history, k, v)
 
     def _work(self) -> None:
-        got_slot = False
         try:
             if self._slots is not None:
-                self._set(state="waiting", message="Waiting for a free training slot on this server…")
-                got_slot = self._slots.acquire(self._signals.stop)
-                if not got_slot:
-                    self._set(state="stopped", message="Stopped before a training slot was free.", ended_at=time.time())
+                self._set(state="waiting", message=_WAITING)
+                self._has_slot = self._slots.acquire(self._ticket, self._stop)
+                if not self._has_slot:   # the tab went away, or Stop, while waiting: nothing to save
+                    self._set(state="stopped", message="Stopped before a training slot was free.",
+                              ended_at=time.time())
                     return
             self._set(state="loading", message="")
             data = self._data() if callable(self._data) else self._data
@@ -296,23 +458,48 @@ class Runner:
             with self._lock:
                 self._history.begin(data)
                 self._history.state = "running"   # pause() acts only on a running run, so none is pending here
-            for ev in fit(self.model, data, self.cfg, self._signals):
+            self._active_since = time.monotonic()
+            for ev in fit(self.model, data, self.cfg, _Control(self)):
                 if isinstance(ev, EpochEnd):  # a copy of the weights now, for evaluating a run still training
                     state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+                elif isinstance(ev, Step) and self._slots is not None:
+                    self._slots.note_rate(self.cfg.model, ev.images_per_s)
                 with self._lock:
                     self._history.record(ev)
                     if isinstance(ev, EpochEnd):
                         self._epoch_state = state
+                    elif isinstance(ev, Stopped) and self._stop_reason == "limit":
+                        self._history.message += (f" This server lets a run train for at most {self._limit / 60:g} "
+                                                  "minutes (its setting CNNLAB_MAX_RUN_MINUTES).")
             self._set(ended_at=time.time())
-            if self._on_end is not None and self.model is not None:
-                path = self._on_end(self.model, self.snapshot())
-                if path:
-                    self._set(checkpoint=str(path))
+            self._save()
         except (DataError, ValueError) as e:
             self._set(state="failed", message=str(e), ended_at=time.time())
         except Exception as e:  # the page shows it; the history so far is kept
             traceback.print_exc()
             self._set(state="failed", message=f"Training failed: {type(e).__name__}: {e}", ended_at=time.time())
         finally:
-            if got_slot:
-                self._slots.release()
+            if self._has_slot:
+                self._slots.release(self._ticket)
+                self._has_slot = False
+
+    def _save(self) -> None:
+        """Hand the ended run to `on_end` (once it trained at least one step); a failure to save is
+        noted, and the run stays as it ended, in memory."""
+        h = self.snapshot()
+        if self._on_end is None or self.model is None:
+            return
+        if not h.steps and not h.epochs:
+            self._set(message=(h.message + " " if h.message else "") + "Nothing was trained, so nothing was saved.")
+            return
+        try:
+            path = self._on_end(self.model, h)
+        except Exception as e:  # a full disk, a folder gone: the page offers the run for download instead
+            traceback.print_exc()
+            self._set(save_error=_save_problem(e))
+            return
+        if path:
+            self._set(checkpoint=str(path))
+
+
+_WAITING = "Waiting for a free training slot on this server…"

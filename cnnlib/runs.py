@@ -1,14 +1,16 @@
 """The runs folder: every saved run (finished, stopped or diverged), listed, renamed and deleted."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import torch
 
-from cnnlib.checkpoints import META, FORMAT, new_run_folder, run_meta, save_run
+from cnnlib.checkpoints import FORMAT, META, WEIGHTS, new_run_folder, run_meta, save_run
 from cnnlib.files import atomic_write
 from cnnlib.runner import History
 
@@ -28,16 +30,31 @@ def pretrained_runs() -> list[tuple[Path, dict]]:
     return list_runs(pretrained_dir())
 
 
+def history_meta(h: History, name: str = "", **extra) -> dict:
+    """A runner's history as a run.json (named `name`, or after its network and data set)."""
+    return run_meta(h.config, h.classes, h.epochs, name=name or f"{h.config.model} on {h.dataset or h.config.data}",
+                    dataset=h.dataset, state=h.state, image_size=h.image_size, mean=h.mean, std=h.std,
+                    message=h.message, seconds=h.seconds, changes=[c.__dict__ for c in h.changes],
+                    per_class_acc=dict(zip(h.classes, h.finished.per_class_acc)) if h.finished else {}, **extra)
+
+
 def save_history(folder: str | os.PathLike, model: torch.nn.Module, h: History, name: str = "",
                  half: bool = False, **extra) -> Path:
     """Save a runner's model and history as a new run folder inside `folder`."""
-    name = name or f"{h.config.model} on {h.dataset or h.config.data}"
-    meta = run_meta(h.config, h.classes, h.epochs, name=name, dataset=h.dataset, state=h.state,
-                    image_size=h.image_size, mean=h.mean, std=h.std, message=h.message,
-                    seconds=h.seconds,
-                    changes=[c.__dict__ for c in h.changes],
-                    per_class_acc=dict(zip(h.classes, h.finished.per_class_acc)) if h.finished else {}, **extra)
-    return save_run(new_run_folder(folder, name), model, meta, half=half)
+    meta = history_meta(h, name, **extra)
+    return save_run(new_run_folder(folder, meta["name"]), model, meta, half=half)
+
+
+def history_file(model: torch.nn.Module, h: History) -> bytes:
+    """A runner's model and history as a run file (.zip, as `checkpoints.bundle` makes), made in
+    memory: for a run that could not be saved on the server's disk."""
+    buf = io.BytesIO()
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buf)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        z.writestr(META, json.dumps(history_meta(h), indent=1))
+        z.writestr(WEIGHTS, buf.getvalue())
+    return out.getvalue()
 
 
 def list_runs(folder: str | os.PathLike | None = None) -> list[tuple[Path, dict]]:

@@ -1,9 +1,14 @@
 """One browser session's run, without Streamlit: the run itself (one at a time, saved when it
-ends, stopped when the session closes) and the progress and summary lines the Train page shows."""
+ends), every session's run on the server by the token in its address (found again after a reload or a
+dropped connection, stopped once its pages are gone for good), and the progress and summary lines
+the Train page shows."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
+from typing import Callable
 
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
@@ -14,11 +19,15 @@ from cnnlib.runs import runs_dir, save_history
 # --- one browser session's run ------------------------------------------------------------------
 
 class SessionRun:
-    """The one run a browser session may have. The app keeps one per session (a session-scoped
-    cache whose release calls `close()`, so a closed tab stops its thread)."""
+    """What one student's browser session keeps on the server: its run (one at a time, saved when it
+    ends), the data set it chose and its uploaded data sets, and the Train page's settings. Kept in
+    `Sessions` under a token in the page's address, so that a reload or a second tab finds it again."""
 
     def __init__(self):
         self.runner: Runner | None = None
+        self.source: str | None = None        # the data set chosen in the sidebar (None: the server's default)
+        self.uploads: list[str] = []          # image-folder zips this session uploaded, as data sources
+        self.settings: dict = {}              # the Train page's widget values, to restore after a reload
 
     def start(self, cfg: TrainConfig, data: Dataset, slots: Slots | None = None,
               folder: str | os.PathLike | None = None) -> Runner:
@@ -43,6 +52,27 @@ class SessionRun:
     def snapshot(self) -> History | None:
         return self.runner.snapshot() if self.runner else None
 
+    def pause(self) -> None:
+        if self.runner is not None:
+            self.runner.pause()
+
+    def resume(self) -> None:
+        if self.runner is not None:
+            self.runner.resume()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Ask the run to stop; True once it has ended (and been saved) within `timeout` s."""
+        return self.runner.stop(timeout) if self.runner is not None else True
+
+    def change(self, lr: float | None = None, momentum: float | None = None) -> None:
+        """Live change of the run's learning rate or momentum; raises ValueError for a value out of range."""
+        if self.runner is not None:
+            self.runner.change(lr=lr, momentum=momentum)
+
+    def queue(self) -> tuple[int, float | None]:
+        """The run's place in the line for a training slot and the expected wait (Runner.queue)."""
+        return self.runner.queue() if self.runner is not None else (0, None)
+
     def clear(self) -> None:
         """Forget an ended run (the New run button)."""
         self.close()
@@ -53,15 +83,73 @@ class SessionRun:
             self.runner.stop(timeout)
 
 
+class Sessions:
+    """Every browser session's `SessionRun` on this server, by a token that the page keeps in its
+    address. A reload, a dropped connection or a second tab with the same address comes back to the
+    same run. A run is stopped (and saved) only once no page has shown it for `ttl` seconds (the
+    server's disconnected-session time-out); a page that is open and connected keeps it however
+    long it waits: `reap(connected)` asks which of the pages that showed it still are."""
+
+    def __init__(self, ttl: float):
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._runs: dict[str, SessionRun] = {}
+        self._viewers: dict[str, set[str]] = {}   # token -> ids of the pages (Streamlit sessions) that showed it
+        self._seen: dict[str, float] = {}          # token -> time.monotonic() a connected page last showed it
+
+    def attach(self, token: str, viewer: str) -> SessionRun:
+        """The SessionRun under `token` (a new one the first time), shown by the page `viewer`."""
+        with self._lock:
+            run = self._runs.setdefault(token, SessionRun())
+            self._viewers.setdefault(token, set()).add(viewer)
+            self._seen[token] = time.monotonic()
+            return run
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def __contains__(self, token: str) -> bool:
+        return token in self._runs
+
+    def get(self, token: str) -> SessionRun | None:
+        """The SessionRun under `token`, if there is one (without counting as a page showing it)."""
+        return self._runs.get(token)
+
+    def active(self) -> list[SessionRun]:
+        with self._lock:
+            return list(self._runs.values())
+
+    def reap(self, connected: Callable[[str], bool], now: float | None = None) -> list[str]:
+        """Forget the sessions that no connected page has shown for `ttl` seconds, stopping their runs
+        (each then saves itself in its own thread); returns their tokens."""
+        now = time.monotonic() if now is None else now
+        gone = []
+        with self._lock:
+            for token, viewers in self._viewers.items():
+                viewers.intersection_update({v for v in viewers if connected(v)})
+                if viewers:
+                    self._seen[token] = now
+                elif now - self._seen[token] > self.ttl:
+                    gone.append(token)
+            runs = [self._runs.pop(t) for t in gone]
+            for t in gone:
+                del self._viewers[t], self._seen[t]
+        for run in runs:
+            run.close(timeout=0)        # ask the thread to stop; it saves the run without holding anyone up
+        return gone
+
+
 def progress(h: History) -> tuple[float, str]:
     """Fraction done and a one-line status: epoch, step, ETA (until the run ends) and images per second."""
     cfg, s = h.config, h.last_step
-    if s is None:
-        return 0.0, {"waiting": "Waiting for a free training slot…", "loading": "Loading the data…"}.get(
+    if s is None:  # nothing trained yet, or a run that ended before its first progress report
+        return 0.0, {"waiting": "Waiting for a free training slot…", "loading": "Loading the data…",
+                     "paused": "Paused", "finished": "Finished", "stopped": "Stopped before the first steps",
+                     "diverged": "Diverged in its first steps", "failed": "Failed before training began"}.get(
             h.state, "Starting…")
     done = (s.epoch * s.steps + s.step) / (cfg.epochs * s.steps)
     left = s.elapsed / done * (1 - done) if done > 0 else 0.0
-    eta = "" if h.ended else f"ETA {_duration(left)} · "  # an ended run has nothing left to wait for
+    eta = "" if h.ended else f"ETA {duration(left)} · "  # an ended run has nothing left to wait for
     text = f"Epoch {s.epoch + 1}/{cfg.epochs} · step {s.step}/{s.steps} · {eta}{s.images_per_s:,.0f} images/s"
     return min(1.0, done), text
 
@@ -105,9 +193,9 @@ def summary(h: History) -> dict[str, str]:
     """Best and final test accuracy and training time of a run, as display strings."""
     final = h.epochs[-1].test_acc if h.epochs else 0.0
     return {"Best test accuracy": f"{100 * h.best_acc():.1f} %", "Final test accuracy": f"{100 * final:.1f} %",
-            "Epochs": f"{len(h.epochs)} of {h.config.epochs}", "Training time": _duration(h.seconds)}
+            "Epochs": f"{len(h.epochs)} of {h.config.epochs}", "Training time": duration(h.seconds)}
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     seconds = int(round(seconds))
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"

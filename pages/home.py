@@ -50,8 +50,8 @@ if upload is not None:
         ds = ui.dataset(path)
         st.success(f"{upload.name}: {len(ds.classes)} classes, {len(ds.y_train):,} training and "
                    f"{len(ds.y_test):,} test images. " + " ".join(ds.notes))
-        if path not in st.session_state.setdefault("uploads", []):
-            st.session_state["uploads"].append(path)
+        if path not in (mine := ui.session_run()).uploads:
+            mine.uploads.append(path)
             ui.choose_source(path)
 
 st.caption(f"In use now: **{sources.source_name(ui.source())}** (change it in the sidebar).")

@@ -29,13 +29,13 @@ if cols[0].button("Start", key="start", type="primary", disabled=live or bool(pr
     lab.start(cfg, ui.dataset_or_stop(ui.source()), ui.slots())
     st.rerun()
 if cols[1].button("Pause", key="pause", disabled=not h or h.state != "running" or stopping):
-    lab.runner.pause()
+    lab.pause()
     st.rerun()
 if cols[2].button("Resume", key="resume", disabled=not h or h.state != "paused" or stopping):
-    lab.runner.resume()
+    lab.resume()
     st.rerun()
 if cols[3].button("Stop", key="stop", disabled=not live or stopping):
-    lab.runner.stop(STOP_WAIT)
+    lab.stop(STOP_WAIT)
     st.rerun()
 if cols[4].button("New run", key="new", disabled=not h or live):
     lab.clear()
@@ -49,8 +49,12 @@ if live and not stopping:
         with c2:
             momentum = ui.setting("momentum", key="live_momentum", value=float(cfg.momentum))
         if c3.button("Apply", key="apply"):
-            lab.runner.change(lr=lr, momentum=momentum)
-            st.toast(f"From the next step on: lr {lr:g}, momentum {momentum:g}.")
+            try:
+                lab.change(lr=lr, momentum=momentum)
+            except ValueError as e:
+                st.error(f"{e} The run goes on as it was.")
+            else:
+                st.toast(f"From the next step on: lr {lr:g}, momentum {momentum:g}.")
 # Seconds between redraws of the live view (the chart may wait longer: session.chart_due). Each
 # redraw costs the server a figure and the browser a re-render; on a 2-core machine that also runs
 # the browser, redrawing every second slowed training by a third, every two seconds by a fifth
@@ -71,7 +75,7 @@ def live_view(seen: tuple) -> None:
     fraction, text = session.progress(h)
     st.progress(fraction, text=f"{h.state.capitalize()} · {text}" if h.steps else text)
     if h.state == "waiting":
-        st.warning("Every training slot on this server is busy: this run starts as soon as one is free.")
+        st.warning(ui.queue_words(*lab.queue()))
     key = (*session.chart_key(h), reference)  # between redraws the same figure goes out: the browser skips it
     if session.chart_due(st.session_state.get("chart_of"), key, h, now := time.monotonic()):
         st.session_state["chart_of"] = session.chart_drawn(key, h, now)
@@ -81,6 +85,8 @@ def live_view(seen: tuple) -> None:
         st.error(h.message + " The history so far is kept above.")
     elif h.state == "stopped":
         st.warning(h.message)
+    elif h.state == "paused" and h.message:
+        st.info(h.message)
     if h.ended and lab.busy:
         st.caption("Saving the run…")
     elif lab.stopping:
@@ -91,7 +97,10 @@ def live_view(seen: tuple) -> None:
         for col, (name, value) in zip(st.columns(4), session.summary(h).items()):
             col.metric(name, value)
         if h.checkpoint:
-            st.caption(f"Saved as `{h.checkpoint}`: use it on the Predict page.")
+            st.caption(f"Saved on this server as *{ui.saved_name(h.checkpoint)}*: use it on Predict, Evaluate and "
+                       "Inspect, or download it from Runs & compare.")
+        elif h.save_error:
+            ui.unsaved_run(lab, h)
 
 
 live_view((h.state, live, stopping) if h else None)

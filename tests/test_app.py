@@ -79,6 +79,12 @@ def steps(at) -> int:
     return len(train_chart(at)["data"][0]["y"])
 
 
+def mine(at):
+    """The SessionRun of the session `at` is (its data set choice, uploads, run)."""
+    import ui
+    return ui.sessions().get(at.session_state["_token"])
+
+
 def text(at) -> str:
     return " ".join(str(getattr(e, "value", "")) for e in at.main)
 
@@ -86,7 +92,7 @@ def text(at) -> str:
 def test_every_page_renders_offline():
     at = app()
     assert "CIFAR-10 is not on this server" in at.warning[0].value
-    assert at.sidebar.radio(key="source").value == "builtin"
+    assert at.sidebar.radio(key="_source").value == "builtin"
     at.switch_page("pages/data.py").run()
     assert not at.exception and len(at.get("plotly_chart")) == 3
     at.switch_page("pages/train.py").run()
@@ -200,7 +206,7 @@ def test_stop_answers_at_once_while_the_run_is_saved(monkeypatch):
     assert any("Saving the run" in c.value for c in at.caption)
     assert all(at.button(key=k).disabled for k in ("pause", "resume", "stop", "start", "new"))
     assert "live_lr" not in [w.key for w in at.number_input]   # no live changes to a run that is ending
-    wait(at, lambda a: any("Saved as" in c.value for c in a.caption))
+    wait(at, lambda a: any("Saved on this server as" in c.value for c in a.caption))
     assert "Stopped in epoch" in at.warning[0].value and not at.button(key="new").disabled
 
 
@@ -223,7 +229,7 @@ def test_a_run_slow_to_stop_shows_that_it_is_stopping(monkeypatch):
     assert not at.exception
     assert any("Stopping: the run ends" in c.value for c in at.caption)
     assert all(at.button(key=k).disabled for k in ("pause", "resume", "stop", "start", "new"))
-    wait(at, lambda a: any("Saved as" in c.value for c in a.caption))
+    wait(at, lambda a: any("Saved on this server as" in c.value for c in a.caption))
     assert "Stopped in epoch" in at.warning[0].value
 
 
@@ -283,47 +289,59 @@ def test_divergence_is_a_message_and_keeps_history():
 
 def test_waiting_for_a_free_slot_is_visible():
     import ui
+    from cnnlib.runner import Ticket
     at = app("train")
     at.number_input(key="cfg_epochs").set_value(50).run()
     slots, stop = ui.slots(), threading.Event()
-    held = [slots.acquire(stop) for _ in range(slots.limit)]  # another user holds every slot
+    held = [Ticket(lambda: 90.0) for _ in range(slots.limit)]     # others hold every slot for 90 s more
+    assert all(slots.acquire(t, stop) for t in held)
     try:
         at.button(key="start").click().run()
-        wait(at, lambda a: any("slot" in w.value for w in a.warning))
+        wait(at, lambda a: any("next in line" in w.value for w in a.warning))
+        words = next(w.value for w in at.warning if "next in line" in w.value)
+        assert "busy" in words and "about 1 min 30 s" in words          # when the first slot frees
+        assert "1 waiting" in " ".join(c.value for c in at.sidebar.caption)
     finally:
-        for _ in held:
-            slots.release()
+        for t in held:
+            slots.release(t)
     wait(at, lambda a: a.button(key="pause").disabled is False)
     at.button(key="stop").click().run()
     assert not at.exception
 
 
-def test_closing_the_session_stops_its_thread():
-    """Streamlit clears session-scoped resources when a tab disconnects; the release stops the run."""
-    from streamlit import cache_resource
+def test_a_session_whose_pages_are_gone_has_its_run_stopped_and_saved(env):
+    """A tab closed for good: once no page of the session has been connected for the server's
+    disconnected-session time-out, its run is stopped and saved. Before that, nothing happens."""
+    import ui
     at = start_long_run()
-    wait(at, lambda a: any(t.name == "cnnlab-train" for t in threading.enumerate()))
-    cache_resource.clear()  # what a disconnect does to this session's resources
+    wait(at, lambda a: steps(a) >= 1)
+    registry, token = ui.sessions(), at.session_state["_token"]
+    run = mine(at).runner
+    assert registry.reap(lambda viewer: True) == [] and run.alive        # a connected page keeps it
+    assert registry.reap(lambda viewer: False) == [] and run.alive       # just gone: it may come back
+    assert token in registry.reap(lambda viewer: False, now=time.monotonic() + registry.ttl + 1)
     deadline = time.monotonic() + 15
-    while any(t.name == "cnnlab-train" for t in threading.enumerate()) and time.monotonic() < deadline:
+    while run.alive and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(t.name == "cnnlab-train" for t in threading.enumerate())
+    h = run.snapshot()
+    assert not run.alive and h.state == "stopped" and h.checkpoint   # stopped, and saved
+    assert token not in registry
 
 
 def test_missing_data_set_is_a_message(env):
     (env / "data").mkdir()
     (env / "data" / "cifar10-uint8.pt").write_bytes(b"a damaged cache, and no archive beside it")
     at = app("data")
-    assert at.session_state["source"] == "cifar10"
+    assert mine(at).source == "cifar10"
     assert "CIFAR-10 cannot be used" in at.error[0].value
     at.switch_page("pages/train.py").run()  # the damaged file was removed: back to the built-in set
-    assert not at.exception and at.session_state["source"] == "builtin"
+    assert not at.exception and mine(at).source == "builtin"
 
 
 def test_vanished_upload_is_a_message_on_start(env):
     at = app("train")
-    at.session_state["uploads"] = [str(env / "gone.zip")]
-    at.session_state["source_next"] = str(env / "gone.zip")
+    mine(at).uploads = [str(env / "gone.zip")]
+    mine(at).source = str(env / "gone.zip")
     at.run()
     at.button(key="start").click().run()
     assert not at.exception and "gone cannot be used" in at.error[0].value
@@ -351,7 +369,7 @@ def test_image_folder_zip_upload_becomes_the_source(env):
     at = app()
     at.file_uploader(key="zip").set_value(("colours.zip", buf.getvalue(), "application/zip")).run()
     assert not at.exception
-    assert at.session_state["source"].endswith(".zip")
+    assert mine(at).source.endswith(".zip")
     at.file_uploader(key="zip").set_value(("junk.zip", b"not a zip", "application/zip")).run()
     assert not at.exception and "junk.zip cannot be used" in at.error[0].value
     at.run()                                                      # the verdict is kept, not worked out again
@@ -510,8 +528,8 @@ def test_train_shows_the_architecture_and_whether_it_fits(env, monkeypatch):
     x, y = make_shapes10(40, 0)
     odd = Dataset("Odd-20", SHAPES10_CLASSES, x[..., :20, :20].contiguous(), y, x[..., :20, :20].contiguous(), y)
     monkeypatch.setattr(sources, "load_source", lambda source, root=None: odd)
-    at.session_state["uploads"] = [str(env / "odd.zip")]
-    at.session_state["source_next"] = str(env / "odd.zip")
+    mine(at).uploads = [str(env / "odd.zip")]
+    mine(at).source = str(env / "odd.zip")
     at.run()
     assert not at.exception and any("multiple of 16" in e.value for e in at.error)
     assert at.button(key="start").disabled
@@ -647,3 +665,111 @@ def test_the_test_time_views_are_offered_in_words():
                            "flip+shift: the image, its mirror and both moved by one pixel"]
     at.selectbox(key="preset").set_value("cpu-5min").run()
     assert at.selectbox(key="cfg_tta").value == "flip+shift"
+
+
+# --- a shared classroom server --------------------------------------------------------------------
+
+def colours_zip() -> bytes:
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for cls, color in (("red", (220, 0, 0)), ("blue", (0, 0, 220))):
+            for i in range(6):
+                z.writestr(f"{cls}/{i}.png", png(color))
+    return buf.getvalue()
+
+
+def test_the_data_set_chosen_stays_on_every_page_and_is_the_one_trained_on(env):
+    """Uploading a zip on Home switched the sidebar to it, but on Train it was back on Shapes-10 and
+    Start trained on Shapes-10."""
+    at = app()
+    at.file_uploader(key="zip").set_value(("colours.zip", colours_zip(), "application/zip")).run()
+    assert not at.exception and at.sidebar.radio(key="_source").value.endswith(".zip")
+    for page in ("data", "train", "evaluate", "runs", "home", "train"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception and at.sidebar.radio(key="_source").value.endswith(".zip"), page
+    at.number_input(key="cfg_epochs").set_value(1).run()
+    at.button(key="start").click().run()
+    wait(at, lambda a: mine(a).snapshot() and mine(a).snapshot().ended)
+    assert mine(at).snapshot().dataset.startswith("colours") and mine(at).snapshot().classes == ("blue", "red")
+    at.sidebar.radio(key="_source").set_value("builtin").run()      # and a choice in the sidebar sticks too
+    at.switch_page("pages/data.py").run()
+    assert at.sidebar.radio(key="_source").value == "builtin" and "Shapes-10" in at.caption[0].value
+
+
+def test_a_reload_finds_the_run_still_training(env):
+    """The page's address carries the session's token: a reload (a new session with the same address)
+    shows the run that is training, with its settings, instead of an empty Train page."""
+    at = start_long_run()
+    wait(at, lambda a: steps(a) >= 1)
+    token = at.session_state["_token"]
+    assert at.query_params["session"] == [token] or at.query_params["session"] == token
+    from streamlit.testing.v1 import AppTest
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    again.query_params["session"] = token
+    again.run()
+    again.switch_page("pages/train.py").run()
+    assert not again.exception and again.session_state["_token"] == token
+    assert steps(again) >= 1 and again.button(key="stop").disabled is False
+    assert again.number_input(key="cfg_epochs").value == 50           # the settings came back too
+    other = app("train")                                               # another student: a run of their own
+    assert other.session_state["_token"] != token and other.button(key="stop").disabled
+    again.button(key="stop").click().run()
+    wait(at, lambda a: any("Stopped in epoch" in w.value for w in a.warning))   # the first tab sees it too
+
+
+def test_a_malformed_token_in_the_address_is_replaced():
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["session"] = "../../etc/passwd"
+    at.run()
+    assert not at.exception and at.session_state["_token"] != "../../etc/passwd"
+    assert len(at.session_state["_token"]) >= 16
+
+
+def test_a_value_typed_out_of_range_is_named_and_holds_start_back():
+    """The widget used to refuse it in the browser and Start silently used the previous value."""
+    at = app("train")
+    at.number_input(key="cfg_epochs").set_value(0).run()
+    assert not at.exception and at.button(key="start").disabled
+    assert any("epochs=0 is not allowed" in e.value and "at least 1" in e.value for e in at.error)
+    at.number_input(key="cfg_lr").set_value(50.0).run()
+    assert any("lr=50.0 is not allowed" in e.value for e in at.error)
+    at.number_input(key="cfg_epochs").set_value(3).run()
+    at.number_input(key="cfg_lr").set_value(0.01).run()
+    assert not at.error and not at.button(key="start").disabled
+
+
+def test_a_live_change_out_of_range_is_a_message():
+    at = start_long_run()
+    wait(at, lambda a: steps(a) >= 1)
+    at.number_input(key="live_lr").set_value(99.0).run()
+    at.button(key="apply").click().run()
+    assert not at.exception and any("lr=99.0 is not allowed" in e.value for e in at.error)
+    assert not mine(at).snapshot().changes
+    at.button(key="stop").click().run()
+
+
+def test_the_saved_run_is_named_without_the_servers_path(env):
+    at = start_long_run()
+    wait(at, lambda a: steps(a) >= 1)
+    at.button(key="stop").click().run()
+    wait(at, lambda a: any("Saved on this server as" in c.value for c in a.caption))
+    words = next(c.value for c in at.caption if "Saved on this server as" in c.value)
+    assert str(env) not in words and "/" not in words.split("as", 1)[1].split(":")[0]
+
+
+def test_a_run_that_cannot_be_saved_is_offered_for_download(env, monkeypatch):
+    import errno
+
+    from cnnlib import session
+
+    def full_disk(*a, **kw):
+        raise OSError(errno.ENOSPC, "No space left on device", str(env / "runs" / "x"))
+    monkeypatch.setattr(session, "save_history", full_disk)
+    at = start_long_run()
+    wait(at, lambda a: steps(a) >= 1)
+    at.button(key="stop").click().run()
+    wait(at, lambda a: any("disk is full" in e.value for e in a.error))
+    assert not at.exception and str(env) not in " ".join(e.value for e in at.error)
+    assert any(b.label == "Download this run" for b in at.get("download_button"))

@@ -289,3 +289,22 @@ def test_a_saved_history_records_per_class_accuracy_and_its_image_size(tmp_path)
     meta = json.loads((save_history(tmp_path, trained_like_model(), h) / "run.json").read_text())
     assert meta["per_class_acc"] == {c: i / 10 for i, c in enumerate(CLASSES)}
     assert meta["image_size"] == 32
+
+
+def test_a_run_that_could_not_be_saved_downloads_as_a_run_file_made_in_memory(tmp_path):
+    """On a full disk the Train page offers the run as a file; added to a server, it is the same run."""
+    from cnnlib import runs
+    from cnnlib.runner import Runner
+    from smalldata import tiny_dataset
+    r = Runner(TrainConfig(epochs=1, batch_size=16, report_every=1), tiny_dataset())
+    r.start()
+    r._thread.join(60)
+    h = r.snapshot()
+    assert not r.alive and h.state == "finished"
+    data = runs.history_file(r.model, h)
+    assert not list(tmp_path.iterdir())                      # nothing written on the way
+    folder = save_bundle_to(tmp_path, data, "my run.zip")
+    again = load_run(folder)
+    assert again.classes == h.classes and again.meta["epochs"] == runs.history_meta(h)["epochs"]
+    for k, v in r.model.state_dict().items():
+        assert torch.equal(again.model.state_dict()[k], v)

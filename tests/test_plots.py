@@ -2,6 +2,8 @@
 
     .venv/bin/python -m pytest tests/test_plots.py -q
 """
+import time
+
 import pytest
 import torch
 
@@ -152,7 +154,10 @@ def test_session_run_is_one_run_and_saves_on_end(tmp_path):
     lab.start(cfg, ds, folder=tmp_path)
     with pytest.raises(RuntimeError, match="already training"):
         lab.start(cfg, ds, folder=tmp_path)
-    lab.close()                       # what closing the tab does
+    deadline = time.monotonic() + 20
+    while not lab.snapshot().steps and time.monotonic() < deadline:   # a run saves once it has trained
+        time.sleep(0.02)
+    lab.close()                       # what a tab closed for good comes to
     h = lab.snapshot()
     assert not lab.busy and h.state == "stopped" and h.checkpoint.startswith(str(tmp_path))
     assert predictor.predictor_from_runner(lab.runner).classes == ds.classes

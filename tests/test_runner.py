@@ -13,7 +13,7 @@ import pytest
 import cnnlib.runner as runner_mod
 from cnnlib.config import TrainConfig
 from cnnlib.data import DataError
-from cnnlib.runner import Runner, Slots
+from cnnlib.runner import Runner, Slots, Ticket
 from cnnlib.train import EpochEnd
 from smalldata import tiny_dataset
 
@@ -273,3 +273,149 @@ def test_a_run_still_training_offers_a_copy_of_its_network_from_the_last_epoch_e
     report = predictor.evaluate(p, tiny_dataset())
     assert int(report.confusion.sum()) == 32
     r.resume()
+
+
+# --- the line for training slots ----------------------------------------------------------------
+
+def test_runs_get_the_only_slot_in_the_order_start_was_pressed(runners):
+    """Six sessions, one slot: each waiting run gets the slot in the order it asked (the second to
+    press Start got it ahead of the first, when any waiter could grab a released semaphore)."""
+    slots, order = Slots(1), []
+    first = start(runners, LONG, slots=slots)
+    wait_for(lambda: first.snapshot().state == "running", what="the first run")
+    waiting = []
+    for i in range(5):
+        r = start(runners, SHORT, slots=slots, on_end=lambda m, h, i=i: order.append(i))
+        wait_for(lambda r=r: r.snapshot().state == "waiting", what="a run to queue")
+        waiting.append(r)
+    assert [r.queue()[0] for r in waiting] == [1, 2, 3, 4, 5]
+    assert first.stop(10)
+    wait_for(lambda: not any(r.alive for r in waiting), timeout=60, what="every queued run")
+    assert order == [0, 1, 2, 3, 4]
+    assert slots.in_use == 0 and slots.waiting == 0
+
+
+def test_the_expected_wait_adds_up_the_runs_ahead():
+    slots, stop = Slots(2), threading.Event()
+    holders = [Ticket(lambda: 60.0), Ticket(lambda: 10.0)]
+    assert all(slots.acquire(t, stop) for t in holders)
+    line = [Ticket(lambda: 30.0), Ticket(lambda: 100.0), Ticket(lambda: None), Ticket(lambda: 5.0)]
+    threads = [threading.Thread(target=slots.acquire, args=(t, stop)) for t in line]
+    for t, th in zip(line, threads):
+        th.start()
+        wait_for(lambda t=t: slots.place(t), what="a ticket in line")
+    try:
+        assert [slots.place(t) for t in line] == [1, 2, 3, 4]
+        # the first waits for the 10-s run; the second for the 60-s run (the first now holds the other
+        # slot until 40 s); the third for the first (40 s); the fourth cannot tell: the third cannot
+        assert [slots.expected_wait(t) for t in line] == [10.0, 40.0, 60.0, None]
+        assert slots.expected_wait(holders[0]) == 0.0 and slots.place(holders[0]) == 0
+    finally:
+        stop.set()
+        for th in threads:
+            th.join(5)
+    assert slots.waiting == 0 and slots.in_use == 2
+
+
+def test_a_waiting_run_knows_its_wait_from_how_fast_its_network_trained_here(runners):
+    slots = Slots(1)
+    slots.note_rate(SHORT.model, 64.0)                  # an earlier tutorial run here: 64 images/s
+    first = start(runners, LONG.replace(model="small"), slots=slots)
+    wait_for(lambda: first.snapshot().state == "running" and first.snapshot().steps, what="the first run")
+    second = start(runners, SHORT, slots=slots)         # 64 images, 2 epochs: about 2 s, and a fifth for tests
+    wait_for(lambda: second.snapshot().state == "waiting", what="the second run to queue")
+    assert second._remaining() == pytest.approx(2.4)
+    place, expected = second.queue()
+    assert place == 1 and expected is not None and expected > 0
+
+
+def test_a_paused_run_hands_its_slot_on_after_the_grace_time_and_queues_again_on_resume(runners, monkeypatch):
+    monkeypatch.setenv("CNNLAB_PAUSE_SLOT_S", "0.3")
+    slots = Slots(1)
+    first = start(runners, LONG, slots=slots)
+    wait_for(lambda: first.snapshot().state == "running" and first.snapshot().steps, what="the first run")
+    first.pause()
+    time.sleep(0.6)
+    assert first._has_slot, "nobody waits: a paused run keeps its slot"
+    second = start(runners, LONG, slots=slots)
+    wait_for(lambda: second.snapshot().state == "running", what="the slot to pass to the waiting run")
+    h = first.snapshot()
+    assert h.state == "paused" and "went to the next in line" in h.message
+    first.resume()
+    assert first.snapshot().state == "waiting"          # in line again, behind nobody
+    wait_for(lambda: first.queue()[0] == 1, what="the run to queue again")
+    n = len(first.snapshot().steps)
+    time.sleep(0.3)
+    assert len(first.snapshot().steps) == n, "a run without a slot must not train"
+    assert second.stop(10)
+    wait_for(lambda: first.snapshot().state == "running" and len(first.snapshot().steps) > n,
+             what="the first run to train again")
+
+
+def test_a_paused_run_keeps_its_slot_within_the_grace_time(runners, monkeypatch):
+    monkeypatch.setenv("CNNLAB_PAUSE_SLOT_S", "60")
+    slots = Slots(1)
+    first = start(runners, LONG, slots=slots)
+    wait_for(lambda: first.snapshot().state == "running", what="the first run")
+    first.pause()
+    second = start(runners, SHORT, slots=slots)
+    time.sleep(0.5)
+    assert second.snapshot().state == "waiting" and first._has_slot
+    first.resume()
+    assert first.snapshot().state == "running"
+
+
+def test_a_run_longer_than_the_servers_limit_is_stopped_and_saved_with_the_reason(runners, monkeypatch):
+    monkeypatch.setenv("CNNLAB_MAX_RUN_MINUTES", str(0.5 / 60))    # half a second
+    saved = []
+    r = start(runners, LONG, on_end=lambda m, h: saved.append(h) or "runs/limited")
+    wait_for(lambda: not r.alive, what="the limit to stop the run")
+    h = r.snapshot()
+    assert h.state == "stopped" and "at most 0.5 minutes" not in h.message
+    assert "CNNLAB_MAX_RUN_MINUTES" in h.message and h.checkpoint == "runs/limited" and saved
+    assert 0.4 < h.seconds < 5
+
+
+def test_pauses_do_not_count_against_the_run_limit(runners, monkeypatch):
+    monkeypatch.setenv("CNNLAB_MAX_RUN_MINUTES", str(1.0 / 60))    # one second of training
+    r = start(runners, LONG)
+    wait_for(lambda: r.snapshot().steps, what="a step")
+    r.pause()
+    time.sleep(1.5)
+    r.resume()
+    time.sleep(0.2)
+    assert r.alive and r.snapshot().state == "running"
+    wait_for(lambda: not r.alive, what="the limit")
+
+
+def test_a_run_stopped_before_its_first_step_saves_nothing(runners, monkeypatch):
+    """A waiting tab closed just as the slot came free used to save an empty 'stopped at step 1' run."""
+    import cnnlib.runner as rm
+    real_fit = rm.fit
+    started = threading.Event()
+
+    def fit_after_stop(model, data, cfg, control, **kw):
+        started.set()
+        wait_for(control.should_stop, what="the stop")
+        yield from real_fit(model, data, cfg, control, **kw)
+    monkeypatch.setattr(rm, "fit", fit_after_stop)
+    saved = []
+    r = start(runners, SHORT, on_end=lambda m, h: saved.append(h) or "runs/empty")
+    wait_for(started.is_set, what="training to begin")
+    assert r.stop(10)
+    h = r.snapshot()
+    assert h.state == "stopped" and not h.steps and not saved and not h.checkpoint
+    assert "nothing was saved" in h.message
+
+
+def test_a_run_that_cannot_be_saved_keeps_its_result_and_says_why(runners):
+    import errno
+
+    def full_disk(model, h):
+        raise OSError(errno.ENOSPC, "No space left on device", "/srv/cnnlab/runs/x/weights.pt")
+    r = start(runners, SHORT, on_end=full_disk)
+    wait_for(lambda: not r.alive, what="the run to end")
+    h = r.snapshot()
+    assert h.state == "finished" and h.finished is not None      # not "failed": the training did finish
+    assert h.save_error == "The server's disk is full, so the run could not be saved there."
+    assert "/srv" not in h.save_error and not h.checkpoint and r.model is not None
