@@ -8,6 +8,8 @@ import pytest
 
 from drive import CHROME_ARGS, CHROMIUM, streamlit_app
 
+TTL = 8   # seconds a disconnected session's run waits for its page to come back
+
 
 @pytest.fixture(scope="session")
 def server_log(tmp_path_factory) -> Path:
@@ -21,7 +23,8 @@ def app_url(tmp_path_factory, server_log):
     tmp = tmp_path_factory.mktemp("cnnlab")  # the server's working folder: data/ and runs/ start empty
     env = {**os.environ, "CNNLAB_DATA": "data", "CNNLAB_RUNS": "runs", "CNNLAB_DATA_LIMIT": "600",
            "CNNLAB_MAX_RUNS": "1"}
-    with streamlit_app(tmp, env, server_log) as url:
+    # a short disconnected-session time-out: a closed tab's run is stopped within seconds, not minutes
+    with streamlit_app(tmp, env, server_log, options=("--server.disconnectedSessionTTL", str(TTL))) as url:
         yield url
 
 

@@ -41,17 +41,19 @@ def _wait_health(url: str, proc: subprocess.Popen, log: Path, timeout: float = 9
 
 
 @contextlib.contextmanager
-def streamlit_app(cwd: Path, env: dict[str, str], log_path: Path, launch: tuple[str, ...] = ()) -> Iterator[str]:
+def streamlit_app(cwd: Path, env: dict[str, str], log_path: Path, launch: tuple[str, ...] = (),
+                  options: tuple[str, ...] = ()) -> Iterator[str]:
     """`streamlit run app.py` with `cwd` as its working folder (the project's .streamlit/ settings
     are copied there) on a free port: yields its URL once it answers, and stops it afterwards.
-    `launch` goes before the command (e.g. `taskset -c 0` to keep the server on one core)."""
+    `launch` goes before the command (e.g. `taskset -c 0` to keep the server on one core); `options`
+    after it (e.g. `--server.disconnectedSessionTTL 8`)."""
     shutil.copytree(ROOT / ".streamlit", cwd / ".streamlit", dirs_exist_ok=True)  # read from the cwd
     port = _free_port()
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [*launch, sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
              "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *options],
             cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env={**env, "PYTHONUNBUFFERED": "1"})
         url = f"http://127.0.0.1:{port}"
         try:
@@ -92,7 +94,8 @@ def wait_points(page, n: int, timeout: float = 60_000) -> None:
 
 
 def button(page, name: str):
-    return page.get_by_role("button", name=name, exact=True)
+    """A button of the page itself (not the "Stop" that Streamlit's header shows while a script runs)."""
+    return page.get_by_test_id("stMain").get_by_role("button", name=name, exact=True)
 
 
 def set_number(page, name: str, value) -> None:
@@ -100,3 +103,78 @@ def set_number(page, name: str, value) -> None:
     field.fill(str(value))
     field.press("Enter")
     settle(page)
+
+
+class Proxy:
+    """A TCP proxy in a thread between the browser and the server, whose connections can be cut: as a
+    flaky classroom network would, `drop(seconds)` closes every open connection and refuses new ones
+    for that long, then lets them through again."""
+
+    def __init__(self, target_port: int):
+        import asyncio
+        import threading
+        self.target_port = target_port
+        self.port = _free_port()
+        self._loop = asyncio.new_event_loop()
+        self._writers: set = set()
+        self._open = True
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True, name="e2e-proxy")
+        self._thread.start()
+        ready.wait(10)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve(self, ready) -> None:
+        import asyncio
+
+        async def pipe(reader, writer):
+            try:
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                writer.close()
+
+        async def handle(reader, writer):
+            if not self._open:
+                writer.close()
+                return
+            try:
+                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+            except OSError:
+                writer.close()
+                return
+            self._writers |= {writer, up_writer}
+            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+            self._writers -= {writer, up_writer}
+
+        async def main():
+            server = await asyncio.start_server(handle, "127.0.0.1", self.port)
+            ready.set()
+            async with server:
+                await server.serve_forever()
+
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(main())
+        except RuntimeError:          # the loop was stopped
+            pass
+
+    def drop(self, seconds: float) -> None:
+        """Cut every connection now and refuse new ones for `seconds`."""
+        def cut():
+            self._open = False
+            for w in list(self._writers):
+                w.transport.abort()
+        self._loop.call_soon_threadsafe(cut)
+        time.sleep(seconds)
+        self._open = True
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)

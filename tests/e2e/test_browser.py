@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from drive import CHART, LIVE, button, go, points, set_number, settle, wait_points
+from conftest import TTL
+from drive import CHART, LIVE, Proxy, button, go, points, set_number, settle, wait_points
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -111,19 +112,57 @@ def test_walk_through_every_page(new_page, tmp_path, shots):
     clean(page)
 
 
-def test_closing_a_tab_frees_its_training_slot(new_page):
+def test_closing_a_tab_frees_its_training_slot_once_the_session_is_gone(new_page):
     first = new_page()
     first.goto("/")
     settle(first)
     go(first, "Train")
     start_run(first, epochs=500)         # holds the server's only slot for many minutes
-    first.context.close()                # the tab goes away: its session's run must stop
+    first.context.close()                # the tab goes away: once its session times out, its run must stop
 
     second = new_page()
     second.goto("/")
     settle(second)
     go(second, "Train")
-    start_run(second, timeout=30_000)    # only possible once the first run gave its slot back
+    page = second
+    page.get_by_text("Run", exact=True).click()
+    set_number(page, "report_every", 3)
+    button(page, "Start").click()
+    wait_points(page, 2, timeout=(TTL + 30) * 1000)                  # the first tab's session timed out
     button(second, "Stop").click()
     second.get_by_text("Stopped in epoch").wait_for()
     clean(second)
+
+
+def test_a_run_survives_a_dropped_connection_and_a_reload(new_page, app_url):
+    """A three-second network drop used to end the run (and show an empty Train page): the page
+    reconnects to its session, and a reload (a new session, the same address) finds the run too."""
+    proxy = Proxy(int(app_url.rsplit(":", 1)[1]))
+    try:
+        page = new_page()
+        page.goto(proxy.url + "/")
+        settle(page)
+        go(page, "Train")
+        start_run(page, epochs=500)
+        n = points(page)
+        proxy.drop(3)
+        wait_points(page, n + 3, timeout=60_000)        # reconnected, and the run went on meanwhile
+        assert button(page, "Stop").is_enabled()
+        page.console_errors.clear()                       # the browser's own complaints about the cut
+        assert "session=" in page.url
+        missing = []
+        page.on("response", lambda r: r.status == 404 and missing.append(r.url))
+        page.reload()
+        page.get_by_role("heading", name="Train").wait_for()
+        settle(page)
+        # Streamlit's page, reloaded at /train, first looks for its server under /train/ and then at the root
+        assert all(u.endswith(("/train/_stcore/host-config", "/train/_stcore/health")) for u in missing), missing
+        page.console_errors[:] = [e for e in page.console_errors if "404 (Not Found)" not in e or not missing]
+        wait_points(page, n + 3, timeout=10_000)          # the whole history so far, not an empty chart
+        m = points(page)
+        wait_points(page, m + 2)                          # still training
+        button(page, "Stop").click()
+        page.get_by_text("Stopped in epoch").wait_for()
+        clean(page)
+    finally:
+        proxy.close()
