@@ -7,6 +7,7 @@ foreign or malicious file is refused with a clear message.
 """
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import json
 import os
@@ -56,9 +57,16 @@ def new_run_folder(parent: str | os.PathLike, name: str) -> Path:
     return target
 
 
+def _version(package: str) -> str:
+    """An installed package's version, without importing it (torchvision would cost 170 MB of memory)."""
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
 def run_meta(cfg: TrainConfig, classes, epochs=(), name: str = "", dataset: str = "", state: str = "finished",
              image_size: int = 32, **extra) -> dict:
-    import torchvision
     return {
         "format": FORMAT,
         "name": name,
@@ -69,7 +77,7 @@ def run_meta(cfg: TrainConfig, classes, epochs=(), name: str = "", dataset: str 
         "image_size": image_size,
         "config": cfg.to_dict(),
         "epochs": [asdict(e) if not isinstance(e, dict) else e for e in epochs],
-        "versions": {"torch": torch.__version__, "torchvision": torchvision.__version__,
+        "versions": {"torch": torch.__version__, "torchvision": _version("torchvision"),
                      "python": platform.python_version()},
         **extra,
     }

@@ -317,9 +317,14 @@ def _shape_mask(c: int, x: torch.Tensor, y: torch.Tensor, r: torch.Tensor, phi: 
     return (((x - 0.55) ** 2 + y ** 2) < 0.16) | (((x + 0.55) ** 2 + y ** 2) < 0.16)  # pair
 
 
+SHAPES10_CHUNK = 1000   # images drawn at a time: each (N, H, W) float intermediate is then 4 MB, not 80
+
+
 def make_shapes10(n: int, seed: int = 0, size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
     """Shapes-10: ten shape classes drawn at a random place, size, angle and colour on a textured
-    background with noise and a distracting blob. Deterministic from `seed`."""
+    background with noise and a distracting blob. Deterministic from `seed`. Every random number is
+    drawn in one order whatever `n`; the pixels are then worked out SHAPES10_CHUNK images at a time,
+    so that making CIFAR-10's size of set costs a server tens of MB, not a gigabyte."""
     g = torch.Generator().manual_seed(seed)
 
     def u(lo, hi, *shape):
@@ -327,9 +332,25 @@ def make_shapes10(n: int, seed: int = 0, size: int = 32) -> tuple[torch.Tensor, 
 
     y = torch.arange(n) % 10
     y = y[torch.randperm(n, generator=g)]
+    cx, cy, s, th = u(-0.3, 0.3), u(-0.3, 0.3), u(0.45, 0.75), u(0, 2 * math.pi)
+    bg = (u(0.0, 1.0, n, 3, 1, 1), u(-0.25, 0.25, n, 3, 1, 1), u(-0.25, 0.25, n, 3, 1, 1))
+    fg_shift = u(0, 0.4, n, 3, 1, 1)
+    bx, by, br = u(-1, 1), u(-1, 1), u(0.08, 0.2)
+    blob_colour = u(0, 1, n, 3, 1, 1)
+    out = torch.empty(n, 3, size, size, dtype=torch.uint8)
+    for i in range(0, n, SHAPES10_CHUNK):
+        j = slice(i, i + SHAPES10_CHUNK)
+        noise = torch.randn(len(y[j]), 3, size, size, generator=g)
+        out[j] = _draw_shapes(y[j], size, cx[j], cy[j], s[j], th[j], [b[j] for b in bg], fg_shift[j],
+                              bx[j], by[j], br[j], blob_colour[j], noise)
+    return out, y.to(torch.int64)
+
+
+def _draw_shapes(y, size, cx, cy, s, th, bg, fg_shift, bx, by, br, blob_colour, noise) -> torch.Tensor:
+    """The pixels of Shapes-10 images from their random draws (make_shapes10), as uint8 (N, 3, H, W)."""
+    n = len(y)
     lin = torch.linspace(-1, 1, size)
     gy, gx = torch.meshgrid(lin, lin, indexing="ij")                 # (H, W)
-    cx, cy, s, th = u(-0.3, 0.3), u(-0.3, 0.3), u(0.45, 0.75), u(0, 2 * math.pi)
     cos, sin = th.cos()[:, None, None], th.sin()[:, None, None]
     dx = (gx - cx[:, None, None]) / s[:, None, None]
     dy = (gy - cy[:, None, None]) / s[:, None, None]
@@ -340,18 +361,17 @@ def make_shapes10(n: int, seed: int = 0, size: int = 32) -> tuple[torch.Tensor, 
         i = (y == c).nonzero().flatten()
         shape[i, 0] = _shape_mask(c, x[i], yy[i], r[i], phi[i]).float()
     # background: a random colour with a gentle gradient; foreground differs by a random offset
-    bg = u(0.0, 1.0, n, 3, 1, 1) + u(-0.25, 0.25, n, 3, 1, 1) * gx + u(-0.25, 0.25, n, 3, 1, 1) * gy
+    back = bg[0] + bg[1] * gx + bg[2] * gy
     # each class leans towards a colour of its own (as CIFAR-10's skies and seas do), loosely
     palette = torch.tensor([[.9, .2, .2], [.2, .8, .2], [.2, .3, .9], [.9, .8, .1], [.8, .2, .8],
                             [.1, .8, .8], [.95, .55, .1], [.5, .3, .1], [.95, .95, .95], [.4, .4, .4]])
-    fg = (0.6 * palette[y][:, :, None, None] + u(0, 0.4, n, 3, 1, 1)).clamp(0, 1)
-    img = bg * (1 - shape) + fg * shape
+    fore = (0.6 * palette[y][:, :, None, None] + fg_shift).clamp(0, 1)
+    img = back * (1 - shape) + fore * shape
     # a distracting blob of another colour somewhere
-    bx, by, br = u(-1, 1), u(-1, 1), u(0.08, 0.2)
     blob = (((gx - bx[:, None, None]) ** 2 + (gy - by[:, None, None]) ** 2) < br[:, None, None] ** 2)[:, None].float()
-    img = img * (1 - blob) + u(0, 1, n, 3, 1, 1) * blob
-    img = img + 0.08 * torch.randn(n, 3, size, size, generator=g)
-    return (img.clamp(0, 1) * 255).round().to(torch.uint8), y.to(torch.int64)
+    img = img * (1 - blob) + blob_colour * blob
+    img = img + 0.08 * noise
+    return (img.clamp(0, 1) * 255).round().to(torch.uint8)
 
 
 def load_builtin(seed: int = 0, n_train: int = 20_000, n_test: int = 4_000,

@@ -522,3 +522,13 @@ def test_alternating_flips_show_every_image_both_ways_in_any_two_epochs():
     assert torch.equal(e1, ~e0) and torch.equal(e2, e0) and torch.equal(e3, e1)
     assert 400 < int(e0.sum()) < 600                                       # half, drawn at random
     assert torch.equal(flips(0, idx[:10]), e0[:10])                       # looked up per image
+
+
+def test_shapes10_drawn_in_chunks_is_the_same_set(monkeypatch):
+    """Shapes-10 works its pixels out a chunk of images at a time (a server making all 24,000 at once
+    held a gigabyte afterwards); the random draws are taken in one order, so the set is the same."""
+    import cnnlib.data as data
+    whole = data.make_shapes10(50, seed=7)
+    monkeypatch.setattr(data, "SHAPES10_CHUNK", 16)     # 16, 16, 16 and 2 images
+    parts = data.make_shapes10(50, seed=7)
+    assert torch.equal(whole[0], parts[0]) and torch.equal(whole[1], parts[1])

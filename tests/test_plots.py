@@ -34,13 +34,16 @@ def history() -> History:
     return h
 
 
-def test_grid_image_lays_tiles_out_like_make_grid():
+def test_grid_image_lays_tiles_out_as_torchvisions_make_grid_does():
     x = torch.arange(3).repeat_interleave(3 * 32 * 32).view(3, 3, 32, 32).to(torch.uint8)
     g = plots.grid_image(x, ncol=2)
     assert g.shape == (3, 2 * 34 + 2, 2 * 34 + 2)
     assert g[0, 2, 2] == 0 and g[0, 2, 36] == 1 and g[0, 36, 2] == 2 and g[0, 36, 36] == 255
     from torchvision.utils import make_grid
-    assert torch.equal(g[:, :, :], make_grid(x, nrow=2, padding=2, pad_value=255))
+    assert torch.equal(g, make_grid(x, nrow=2, padding=2, pad_value=255))
+    odd = torch.randint(0, 255, (11, 3, 5, 7), dtype=torch.uint8)   # a last row part-filled, other tile sizes
+    for ncol, pad in ((8, 2), (3, 0), (20, 1)):
+        assert torch.equal(plots.grid_image(odd, ncol, pad), make_grid(odd, nrow=ncol, padding=pad, pad_value=255))
 
 
 def test_batch_grid_labels_every_image():
