@@ -1,11 +1,15 @@
-"""Safe file writes: a file appears whole, or not at all, even if the process dies halfway, and a
-full disk is reported in words (`DiskFull`)."""
+"""Safe file writes: a file appears whole, or not at all, even if the process dies halfway; a full
+disk is reported in words (`DiskFull`); and what a killed process left half-written is found
+and removed (`remove_leftovers`)."""
 from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
+import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +21,8 @@ FULL = {errno.ENOSPC: ("is full", "free space on the server"),
         errno.EDQUOT: ("is over its quota", "free space on the server"),
         errno.EROFS: ("is read-only", "make it writable")}
 ASK_TEACHER = "Ask the teacher to {fix}."
+STALE_SECONDS = 600          # a leftover older than this is removed even if its process seems alive
+_STARTED = time.time()       # this process's start, near enough: a leftover from before is not ours
 
 
 class DiskFull(OSError):
@@ -90,3 +96,63 @@ def atomic_write(path: str | os.PathLike, data: bytes | Callable[[BinaryIO], Non
         raise
     fsync_dir(path.parent)
 
+
+# --- what a killed process left behind -------------------------------------------------------------
+
+# .<name>.<pid>-<thread>-<random>.tmp (atomic_write), .<name>.<pid>.tmp (older versions), and
+# .partial-<name>-<pid>-<random> (a run folder being written: checkpoints.save_run)
+_TMP = re.compile(r"\..+\.(\d+)(?:-\d+-[0-9a-f]+)?\.tmp")
+_PARTIAL = re.compile(r"\.partial-.*-(\d+)-[0-9a-f]+")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # someone else's process, or a system that cannot tell
+        return True
+    return True
+
+
+def is_leftover(entry: Path, now: float | None = None) -> bool:
+    """Whether `entry` is a temporary file or partial run folder whose writer is gone: its process
+    has ended, it predates this process although it names our id (a restart that got the same id),
+    or it is older than STALE_SECONDS (no save takes that long)."""
+    m = _TMP.fullmatch(entry.name) or _PARTIAL.fullmatch(entry.name)
+    if not m:
+        return False
+    try:
+        mtime = entry.lstat().st_mtime
+    except OSError:
+        return False
+    if (now or time.time()) - mtime > STALE_SECONDS:
+        return True
+    pid = int(m.group(1))
+    if pid == os.getpid():
+        return mtime < _STARTED - 1   # a second's slack: file times lag the clock by a tick
+    return not _alive(pid)
+
+
+def remove(entry: Path) -> None:
+    """Delete a file or a folder tree, whichever it is; gone already is fine."""
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry, ignore_errors=True)
+    else:
+        entry.unlink(missing_ok=True)
+
+
+def remove_leftovers(folder: str | os.PathLike, now: float | None = None) -> list[Path]:
+    """Remove the temporary files and partial folders in `folder` that no running save will finish
+    (`is_leftover`); returns what was removed. One listing of the folder: cheap enough to call often."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for e in entries:
+        p = Path(e.path)
+        if is_leftover(p, now):
+            remove(p)
+            removed.append(p)
+    return removed

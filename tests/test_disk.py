@@ -1,5 +1,6 @@
-"""Writers of one file at once (sessions uploading the same zip) and a full disk met while a file
-is written: said as such (files.DiskFull), with nothing left behind.
+"""No work lost to the disk or a crash: writers of one file at once (sessions uploading the same
+zip), a full disk reported as such with nothing left behind (a run that could not be saved can
+still be downloaded), and what a save killed halfway leaves, cleaned up.
 
     .venv/bin/python -m pytest tests/test_disk.py -q
 
@@ -9,18 +10,51 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
+import random
+import signal
+import subprocess
+import sys
 import threading
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
+import torch
 from fulldisk import fill
 from smalldata import tiny_dataset
 
 import cnnlib.data as data_mod
+from cnnlib import files
+from cnnlib.checkpoints import (
+    PARTIAL,
+    bundle,
+    bundle_bytes,
+    load_bundle,
+    load_run,
+    run_meta,
+    save_bundle_to,
+    save_run,
+)
+from cnnlib.config import TrainConfig
 from cnnlib.data import DataError, cached, load_cifar10
-from cnnlib.files import atomic_write
+from cnnlib.files import STALE_SECONDS, DiskFull, atomic_write, remove_leftovers
+from cnnlib.models import build_model
+from cnnlib.runner import History
+from cnnlib.runs import clean_up, history_meta, list_runs, rename_run, save_history
 from cnnlib.sources import save_upload
+from cnnlib.train import EpochEnd, Finished
+
+ROOT = Path(__file__).resolve().parents[1]
+CFG = TrainConfig(model="fast", conv_dropout=0.0, fc_dropout=0.0)
+CLASSES = tuple("abcdefghij")
+
+
+def history() -> History:
+    return History(CFG, state="finished", epochs=[EpochEnd(0, 1.5, 0.4, 1.4, 0.45, 2.0, 2.0)],
+                   finished=Finished(1, 0.45, 0.45, 2.0), dataset="tiny", classes=CLASSES)
 
 
 def everything(folder: Path) -> list[str]:
@@ -82,6 +116,78 @@ def test_sessions_saving_the_same_upload_at_once_all_get_it(tmp_path):
 
 # --- a full disk ---------------------------------------------------------------------------------
 
+def trained_like_model() -> torch.nn.Module:
+    torch.manual_seed(0)
+    m = build_model("fast")
+    with torch.no_grad():
+        for p in m.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    return m.eval()
+
+
+FULL_RUN = {
+    errno.ENOSPC: "is full: this run could not be saved. Download the run below to keep it; ask the teacher to "
+                  "free space on the server.",
+    errno.EDQUOT: "is over its quota: this run could not be saved.",
+    errno.EROFS: "is read-only: this run could not be saved. Download the run below to keep it; ask the teacher "
+                 "to make it writable.",
+}
+
+
+@pytest.mark.parametrize("code, words", FULL_RUN.items(), ids=["full", "quota", "read-only"])
+def test_a_full_disk_when_a_run_is_saved_is_said_and_leaves_nothing(tmp_path, monkeypatch, code, words):
+    """A finished run on a full disk ended as 'Training failed: OSError', with an empty folder."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    fill(monkeypatch, code)
+    with pytest.raises(DiskFull) as e:
+        save_history(runs, trained_like_model(), history())
+    assert str(e.value).startswith(f"The server's disk {words}")
+    assert e.value.errno == code and isinstance(e.value, OSError)
+    assert everything(runs) == []
+
+
+def test_a_disk_that_fills_when_a_run_is_flushed_is_said_too(tmp_path, monkeypatch):
+    def no_space(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(os, "fsync", no_space)       # delayed allocation: writes pass, the flush fails
+    with pytest.raises(DiskFull, match="this run could not be saved"):
+        save_history(tmp_path, trained_like_model(), history())
+    assert everything(tmp_path) == []
+
+
+def test_a_run_that_could_not_be_saved_can_still_be_downloaded(tmp_path, monkeypatch):
+    model, h = trained_like_model(), history()
+    saved = save_history(tmp_path, model, h, name="kept")
+    fill(monkeypatch)
+    data = bundle_bytes(model, history_meta(h, name="kept"))                # needs no disk
+    with zipfile.ZipFile(io.BytesIO(data)) as z, zipfile.ZipFile(io.BytesIO(bundle(saved))) as on_disk:
+        assert z.namelist() == on_disk.namelist() == ["run.json", "weights.pt"]
+        assert z.read("weights.pt") == on_disk.read("weights.pt")
+    run = load_bundle(data)
+    x = torch.rand(3, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(run.model(x), model(x))
+    assert run.meta["name"] == "kept" and run.meta["state"] == "finished"
+
+
+def test_a_full_disk_when_a_run_is_renamed_is_said_and_changes_nothing(tmp_path, monkeypatch):
+    folder = save_run(tmp_path / "run", trained_like_model(), run_meta(CFG, CLASSES, name="old"))
+    fill(monkeypatch)
+    with pytest.raises(DiskFull, match="the new name could not be saved"):
+        rename_run(folder, "new")
+    assert json.loads((folder / "run.json").read_text())["name"] == "old"
+    assert everything(folder) == ["run.json", "weights.pt"]
+
+
+def test_a_full_disk_when_a_run_file_is_added_is_said_and_leaves_nothing(tmp_path, monkeypatch):
+    data = bundle(save_run(tmp_path / "run", trained_like_model(), run_meta(CFG, CLASSES)))
+    fill(monkeypatch)
+    with pytest.raises(DiskFull, match="the run could not be saved"):
+        save_bundle_to(tmp_path / "runs", data, "run.zip")
+    assert everything(tmp_path / "runs") == []
+
+
 @pytest.mark.parametrize("how", ["OSError", "RuntimeError"])
 def test_a_data_set_cache_that_cannot_be_written_costs_only_time(tmp_path, monkeypatch, how):
     """torch.save into a real full file raises RuntimeError (its own writer), not OSError."""
@@ -126,4 +232,95 @@ def test_cifar10_that_fills_the_disk_as_it_is_unpacked_says_so_and_frees_what_it
 
 # --- what a killed save leaves ---------------------------------------------------------------------
 
+def dead_pid() -> int:
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
 
+
+def test_clean_up_removes_what_killed_saves_left_and_nothing_else(tmp_path):
+    meta = run_meta(CFG, CLASSES, name="complete")
+    run = save_run(tmp_path / "complete", trained_like_model(), meta)
+    old = time.time() - STALE_SECONDS - 60
+
+    def make(name: str, mtime: float | None = None, files=("weights.pt", "run.json")) -> Path:
+        p = tmp_path / name
+        p.mkdir()
+        for f in files:
+            (p / f).write_bytes(b"x")
+        if mtime:
+            os.utime(p, (mtime, mtime))
+        return p
+
+    gone = [make(f"{PARTIAL}a-{dead_pid()}-0a1b2c3d"),                  # its process was killed
+            make(f"{PARTIAL}b-{os.getpid()}-0a1b2c3d", mtime=files._STARTED - 30),   # ours by id, from before we began
+            make(f"{PARTIAL}c-1-0a1b2c3d", mtime=old),                  # a live process's, untouched for too long
+            make("legacy-weights-only", files=("weights.pt",)),          # an older version's killed save
+            make("legacy-empty", files=())]
+    (run / f".run.json.{dead_pid()}-1-0a1b2c3d.tmp").write_bytes(b"{")   # a killed rename
+    (run / f".weights.pt.{dead_pid()}.tmp").write_bytes(b"x")            # an older version's temporary name
+    (tmp_path / f".x.{dead_pid()}.tmp").write_bytes(b"x")
+    stays = [make(f"{PARTIAL}d-{os.getpid()}-0a1b2c3d"),                 # a save going on in this process
+             make(f"{PARTIAL}e-1-0a1b2c3d"),                             # ... or in another live one
+             make("json-only", files=("run.json",)),                     # listed (as broken), deletable
+             run]
+    removed = clean_up(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in stays)
+    assert set(gone) <= set(removed) and everything(run) == ["run.json", "weights.pt"]
+    assert [p for p, _ in list_runs(tmp_path)] == [run]                  # a partial folder is never listed
+    assert clean_up(tmp_path) == [] and remove_leftovers(tmp_path / "none") == []
+
+
+SAVER = """
+import os, sys
+import torch
+from cnnlib.config import TrainConfig
+from cnnlib.models import build_model
+from cnnlib.runner import History
+from cnnlib.runs import rename_run, save_history
+from cnnlib.train import EpochEnd
+torch.set_num_threads(1)
+model = build_model("tutorial")
+h = History(TrainConfig(), state="stopped", epochs=[EpochEnd(0, 1.5, .4, 1.4, .45, 2., 2.)], dataset="tiny",
+            classes=tuple("abcdefghij"))
+save_history(sys.argv[1] + "-warm", model, h)          # the first save's lazy imports, before any fork
+for line in sys.stdin:                                 # one child per line, saving and renaming runs until killed
+    pid = os.fork()
+    if pid == 0:
+        n = 0
+        while True:
+            rename_run(save_history(sys.argv[1], model, h, name="saved in a loop"), f"renamed {n}")
+            n += 1
+    print(pid, flush=True)
+    os.waitpid(pid, 0)
+"""
+
+
+@pytest.mark.slow
+def test_a_save_killed_at_any_moment_leaves_only_whole_runs_after_clean_up(tmp_path):
+    folder = tmp_path / "runs"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    saver = subprocess.Popen([sys.executable, "-c", SAVER, str(folder)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, env=env)
+    rng, leftovers = random.Random(0), 0
+    try:
+        for _ in range(10):
+            saver.stdin.write("save\n")
+            saver.stdin.flush()
+            child = int(saver.stdout.readline())
+            time.sleep(rng.uniform(0.05, 0.4))
+            os.kill(child, signal.SIGKILL)                 # kill -9, in the middle of whatever it does
+            time.sleep(0.05)
+            assert not [p for p, _ in list_runs(folder) if p.name.startswith(".")]
+            leftovers += sum(p.name.startswith(".") for p in folder.rglob("*"))
+    finally:
+        saver.stdin.close()
+        saver.wait(30)
+    assert saver.returncode == 0
+    assert leftovers, "no kill landed during a save: the test proved nothing"
+    clean_up(folder)
+    listed = [p for p, _ in list_runs(folder)]
+    assert listed and sorted(folder.iterdir()) == sorted(listed)          # nothing the app cannot show
+    for run in listed:
+        assert everything(run) == ["run.json", "weights.pt"]
+        assert load_run(run).meta["name"].startswith(("saved in a loop", "renamed"))
