@@ -12,6 +12,7 @@ from cnnlib.checkpoints import CheckpointError
 from cnnlib.config import (ALLOWED, FIELD_HELP, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
                            cpu_minutes)
 from cnnlib.data import Dataset, DataError
+from cnnlib.files import DiskFull
 from cnnlib.models import ARCHITECTURES
 from cnnlib.runner import Slots, default_slots
 from cnnlib.runs import list_runs, pretrained_runs
@@ -138,6 +139,32 @@ def predictor_or_stop(choice: str | predictor.Predictor) -> predictor.Predictor:
         st.stop()
 
 
+@st.cache_resource(show_spinner=False)
+def _uploads_in_use() -> sources.UploadsInUse:
+    """The uploads every live session offers, for the whole server: they are never deleted."""
+    return sources.UploadsInUse()
+
+
+@st.cache_resource(scope="session", on_release=sources.UploadClaim.release, show_spinner=False)
+def _my_uploads() -> sources.UploadClaim:
+    """This session's claim on its uploads, released when the session ends (a closed tab)."""
+    return _uploads_in_use().claim()
+
+
+def keep_upload(upload) -> str:
+    """Keep an uploaded image-folder zip on the server and load it (raises DataError if it cannot be
+    used, and then it is not kept, or DiskFull); uploads no live session offers are deleted, least
+    recently used first, beyond the server's limit (CNNLAB_UPLOADS_MB)."""
+    mine, claim, data = st.session_state.get("uploads", []), _my_uploads(), upload.getvalue()
+    claim.hold([*mine, str(sources.upload_path(data, upload.name))])   # before it exists: no one trims it
+    try:
+        path, _ = sources.add_upload(data, upload.name, dataset, in_use=_uploads_in_use().paths())
+    except BaseException:
+        claim.hold(mine)
+        raise
+    return path
+
+
 def once_per_upload(upload, use: Callable[[], T]) -> tuple[T | None, str]:
     """`use()` the first time the page sees this uploaded file, and its outcome again after that:
     (result, "") or (None, why it cannot be used). The uploader keeps a file across reruns; this
@@ -146,7 +173,7 @@ def once_per_upload(upload, use: Callable[[], T]) -> tuple[T | None, str]:
     if upload.file_id not in seen:
         try:
             seen[upload.file_id] = (use(), "")
-        except (DataError, CheckpointError) as e:
+        except (DataError, CheckpointError, DiskFull) as e:
             seen[upload.file_id] = (None, str(e))
     return seen[upload.file_id]
 

@@ -357,6 +357,28 @@ def test_image_folder_zip_upload_becomes_the_source(env):
     at.run()                                                      # the verdict is kept, not worked out again
     assert not at.exception and "junk.zip cannot be used" in at.error[0].value
     assert len(at.session_state["upload_outcomes"]) == 2
+    assert [p.name for p in (env / "data" / "uploads").iterdir()] == [Path(at.session_state["source"]).name]
+
+
+def colours_zip() -> bytes:
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for cls, color in (("red", (220, 0, 0)), ("blue", (0, 0, 220))):
+            for i in range(6):
+                z.writestr(f"{cls}/{i}.png", png(color))
+    return buf.getvalue()
+
+
+def test_a_full_disk_on_an_upload_is_a_message(env, monkeypatch):
+    from fulldisk import fill
+    at = app()
+    fill(monkeypatch)
+    at.file_uploader(key="zip").set_value(("colours.zip", colours_zip(), "application/zip")).run()
+    assert not at.exception
+    assert at.error[0].value == ("colours.zip cannot be used: The server's disk is full: the upload could not be "
+                                 "saved. Ask the teacher to free space on the server.")
+    assert not list((env / "data" / "uploads").iterdir())
 
 
 # --- Evaluate, Inspect, Runs & compare, and the architecture table on Train ---------------------

@@ -1,6 +1,7 @@
 """No work lost to the disk or a crash: writers of one file at once (sessions uploading the same
-zip), a full disk reported as such with nothing left behind (a run that could not be saved can
-still be downloaded), and what a save killed halfway leaves, cleaned up.
+zip), kept uploads (a refused one deleted at once, the rest within CNNLAB_UPLOADS_MB, least
+recently used first, never one in use), a full disk reported as such with nothing left behind,
+and what a save killed halfway leaves, cleaned up.
 
     .venv/bin/python -m pytest tests/test_disk.py -q
 
@@ -24,7 +25,7 @@ from pathlib import Path
 import pytest
 import torch
 from fulldisk import fill
-from smalldata import tiny_dataset
+from smalldata import png, tiny_dataset
 
 import cnnlib.data as data_mod
 from cnnlib import files
@@ -44,7 +45,16 @@ from cnnlib.files import STALE_SECONDS, DiskFull, atomic_write, remove_leftovers
 from cnnlib.models import build_model
 from cnnlib.runner import History
 from cnnlib.runs import clean_up, history_meta, list_runs, rename_run, save_history
-from cnnlib.sources import save_upload
+from cnnlib.sources import (
+    UploadsInUse,
+    add_upload,
+    load_source,
+    mark_used,
+    save_upload,
+    trim_uploads,
+    uploads_dir,
+    uploads_limit,
+)
 from cnnlib.train import EpochEnd, Finished
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +70,15 @@ def history() -> History:
 def everything(folder: Path) -> list[str]:
     """Every file and folder under `folder`, hidden ones included, as relative paths."""
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+
+
+def image_zip(colors=((220, 0, 0), (0, 0, 220)), n: int = 4) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for k, color in enumerate(colors):
+            for i in range(n):
+                z.writestr(f"class{k}/{i}.png", png(color))
+    return buf.getvalue()
 
 
 def at_once(n: int, work) -> list:
@@ -111,7 +130,109 @@ def test_sessions_saving_the_same_upload_at_once_all_get_it(tmp_path):
     paths = at_once(4, lambda i: save_upload(data, "class set.zip", tmp_path))
     assert not [p for p in paths if isinstance(p, Exception)], paths
     assert len(set(paths)) == 1 and Path(paths[0]).read_bytes() == data
-    assert everything(tmp_path / "uploads") == [Path(paths[0]).name]
+    assert everything(uploads_dir(tmp_path)) == [Path(paths[0]).name]
+
+
+def test_sessions_adding_the_same_zip_at_once_all_load_it(tmp_path):
+    data = image_zip()
+    results = at_once(3, lambda i: add_upload(data, "set.zip", lambda p: data_mod.load_dataset(p, tmp_path),
+                                              root=tmp_path))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len({path for path, _ in results}) == 1 and all(len(ds.classes) == 2 for _, ds in results)
+
+
+# --- kept uploads ------------------------------------------------------------------------------------
+
+def load(root):
+    return lambda path: data_mod.load_dataset(path, root)
+
+
+@pytest.mark.parametrize("data", [b"not a zip", image_zip(colors=((220, 0, 0),))], ids=["junk", "one class"])
+def test_an_upload_that_cannot_be_used_is_deleted_at_once(tmp_path, data):
+    with pytest.raises(DataError):
+        add_upload(data, "refused.zip", load(tmp_path), root=tmp_path)
+    assert everything(uploads_dir(tmp_path)) == []
+
+
+def test_a_zip_bomb_is_not_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(data_mod, "MAX_ARCHIVE_BYTES", 100)   # the real limit is 2 GB unpacked
+    with pytest.raises(DataError, match="unpacks to"):
+        add_upload(image_zip(), "bomb.zip", load(tmp_path), root=tmp_path)
+    assert everything(uploads_dir(tmp_path)) == []
+
+
+def kept(root: Path, names: dict[str, int], used: dict[str, float] | None = None) -> dict[str, Path]:
+    """Uploads of the given sizes (MB), last used `used[name]` seconds ago."""
+    out = {}
+    for name, mb in names.items():
+        path = Path(save_upload(os.urandom(mb * 2**20), f"{name}.zip", root))
+        if used:
+            t = time.time() - used[name]
+            os.utime(path, (t, t))
+        out[name] = path
+    return out
+
+
+def test_uploads_beyond_the_limit_go_least_recently_used_first_but_never_one_in_use(tmp_path):
+    up = kept(tmp_path, {"a": 1, "b": 1, "c": 1, "d": 1}, used={"a": 400, "b": 300, "c": 200, "d": 100})
+    cache = tmp_path / "cache" / f"{up['c'].stem}-{'0' * 16}.pt"        # c's decoded copy counts too
+    cache.parent.mkdir()
+    cache.write_bytes(bytes(2**20))
+    deleted = trim_uploads(in_use={str(up["a"])}, root=tmp_path, limit=int(2.5 * 2**20))
+    assert deleted == [up["b"], up["c"]]                                 # a is oldest but in use
+    assert sorted(p.name for p in uploads_dir(tmp_path).iterdir()) == [up["a"].name, up["d"].name]
+    assert not cache.exists()
+    assert trim_uploads(in_use={str(up["a"]), str(up["d"])}, root=tmp_path, limit=0) == []
+
+
+def test_adding_an_upload_trims_the_others_to_the_servers_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNLAB_UPLOADS_MB", "0")
+    first, _ = add_upload(image_zip(), "first.zip", load(tmp_path), root=tmp_path)
+    second, _ = add_upload(image_zip(n=5), "second.zip", load(tmp_path), in_use=[first], root=tmp_path)
+    assert Path(first).exists() and Path(second).exists()                # each in use when the other came
+    third, _ = add_upload(image_zip(n=6), "third.zip", load(tmp_path), root=tmp_path)
+    assert [p.name for p in uploads_dir(tmp_path).iterdir()] == [Path(third).name]
+    assert not [p for p in (tmp_path / "cache").iterdir() if p.name.startswith(("first", "second"))]
+
+
+def test_an_upload_being_added_is_never_trimmed_by_another_session(tmp_path):
+    def load_while_another_session_trims(path):
+        other = threading.Thread(target=trim_uploads, kwargs={"root": tmp_path, "limit": 0})
+        other.start()
+        other.join()
+        return data_mod.load_dataset(path, tmp_path)
+    path, ds = add_upload(image_zip(), "mine.zip", load_while_another_session_trims, root=tmp_path)
+    assert Path(path).exists() and len(ds.classes) == 2
+
+
+def test_the_uploads_limit_is_a_setting(monkeypatch):
+    monkeypatch.delenv("CNNLAB_UPLOADS_MB", raising=False)
+    assert uploads_limit() == 500 * 2**20
+    monkeypatch.setenv("CNNLAB_UPLOADS_MB", "40")
+    assert uploads_limit() == 40 * 2**20
+
+
+def test_using_an_upload_marks_it_used_without_changing_its_cache_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("CNNLAB_DATA_LIMIT", raising=False)
+    path = save_upload(image_zip(), "set.zip", tmp_path)
+    load_source(path, tmp_path)
+    before = os.stat(path)
+    os.utime(path, ns=(before.st_mtime_ns - 10**12, before.st_mtime_ns))  # last used 1,000 s ago
+    load_source(path, tmp_path)
+    after = os.stat(path)
+    assert after.st_mtime_ns == before.st_mtime_ns and after.st_atime > time.time() - 60
+    assert len(list((tmp_path / "cache").iterdir())) == 1                # the decoded copy was reused
+    mark_used(tmp_path / "gone.zip")                                      # a vanished upload: no error
+
+
+def test_the_live_sessions_uploads_are_known_until_each_session_ends():
+    registry = UploadsInUse()
+    a, b = registry.claim(), registry.claim()
+    a.hold(["x.zip", "y.zip"])
+    b.hold(["y.zip", "z.zip"])
+    assert registry.paths() == {"x.zip", "y.zip", "z.zip"}
+    a.release()
+    assert registry.paths() == {"y.zip", "z.zip"}
 
 
 # --- a full disk ---------------------------------------------------------------------------------
@@ -169,6 +290,13 @@ def test_a_run_that_could_not_be_saved_can_still_be_downloaded(tmp_path, monkeyp
     with torch.no_grad():
         assert torch.equal(run.model(x), model(x))
     assert run.meta["name"] == "kept" and run.meta["state"] == "finished"
+
+
+def test_a_full_disk_when_an_upload_is_saved_is_said_and_leaves_nothing(tmp_path, monkeypatch):
+    fill(monkeypatch)
+    with pytest.raises(DiskFull, match="disk is full: the upload could not be saved"):
+        add_upload(image_zip(), "set.zip", load(tmp_path), root=tmp_path)
+    assert everything(uploads_dir(tmp_path)) == []
 
 
 def test_a_full_disk_when_a_run_is_renamed_is_said_and_changes_nothing(tmp_path, monkeypatch):
