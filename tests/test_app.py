@@ -517,6 +517,25 @@ def test_runs_compare_rename_delete_download_upload(env):
     assert len(again.selectbox(key="manage").options) == 3
 
 
+def test_a_full_disk_on_the_runs_page_is_a_message(env, monkeypatch):
+    from fulldisk import fill
+
+    from cnnlib.checkpoints import bundle
+    folder = tiny_run(env / "runs", "alpha")
+    at = app("runs")
+    fill(monkeypatch)
+    at.text_input(key=f"name_{folder}").set_value("beta").run()
+    at.button(key="rename").click().run()
+    assert not at.exception and at.error[0].value == ("The server's disk is full: the new name could not be saved. "
+                                                      "Ask the teacher to free space on the server.")
+    assert json.loads((folder / "run.json").read_text())["name"] == "alpha"
+    at.run()
+    assert not at.exception and not at.error                      # said once, after the click
+    at.file_uploader(key="bundle").set_value(("alpha.zip", bundle(folder), "application/zip")).run()
+    assert not at.exception and "alpha.zip cannot be used: The server's disk is full" in at.error[0].value
+    assert sorted(p.name for p in (env / "runs").iterdir()) == [folder.name]      # nothing half-saved
+
+
 def test_train_shows_the_architecture_and_whether_it_fits(env, monkeypatch):
     from cnnlib import sources
     from cnnlib.data import SHAPES10_CLASSES, Dataset, make_shapes10
