@@ -3,6 +3,7 @@ user chose (each page draws the shared sidebar through `ui.sidebar()`)."""
 import streamlit as st
 
 import ui
+from cnnlib import runs, sources
 from cnnlib.runner import configure_torch
 
 st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
@@ -13,7 +14,16 @@ def _configure_once() -> int:
     return configure_torch(ui.slots().limit)  # the cores, shared among the training slots
 
 
+@st.cache_resource(show_spinner=False)
+def _clean_up_once() -> None:
+    """What a killed server left half-written (a run being saved, a temporary file) goes, and the kept
+    uploads are trimmed to the server's limit."""
+    runs.clean_up(runs.runs_dir())
+    sources.clean_up_data()
+
+
 _configure_once()
+_clean_up_once()
 page = st.navigation([st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
                       st.Page("pages/data.py", title="Data", icon=":material/grid_view:"),
                       st.Page("pages/train.py", title="Train", icon=":material/monitoring:"),

@@ -15,10 +15,11 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnlib import inspection, models, predictor, runs, session, sources, train
-from cnnlib.checkpoints import CheckpointError, slug
+from cnnlib.checkpoints import CheckpointError, bundle_bytes, slug
 from cnnlib.config import (ALLOWED, FIELD_HELP, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
                            cpu_minutes)
 from cnnlib.data import Dataset, DataError
+from cnnlib.files import DiskFull
 from cnnlib.models import ARCHITECTURES
 from cnnlib.runner import History, Slots, default_slots
 from cnnlib.runs import list_runs, pretrained_runs
@@ -151,9 +152,10 @@ def saved_name(folder: str) -> str:
 
 def unsaved_run(run: session.SessionRun, h: History) -> None:
     """A run that ended but could not be saved (a full disk): say so, and offer it for download."""
-    st.error(f"{h.save_error} The run is kept in this session for now: download it to keep it (it can be added "
-             "to a server again on Runs & compare).")
-    st.download_button("Download this run", lambda: runs.history_file(run.runner.model, h), key="download_unsaved",
+    st.error(h.save_error)
+    st.caption("The run is kept in this browser session until the session ends. A downloaded run can be added "
+               "to a server again on Runs & compare.")
+    st.download_button("Download this run", lambda: bundle_bytes(run.runner.model, runs.history_meta(h)), key="download_unsaved",
                        file_name=f"{slug(h.config.model + ' on ' + h.dataset)}.zip", mime="application/zip",
                        on_click="ignore", type="primary")
 
@@ -205,6 +207,15 @@ def predictor_or_stop(choice: str | predictor.Predictor) -> predictor.Predictor:
         st.stop()
 
 
+def keep_upload(upload) -> str:
+    """Keep an uploaded image-folder zip on the server and load it (raises DataError if it cannot be
+    used, and then it is not kept, or DiskFull). Uploads that no session on the server offers are
+    deleted, least recently used first, beyond the server's limit (CNNLAB_UPLOADS_MB)."""
+    in_use = {path for run in sessions().active() for path in run.uploads}
+    path, _ = sources.add_upload(upload.getvalue(), upload.name, dataset, in_use=in_use)
+    return path
+
+
 def once_per_upload(upload, use: Callable[[], T]) -> tuple[T | None, str]:
     """`use()` the first time the page sees this uploaded file, and its outcome again after that:
     (result, "") or (None, why it cannot be used). The uploader keeps a file across reruns; this
@@ -213,7 +224,7 @@ def once_per_upload(upload, use: Callable[[], T]) -> tuple[T | None, str]:
     if upload.file_id not in seen:
         try:
             seen[upload.file_id] = (use(), "")
-        except (DataError, CheckpointError) as e:
+        except (DataError, CheckpointError, DiskFull) as e:
             seen[upload.file_id] = (None, str(e))
     return seen[upload.file_id]
 

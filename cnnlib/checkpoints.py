@@ -1,18 +1,22 @@
 """Saving and loading runs: weights (state_dict) in `weights.pt`, and `run.json` beside them
 with the config, class names, per-epoch metrics and library versions.
 
-Writes are atomic (a temporary file, then a rename). Loading uses `weights_only=True` and
+Writes are atomic: a run folder is written hidden, then renamed into place, so that it appears
+whole or not at all; a full disk raises files.DiskFull. Loading uses `weights_only=True` and
 checks that the weights fit the architecture and classes the JSON names, so a corrupt,
 foreign or malicious file is refused with a clear message.
 """
 from __future__ import annotations
 
+import errno
 import importlib.metadata
 import io
 import json
 import os
 import platform
 import re
+import secrets
+import shutil
 import time
 import zipfile
 from dataclasses import asdict, dataclass
@@ -22,12 +26,13 @@ import torch
 from torch import nn
 
 from cnnlib.config import TrainConfig
-from cnnlib.files import atomic_write
+from cnnlib.files import atomic_write, fsync_dir, saving
 from cnnlib.models import build_model
 
 WEIGHTS, META = "weights.pt", "run.json"
 FORMAT = "cnnlab-run/1"
 MAX_BUNDLE_BYTES = 64 * 1024 ** 2   # an uploaded run file, bytes
+PARTIAL = ".partial-"              # a run folder being written; hidden, and renamed into place when whole
 
 
 class CheckpointError(Exception):
@@ -83,19 +88,84 @@ def run_meta(cfg: TrainConfig, classes, epochs=(), name: str = "", dataset: str 
     }
 
 
-def save_run(folder: str | os.PathLike, model: nn.Module, meta: dict, half: bool = False) -> Path:
-    """Write weights.pt and run.json into `folder` (created), each atomically. `half` stores
-    floating-point weights as float16 (half the size; loading casts them back)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+def _run_files(model: nn.Module, meta: dict, half: bool = False) -> dict[str, bytes]:
+    """A run's two files as bytes: its weights (float16 if `half`) and its run.json."""
     buf = io.BytesIO()
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     torch.save(state, buf)
-    atomic_write(folder / WEIGHTS, buf.getvalue())
-    atomic_write(folder / META, json.dumps(meta, indent=1).encode())
+    return {WEIGHTS: buf.getvalue(), META: json.dumps(meta, indent=1).encode()}
+
+
+def _write_partial(parent: Path, name: str, files: dict[str, bytes]) -> Path:
+    """The files of a run in a new hidden folder in `parent`, flushed to disk. Its name holds this
+    process's id, so that runs.clean_up knows when a killed save left it; nothing lists it."""
+    partial = parent / f"{PARTIAL}{slug(name)[:40]}-{os.getpid()}-{secrets.token_hex(4)}"
+    parent.mkdir(parents=True, exist_ok=True)
+    partial.mkdir()
+    try:
+        for file, data in files.items():
+            with open(partial / file, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        fsync_dir(partial)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return partial
+
+
+def _publish(partial: Path, target: Path) -> bool:
+    """Rename the finished partial folder to `target` in one step; False if `target` is a folder with
+    something in it already (another run took the name since it was chosen)."""
+    try:
+        os.rename(partial, target)
+    except OSError as e:
+        if e.errno in (errno.EEXIST, errno.ENOTEMPTY):
+            return False
+        raise
+    fsync_dir(target.parent)
+    return True
+
+
+def save_run(folder: str | os.PathLike, model: nn.Module, meta: dict, half: bool = False) -> Path:
+    """Save a run as the folder `folder`, which appears whole or not at all: weights.pt and run.json
+    are written into a hidden partial folder beside it, flushed to disk, and the folder is renamed
+    into place. Over an existing run, each file is replaced atomically instead. `half` stores
+    floating-point weights as float16 (half the size; loading casts them back). A full disk raises
+    files.DiskFull and leaves nothing behind."""
+    folder = Path(folder)
+    files = _run_files(model, meta, half)
+    with saving(f"the run {folder.name}"):
+        if folder.is_dir() and any(folder.iterdir()):
+            for file, data in files.items():
+                atomic_write(folder / file, data)
+            return folder
+        partial = _write_partial(folder.parent, folder.name, files)
+        try:
+            if not _publish(partial, folder):
+                raise FileExistsError(errno.EEXIST, f"{folder} was made by someone else meanwhile")
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
     return folder
+
+
+def save_new_run(parent: str | os.PathLike, name: str, model: nn.Module, meta: dict, half: bool = False) -> Path:
+    """Save a run as a new folder in `parent` (named by `new_run_folder`), as `save_run` does; two
+    sessions saving runs of one name in the same second get a folder each, never one over the other."""
+    parent = Path(parent)
+    with saving("the run"):
+        partial = _write_partial(parent, name, _run_files(model, meta, half))
+        try:
+            while not _publish(partial, target := new_run_folder(parent, name)):
+                pass
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+    return target
 
 
 def _read_meta(raw: bytes, where: str) -> dict:
@@ -150,14 +220,24 @@ def load_run(path: str | os.PathLike) -> Run:
     return _build(_read_meta((folder / META).read_bytes(), str(folder)), (folder / WEIGHTS).read_bytes(), str(folder))
 
 
+def _zip(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for name in (META, WEIGHTS):
+            z.writestr(name, files[name])
+    return buf.getvalue()
+
+
 def bundle(folder: str | os.PathLike) -> bytes:
     """A run folder as one .zip file (weights.pt + run.json), for download."""
     folder = Path(folder)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-        z.write(folder / META, META)
-        z.write(folder / WEIGHTS, WEIGHTS)
-    return buf.getvalue()
+    return _zip({name: (folder / name).read_bytes() for name in (META, WEIGHTS)})
+
+
+def bundle_bytes(model: nn.Module, meta: dict, half: bool = False) -> bytes:
+    """A run that is not saved (the disk was full) as the same .zip file as `bundle()`, made in
+    memory: so it can still be downloaded, and uploaded again later."""
+    return _zip(_run_files(model, meta, half))
 
 
 def load_bundle(data: bytes, name: str = "upload") -> Run:
@@ -183,4 +263,4 @@ def save_bundle_to(folder: str | os.PathLike, data: bytes, name: str = "upload")
     """Check an uploaded bundle, then unpack it as a new run folder."""
     run = load_bundle(data, name)
     run.meta["name"] = run.meta.get("name") or Path(name).stem
-    return save_run(new_run_folder(folder, run.meta["name"]), run.model, run.meta)
+    return save_new_run(folder, run.meta["name"], run.model, run.meta)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import shutil
 import urllib.request
 import zipfile
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Callable, Iterator
 
 import torch
 
-from cnnlib.files import atomic_write
+from cnnlib.files import DiskFull, atomic_write, is_disk_full, saving, temporary_name
 from cnnlib.images import ImageError, open_image, to_tensor_uint8
 
 SHAPES10_CLASSES = ("disc", "square", "triangle", "ring", "plus", "stripes", "checker", "star", "crescent", "pair")
@@ -102,8 +103,8 @@ def cached(path: Path | None, build: Callable[[], Dataset]) -> Dataset:
             path.parent.mkdir(parents=True, exist_ok=True)
             tensors = {"name": ds.name, "classes": list(ds.classes), "x_train": ds.x_train, "y_train": ds.y_train,
                        "x_test": ds.x_test, "y_test": ds.y_test, "notes": ds.notes}
-            atomic_write(path, lambda f: torch.save(tensors, f))
-        except OSError:
+            atomic_write(path, lambda f: torch.save(tensors, f))   # leaves no temporary file if it fails
+        except (OSError, RuntimeError):   # a full disk: torch.save's writer raises RuntimeError
             pass
     return ds
 
@@ -129,17 +130,23 @@ def cifar10_status(root: str | os.PathLike = "data") -> str:
 
 
 def _download(url: str, dest: Path, progress: Progress | None, timeout: float = 20) -> None:
-    tmp = dest.with_suffix(".part")
-    with urllib.request.urlopen(url, timeout=timeout) as r, open(tmp, "wb") as f:
-        total = int(r.headers.get("Content-Length") or 0)
-        done = 0
-        while chunk := r.read(1 << 20):
-            f.write(chunk)
-            done += len(chunk)
-            if progress:
-                progress(f"Downloading CIFAR-10: {done / 2**20:.0f} of {total / 2**20:.0f} MB",
-                         done / total if total else 0.0)
-    os.replace(tmp, dest)
+    """Download `url` to `dest` through a temporary file of this call's own (two sessions may press
+    Download at once), removed if the download fails; a full disk raises DiskFull."""
+    tmp = temporary_name(dest)
+    try:
+        with saving("CIFAR-10"), urllib.request.urlopen(url, timeout=timeout) as r, open(tmp, "wb") as f:
+            total = int(r.headers.get("Content-Length") or 0)
+            done = 0
+            while chunk := r.read(1 << 20):
+                f.write(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(f"Downloading CIFAR-10: {done / 2**20:.0f} of {total / 2**20:.0f} MB",
+                             done / total if total else 0.0)
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def load_cifar10(root: str | os.PathLike = "data", download: bool = True,
@@ -157,6 +164,8 @@ def _read_cifar10(root: Path, download: bool, progress: Progress | None) -> Data
     if download and not extracted and not archive.exists():
         try:
             _download(CIFAR10_URL, archive, progress)
+        except DiskFull as e:
+            raise DataError(str(e)) from None
         except OSError as e:
             raise DataError(f"CIFAR-10 could not be downloaded ({e}). " + CIFAR10_HELP.format(root=root)) from None
     try:
@@ -165,6 +174,10 @@ def _read_cifar10(root: Path, download: bool, progress: Progress | None) -> Data
         train = CIFAR10(str(root), train=True, download=download and not extracted)
         test = CIFAR10(str(root), train=False, download=False)
     except (RuntimeError, OSError, EOFError, ValueError, KeyError) as e:
+        if is_disk_full(e):               # unpacking the archive filled the disk: free what it unpacked
+            if not extracted:
+                shutil.rmtree(root / CIFAR10.base_folder, ignore_errors=True)
+            raise DataError(str(DiskFull("the unpacked CIFAR-10", e.errno))) from None
         raise DataError(f"CIFAR-10 in {root}/ is missing or damaged ({e}). "
                         "Delete the broken files and try again. " + CIFAR10_HELP.format(root=root)) from None
 

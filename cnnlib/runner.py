@@ -6,7 +6,6 @@ writes into the history under the lock. A process-wide `Slots` object caps concu
 """
 from __future__ import annotations
 
-import errno
 import os
 import threading
 import time
@@ -18,6 +17,7 @@ import torch
 
 from cnnlib.config import TrainConfig, check_value
 from cnnlib.data import Dataset, DataError
+from cnnlib.files import DiskFull, is_disk_full
 from cnnlib.models import build_model
 from cnnlib.train import Changed, Diverged, EpochEnd, Finished, Step, Stopped, Tested, fit, make_model
 
@@ -232,12 +232,15 @@ def run_limit() -> float:
 
 
 def _save_problem(e: BaseException) -> str:
-    """Why a run could not be saved, in words for the page (never the server's paths)."""
-    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "The server's disk is full, so the run could not be saved there."
-    if isinstance(e, OSError) and type(e) is OSError or isinstance(e, PermissionError):
-        return f"The run could not be written to the server's disk ({e.strerror or 'error'})."
-    return str(e) if isinstance(e, OSError) else f"The run could not be saved ({type(e).__name__})."
+    """Why a run could not be saved and what to do, in words for the page (never the server's paths)."""
+    if isinstance(e, DiskFull):
+        return str(e)
+    keep = "Download the run below to keep it."
+    if is_disk_full(e):
+        return f"{DiskFull('this run', e.errno)} {keep}"
+    if isinstance(e, OSError):
+        return f"The run could not be written to the server's disk ({e.strerror or 'an error'}). {keep}"
+    return f"The run could not be saved ({type(e).__name__}). {keep}"
 
 
 class _Control:

@@ -1,18 +1,19 @@
-"""The runs folder: every saved run (finished, stopped or diverged), listed, renamed and deleted."""
+"""The runs folder: every saved run (finished, stopped or diverged), listed, renamed and deleted,
+and what a killed save left there cleaned up."""
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
-import zipfile
 from pathlib import Path
 
 import torch
 
-from cnnlib.checkpoints import FORMAT, META, WEIGHTS, new_run_folder, run_meta, save_run
-from cnnlib.files import atomic_write
+from cnnlib.checkpoints import FORMAT, META, WEIGHTS, run_meta, save_new_run
+from cnnlib.files import atomic_write, remove, remove_leftovers, saving
 from cnnlib.runner import History
+
+DOWNLOAD_INSTEAD = "Download the run below to keep it; ask the teacher to {fix}."   # files.DiskFull fills in {fix}
 
 
 def runs_dir() -> Path:
@@ -31,30 +32,50 @@ def pretrained_runs() -> list[tuple[Path, dict]]:
 
 
 def history_meta(h: History, name: str = "", **extra) -> dict:
-    """A runner's history as a run.json (named `name`, or after its network and data set)."""
-    return run_meta(h.config, h.classes, h.epochs, name=name or f"{h.config.model} on {h.dataset or h.config.data}",
-                    dataset=h.dataset, state=h.state, image_size=h.image_size, mean=h.mean, std=h.std,
-                    message=h.message, seconds=h.seconds, changes=[c.__dict__ for c in h.changes],
+    """The run.json of a runner's history: what `save_history` saves, and what `bundle_bytes` needs
+    to offer a run for download when it could not be saved."""
+    name = name or f"{h.config.model} on {h.dataset or h.config.data}"
+    return run_meta(h.config, h.classes, h.epochs, name=name, dataset=h.dataset, state=h.state,
+                    image_size=h.image_size, mean=h.mean, std=h.std, message=h.message,
+                    seconds=h.seconds,
+                    changes=[c.__dict__ for c in h.changes],
                     per_class_acc=dict(zip(h.classes, h.finished.per_class_acc)) if h.finished else {}, **extra)
 
 
 def save_history(folder: str | os.PathLike, model: torch.nn.Module, h: History, name: str = "",
                  half: bool = False, **extra) -> Path:
-    """Save a runner's model and history as a new run folder inside `folder`."""
+    """Save a runner's model and history as a new run folder inside `folder`. On a full disk it
+    raises files.DiskFull, whose message says to download the run instead, and leaves nothing."""
     meta = history_meta(h, name, **extra)
-    return save_run(new_run_folder(folder, meta["name"]), model, meta, half=half)
+    with saving("this run", advice=DOWNLOAD_INSTEAD):
+        return save_new_run(folder, meta["name"], model, meta, half=half)
 
 
-def history_file(model: torch.nn.Module, h: History) -> bytes:
-    """A runner's model and history as a run file (.zip, as `checkpoints.bundle` makes), made in
-    memory: for a run that could not be saved on the server's disk."""
-    buf = io.BytesIO()
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buf)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
-        z.writestr(META, json.dumps(history_meta(h), indent=1))
-        z.writestr(WEIGHTS, buf.getvalue())
-    return out.getvalue()
+def clean_up(folder: str | os.PathLike | None = None, now: float | None = None) -> list[Path]:
+    """Remove what interrupted saves left in the runs folder, which the app could neither show nor
+    delete: hidden partial run folders and temporary files whose save will not finish (its process
+    was killed: files.is_leftover) and, from older versions that saved file by file, run folders
+    holding only weights.pt, or nothing. A folder with a run.json stays: it is listed, and can be
+    deleted. The app calls this once at start; it costs a listing of the folder and of each run in
+    it. Returns what was removed."""
+    folder = Path(folder) if folder else runs_dir()
+    removed = remove_leftovers(folder, now)
+    try:
+        runs = [Path(e.path) for e in os.scandir(folder) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return removed
+    for run in runs:
+        if run.name.startswith("."):
+            continue                                  # a save still going on (checkpoints.PARTIAL)
+        removed += remove_leftovers(run, now)
+        try:
+            names = {p.name for p in run.iterdir()}
+        except OSError:
+            continue
+        if names <= {WEIGHTS}:                        # no run.json, and no save going on inside
+            remove(run)
+            removed.append(run)
+    return removed
 
 
 def list_runs(folder: str | os.PathLike | None = None) -> list[tuple[Path, dict]]:
@@ -63,6 +84,8 @@ def list_runs(folder: str | os.PathLike | None = None) -> list[tuple[Path, dict]
     out = []
     if folder.is_dir():
         for d in folder.iterdir():
+            if d.name.startswith("."):                     # a run being saved (checkpoints.PARTIAL)
+                continue
             try:
                 meta = json.loads((d / META).read_text())
             except (OSError, ValueError):
@@ -73,10 +96,12 @@ def list_runs(folder: str | os.PathLike | None = None) -> list[tuple[Path, dict]
 
 
 def rename_run(folder: str | os.PathLike, name: str) -> None:
+    """Give a saved run a new name (blank keeps the old one); a full disk raises files.DiskFull."""
     path = Path(folder) / META
     meta = json.loads(path.read_text())
     meta["name"] = name.strip() or meta.get("name", "")
-    atomic_write(path, json.dumps(meta, indent=1).encode())
+    with saving("the new name"):
+        atomic_write(path, json.dumps(meta, indent=1).encode())
 
 
 def delete_run(folder: str | os.PathLike) -> None:

@@ -38,12 +38,7 @@ st.markdown("**Your own images**: a `.zip` of `train/<class>/…` and `test/<cla
             "`<class>/…` (10 % of each class is then kept for testing). Any image format and size.")
 upload = st.file_uploader("Image-folder zip", type=["zip"], key="zip")
 if upload is not None:
-    def keep_and_read() -> str:
-        path = sources.save_upload(upload.getvalue(), upload.name)
-        ui.dataset(path)                  # raises DataError for a zip that cannot be used
-        return path
-
-    path, problem = ui.once_per_upload(upload, keep_and_read)
+    path, problem = ui.once_per_upload(upload, lambda: ui.keep_upload(upload))
     if problem:
         st.error(f"{upload.name} cannot be used: {problem}")
     else:

@@ -8,8 +8,18 @@ import streamlit as st
 import ui
 from cnnlib import evalplots, runs
 from cnnlib.checkpoints import bundle, save_bundle_to
+from cnnlib.files import DiskFull
 from cnnlib.inspection import EXPLAIN
 from cnnlib.runs import delete_run, list_runs, pretrained_runs, rename_run, runs_dir
+
+
+def rename(folder: str, name: str) -> None:
+    """The Rename button's callback: a failure is kept for the page to show (a full disk says so)."""
+    try:
+        rename_run(folder, name)
+    except OSError as e:   # a full disk, or the run deleted meanwhile by another session
+        st.session_state["rename_failed"] = str(e) if isinstance(e, DiskFull) else f"It was not renamed: {e}"
+
 
 ui.sidebar()
 st.title("Runs & compare")
@@ -51,9 +61,11 @@ if st.session_state.get("manage") not in saved:   # e.g. just deleted
 folder = st.selectbox("Run", list(saved), format_func=label.get, key="manage")
 c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
 name = c1.text_input("Name", saved[folder].get("name", ""), key=f"name_{folder}")
-c2.button("Rename", key="rename", on_click=rename_run, args=(folder, name), disabled=not name.strip())
+c2.button("Rename", key="rename", on_click=rename, args=(folder, name), disabled=not name.strip())
 c3.download_button("Download", lambda: bundle(folder), file_name=f"{Path(folder).name}.zip",
                    mime="application/zip", key="download_run", on_click="ignore",
                    help="The run as one file (weights and run.json), to keep or to add on another server.")
+if failed := st.session_state.pop("rename_failed", ""):
+    st.error(failed)
 sure = st.checkbox("Delete this run from the server for good", key=f"sure_{folder}")
 st.button("Delete", key="delete", disabled=not sure, on_click=delete_run, args=(folder,))

@@ -375,6 +375,28 @@ def test_image_folder_zip_upload_becomes_the_source(env):
     at.run()                                                      # the verdict is kept, not worked out again
     assert not at.exception and "junk.zip cannot be used" in at.error[0].value
     assert len(at.session_state["upload_outcomes"]) == 2
+    assert [p.name for p in (env / "data" / "uploads").iterdir()] == [Path(mine(at).source).name]
+
+
+def colours_zip() -> bytes:
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for cls, color in (("red", (220, 0, 0)), ("blue", (0, 0, 220))):
+            for i in range(6):
+                z.writestr(f"{cls}/{i}.png", png(color))
+    return buf.getvalue()
+
+
+def test_a_full_disk_on_an_upload_is_a_message(env, monkeypatch):
+    from fulldisk import fill
+    at = app()
+    fill(monkeypatch)
+    at.file_uploader(key="zip").set_value(("colours.zip", colours_zip(), "application/zip")).run()
+    assert not at.exception
+    assert at.error[0].value == ("colours.zip cannot be used: The server's disk is full: the upload could not be "
+                                 "saved. Ask the teacher to free space on the server.")
+    assert not list((env / "data" / "uploads").iterdir())
 
 
 # --- Evaluate, Inspect, Runs & compare, and the architecture table on Train ---------------------
@@ -511,6 +533,25 @@ def test_runs_compare_rename_delete_download_upload(env):
 
     again = app("runs")                                           # the app restarted: same runs folder
     assert len(again.selectbox(key="manage").options) == 3
+
+
+def test_a_full_disk_on_the_runs_page_is_a_message(env, monkeypatch):
+    from fulldisk import fill
+
+    from cnnlib.checkpoints import bundle
+    folder = tiny_run(env / "runs", "alpha")
+    at = app("runs")
+    fill(monkeypatch)
+    at.text_input(key=f"name_{folder}").set_value("beta").run()
+    at.button(key="rename").click().run()
+    assert not at.exception and at.error[0].value == ("The server's disk is full: the new name could not be saved. "
+                                                      "Ask the teacher to free space on the server.")
+    assert json.loads((folder / "run.json").read_text())["name"] == "alpha"
+    at.run()
+    assert not at.exception and not at.error                      # said once, after the click
+    at.file_uploader(key="bundle").set_value(("alpha.zip", bundle(folder), "application/zip")).run()
+    assert not at.exception and "alpha.zip cannot be used: The server's disk is full" in at.error[0].value
+    assert sorted(p.name for p in (env / "runs").iterdir()) == [folder.name]      # nothing half-saved
 
 
 def test_train_shows_the_architecture_and_whether_it_fits(env, monkeypatch):
@@ -668,16 +709,6 @@ def test_the_test_time_views_are_offered_in_words():
 
 
 # --- a shared classroom server --------------------------------------------------------------------
-
-def colours_zip() -> bytes:
-    import zipfile
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for cls, color in (("red", (220, 0, 0)), ("blue", (0, 0, 220))):
-            for i in range(6):
-                z.writestr(f"{cls}/{i}.png", png(color))
-    return buf.getvalue()
-
 
 def test_the_data_set_chosen_stays_on_every_page_and_is_the_one_trained_on(env):
     """Uploading a zip on Home switched the sidebar to it, but on Train it was back on Shapes-10 and

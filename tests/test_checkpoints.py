@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from cnnlib.checkpoints import (CheckpointError, bundle, load_bundle, load_run, run_meta, save_bundle_to,
-                                save_run)
+from cnnlib.checkpoints import (CheckpointError, bundle, bundle_bytes, load_bundle, load_run, run_meta,
+                                save_bundle_to, save_run)
 from cnnlib.config import TrainConfig
 from cnnlib.models import build_model
 from cnnlib.runner import History
@@ -301,7 +301,7 @@ def test_a_run_that_could_not_be_saved_downloads_as_a_run_file_made_in_memory(tm
     r._thread.join(60)
     h = r.snapshot()
     assert not r.alive and h.state == "finished"
-    data = runs.history_file(r.model, h)
+    data = bundle_bytes(r.model, runs.history_meta(h))
     assert not list(tmp_path.iterdir())                      # nothing written on the way
     folder = save_bundle_to(tmp_path, data, "my run.zip")
     again = load_run(folder)

@@ -417,5 +417,6 @@ def test_a_run_that_cannot_be_saved_keeps_its_result_and_says_why(runners):
     wait_for(lambda: not r.alive, what="the run to end")
     h = r.snapshot()
     assert h.state == "finished" and h.finished is not None      # not "failed": the training did finish
-    assert h.save_error == "The server's disk is full, so the run could not be saved there."
+    assert h.save_error.startswith("The server's disk is full: this run could not be saved.")
+    assert "Download the run below" in h.save_error
     assert "/srv" not in h.save_error and not h.checkpoint and r.model is not None
