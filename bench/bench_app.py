@@ -94,7 +94,7 @@ def train_in_app(page, args, runs: Path) -> tuple[list[float], float]:
         while not any(runs.glob("*/run.json")):
             page.wait_for_timeout(500)
     else:
-        saved = page.get_by_text("Saved as", exact=False)
+        saved = page.get_by_text("Saved on this server as", exact=False)
         toggle = page.get_by_text("Show the tutorial's test accuracy", exact=False)
         while True:
             try:
