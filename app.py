@@ -4,13 +4,15 @@ import streamlit as st
 
 import ui
 from cnnlib import runs, sources
-from cnnlib.runner import configure_torch
+from cnnlib.runner import SERVER_MALLOC, configure_torch
+from cnnlib.train import tune_malloc
 
 st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
 
 
 @st.cache_resource(show_spinner=False)
 def _configure_once() -> int:
+    tune_malloc(SERVER_MALLOC)                # freed buffers kept while training; runs hand them back when they end
     return configure_torch(ui.slots().limit)  # the cores, shared among the training slots
 
 

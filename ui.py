@@ -37,7 +37,10 @@ def slots() -> Slots:
 
 @st.cache_resource(show_spinner="Loading the data set (once for the whole server)…", max_entries=4)
 def dataset(source: str) -> Dataset:
-    return sources.load_source(source)  # read-only from here on: every session shares these tensors
+    try:
+        return sources.load_source(source)  # read-only from here on: every session shares these tensors
+    finally:
+        train.release_memory()              # a zip's decoding, a cache file's reading: their buffers go back
 
 
 def dataset_or_stop(source: str) -> Dataset:
@@ -58,7 +61,9 @@ def _predictor(folder: str) -> predictor.Predictor:
 def _saved_evaluation(folder: str, source: str, n_test: int) -> inspection.EvalReport:
     """A saved run's evaluation on a data set's test split, shared by every session: a class that
     opens Evaluate on the same shipped model tests it once, not once per student (read-only)."""
-    return predictor.evaluate(_predictor(folder), dataset(source))
+    report = predictor.evaluate(_predictor(folder), dataset(source))
+    train.release_memory()                  # the test's activations go back to the system
+    return report
 
 
 # --- one browser session -------------------------------------------------------------------------
@@ -261,6 +266,7 @@ def evaluation(choice: str | predictor.Predictor, model: predictor.Predictor, ds
     if kept is None or kept[0] != key:
         with st.spinner(f"Testing the model on {len(ds.y_test):,} test images…"):
             kept = st.session_state["evaluation"] = (key, predictor.evaluate(model, ds))
+            train.release_memory()
     return kept[1]
 
 

@@ -68,8 +68,9 @@ def tutorial_worker(max_steps: int, data_name: str) -> dict:
 
 def cnnlib_worker(max_steps: int, data_name: str) -> dict:
     from cnnlib.config import preset
-    from cnnlib.train import EpochEnd, fit, make_model
+    from cnnlib.train import EpochEnd, fit, make_model, tune_malloc
 
+    tune_malloc("speed")                         # as the command line trains
     data = load_bench_data(data_name)
     cfg = preset("tutorial", epochs=1, report_every=10_000)
     model = make_model(cfg, data)

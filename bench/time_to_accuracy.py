@@ -41,8 +41,9 @@ def percent(fraction: float) -> str:
 
 def worker(preset_name: str, eval_every: int, epochs: int, data_name: str, settings: list[str]) -> None:
     from cnnlib.config import preset
-    from cnnlib.train import Diverged, EpochEnd, Finished, Tested, fit, make_model, resolve_device
+    from cnnlib.train import Diverged, EpochEnd, Finished, Tested, fit, make_model, resolve_device, tune_malloc
 
+    tune_malloc("speed")                         # as the command line trains
     data = load_bench_data(data_name)
     cfg = preset(preset_name, report_every=10_000, **({"epochs": epochs} if epochs else {}),
                  **({"eval_every": eval_every} if eval_every >= 0 else {}), **overrides(settings))

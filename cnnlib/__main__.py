@@ -59,7 +59,7 @@ def train(args: argparse.Namespace) -> int:
     from cnnlib.data import DataError, load_builtin, load_dataset
     from cnnlib.runs import save_history
     from cnnlib.runner import History
-    from cnnlib.train import Diverged, EpochEnd, Finished, Step, fit, make_model, resolve_device
+    from cnnlib.train import Diverged, EpochEnd, Finished, Step, fit, make_model, resolve_device, tune_malloc
 
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
                  if getattr(args, f.name) is not None}
@@ -100,6 +100,7 @@ def train(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    tune_malloc("speed")       # one run, then the process ends: keep every freed buffer for the next step
     h = History(cfg, state="running")
     h.begin(data)
     bar = None

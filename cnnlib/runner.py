@@ -19,10 +19,15 @@ from cnnlib.config import TrainConfig, check_value
 from cnnlib.data import Dataset, DataError
 from cnnlib.files import DiskFull, is_disk_full
 from cnnlib.models import build_model
-from cnnlib.train import Changed, Diverged, EpochEnd, Finished, Step, Stopped, Tested, fit, make_model
+from cnnlib.train import (Changed, Diverged, EpochEnd, Finished, Step, Stopped, Tested, fit, make_model,
+                          release_memory)
 
 STATES = ("idle", "waiting", "loading", "running", "paused", "finished", "stopped", "diverged", "failed")
 ENDED = ("finished", "stopped", "diverged", "failed")
+# The allocator settings of a server that trains (train.MALLOC): freed buffers are kept while a run
+# trains, and each run hands what it freed back to the system when it ends (bench/bench_malloc.py,
+# BENCHMARKS.md §6: the same speed, and no memory kept for ever by each thread that trained).
+SERVER_MALLOC = "speed"
 
 
 @dataclass(eq=False)
@@ -485,6 +490,7 @@ class Runner:
             if self._has_slot:
                 self._slots.release(self._ticket)
                 self._has_slot = False
+            release_memory()                  # what this run's steps and tests freed goes back to the system
 
     def _save(self) -> None:
         """Hand the ended run to `on_end` (once it trained at least one step); a failure to save is

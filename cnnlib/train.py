@@ -114,15 +114,32 @@ class NoControl:
 
 # --- set-up helpers ------------------------------------------------------------------------------
 
-def tune_malloc() -> None:
-    """Keep freed activation buffers in the process (glibc only). By default glibc hands buffers
-    over 128 KB back to the kernel on every free, which costs millions of page faults an epoch."""
-    if not sys.platform.startswith("linux"):
+# glibc's allocator settings (mallopt), by what a process is for. "speed" keeps every freed buffer in
+# the process: by default glibc hands buffers over 128 KB back to the kernel, which costs page faults
+# at each step (a few per cent of an epoch here, BENCHMARKS.md §1), but a long-lived server keeping
+# a gigabyte per thread's arena never gives memory back. The server's choice: BENCHMARKS.md §6.
+MALLOC = {
+    "speed": {-1: 1 << 30, -3: 1 << 25},    # M_TRIM_THRESHOLD 1 GB, M_MMAP_THRESHOLD 32 MB (a command-line run)
+    "default": {},                          # glibc's own: thresholds that grow with the buffers freed
+}
+
+
+def tune_malloc(mode: str = "speed") -> None:
+    """Apply the allocator settings MALLOC[mode] to this process (glibc only; elsewhere nothing)."""
+    if not sys.platform.startswith("linux") or not MALLOC[mode]:
         return
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-1, 1 << 30)        # M_TRIM_THRESHOLD: trim the heap only past 1 GB free
-        libc.mallopt(-3, 1 << 25)        # M_MMAP_THRESHOLD: up to 32 MB from the heap, not mmap
+        for option, value in MALLOC[mode].items():
+            libc.mallopt(option, value)
+
+
+def release_memory() -> None:
+    """Hand the memory that freed buffers left in this process's heaps back to the system (glibc's
+    malloc_trim): after a run, a test of the whole test set or a data set's loading, on a server."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -354,7 +371,6 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     after that many batches (the command line's --dry-run)."""
     cfg.check()
     control = control or NoControl()
-    tune_malloc()
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)                        # dropout masks
     gen = torch.Generator().manual_seed(cfg.seed)      # shuffling and augmentation

@@ -326,7 +326,7 @@ def test_paused_time_is_not_counted_as_training_time(tiny):
     plain = next(e for e in run(CFG.replace(epochs=1), tiny) if isinstance(e, EpochEnd))
     assert end.seconds < plain.seconds + 0.4
     first = next(e for e in events if isinstance(e, Step))      # steps 1-2, the pause between them
-    assert first.step == 2 and first.images_per_s > 200          # counted, the pause would cap it at 64 (32 in 0.5 s)
+    assert first.step == 2 and first.images_per_s > 100          # counted, the pause would cap it at 64 (32 in 0.5 s)
 
 
 def test_finished_carries_the_accuracy_of_each_class_after_the_last_epoch(tiny):
