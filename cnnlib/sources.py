@@ -4,6 +4,7 @@ as the Data page shows them."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,12 @@ def default_source(root: str | os.PathLike | None = None) -> str:
 
 
 def source_name(source: str) -> str:
-    return SOURCE_NAMES.get(source, Path(source).stem)
+    """What a source is called on screen and in messages: an uploaded zip by the name it was uploaded
+    with (save_upload keeps it as <name>-<hash of its content>.zip)."""
+    if source in SOURCE_NAMES:
+        return SOURCE_NAMES[source]
+    path = Path(source)
+    return re.sub(r"-[0-9a-f]{10}$", "", path.stem) if path.parent.name == "uploads" else path.stem
 
 
 def load_source(source: str, root: str | os.PathLike | None = None) -> Dataset:
@@ -44,7 +50,7 @@ def load_source(source: str, root: str | os.PathLike | None = None) -> Dataset:
     limit = data_limit()
     if source == "builtin" and limit:
         return load_builtin(n_train=limit, n_test=max(50, limit // 5))
-    ds = load_dataset(source, root or data_root(), download=False)
+    ds = load_dataset(source, root or data_root(), download=False, name=source_name(source) + Path(source).suffix)
     return ds.subset(limit, max(50, limit // 5)) if limit else ds
 
 
