@@ -77,7 +77,8 @@ def decode(data: bytes | str | os.PathLike, min_side: int = 0) -> tuple[Image.Im
         try:
             im.seek(0)
             im.load()
-            small = _upright(_reduce(_eight_bit(im), min_side), orientation)
+            # shrink first where Pillow can in this mode (less to convert), else after the conversion
+            small = _upright(_reduce(_eight_bit(_reduce(im, min_side)), min_side), orientation)
         except Exception:  # noqa: BLE001 - Pillow's decoders raise OSError, ValueError, SyntaxError, ...
             raise ImageError(f"not a readable image (the {fmt} data is damaged or cut short).") from None
     return small, (stored[1], stored[0]) if orientation in (5, 6, 7, 8) else stored   # a quarter turn
@@ -120,7 +121,7 @@ def _eight_bit(im: Image.Image) -> Image.Image:
         a = np.asarray(im)                                   # uint16, little or big endian
         return Image.fromarray((a >> 8).astype(np.uint8), "L")
     if im.mode in ("I", "F"):
-        a = np.nan_to_num(np.asarray(im, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        a = np.nan_to_num(np.asarray(im, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
         lo, hi = float(a.min(initial=0.0)), float(a.max(initial=0.0))
         if im.mode == "F" and lo >= 0 and hi <= 1:
             scale = 1 / 255                                  # floats in 0..1
@@ -140,10 +141,13 @@ def _eight_bit(im: Image.Image) -> Image.Image:
 
 
 def _reduce(im: Image.Image, min_side: int) -> Image.Image:
-    """Shrink by a whole factor (a box average: quick and smooth) while the shorter side stays at
-    least twice `min_side`, so the last resize still works from more pixels than it keeps."""
+    """Shrink by a whole factor (a box average: quick and smooth; alpha premultiplied) while the
+    shorter side stays at least twice `min_side`, so the last resize still works from more pixels
+    than it keeps. Modes Pillow cannot reduce (16-bit, palettes) are left as they are."""
     k = min(im.size) // (2 * min_side) if min_side else 0
-    return im.reduce(k) if k >= 2 else im
+    if k < 2 or im.mode not in ("L", "LA", "RGB", "RGBA", "CMYK", "I", "F"):
+        return im
+    return im.reduce(k)
 
 
 def _upright(im: Image.Image, orientation: int) -> Image.Image:

@@ -43,16 +43,11 @@ class CheckpointError(Exception):
 
 
 class _Bad(Exception):
-    """One field that is not allowed: its place in the file, its value and what is allowed."""
+    """A field that is not allowed; the message names it, its value and what is allowed."""
 
-    def __init__(self, field: str, value, allowed: str):
-        super().__init__(f"run.json's '{field}' is {_show(value)}, but {allowed}.")
 
-    @classmethod
-    def saying(cls, message: str) -> _Bad:
-        bad = cls.__new__(cls)
-        Exception.__init__(bad, message)
-        return bad
+def _wrong(field: str, value, allowed: str) -> _Bad:
+    return _Bad(f"run.json's '{field}' is {_show(value)}, but {allowed}.")
 
 
 def _show(value) -> str:
@@ -102,7 +97,7 @@ def validate(meta, where: str) -> dict:
     try:
         problem = too_large(cfg.model, len(out["classes"]), out["image_size"])
     except (ValueError, RuntimeError) as e:      # the architecture does not fit the image size
-        raise CheckpointError(f"{where}: run.json's 'image_size' is {out['image_size']}, but {e}") from None
+        raise CheckpointError(f"{where}: run.json's 'image_size' is {out['image_size']}: {e}") from None
     if problem:
         raise CheckpointError(f"{where}: {problem} It was not loaded.")
     return out
@@ -121,7 +116,7 @@ def _fields(meta: dict) -> dict:
         out[key] = _text(meta, key, limit)
     state = meta.get("state")
     if state is not None and state not in ENDED:
-        raise _Bad("state", state, "it must be one of " + ", ".join(ENDED))
+        raise _wrong("state", state, "it must be one of " + ", ".join(ENDED))
     out["state"] = state or ""
     out["classes"] = _classes(meta.get("classes"))
     size = meta.get("image_size")
@@ -143,7 +138,7 @@ def _text(meta: dict, key: str, limit: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise _Bad(key, value, "it must be text")
+        raise _wrong(key, value, "it must be text")
     return value if len(value) <= limit else value[:limit - 1] + "…"
 
 
@@ -151,9 +146,9 @@ def _number(value, field: str, lo: float, hi: float, whole: bool = False) -> flo
     """A finite number from lo to hi (a whole one if `whole`); bools are not numbers here."""
     what = f"it must be a {'whole number' if whole else 'number'} from {lo:g} to {hi:g}"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (whole and not isinstance(value, int)):
-        raise _Bad(field, value, what)
+        raise _wrong(field, value, what)
     if not (lo <= value <= hi):                  # NaN fails here too; an int is compared exactly, never overflows
-        raise _Bad(field, value, what)
+        raise _wrong(field, value, what)
     return value if whole else float(value)
 
 
@@ -161,22 +156,22 @@ def _classes(value) -> list[str]:
     what = (f"it must be a list of 2 to {MAX_CLASSES} different class names, each text of 1 to "
             f"{MAX_CLASS_NAME} characters")
     if not isinstance(value, list) or not 2 <= len(value) <= MAX_CLASSES:
-        raise _Bad("classes", value, what)
+        raise _wrong("classes", value, what)
     for i, c in enumerate(value):
         if not isinstance(c, str) or not c.strip() or len(c) > MAX_CLASS_NAME:
-            raise _Bad(f"classes[{i}]", c, what)
+            raise _wrong(f"classes[{i}]", c, what)
     if len(set(value)) < len(value):
         twice = next(c for c in value if value.count(c) > 1)
-        raise _Bad("classes", value, f"each name must be different ({shown(twice)} is there twice)")
+        raise _wrong("classes", value, f"each name must be different ({shown(twice)} is there twice)")
     return list(value)
 
 
 def _config(value) -> dict:
     if not isinstance(value, dict):
-        raise _Bad("config", value, "it must be a mapping of training settings")
+        raise _wrong("config", value, "it must be a mapping of training settings")
     cfg = TrainConfig.from_dict(value)          # unknown keys (an older or newer CNN Lab's) are dropped
     if problems := cfg.validate():
-        raise _Bad.saying("run.json's 'config' is not one CNN Lab can use: " + " ".join(problems[:5]))
+        raise _Bad("run.json's 'config' is not one CNN Lab can use: " + " ".join(problems[:5]))
     return cfg.to_dict()
 
 
@@ -186,14 +181,14 @@ def _records(meta: dict, key: str, schema: dict) -> list[dict]:
         return []
     what = f"it must be a list of at most {MAX_RECORDS:,} records, each with " + ", ".join(schema)
     if not isinstance(value, list) or len(value) > MAX_RECORDS:
-        raise _Bad(key, value, what)
+        raise _wrong(key, value, what)
     out = []
     for i, record in enumerate(value):
         if not isinstance(record, dict):
-            raise _Bad(f"{key}[{i}]", record, what)
+            raise _wrong(f"{key}[{i}]", record, what)
         for name in schema:
             if name not in record:
-                raise _Bad(f"{key}[{i}]", record, f"it has no '{name}' ({what})")
+                raise _wrong(f"{key}[{i}]", record, f"it has no '{name}' ({what})")
         out.append({name: _number(record[name], f"{key}[{i}].{name}", lo, hi, whole)
                     for name, (lo, hi, whole) in schema.items()})
     return out
@@ -208,7 +203,7 @@ def _stats(meta: dict) -> tuple[list[float] | None, list[float] | None]:
     for key, value, lo in (("mean", mean, 0.0), ("std", std, 1e-6)):
         what = f"it must be 3 numbers from {lo:g} to 1 (one per colour channel), as the mean and std go together"
         if not isinstance(value, list) or len(value) != 3:
-            raise _Bad(key, value, what)
+            raise _wrong(key, value, what)
         out.append([_number(v, f"{key}[{i}]", lo, 1.0) for i, v in enumerate(value)])
     return out[0], out[1]
 
@@ -218,7 +213,7 @@ def _per_class(value) -> dict[str, float]:
         return {}
     what = f"it must map at most {MAX_CLASSES} class names to accuracies from 0 to 1"
     if not isinstance(value, dict) or len(value) > MAX_CLASSES:
-        raise _Bad("per_class_acc", value, what)
+        raise _wrong("per_class_acc", value, what)
     return {str(k)[:MAX_CLASS_NAME]: _number(v, f"per_class_acc.{shown(k, 40)}", 0, 1) for k, v in value.items()}
 
 
@@ -226,5 +221,5 @@ def _versions(value) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict) or len(value) > 50 or not all(isinstance(v, str) for v in value.values()):
-        raise _Bad("versions", value, "it must map at most 50 library names to version text")
+        raise _wrong("versions", value, "it must map at most 50 library names to version text")
     return {str(k)[:40]: v[:100] for k, v in value.items()}
