@@ -14,7 +14,6 @@ from cnnlib.checkpoints import slug
 from cnnlib.data import Dataset, augment, cifar10_status, load_builtin, load_dataset
 from cnnlib.files import atomic_write
 
-
 SOURCE_NAMES = {"cifar10": "CIFAR-10", "builtin": "Shapes-10 (built in)"}
 
 
