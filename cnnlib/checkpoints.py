@@ -2,9 +2,11 @@
 with the config, class names, per-epoch metrics and library versions.
 
 Writes are atomic: a run folder is written hidden, then renamed into place, so that it appears
-whole or not at all; a full disk raises files.DiskFull. Loading uses `weights_only=True` and
-checks that the weights fit the architecture and classes the JSON names, so a corrupt,
-foreign or malicious file is refused with a clear message.
+whole or not at all; a full disk raises files.DiskFull. Loading checks every size before reading or
+building anything: run.json against its schema and the network it names against the server's memory
+limit (cnnlib.runfile), weights.pt against the size of that network's state_dict. It then uses
+`weights_only=True` and checks that the weights fit the architecture and classes exactly, so a
+corrupt, foreign or malicious file is refused with a clear message; every failure is a CheckpointError.
 """
 from __future__ import annotations
 
@@ -25,18 +27,15 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from cnnlib import runfile
 from cnnlib.config import TrainConfig
 from cnnlib.files import atomic_write, fsync_dir, saving
 from cnnlib.models import build_model
+from cnnlib.runfile import FORMAT, CheckpointError
 
 WEIGHTS, META = "weights.pt", "run.json"
-FORMAT = "cnnlab-run/1"
 MAX_BUNDLE_BYTES = 64 * 1024 ** 2   # an uploaded run file, bytes
 PARTIAL = ".partial-"              # a run folder being written; hidden, and renamed into place when whole
-
-
-class CheckpointError(Exception):
-    """A run file that cannot be used; the message says why."""
 
 
 @dataclass
@@ -44,7 +43,7 @@ class Run:
     model: nn.Module
     config: TrainConfig
     classes: tuple[str, ...]
-    meta: dict               # everything in run.json
+    meta: dict               # run.json, checked and normalised (cnnlib.runfile)
 
 
 def slug(text: str) -> str:
@@ -168,25 +167,25 @@ def save_new_run(parent: str | os.PathLike, name: str, model: nn.Module, meta: d
     return target
 
 
-def _read_meta(raw: bytes, where: str) -> dict:
-    try:
-        meta = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"{where}: run.json is not valid JSON ({e}).") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{where} is not a CNN Lab run (its run.json has no '{FORMAT}' format tag).")
-    for key, kind in (("config", dict), ("classes", list)):
-        if not isinstance(meta.get(key), kind):
-            raise CheckpointError(f"{where}: run.json lacks '{key}' (a {kind.__name__}).")
-    return meta
+def check_weights_size(n_bytes: int, meta: dict, where: str) -> None:
+    """Refuse a weights.pt larger than the state_dict of `meta`'s network can be, before it is read."""
+    limit = runfile.weights_limit(meta)
+    if n_bytes > limit:
+        raise CheckpointError(f"{where}: weights.pt is {n_bytes / 2**20:,.1f} MB, but the weights of a "
+                              f"'{meta['config']['model']}' network for {len(meta['classes'])} classes take at most "
+                              f"{limit / 2**20:,.1f} MB: it holds something else, and was not read.")
 
 
-def _build(meta: dict, weights: bytes, where: str) -> Run:
+def _load_state(weights: bytes, meta: dict, where: str) -> dict:
+    """The state_dict in weights.pt's bytes: the sizes its zip declares are checked before PyTorch
+    allocates them, then it is unpickled with weights_only=True (tensors and plain containers only)."""
     try:
-        cfg = TrainConfig.from_dict(meta["config"])
-    except TypeError as e:
-        raise CheckpointError(f"{where}: the config in run.json is not one CNN Lab knows ({e}).") from None
-    classes = tuple(str(c) for c in meta["classes"])
+        with zipfile.ZipFile(io.BytesIO(weights)) as z:     # torch.save's format is a zip of the tensors' bytes
+            unpacked = sum(i.file_size for i in z.infolist())
+    except Exception:  # noqa: BLE001 - not a zip: an old pickle format, or not weights at all
+        raise CheckpointError(f"{where}: the weights file is damaged or not plain weights (not the format "
+                              "torch.save writes); it was not loaded.") from None
+    check_weights_size(unpacked, meta, where)
     try:
         state = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)
     except Exception as e:  # pickle errors, zip errors, refused globals: all mean "not safe weights"
@@ -194,30 +193,51 @@ def _build(meta: dict, weights: bytes, where: str) -> Run:
                               f"({type(e).__name__}); it was not loaded.") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{where}: the weights file holds no state_dict of tensors.")
+    return state
+
+
+def _build(meta: dict, weights: bytes, where: str) -> Run:
+    """A run from a checked, normalised meta (cnnlib.runfile) and the bytes of its weights."""
+    cfg = TrainConfig.from_dict(meta["config"])
+    classes = tuple(meta["classes"])
+    state = _load_state(weights, meta, where)
     try:
-        model = build_model(cfg.model, len(classes), cfg.conv_dropout, cfg.fc_dropout, int(meta.get("image_size", 32)))
+        model = build_model(cfg.model, len(classes), cfg.conv_dropout, cfg.fc_dropout, meta["image_size"])
         model.load_state_dict(state, strict=True)
-    except (RuntimeError, ValueError) as e:
+    except Exception as e:  # noqa: BLE001 - size mismatches, missing keys, tensors of odd kinds: "does not fit"
         # PyTorch's first line only says "Error(s) in loading state_dict for X:"; the next names a layer
         lines = [s.strip() for s in str(e).splitlines() if s.strip() and not s.startswith("Error(s) in loading")]
-        saved = f", saved {meta['created'][:10]}" if isinstance(meta.get("created"), str) else ""
+        saved = f", saved {meta['created'][:10]}" if meta["created"] else ""
         raise CheckpointError(f"{where}: the weights do not fit a '{cfg.model}' network for "
-                              f"{len(classes)} classes ({(lines[0] if lines else str(e))[:300]}). If the run "
-                              f"came from an older CNN Lab{saved}, its '{cfg.model}' may have had other layers: "
+                              f"{len(classes)} classes ({(lines[0] if lines else type(e).__name__)[:300]}). If the "
+                              f"run came from an older CNN Lab{saved}, its '{cfg.model}' may have had other layers: "
                               "train it again with this version.") from None
     model.eval()
     return Run(model, cfg, classes, meta)
 
 
 def load_run(path: str | os.PathLike) -> Run:
-    """Load a run folder, its weights.pt, or a bundle (.zip made by `bundle()`)."""
+    """Load a run folder, its weights.pt, or a bundle (.zip made by `bundle()`); raises CheckpointError."""
     path = Path(path)
-    if path.is_file() and path.suffix == ".zip":
-        return load_bundle(path.read_bytes(), path.name)
-    folder = path if path.is_dir() else path.parent
-    if not (folder / WEIGHTS).exists() or not (folder / META).exists():
-        raise CheckpointError(f"{path} is not a saved run: it needs {WEIGHTS} and {META} side by side.")
-    return _build(_read_meta((folder / META).read_bytes(), str(folder)), (folder / WEIGHTS).read_bytes(), str(folder))
+    where = path.name
+    try:
+        if path.is_file() and path.suffix == ".zip":
+            if (size := path.stat().st_size) > MAX_BUNDLE_BYTES:
+                raise CheckpointError(_too_big_bundle(where, size))
+            return load_bundle(path.read_bytes(), where)
+        folder = path if path.is_dir() else path.parent
+        where = folder.name
+        if not (folder / WEIGHTS).is_file() or not (folder / META).is_file():
+            raise CheckpointError(f"{where} is not a saved run: it needs {WEIGHTS} and {META} side by side.")
+        meta = runfile.read(folder / META, where)
+        check_weights_size((folder / WEIGHTS).stat().st_size, meta, where)
+        return _build(meta, (folder / WEIGHTS).read_bytes(), where)
+    except OSError as e:      # gone, or unreadable, since it was listed
+        raise CheckpointError(f"{where} cannot be read ({e.strerror or type(e).__name__}).") from None
+
+
+def _too_big_bundle(name: str, size: int) -> str:
+    return f"{name} is {size / 2**20:.0f} MB; a run file is at most {MAX_BUNDLE_BYTES / 2**20:.0f} MB."
 
 
 def _zip(files: dict[str, bytes]) -> bytes:
@@ -243,24 +263,28 @@ def bundle_bytes(model: nn.Module, meta: dict, half: bool = False) -> bytes:
 def load_bundle(data: bytes, name: str = "upload") -> Run:
     """A run from the bytes of a bundle .zip, checked as strictly as a folder."""
     if len(data) > MAX_BUNDLE_BYTES:
-        raise CheckpointError(f"{name} is {len(data) / 2**20:.0f} MB; a run file is at most "
-                              f"{MAX_BUNDLE_BYTES / 2**20:.0f} MB.")
+        raise CheckpointError(_too_big_bundle(name, len(data)))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = set(z.namelist())
             if not {META, WEIGHTS} <= names:
                 raise CheckpointError(f"{name} is not a CNN Lab run file: it needs {META} and {WEIGHTS} inside.")
-            for n in (META, WEIGHTS):
-                if z.getinfo(n).file_size > MAX_BUNDLE_BYTES:
-                    raise CheckpointError(f"{name}: {n} is too large to be a CNN Lab run.")
-            meta, weights = z.read(META), z.read(WEIGHTS)
-    except zipfile.BadZipFile:
-        raise CheckpointError(f"{name} is not a CNN Lab run file (not a .zip). Download one from the Runs page.") from None
-    return _build(_read_meta(meta, name), weights, name)
+            if (size := z.getinfo(META).file_size) > runfile.MAX_META_BYTES:
+                raise CheckpointError(f"{name}: its run.json is {size / 2**20:.1f} MB; a run's run.json is at most "
+                                      f"{runfile.MAX_META_BYTES / 2**20:.0f} MB.")
+            meta = runfile.parse(z.read(META), name)
+            check_weights_size(z.getinfo(WEIGHTS).file_size, meta, name)
+            weights = z.read(WEIGHTS)
+    except CheckpointError:
+        raise
+    except Exception:  # noqa: BLE001 - not a zip, or a damaged one (bad CRC, unknown compression, ...)
+        raise CheckpointError(f"{name} is not a CNN Lab run file (not a readable .zip). Download one from the "
+                              "Runs page.") from None
+    return _build(meta, weights, name)
 
 
 def save_bundle_to(folder: str | os.PathLike, data: bytes, name: str = "upload") -> Path:
     """Check an uploaded bundle, then unpack it as a new run folder."""
     run = load_bundle(data, name)
-    run.meta["name"] = run.meta.get("name") or Path(name).stem
+    run.meta["name"] = run.meta["name"] or Path(name).stem[:runfile.TEXT_LIMITS["name"]]
     return save_new_run(folder, run.meta["name"], run.model, run.meta)

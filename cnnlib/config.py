@@ -58,12 +58,18 @@ USED_ONLY_IF: dict[str, Callable[[dict], bool]] = {
 }
 
 
+def shown(value, limit: int = 60) -> str:
+    """`value` as a message quotes it: its repr, cut short (a file may hold a megabyte of junk)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def check_value(field: str, value) -> str:
     """Why `value` is not allowed for `field` (naming both and the allowed range), or ""."""
     allowed = ALLOWED[field]
 
     def bad(what: str) -> str:
-        return f"{field}={value!r} is not allowed: {what}."
+        return f"{field}={shown(value)} is not allowed: {what}."
 
     if isinstance(allowed, tuple) and not isinstance(allowed, Range):
         return "" if value in allowed else bad("choose one of " + ", ".join(allowed))
@@ -120,10 +126,15 @@ class TrainConfig:
         """Return a list of problems, each naming the field, its value and what is allowed."""
         problems = []
         if not isinstance(self.data, str) or not self.data.strip():
-            problems.append(f"data={self.data!r} is not allowed: use \"cifar10\", \"builtin\" or the path "
+            problems.append(f"data={shown(self.data)} is not allowed: use \"cifar10\", \"builtin\" or the path "
                             "to an image folder or .zip.")
+        if not isinstance(self.data_root, str):
+            problems.append(f"data_root={shown(self.data_root)} is not allowed: it must be a folder's path.")
+        # a config read from a file may hold anything: a switch must be true or false, not "no" (truthy)
+        problems += [f"{f.name}={shown(getattr(self, f.name))} is not allowed: it must be true or false."
+                     for f in fields(self) if f.type == "bool" and not isinstance(getattr(self, f.name), bool)]
         problems += [p for name in ALLOWED if (p := check_value(name, getattr(self, name)))]
-        if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):
+        if self.nesterov is True and (self.optimizer != "sgd" or self.momentum == 0):
             problems.append("nesterov=True needs optimizer='sgd' and a momentum above 0.")
         if self.precision == "fp16" and self.device == "cpu":
             problems.append("precision='fp16' is for GPUs; on the CPU use 'bf16' or 'fp32'.")

@@ -19,14 +19,18 @@ from typing import Callable, Iterator
 import torch
 
 from cnnlib.files import DiskFull, atomic_write, is_disk_full, saving, temporary_name
-from cnnlib.images import ImageError, open_image, to_tensor_uint8
+from cnnlib.images import IMAGE_SUFFIXES, MAX_PIXELS, ImageError, ImageTooLarge, open_image, to_tensor_uint8
 
 SHAPES10_CLASSES = ("disc", "square", "triangle", "ring", "plus", "stripes", "checker", "star", "crescent", "pair")
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".ppm"}
 
 MAX_ARCHIVE_FILES = 200_000          # entries in an uploaded or local .zip
 MAX_ARCHIVE_BYTES = 2 * 1024 ** 3    # total uncompressed size of a .zip, bytes
 MAX_IMAGE_BYTES = 32 * 1024 ** 2     # one image file inside a folder or .zip, bytes
+# Unpacked / packed size beyond which a large entry (over MAX_IMAGE_BYTES) or a whole zip (over that
+# in all) is a zip bomb: images hardly compress (PNG, JPEG: about 1x; a raw BMP of a photo 2-3x).
+MAX_RATIO = 100
+MAX_CLASSES = 1000                   # class folders in a data set (a run.json holds as many names)
+MAX_CLASS_NAME = 200                 # characters in a class folder's name
 
 Progress = Callable[[str, float], None]  # (what is happening, fraction done 0..1)
 
@@ -69,7 +73,7 @@ class Dataset:
         y = self.y_train if split == "train" else self.y_test
         return torch.bincount(y, minlength=len(self.classes)).tolist()
 
-    def subset(self, max_train: int = 0, max_test: int = 0, seed: int = 0) -> "Dataset":
+    def subset(self, max_train: int = 0, max_test: int = 0, seed: int = 0) -> Dataset:
         """A random subset of each split (0 keeps all), for quick runs; this data set itself (its
         mean/std already worked out) when nothing is cut."""
         if (not max_train or max_train >= len(self.y_train)) and (not max_test or max_test >= len(self.y_test)):
@@ -190,48 +194,85 @@ def _read_cifar10(root: Path, download: bool, progress: Progress | None) -> Data
 
 # --- image folders and zips ----------------------------------------------------------------
 
-def _safe_member(name: str) -> PurePosixPath:
-    p = PurePosixPath(name.replace("\\", "/"))
+def _safe_member(member: str, name: str) -> PurePosixPath:
+    p = PurePosixPath(member.replace("\\", "/"))
     if p.is_absolute() or ".." in p.parts or (p.parts and ":" in p.parts[0]):
-        raise DataError(f"The archive holds an unsafe path {name!r} (absolute, or escaping with '..'): "
+        raise DataError(f"{name} holds an unsafe path {member[:100]!r} (absolute, or escaping with '..'): "
                         "it was not read. Make the zip from the data folder itself.")
     return p
 
 
-def _list_zip(path: Path) -> tuple[dict[PurePosixPath, Callable[[], bytes]], int]:
+def _size(n: int) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 2**10:.0f} kB"
+
+
+def _reason(e: Exception) -> str:
+    """An exception in words without the paths or objects it may hold."""
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    return str(e)[:100] if isinstance(e, zipfile.BadZipFile) else type(e).__name__
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo], name: str) -> None:
+    """Refuse a zip bomb from the sizes its directory declares, before anything is unpacked."""
+    if len(infos) > MAX_ARCHIVE_FILES:
+        raise DataError(f"{name} holds {len(infos):,} files; the limit is {MAX_ARCHIVE_FILES:,}.")
+    for i in infos:
+        if i.file_size > MAX_IMAGE_BYTES and i.file_size > MAX_RATIO * i.compress_size:
+            raise DataError(f"{name} is a zip bomb: {i.filename[:100]!r} unpacks to {_size(i.file_size)} from "
+                            f"{_size(i.compress_size)} packed, where an image is at most {_size(MAX_IMAGE_BYTES)} "
+                            "and hardly compresses. Nothing was unpacked.")
+    total, packed = sum(i.file_size for i in infos), sum(i.compress_size for i in infos)
+    largest = max(infos, key=lambda i: i.file_size, default=None)
+    biggest = f" (the largest file, {largest.filename[:100]!r}, {_size(largest.file_size)})" if largest else ""
+    if total > MAX_ARCHIVE_BYTES:
+        raise DataError(f"{name} unpacks to {_size(total)}{biggest}; the limit is {_size(MAX_ARCHIVE_BYTES)}. "
+                        "Nothing was unpacked.")
+    if total > MAX_IMAGE_BYTES and total > MAX_RATIO * packed:
+        raise DataError(f"{name} is a zip bomb: it unpacks to {_size(total)} from {_size(packed)} packed"
+                        f"{biggest}, more than {MAX_RATIO} times its size, which image files never do. "
+                        "Nothing was unpacked.")
+
+
+def _list_zip(path: Path, name: str) -> tuple[dict[PurePosixPath, Callable[[], bytes]], int]:
     try:
         z = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as e:
-        raise DataError(f"{path.name} is not a readable .zip ({e}).") from None
-    infos = [i for i in z.infolist() if not i.is_dir()]
-    if len(infos) > MAX_ARCHIVE_FILES:
-        raise DataError(f"{path.name} holds {len(infos):,} files; the limit is {MAX_ARCHIVE_FILES:,}.")
-    total = sum(i.file_size for i in infos)
-    if total > MAX_ARCHIVE_BYTES:
-        raise DataError(f"{path.name} unpacks to {total / 2**30:.1f} GB; the limit is {MAX_ARCHIVE_BYTES / 2**30:.0f} GB.")
+        infos = [i for i in z.infolist() if not i.is_dir()]
+    except Exception as e:  # noqa: BLE001 - a damaged or crafted directory can raise anything
+        raise DataError(f"{name} is not a readable .zip ({_reason(e)}).") from None
+    _check_sizes(infos, name)
     files, too_big = {}, 0
     for i in infos:
-        p = _safe_member(i.filename)
-        if p.parts[0] == "__MACOSX" or p.name.startswith("."):
+        p = _safe_member(i.filename, name)
+        if not p.parts or p.parts[0] == "__MACOSX" or any(part.startswith(".") for part in p.parts):
             continue
         if i.file_size > MAX_IMAGE_BYTES:
             too_big += 1
             continue
-        files[p] = (lambda i=i: z.read(i))
+        files[p] = (lambda i=i: _read_member(z, i))
     return files, too_big
 
 
-def _list_folder(path: Path) -> tuple[dict[PurePosixPath, Callable[[], bytes]], int]:
+def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """One entry's bytes (never more than it declares: zipfile stops there and checks the CRC)."""
+    try:
+        return z.read(info)
+    except Exception:  # noqa: BLE001 - bad CRC, encryption, an unknown compression: a file that cannot be read
+        raise ImageError("the zip entry cannot be unpacked") from None
+
+
+def _list_folder(path: Path, name: str) -> tuple[dict[PurePosixPath, Callable[[], bytes]], int]:
     files, too_big = {}, 0
     for f in sorted(path.rglob("*")):
-        if not f.is_file() or f.is_symlink() or f.name.startswith("."):
+        rel = f.relative_to(path)
+        if not f.is_file() or f.is_symlink() or any(part.startswith(".") for part in rel.parts):
             continue
         if f.stat().st_size > MAX_IMAGE_BYTES:
             too_big += 1
             continue
-        files[PurePosixPath(f.relative_to(path).as_posix())] = (lambda f=f: f.read_bytes())
+        files[PurePosixPath(rel.as_posix())] = (lambda f=f: f.read_bytes())
         if len(files) > MAX_ARCHIVE_FILES:
-            raise DataError(f"{path} holds over {MAX_ARCHIVE_FILES:,} files; that is the limit.")
+            raise DataError(f"{name} holds over {MAX_ARCHIVE_FILES:,} files; that is the limit.")
     return files, too_big
 
 
@@ -243,14 +284,30 @@ def _strip_wrapper(files: dict) -> dict:
     return files
 
 
+def _check_classes(classes: list[str], name: str, too_big: int) -> None:
+    if len(classes) < 2:
+        skipped = f" ({too_big} file(s) over {_size(MAX_IMAGE_BYTES)} were skipped)" if too_big else ""
+        raise DataError(f"{name} needs at least two class folders (found {len(classes)}){skipped}: lay it out as "
+                        "train/<class>/… and test/<class>/…, or <class>/… with one folder per class.")
+    if len(classes) > MAX_CLASSES:
+        raise DataError(f"{name} has {len(classes):,} class folders; the limit is {MAX_CLASSES:,}.")
+    for c in classes:
+        if len(c) > MAX_CLASS_NAME or not c.strip():
+            raise DataError(f"{name} has a class folder named {c[:60]!r}{'…' if len(c) > 60 else ''}: a class "
+                            f"name is 1 to {MAX_CLASS_NAME} characters, not only spaces.")
+
+
 def load_image_folder(path: str | os.PathLike, holdout: float = 0.1, seed: int = 0, size: int = 32,
-                      progress: Progress | None = None) -> Dataset:
+                      progress: Progress | None = None, name: str | None = None) -> Dataset:
     """An image folder or .zip: train/<class>/… and test/<class>/…, or <class>/… with a held-out
-    fraction for testing. Unreadable files are skipped and counted in `notes`."""
+    fraction for testing. Unreadable files, and images over the size limits, are skipped and counted
+    in `notes`; a zip bomb is refused before anything is unpacked. Messages call the folder or zip
+    `name` (an upload's own name; by default the file's)."""
     path = Path(path)
+    name = name or path.name
     if not path.exists():
         raise DataError(f"{path} does not exist. Give an image folder or a .zip of one.")
-    files, too_big = _list_zip(path) if path.is_file() else _list_folder(path)
+    files, too_big = _list_zip(path, name) if path.is_file() else _list_folder(path, name)
     files = _strip_wrapper({p: r for p, r in files.items() if len(p.parts) >= 2})
     tops = {p.parts[0] for p in files}
     split_layout = {"train", "test"} <= tops
@@ -259,38 +316,49 @@ def load_image_folder(path: str | os.PathLike, holdout: float = 0.1, seed: int =
         classes = sorted({p.parts[1] for p in files if p.parts[0] == "train"})
     else:
         classes = sorted({p.parts[0] for p in files})
-    if len(classes) < 2:
-        raise DataError(f"{path.name} needs at least two class folders (found {len(classes)}): lay it out as "
-                        "train/<class>/… and test/<class>/…, or <class>/… with one folder per class.")
+    _check_classes(classes, name, too_big)
     index = {c: i for i, c in enumerate(classes)}
     xs = {"train": [], "test": []}
     ys = {"train": [], "test": []}
-    skipped = 0
+    other, unreadable = 0, 0
     items = sorted(files.items())
     for k, (p, read) in enumerate(items):
         split, cls = (p.parts[0], p.parts[1]) if split_layout else ("train", p.parts[0])
         if cls not in index or p.suffix.lower() not in IMAGE_SUFFIXES:
-            skipped += 1
+            other += 1
             continue
         try:
-            xs[split].append(to_tensor_uint8(open_image(read()), size))
+            xs[split].append(to_tensor_uint8(open_image(read(), min_side=size), size))
             ys[split].append(index[cls])
+        except ImageTooLarge:
+            too_big += 1
         except (ImageError, OSError, ValueError):
-            skipped += 1
+            unreadable += 1
         if progress and k % 500 == 0:
             progress(f"Reading images: {k:,} of {len(items):,}", k / len(items))
-    skipped += too_big
     counts = torch.bincount(torch.tensor(ys["train"] + ys["test"], dtype=torch.int64), minlength=len(classes))
     empty = [c for c, n in zip(classes, counts.tolist()) if n == 0]
     if empty:
-        raise DataError(f"Class folder(s) {', '.join(empty)} in {path.name} hold no readable image: "
+        listed = ", ".join(c[:40] for c in empty[:10]) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
+        raise DataError(f"Class folder(s) {listed} in {name} hold no readable image: "
                         "add images or remove the folder.")
     x = {s: torch.stack(v) if v else torch.empty(0, 3, size, size, dtype=torch.uint8) for s, v in xs.items()}
     y = {s: torch.tensor(v, dtype=torch.int64) for s, v in ys.items()}
     if not split_layout or len(y["test"]) == 0:
         x["train"], y["train"], x["test"], y["test"] = _hold_out(x["train"], y["train"], holdout, seed)
-    notes = [f"Skipped {skipped} file(s) that are not readable images."] if skipped else []
-    return Dataset(path.stem, tuple(classes), x["train"], y["train"], x["test"], y["test"], notes)
+    return Dataset(Path(name).stem, tuple(classes), x["train"], y["train"], x["test"], y["test"],
+                   _skipped_note(other, unreadable, too_big))
+
+
+def _skipped_note(other: int, unreadable: int, too_big: int) -> list[str]:
+    if not other + unreadable + too_big:
+        return []
+    parts = [f"{other} not images (or outside a class folder)" if other else "",
+             f"{unreadable} unreadable" if unreadable else "",
+             f"{too_big} too large (over {_size(MAX_IMAGE_BYTES)} or {MAX_PIXELS / 1e6:.0f} million pixels)"
+             if too_big else ""]
+    return [f"Skipped {other + unreadable + too_big} file(s) that are not readable images: "
+            + ", ".join(p for p in parts if p) + "."]
 
 
 def _hold_out(x, y, fraction: float, seed: int):
@@ -408,8 +476,8 @@ def _folder_cache(path: Path, root: Path, holdout: float, seed: int) -> Path:
 
 
 def load_dataset(source: str, root: str | os.PathLike = "data", holdout: float = 0.1, seed: int = 0,
-                 download: bool = True, progress: Progress | None = None) -> Dataset:
-    """'cifar10', 'builtin', or a path to an image folder or .zip."""
+                 download: bool = True, progress: Progress | None = None, name: str | None = None) -> Dataset:
+    """'cifar10', 'builtin', or a path to an image folder or .zip (called `name` in messages)."""
     if source == "cifar10":
         return load_cifar10(root, download=download, progress=progress)
     if source == "builtin":
@@ -418,7 +486,7 @@ def load_dataset(source: str, root: str | os.PathLike = "data", holdout: float =
     if not path.exists():  # before _folder_cache() stats it
         raise DataError(f"{source} does not exist. Give an image folder or a .zip of one.")
     return cached(_folder_cache(path, Path(root), holdout, seed),
-                  lambda: load_image_folder(path, holdout, seed, progress=progress))
+                  lambda: load_image_folder(path, holdout, seed, progress=progress, name=name))
 
 
 # --- batches and augmentation --------------------------------------------------------------------

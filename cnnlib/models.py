@@ -3,10 +3,13 @@ also the layers that keep the tutorial's maths but run it faster on a CPU (Dropo
 and a first layer set from the data rather than learned (Whiten, `fit_to_data`).
 
 `build_model(name, ...)` is the one entry point the engine and the app use; `ARCHITECTURES`
-lists what it can build with a one-line description of each.
+lists what it can build with a one-line description of each. `footprint()` says how much memory a
+network would take before any of it exists, and `too_large()` holds it to the server's limit.
 """
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -382,3 +385,72 @@ def layer_table(model_name: str, num_classes: int, image_size: int = 32) -> tupl
              "parameters": r.parameters, **({"learned": r.learned} if learned < total else {})}
             for r in summary(model, (3, image_size, image_size))]
     return rows, total, learned
+
+
+# --- memory, before any tensor exists ------------------------------------------------------------
+
+# The most memory one network may take on this server: its weights and one image's activations. A
+# shared classroom server (1-2.7 GB for up to 30 sessions, 8 models cached) must refuse a run whose
+# network would not fit long before it is built: the tutorial's CNN on 384-pixel images has 2.3 GB of
+# weights. Every architecture on 32-64 pixel images takes 1-67 MB.
+MAX_MODEL_MB = 128
+
+
+def max_model_bytes() -> int:
+    """The limit in bytes: $CNNLAB_MAX_MODEL_MB, or MAX_MODEL_MB."""
+    v = os.environ.get("CNNLAB_MAX_MODEL_MB", "")
+    return (int(v) if v.isdigit() and int(v) > 0 else MAX_MODEL_MB) * 2**20
+
+
+@dataclass(frozen=True)
+class Footprint:
+    parameters: int        # how many
+    weight_bytes: int      # parameters and buffers as built (float32; a state_dict of the same size)
+    activation_bytes: int  # every layer's output for one image, float32 (what training keeps for backward)
+
+    def bytes(self, batch_size: int = 1) -> int:
+        return self.weight_bytes + batch_size * self.activation_bytes
+
+
+@functools.lru_cache(maxsize=256)
+def footprint(name: str, num_classes: int = 10, image_size: int = 32) -> Footprint:
+    """The size of an architecture built for these classes and images, worked out on PyTorch's meta
+    device (shapes without memory), so a network of any size costs nothing to measure. Raises
+    ValueError when the architecture does not fit the image size."""
+    with torch.device("meta"):
+        model = build_model(name, num_classes, image_size=image_size).eval()
+        sizes: list[int] = []
+
+        def hook(mod, inp, out):
+            if isinstance(out, torch.Tensor) and not any(out is x for x in inp):   # an in-place op adds nothing
+                sizes.append(out.numel() * out.element_size())
+        hooks = [m.register_forward_hook(hook) for m in model.modules() if not list(m.children())]
+        with torch.no_grad():
+            model(torch.zeros(1, 3, image_size, image_size))
+    for h in hooks:
+        h.remove()
+    tensors = [*model.parameters(), *model.buffers()]
+    return Footprint(count_parameters(model), sum(t.numel() * t.element_size() for t in tensors), sum(sizes))
+
+
+def estimate(name: str, num_classes: int = 10, image_size: int = 32, batch_size: int = 1) -> int:
+    """Bytes a network takes with a batch of `batch_size` images going through it: its weights and
+    every layer's output (an upper bound for a forward pass; training adds gradients and the
+    optimizer's state, one to three more copies of the weights)."""
+    return footprint(name, num_classes, image_size).bytes(batch_size)
+
+
+def too_large(name: str, num_classes: int = 10, image_size: int = 32) -> str:
+    """Why this network would not fit the server's limit (its size and the limit, in words), or ""."""
+    f = footprint(name, num_classes, image_size)
+    limit = max_model_bytes()
+    if f.bytes(1) <= limit:
+        return ""
+    return (f"a '{name}' network for {image_size}×{image_size} images and {num_classes} classes would take "
+            f"{_mb(f.bytes(1))} ({f.parameters:,} parameters: {_mb(f.weight_bytes)} of weights, and "
+            f"{_mb(f.activation_bytes)} for one image), more than this server's limit of {_mb(limit)} "
+            "(CNNLAB_MAX_MODEL_MB).")
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB" if n >= 2**20 else f"{n / 2**10:.0f} kB"

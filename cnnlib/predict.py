@@ -8,7 +8,13 @@ from PIL import Image
 from torch import nn
 
 from cnnlib.data import to_float
-from cnnlib.images import open_image, to_tensor_uint8
+from cnnlib.images import (
+    DISPLAY_SIDE,
+    ImageError,
+    decode,
+    display_copy,
+    to_tensor_uint8,
+)
 from cnnlib.train import view_logits
 
 MAX_UPLOAD_BYTES = 20 * 1024 ** 2   # one uploaded image, bytes
@@ -16,17 +22,18 @@ MAX_UPLOAD_BYTES = 20 * 1024 ** 2   # one uploaded image, bytes
 
 @dataclass
 class Prepared:
-    original: Image.Image        # upright RGB, as the user sees it
+    original: Image.Image        # upright RGB, at most DISPLAY_SIDE pixels a side: what a page shows
+    size: tuple[int, int]        # the upright width and height as uploaded
     small: torch.Tensor          # (3, S, S) uint8: what the network sees
 
 
 def prepare(data: bytes, size: int = 32) -> Prepared:
-    """Bytes of an uploaded file -> the upright original and the small image. Raises ImageError."""
-    from cnnlib.images import ImageError
+    """Bytes of an uploaded file -> a display copy, the size as uploaded and the small image the
+    network sees; the full decode is dropped here. Raises ImageError."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise ImageError(f"the file is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 2**20:.0f} MB.")
-    im = open_image(data)
-    return Prepared(im, to_tensor_uint8(im, size))
+    im, uploaded = decode(data, min_side=max(size, DISPLAY_SIDE))
+    return Prepared(display_copy(im), uploaded, to_tensor_uint8(im, size))
 
 
 @torch.inference_mode()

@@ -39,7 +39,8 @@ class Predictor:
 
 @dataclass
 class Prediction:
-    original: Image.Image        # upright RGB, as uploaded
+    original: Image.Image        # upright RGB, at most images.DISPLAY_SIDE pixels a side (a session keeps it)
+    size: tuple[int, int]        # the upright width and height as uploaded
     small: torch.Tensor          # (3, S, S) uint8: what the network sees
     top: list[tuple[str, float]]  # (class, probability), most likely first
 
@@ -74,7 +75,7 @@ def predict(p: Predictor, data: bytes, k: int = 3) -> Prediction:
     readable image or is too large."""
     prep = prepare(data, p.image_size)
     top = top_k(p.model, prep.small[None], p.classes, k, p.mean, p.std, p.tta)[0]
-    return Prediction(prep.original, prep.small, top)
+    return Prediction(prep.original, prep.size, prep.small, top)
 
 
 # --- evaluation on the test split ----------------------------------------------------------------

@@ -1,5 +1,7 @@
-"""The runs folder: every saved run (finished, stopped or diverged), listed, renamed and deleted,
-and what a killed save left there cleaned up."""
+"""The runs folder: every saved run (finished, stopped or diverged), listed, renamed and deleted;
+the folders in it that are broken (a run.json that does not pass cnnlib.runfile's checks, or one of
+the two files missing), listed with the reason so that they can be deleted too; and what a killed
+save left there, cleaned up."""
 from __future__ import annotations
 
 import json
@@ -9,7 +11,8 @@ from pathlib import Path
 
 import torch
 
-from cnnlib.checkpoints import FORMAT, META, WEIGHTS, run_meta, save_new_run
+from cnnlib import runfile
+from cnnlib.checkpoints import META, WEIGHTS, CheckpointError, check_weights_size, run_meta, save_new_run
 from cnnlib.files import atomic_write, remove, remove_leftovers, saving
 from cnnlib.runner import History
 
@@ -78,36 +81,71 @@ def clean_up(folder: str | os.PathLike | None = None, now: float | None = None) 
     return removed
 
 
+def _scan(folder: Path) -> tuple[list[tuple[Path, dict]], list[tuple[Path, str]]]:
+    """(valid runs with their checked run.json, broken run folders with the reason) in `folder`.
+    Folders holding neither file are not runs; hidden ones (a save in progress) and links are skipped."""
+    good, broken = [], []
+    try:
+        children = sorted(folder.iterdir()) if folder.is_dir() else []
+    except OSError:
+        return [], []
+    for d in children:
+        try:
+            if d.name.startswith(".") or d.is_symlink() or not d.is_dir():
+                continue
+            has_meta, has_weights = (d / META).is_file(), (d / WEIGHTS).is_file()
+            if not has_meta and not has_weights:
+                continue
+            if not has_weights or not has_meta:
+                there, missing = (META, WEIGHTS) if has_meta else (WEIGHTS, META)
+                broken.append((d, f"{d.name} has {there} but no {missing} beside it."))
+                continue
+            meta = runfile.read(d / META, d.name)
+            check_weights_size((d / WEIGHTS).stat().st_size, meta, d.name)
+            good.append((d, meta))
+        except CheckpointError as e:
+            broken.append((d, str(e)))
+        except OSError as e:                     # deleted while listed, or unreadable: say so, never fail
+            broken.append((d, f"{d.name} cannot be read ({e.strerror or type(e).__name__})."))
+    return sorted(good, key=lambda r: r[1]["created"], reverse=True), broken
+
+
 def list_runs(folder: str | os.PathLike | None = None) -> list[tuple[Path, dict]]:
-    """(run folder, run.json) for every readable run, newest first."""
-    folder = Path(folder) if folder else runs_dir()
-    out = []
-    if folder.is_dir():
-        for d in folder.iterdir():
-            if d.name.startswith("."):                     # a run being saved (checkpoints.PARTIAL)
-                continue
-            try:
-                meta = json.loads((d / META).read_text())
-            except (OSError, ValueError):
-                continue
-            if isinstance(meta, dict) and meta.get("format") == FORMAT:
-                out.append((d, meta))
-    return sorted(out, key=lambda r: r[1].get("created", ""), reverse=True)
+    """(run folder, run.json checked and normalised by cnnlib.runfile) for every usable run, newest first."""
+    return _scan(Path(folder) if folder else runs_dir())[0]
+
+
+def broken_runs(folder: str | os.PathLike | None = None) -> list[tuple[Path, str]]:
+    """(folder, why it cannot be used) for every broken run in the runs folder: a run.json that cannot
+    be read or does not pass its checks, weights.pt without run.json, or run.json without weights.pt."""
+    return _scan(Path(folder) if folder else runs_dir())[1]
 
 
 def rename_run(folder: str | os.PathLike, name: str) -> None:
     """Give a saved run a new name (blank keeps the old one); a full disk raises files.DiskFull."""
     path = Path(folder) / META
     meta = json.loads(path.read_text())
-    meta["name"] = name.strip() or meta.get("name", "")
+    meta["name"] = name.strip()[:runfile.TEXT_LIMITS["name"]] or meta.get("name", "")
     with saving("the new name"):
         atomic_write(path, json.dumps(meta, indent=1).encode())
 
 
-def delete_run(folder: str | os.PathLike) -> None:
+def delete_run(folder: str | os.PathLike, root: str | os.PathLike | None = None) -> bool:
+    """Delete a run folder, working or broken; True if it was deleted. Only a folder directly inside
+    `root` (the runs folder by default) that holds a run.json or a weights.pt is ever deleted: not a
+    link, not the runs folder itself, nothing outside it."""
+    root = Path(root) if root else runs_dir()
     folder = Path(folder)
-    if (folder / META).exists():
-        shutil.rmtree(folder)
+    try:
+        target, parent = folder.resolve(strict=True), root.resolve(strict=True)
+        if folder.is_symlink() or target.parent != parent or not target.is_dir():
+            return False
+        if not (target / META).exists() and not (target / WEIGHTS).exists():
+            return False                           # not a run: left alone
+        shutil.rmtree(target)
+    except OSError:
+        return False
+    return True
 
 
 def run_label(meta: dict) -> str:

@@ -16,14 +16,7 @@ from typing import TypeVar
 import torch
 
 from cnnlib.checkpoints import slug
-from cnnlib.data import (
-    DataError,
-    Dataset,
-    augment,
-    cifar10_status,
-    load_builtin,
-    load_dataset,
-)
+from cnnlib.data import DataError, Dataset, augment, cifar10_status, load_builtin, load_dataset
 from cnnlib.files import atomic_write, remove_leftovers, saving
 
 SOURCE_NAMES = {"cifar10": "CIFAR-10", "builtin": "Shapes-10 (built in)"}
@@ -47,7 +40,12 @@ def default_source(root: str | os.PathLike | None = None) -> str:
 
 
 def source_name(source: str) -> str:
-    return SOURCE_NAMES.get(source, Path(source).stem)
+    """What a source is called on screen and in messages: an uploaded zip by the name it was uploaded
+    with (save_upload keeps it as <name>-<hash of its content>.zip)."""
+    if source in SOURCE_NAMES:
+        return SOURCE_NAMES[source]
+    path = Path(source)
+    return re.sub(r"-[0-9a-f]{10}$", "", path.stem) if path.parent.name == "uploads" else path.stem
 
 
 def load_source(source: str, root: str | os.PathLike | None = None) -> Dataset:
@@ -58,7 +56,7 @@ def load_source(source: str, root: str | os.PathLike | None = None) -> Dataset:
         return load_builtin(n_train=limit, n_test=max(50, limit // 5))
     if Path(source).parent.resolve() == uploads_dir(root).resolve():
         mark_used(source)
-    ds = load_dataset(source, root or data_root(), download=False)
+    ds = load_dataset(source, root or data_root(), download=False, name=source_name(source) + Path(source).suffix)
     return ds.subset(limit, max(50, limit // 5)) if limit else ds
 
 

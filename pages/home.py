@@ -4,6 +4,7 @@ import streamlit as st
 import ui
 from cnnlib import sources
 from cnnlib.data import DataError, cifar10_status, load_cifar10
+from cnnlib.images import FORMAT_WORDS, MAX_PIXELS
 
 ui.sidebar()
 st.title("CNN Lab")
@@ -35,7 +36,8 @@ else:
             ui.choose_source("cifar10")
 
 st.markdown("**Your own images**: a `.zip` of `train/<class>/…` and `test/<class>/…`, or just "
-            "`<class>/…` (10 % of each class is then kept for testing). Any image format and size.")
+            f"`<class>/…` (10 % of each class is then kept for testing). {FORMAT_WORDS} images of up to "
+            f"{MAX_PIXELS // 10**6} megapixels.")
 upload = st.file_uploader("Image-folder zip", type=["zip"], key="zip")
 if upload is not None:
     path, problem = ui.once_per_upload(upload, lambda: ui.keep_upload(upload))

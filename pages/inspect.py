@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 from cnnlib import predictor
-from cnnlib.images import ImageError
+from cnnlib.images import FORMAT_WORDS, MAX_PIXELS, UPLOAD_TYPES, ImageError
 from cnnlib.inspection import EXPLAIN
 from cnnlib.predict import prepare
 
@@ -16,8 +16,8 @@ _, model = ui.pick_model("inspect_model")
 
 where = st.radio("Image", ["From the test set", "Upload"], key="inspect_from", horizontal=True)
 if where == "Upload":
-    f = st.file_uploader("An image (PNG, JPEG, WebP, BMP or GIF; any size)", key="inspect_img",
-                         type=["png", "jpg", "jpeg", "webp", "bmp", "gif"])
+    f = st.file_uploader(f"An image ({FORMAT_WORDS}; up to {MAX_PIXELS // 10**6} megapixels)", key="inspect_img",
+                         type=UPLOAD_TYPES)
     if f is None:
         st.info("Upload an image, or pick one from the test set.")
         st.stop()

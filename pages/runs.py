@@ -1,6 +1,6 @@
 """Runs & compare: every run saved on this server. Overlay the curves of several beside a table of
 what differs between them; rename, delete or download a run as one file; upload such a file to
-use the run again."""
+use the run again. Broken run folders are listed with the reason, to be deleted."""
 from pathlib import Path
 
 import streamlit as st
@@ -31,6 +31,14 @@ if upload is not None:
         st.error(f"{upload.name} cannot be used: {problem}")
     else:
         st.success(f"{upload.name} is saved on this server as `{added.name}`.")
+
+if broken := runs.broken_runs():
+    with st.expander(f"Broken runs ({len(broken)}): folders on the server that cannot be used"):
+        for folder, reason in broken:
+            st.warning(reason)
+            sure = st.checkbox(f"Delete {folder.name} from the server for good", key=f"sure_broken_{folder.name}")
+            st.button("Delete", key=f"delete_broken_{folder.name}", disabled=not sure, on_click=delete_run,
+                      args=(folder,))
 
 saved = {str(folder): meta for folder, meta in list_runs()}
 every = saved | {str(f): {**m, "name": f"pretrained: {m.get('name') or f.name}"} for f, m in pretrained_runs()}

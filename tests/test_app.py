@@ -804,3 +804,64 @@ def test_a_run_that_cannot_be_saved_is_offered_for_download(env, monkeypatch):
     wait(at, lambda a: any("disk is full" in e.value for e in a.error))
     assert not at.exception and str(env) not in " ".join(e.value for e in at.error)
     assert any(b.label == "Download this run" for b in at.get("download_button"))
+
+# --- files that cannot be used: broken runs, odd and oversized images ------------------------------
+
+def test_broken_runs_are_listed_deletable_and_break_no_page(env):
+    """A run.json with "epochs": "abc" put every page of every session into a traceback, and could
+    not be deleted from the app; so did runs missing a file or naming a network too large to build."""
+    from cnnlib.checkpoints import run_meta
+    from cnnlib.config import TrainConfig
+    runs = env / "runs"
+    good = tiny_run(runs, "good")
+    abc = tiny_run(runs, "abc")
+    meta = json.loads((abc / "run.json").read_text())
+    (abc / "run.json").write_text(json.dumps(dict(meta, epochs="abc")))
+    huge = runs / "huge"
+    huge.mkdir()
+    (huge / "run.json").write_text(json.dumps(run_meta(TrainConfig(), list("abcdefghij"), image_size=384)))
+    (huge / "weights.pt").write_bytes((good / "weights.pt").read_bytes())
+    (runs / "no-meta").mkdir()
+    (runs / "no-meta" / "weights.pt").write_bytes((good / "weights.pt").read_bytes())
+    at = app("runs")
+    assert at.multiselect(key="compare").value == [str(good)] and len(at.selectbox(key="manage").options) == 1
+    reasons = " ".join(w.value for w in at.warning)
+    assert "'epochs' is 'abc'" in reasons and "limit of 128 MB" in reasons and "weights.pt but no run.json" in reasons
+    at.checkbox(key=f"sure_broken_{abc.name}").check().run()
+    at.button(key=f"delete_broken_{abc.name}").click().run()
+    assert not at.exception and not abc.exists() and good.exists() and len(at.warning) == 2
+    at.file_uploader(key="bundle").set_value(("abc.zip", edited(good), "application/zip")).run()
+    assert not at.exception and "'epochs' is 'abc'" in at.error[0].value and len(list(runs.iterdir())) == 3
+    for page, key in (("predict", "model"), ("evaluate", "eval_model"), ("inspect", "inspect_model")):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception and len(at.selectbox(key=key).options) == 1, page
+
+
+def edited(folder: Path) -> bytes:
+    """A run file downloaded from the Runs page, its run.json edited by hand to "epochs": "abc"."""
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("run.json", json.dumps(dict(json.loads((folder / "run.json").read_text()), epochs="abc")))
+        z.writestr("weights.pt", (folder / "weights.pt").read_bytes())
+    return buf.getvalue()
+
+
+def test_predict_reads_tiff_and_16_bit_images_and_refuses_a_huge_one(env):
+    import numpy as np
+    from PIL import Image
+    from smalldata import flat_png
+    tiny_run(env / "runs")
+    gray16, tiff = io.BytesIO(), io.BytesIO()
+    Image.fromarray(np.full((30, 40), 32768, np.uint16)).save(gray16, "PNG")
+    Image.new("RGB", (64, 48), (20, 200, 40)).save(tiff, "TIFF")
+    at = app("predict")
+    at.file_uploader(key="img").set_value([("gray16.png", gray16.getvalue(), "image/png"),
+                                           ("photo.tif", tiff.getvalue(), "image/tiff"),
+                                           ("huge.png", flat_png(7_000, 6_000), "image/png")]).run()
+    assert not at.exception and len(at.get("plotly_chart")) == 2
+    captions = [img.caption for element in at.get("image") for img in element.proto.imgs]
+    assert "as uploaded (40×30)" in captions and "as uploaded (64×48)" in captions
+    assert "huge.png: the image is 7,000×6,000 pixels" in at.error[0].value and "<_io." not in at.error[0].value
+    kept = at.session_state["predictions"]
+    assert all(max(result.original.size) <= 512 for _, result in kept.values())

@@ -19,7 +19,7 @@ from cnnlib.checkpoints import (CheckpointError, bundle, bundle_bytes, load_bund
 from cnnlib.config import TrainConfig
 from cnnlib.models import build_model
 from cnnlib.runner import History
-from cnnlib.runs import delete_run, list_runs, rename_run, save_history
+from cnnlib.runs import broken_runs, delete_run, list_runs, rename_run, save_history
 from cnnlib.train import EpochEnd, Finished
 
 CFG = TrainConfig(model="fast", conv_dropout=0.0, fc_dropout=0.0)
@@ -251,11 +251,13 @@ def test_save_history_list_rename_delete(tmp_path):
     assert json.loads((a / "run.json").read_text())["name"] == "better name"
     assert not [p for p in a.iterdir() if p.name not in ("run.json", "weights.pt")]
 
-    delete_run(a)
+    assert not delete_run(a) and a.exists()               # not in the runs folder ($CNNLAB_RUNS): left alone
+    assert delete_run(a, tmp_path)
     assert not a.exists()
-    delete_run(tmp_path / "not-a-run")                     # not a run: left alone
+    assert not delete_run(tmp_path / "not-a-run", tmp_path)   # not a run: left alone
     assert (tmp_path / "not-a-run").exists()
     assert [p for p, _ in list_runs(tmp_path)] == [b]
+    assert [p for p, _ in broken_runs(tmp_path)] == [tmp_path / "foreign"]   # run.json without weights.pt
 
 
 def test_list_runs_of_a_missing_folder_is_empty(tmp_path, monkeypatch):

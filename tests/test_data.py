@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import pickle
 import urllib.request
+import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 import cnnlib.data as data_mod
 from cnnlib.data import (DataError, Dataset, augment, batch_indices, cifar10_status, flip_crop, load_builtin,
                          load_cifar10, load_dataset, load_image_folder, make_shapes10, to_float, tta_views)
+from smalldata import flat_png
 
 # --- CIFAR-10 on disk, in its own format ------------------------------------------------------------
 
@@ -319,6 +324,142 @@ def test_a_folder_is_cached_by_load_dataset(tmp_path):
         f.unlink()
     again = load_dataset(str(src), tmp_path / "data", holdout=0.2)
     assert torch.equal(again.x_train, first.x_train) and again.classes == first.classes
+
+
+def zeros(n: int) -> bytes:
+    return bytes(n)
+
+
+def test_a_zip_bomb_entry_is_refused_with_the_real_reason(tmp_path):
+    """A zip whose one big entry unpacks to 40 MB of zeros: refused naming it, not "0 class folders"."""
+    files = {**class_files("red/", RED), **class_files("blue/", BLUE), "red/bomb.png": zeros(40 * 2**20)}
+    path = make_zip_deflated(files, tmp_path / "tmpXYZ.zip")
+    with pytest.raises(DataError) as e:
+        load_image_folder(path, name="holiday.zip")
+    message = str(e.value)
+    assert message.startswith("holiday.zip is a zip bomb: 'red/bomb.png' unpacks to 40.0 MB from ")
+    assert "an image is at most 32.0 MB" in message and "class folders" not in message
+    assert str(tmp_path) not in message and "tmpXYZ" not in message
+
+
+def test_a_zip_of_many_small_bombs_is_refused_too(tmp_path):
+    files = {**class_files("red/", RED), **{f"blue/{i}.bmp": zeros(2**20) for i in range(40)}}
+    with pytest.raises(DataError, match=r"set\.zip is a zip bomb: it unpacks to 40\.\d MB from .* kB packed"):
+        load_image_folder(make_zip_deflated(files, tmp_path / "set.zip"))
+
+
+def test_a_zip_over_the_total_limit_names_its_largest_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(data_mod, "MAX_ARCHIVE_BYTES", 2000)
+    files = {**class_files("red/", RED), **class_files("blue/", BLUE)}
+    with pytest.raises(DataError, match=r"set\.zip unpacks to .* \(the largest file, '.*', .*\); the limit is 2 kB"):
+        load_image_folder(make_zip(files, tmp_path / "set.zip"))
+
+
+def test_a_large_file_that_is_no_bomb_is_skipped_and_counted(tmp_path, monkeypatch):
+    monkeypatch.setattr(data_mod, "MAX_IMAGE_BYTES", 1000)
+    files = {**class_files("red/", RED), **class_files("blue/", BLUE), "blue/big.bmp": img_bytes("BMP", (40, 40))}
+    ds = load_image_folder(make_zip(files, tmp_path / "set.zip"), holdout=0.2)
+    assert "1 too large (over 1 kB" in ds.notes[0] and len(ds.y_train) + len(ds.y_test) == 12
+
+
+def test_an_image_over_the_pixel_limit_is_skipped_and_counted(tmp_path, as_zip):
+    files = {**class_files("red/", RED), **class_files("blue/", BLUE), "blue/huge.png": flat_png(7_000, 6_000)}
+    ds = load_image_folder(build(files, tmp_path, as_zip), holdout=0.2)
+    assert len(ds.y_train) + len(ds.y_test) == 12
+    assert ds.notes == [("Skipped 1 file(s) that are not readable images: 1 too large (over 32.0 MB or 40 million "
+                         "pixels).")]
+
+
+def test_an_entry_that_cannot_be_unpacked_is_skipped_and_counted(tmp_path):
+    files = {**class_files("red/", RED), **class_files("blue/", BLUE), "blue/crc.png": img_bytes(color=BLUE),
+             "blue/method.png": img_bytes(color=BLUE)}
+    path = make_zip(files, tmp_path / "set.zip")
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        crc, method = z.getinfo("blue/crc.png"), z.getinfo("blue/method.png")
+    raw[crc.header_offset + 30 + len(crc.filename) + 40] ^= 0xFF             # a byte of its data: bad CRC
+    for offset in (method.header_offset + 8, raw.rfind(b"blue/method.png") - 36):  # local and central header
+        raw[offset:offset + 2] = (99).to_bytes(2, "little")                   # a compression zipfile cannot undo
+    path.write_bytes(bytes(raw))
+    ds = load_image_folder(path, holdout=0.2)
+    assert len(ds.y_train) + len(ds.y_test) == 12 and "2 unreadable" in ds.notes[0]
+
+
+def test_messages_name_an_upload_by_its_own_name(tmp_path):
+    from cnnlib.sources import load_source, save_upload, source_name
+    path = save_upload(make_zip(class_files("red/", RED), tmp_path / "x.zip").read_bytes(), "colours.zip",
+                       tmp_path / "data")
+    assert source_name(path) == "colours" and Path(path).name != "colours.zip"
+    with pytest.raises(DataError) as e:
+        load_source(path, tmp_path / "data")
+    assert str(e.value).startswith("colours.zip needs at least two class folders") and str(tmp_path) not in str(e.value)
+
+
+def test_too_many_or_too_long_class_names_are_refused(tmp_path, monkeypatch):
+    with pytest.raises(DataError, match="a class name is 1 to 200 characters"):
+        load_image_folder(make_zip({**class_files("red/", RED), f"{'b' * 201}/x.png": img_bytes()}, tmp_path / "a.zip"))
+    monkeypatch.setattr(data_mod, "MAX_CLASSES", 2)
+    files = {f"{c}/x.png": img_bytes() for c in ("a", "b", "c")}
+    with pytest.raises(DataError, match="has 3 class folders; the limit is 2"):
+        load_image_folder(make_zip(files, tmp_path / "b.zip"))
+
+
+def make_zip_deflated(files: dict[str, bytes], path: Path) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, raw in files.items():
+            z.writestr(name, raw)
+    return path
+
+
+# Parts of the names inside a zip: class-like folders, the split folders, and the awkward ones
+SEGMENTS = st.one_of(
+    st.sampled_from(["red", "blue", "green", "train", "test"]),
+    st.sampled_from(["__MACOSX", ".hidden", ".", "", "C:", "a:b", "x" * 250, "ünï", "cat dog", " ", "red "]),
+    st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00/\\"), min_size=1, max_size=5))
+NAMES = st.one_of(st.lists(SEGMENTS, min_size=1, max_size=4).map("/".join), st.lists(SEGMENTS, min_size=2, max_size=3)
+                  .map("/".join), st.sampled_from(["/etc/x", "\\evil", "..\\x", "red/../../x", "../x", "red/"]))
+SUFFIXES = st.sampled_from([".png", ".png", ".PNG", ".jpg", ".gif", ".bmp", ".tif", ".txt", ""])
+CONTENT = {"red": lambda: img_bytes(color=RED), "blue": lambda: img_bytes("BMP", color=BLUE), "junk": lambda: b"junk",
+           "empty": lambda: b"", "bomb": lambda: zeros(200_000), "cut": lambda: img_bytes(color=RED)[:50]}
+KINDS = st.sampled_from(["red"] * 5 + ["blue"] * 5 + ["junk", "empty", "cut", "bomb"])
+# a layout: mostly names drawn from the safe ones, now and then an unsafe one (which refuses the whole zip)
+ENTRIES = st.lists(st.tuples(st.lists(SEGMENTS, min_size=1, max_size=4).map("/".join), SUFFIXES, KINDS), max_size=14)
+UNSAFE = st.lists(st.tuples(NAMES, SUFFIXES, KINDS), max_size=2)
+
+
+# Few examples, always the same ones, by default; more, and random ones, with CNNLAB_EXAMPLES=3000
+EXAMPLES = int(os.environ.get("CNNLAB_EXAMPLES", "0"))
+
+
+@settings(max_examples=EXAMPLES or 120, derandomize=not EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(entries=ENTRIES, odd=st.sampled_from([[]] * 3) | UNSAFE, base=st.sampled_from([True, True, False]))
+def test_any_zip_layout_gives_a_data_set_or_a_message(tmp_path, entries, odd, base):
+    """Names, nesting, empty folders, non-images, duplicates, unsafe paths and bombs: a DataError that
+    names the upload, or a data set; never another exception."""
+    entries = entries + odd
+    if base:   # a valid set to mutate
+        entries = [("red/a", ".png", "red"), ("red/b", ".png", "red"), ("blue/a", ".bmp", "blue"),
+                   ("blue/b", ".bmp", "blue")] + entries
+    path = tmp_path / "tmpUPLOAD.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z, warnings.catch_warnings():
+        warnings.simplefilter("ignore")                      # zipfile warns of duplicate names
+        for name, suffix, content in entries:
+            info = zipfile.ZipInfo("placeholder")
+            info.filename, info.compress_type = name + suffix, zipfile.ZIP_DEFLATED   # no normalisation
+            z.writestr(info, CONTENT[content]())
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(data_mod, "MAX_IMAGE_BYTES", 100_000)     # so that "bomb" is one, in a small file
+        try:
+            ds = load_image_folder(path, holdout=0.2, name="upload.zip")
+        except DataError as e:
+            event(str(e).split(" ")[1] if str(e).startswith("upload.zip") else "empty class")
+            assert "upload.zip" in str(e) and "tmpUPLOAD" not in str(e) and "object at" not in str(e)
+            return
+    event("a data set")
+    assert 2 <= len(ds.classes) == len(set(ds.classes)) and ds.x_train.shape[1:] == (3, 32, 32)
+    assert len(ds.x_train) == len(ds.y_train) and len(ds.x_test) == len(ds.y_test)
+    assert set(ds.class_counts("train")) != {0} or set(ds.class_counts("test")) != {0}
 
 
 # --- Shapes-10 ------------------------------------------------------------------------------------
