@@ -21,7 +21,7 @@ from cnnlib.config import (ALLOWED, FIELD_HELP, GPU_PRESETS, PRESETS, TTA_WORDS,
 from cnnlib.data import Dataset, DataError
 from cnnlib.files import DiskFull
 from cnnlib.models import ARCHITECTURES
-from cnnlib.runner import History, Slots, default_slots
+from cnnlib.runner import History, Slots, default_slots, memory_problem
 from cnnlib.runs import list_runs, pretrained_runs
 
 T = TypeVar("T")
@@ -167,22 +167,31 @@ def unsaved_run(run: session.SessionRun, h: History) -> None:
 
 def model_choices() -> dict[str, str | predictor.Predictor]:
     """Models to use: this session's ended run first, then the shipped (pretrained) runs, then every
-    saved run; so the first is this session's own model if it has one, else a pretrained one."""
+    saved run; so the first is this session's own model if it has one, else a pretrained one. Each
+    label is unique: two runs that read alike are told apart by their folders' names."""
     run = session_run().runner
     h = run.snapshot() if run else None
     mine = h.checkpoint if h else ""
-    first: dict[str, str | predictor.Predictor] = {}
+    choices: dict[str, str | predictor.Predictor] = {}
+
+    def add(label: str, choice: str | predictor.Predictor) -> None:
+        if label in choices and isinstance(choice, str):
+            label = f"{label} ({Path(choice).name})"
+        choices[label] = choice
+
     if run is not None and not mine and (p := predictor.predictor_from_runner(run)):
-        label = "This session's run (not saved)" if h.ended else f"This session's run, after epoch {len(h.epochs)} (still training)"
-        first[label] = p
-    saved: dict[str, str | predictor.Predictor] = {}
-    for folder, meta in list_runs():
+        add("This session's run (not saved)" if h.ended else
+            f"This session's run, after epoch {len(h.epochs)} (still training)", p)
+    saved = list_runs()
+    for folder, meta in saved:
         if str(folder) == mine:
-            first["This session's run · " + runs.run_label(meta)] = str(folder)
-        else:
-            saved[runs.run_label(meta)] = str(folder)
-    pretrained = {f"pretrained: {meta.get('name') or folder.name}": str(folder) for folder, meta in pretrained_runs()}
-    return first | pretrained | saved
+            add("This session's run · " + runs.run_label(meta), str(folder))
+    for folder, meta in pretrained_runs():
+        add(f"pretrained: {meta.get('name') or folder.name}", str(folder))
+    for folder, meta in saved:
+        if str(folder) != mine:
+            add(runs.run_label(meta), str(folder))
+    return choices
 
 
 def pick_model(key: str) -> tuple[str | predictor.Predictor, predictor.Predictor]:
@@ -275,9 +284,11 @@ def _layer_table(model_name: str, num_classes: int, image_size: int) -> tuple[li
     return models.layer_table(model_name, num_classes, image_size)
 
 
-def architecture(model: str, source: str) -> str:
-    """The layer table of `model` built for the data set's image size and classes; returns why it
-    does not fit them ("" when it does, or when the data set cannot be loaded: Start says why)."""
+def architecture(cfg: TrainConfig, source: str) -> str:
+    """The layer table of the config's network built for the data set's image size and classes; returns
+    why it does not fit them or this server's memory ("" when it does, or when the data set cannot be
+    loaded: Start says why)."""
+    model = cfg.model
     try:
         ds = dataset(source)
     except DataError:
@@ -292,7 +303,7 @@ def architecture(model: str, source: str) -> str:
     number = st.column_config.NumberColumn(format="localized")
     st.dataframe(rows, hide_index=True, key="layers", height=min(420, 35 * len(rows) + 38),
                  column_config={"parameters": number, "learned": number})
-    return ""
+    return memory_problem(cfg, len(ds.classes), ds.image_size)
 
 
 # --- training settings -----------------------------------------------------------------------------

@@ -452,5 +452,37 @@ def too_large(name: str, num_classes: int = 10, image_size: int = 32) -> str:
             "(CNNLAB_MAX_MODEL_MB).")
 
 
+# The memory one training run may take on a server's CPU ($CNNLAB_MAX_RUN_MB): every CPU preset fits
+# on 32×32 images (fast-cpu about 115 MB by `training_bytes`, cpu-5min 230 MB), gpu-speedrun's batch
+# of 1,024 does not (2.7 GB): on a small shared server one such run would take the memory of all.
+MAX_RUN_MB = 1024
+
+
+def max_run_bytes() -> int:
+    """The limit in bytes: $CNNLAB_MAX_RUN_MB, or MAX_RUN_MB."""
+    v = os.environ.get("CNNLAB_MAX_RUN_MB", "")
+    return (int(v) if v.isdigit() and int(v) > 0 else MAX_RUN_MB) * 2**20
+
+
+def training_bytes(name: str, num_classes: int, image_size: int, batch_size: int, optimizer_copies: int = 1) -> int:
+    """Roughly what training this network takes: its weights, their gradients and `optimizer_copies`
+    more (SGD's momentum 1, Adam's moments 2), and each layer's output for a batch kept for the
+    backward pass, with as much again for its gradient. Worked out before any tensor exists."""
+    f = footprint(name, num_classes, image_size)
+    return f.weight_bytes * (2 + optimizer_copies) + 2 * batch_size * f.activation_bytes
+
+
+def too_large_to_train(name: str, num_classes: int, image_size: int, batch_size: int, optimizer_copies: int = 1) -> str:
+    """Why training this network at this batch size would not fit the server's limit for one run, or ""."""
+    need, limit = training_bytes(name, num_classes, image_size, batch_size, optimizer_copies), max_run_bytes()
+    if need <= limit:
+        return ""
+    f = footprint(name, num_classes, image_size)
+    fits = max(1, (limit - f.weight_bytes * (2 + optimizer_copies)) // max(1, 2 * f.activation_bytes))
+    return (f"Training a '{name}' network on {image_size}×{image_size} images in batches of {batch_size:,} would take "
+            f"about {_mb(need)} of the server's memory; one run may take at most {_mb(limit)} here "
+            f"(CNNLAB_MAX_RUN_MB). Choose a batch size of {fits:,} or less.")
+
+
 def _mb(n: int) -> str:
     return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB" if n >= 2**20 else f"{n / 2**10:.0f} kB"

@@ -18,9 +18,9 @@ import torch
 from cnnlib.config import TrainConfig, check_value
 from cnnlib.data import Dataset, DataError
 from cnnlib.files import DiskFull, is_disk_full
-from cnnlib.models import build_model
+from cnnlib.models import build_model, too_large, too_large_to_train
 from cnnlib.train import (Changed, Diverged, EpochEnd, Finished, Step, Stopped, Tested, fit, make_model,
-                          release_memory)
+                          release_memory, resolve_device)
 
 STATES = ("idle", "waiting", "loading", "running", "paused", "finished", "stopped", "diverged", "failed")
 ENDED = ("finished", "stopped", "diverged", "failed")
@@ -236,6 +236,19 @@ def run_limit() -> float:
     return _seconds_setting("CNNLAB_MAX_RUN_MINUTES", 0.0, 60.0)
 
 
+def memory_problem(cfg: TrainConfig, num_classes: int, image_size: int) -> str:
+    """Why training `cfg` on this many classes and this image size would not fit this server's memory
+    (its network, or a run on the CPU at its batch size: models.too_large, too_large_to_train), or ""."""
+    try:
+        problem = too_large(cfg.model, num_classes, image_size)
+        if not problem and resolve_device(cfg.device).type == "cpu":
+            problem = too_large_to_train(cfg.model, num_classes, image_size, cfg.batch_size,
+                                         2 if cfg.optimizer in ("adam", "adamw") else int(cfg.momentum > 0))
+    except ValueError:            # a network that does not fit the image size, or a missing device: said elsewhere
+        return ""
+    return problem[0].upper() + problem[1:] if problem else ""
+
+
 def _save_problem(e: BaseException) -> str:
     """Why a run could not be saved and what to do, in words for the page (never the server's paths)."""
     if isinstance(e, DiskFull):
@@ -312,6 +325,8 @@ class Runner:
         if self._thread is not None:
             raise RuntimeError("This run was already started; make a new Runner for a new run.")
         problems = self.cfg.validate()
+        if isinstance(self._data, Dataset) and not problems:   # the page checks this too; the server checks again
+            problems = [p for p in [memory_problem(self.cfg, len(self._data.classes), self._data.image_size)] if p]
         if problems:
             raise ValueError(" ".join(problems))
         self._thread = threading.Thread(target=self._work, name="cnnlab-train", daemon=True)

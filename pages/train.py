@@ -19,7 +19,7 @@ STOP_WAIT = 1.0
 
 with st.expander("Settings", expanded=h is None):
     cfg = ui.config_form(ui.source(), disabled=live)
-    misfit = ui.architecture(cfg.model, ui.source())  # the chosen network's layers, or why it does not fit the data
+    misfit = ui.architecture(cfg, ui.source())  # the network's layers, or why it does not fit the data or the server
 problems = cfg.validate() + ([misfit] if misfit else [])
 for p in problems:
     st.error(p)

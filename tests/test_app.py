@@ -865,3 +865,25 @@ def test_predict_reads_tiff_and_16_bit_images_and_refuses_a_huge_one(env):
     assert "huge.png: the image is 7,000×6,000 pixels" in at.error[0].value and "<_io." not in at.error[0].value
     kept = at.session_state["predictions"]
     assert all(max(result.original.size) <= 512 for _, result in kept.values())
+
+
+def test_two_runs_that_read_alike_are_both_offered(env):
+    """Two runs with one name saved in the same second hid one another in the model lists."""
+    import shutil
+
+    from cnnlib import runs
+    first = tiny_run(env / "runs", "same name")
+    twin = first.with_name(first.name + "-twin")
+    shutil.copytree(first, twin)                          # the same run.json: the same label
+    assert runs.run_label(runs.list_runs()[0][1]) == runs.run_label(runs.list_runs()[1][1])
+    at = app("predict")
+    options = at.selectbox(key="model").options
+    assert len([o for o in options if o.startswith("same name")]) == 2 and len(set(options)) == len(options)
+    assert any(twin.name in o for o in options)
+
+
+def test_a_gpu_recipe_too_large_for_the_servers_memory_holds_start_back():
+    at = app("train")
+    at.selectbox(key="preset").set_value("gpu-speedrun").run()
+    assert not at.exception and at.button(key="start").disabled
+    assert any("CNNLAB_MAX_RUN_MB" in e.value and "batch size of" in e.value for e in at.error)

@@ -420,3 +420,21 @@ def test_a_run_that_cannot_be_saved_keeps_its_result_and_says_why(runners):
     assert h.save_error.startswith("The server's disk is full: this run could not be saved.")
     assert "Download the run below" in h.save_error
     assert "/srv" not in h.save_error and not h.checkpoint and r.model is not None
+
+
+def test_a_run_too_large_for_the_servers_memory_is_refused_before_it_starts(monkeypatch):
+    """gpu-speedrun's batch of 1,024 on a CPU would take 2.7 GB: on a small shared server, that is
+    everyone's memory. The limit is worked out from the config before any tensor exists."""
+    from cnnlib.config import preset
+    from cnnlib.runner import memory_problem
+    big = preset("gpu-speedrun", device="cpu")
+    problem = memory_problem(big, 10, 32)
+    assert "batches of 1,024" in problem and "CNNLAB_MAX_RUN_MB" in problem and "batch size of" in problem
+    with pytest.raises(ValueError, match="CNNLAB_MAX_RUN_MB"):
+        Runner(big, tiny_dataset()).start()
+    for name in ("tutorial", "demo", "fast-cpu", "cpu-5min"):
+        assert memory_problem(preset(name), 10, 32) == "", name
+    assert memory_problem(big.replace(batch_size=256), 10, 32) == ""       # the size it suggests fits
+    monkeypatch.setenv("CNNLAB_MAX_RUN_MB", "50")                          # a teacher's smaller limit
+    assert "at most 50 MB" in memory_problem(preset("fast-cpu"), 10, 32)
+    assert "384×384" in memory_problem(preset("tutorial"), 10, 384)      # the network alone is too big
