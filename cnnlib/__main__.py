@@ -66,11 +66,11 @@ def train(args: argparse.Namespace) -> int:
     if args.data_root is None and os.environ.get("CNNLAB_DATA"):  # the app's data folder, as --out is its runs
         overrides["data_root"] = os.environ["CNNLAB_DATA"]
     cfg = preset(args.preset, **overrides)
-    if args.dry_run:
-        cfg = cfg.replace(epochs=1, report_every=1)
-    if problems := cfg.validate():
+    if problems := cfg.validate():     # what was asked for, before a dry run shortens it
         print("error: " + "\n       ".join(problems), file=sys.stderr)
         return 2
+    if args.dry_run:
+        cfg = cfg.replace(epochs=1, report_every=1)
     try:
         shown = []
 

@@ -95,6 +95,14 @@ def test_dry_run_on_the_builtin_set(tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
+def test_a_dry_run_checks_the_settings_it_was_given(tmp_path, capsys):
+    """--dry-run shortens the run to one epoch: it used to do so before checking, and took --epochs 0."""
+    from cnnlib.__main__ import main
+    assert main(["train", "--dry-run", "--epochs", "0", "--data", "builtin", "--data-root", str(tmp_path)]) == 2
+    assert not list(tmp_path.iterdir())                      # refused before any data was made
+    assert "epochs=0 is not allowed" in capsys.readouterr().err
+
+
 def test_train_saves_a_run_and_predict_prints_three_classes(tmp_path, folder_set):
     out = tmp_path / "out"
     r = cli("train", "--data", str(folder_set), "--data-root", str(tmp_path / "data"), "--max-train", "200",
