@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from cnnlib import runs, sources
-from cnnlib.runner import SERVER_MALLOC, configure_torch
+from cnnlib.runner import SERVER_MALLOC, configure_torch, skip_triton
 from cnnlib.train import tune_malloc
 
 st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
@@ -12,6 +12,7 @@ st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
 
 @st.cache_resource(show_spinner=False)
 def _configure_once() -> int:
+    skip_triton()                             # 80 MB this server would never use
     tune_malloc(SERVER_MALLOC)                # freed buffers kept while training; runs hand them back when they end
     return configure_torch(ui.slots().limit)  # the cores, shared among the training slots
 

@@ -37,10 +37,7 @@ def slots() -> Slots:
 
 @st.cache_resource(show_spinner="Loading the data set (once for the whole server)…", max_entries=4)
 def dataset(source: str) -> Dataset:
-    try:
-        return sources.load_source(source)  # read-only from here on: every session shares these tensors
-    finally:
-        train.release_memory()              # a zip's decoding, a cache file's reading: their buffers go back
+    return sources.load_source(source)  # read-only from here on: every session shares these tensors
 
 
 def dataset_or_stop(source: str) -> Dataset:

@@ -7,6 +7,7 @@ writes into the history under the lock. A process-wide `Slots` object caps concu
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 import traceback
@@ -213,6 +214,14 @@ class History:
             self.state, self.message = "stopped", f"Stopped in epoch {ev.epoch + 1}, step {ev.step}."
         elif isinstance(ev, Diverged):
             self.state, self.message = "diverged", ev.message
+
+
+def skip_triton() -> None:
+    """Keep this process from importing Triton, a compiler of GPU kernels that PyTorch's CUDA build
+    carries: the first optimizer imports torch._dynamo, which imports Triton if it is installed, and
+    that alone keeps 80 MB resident (BENCHMARKS.md §6). CNN Lab never compiles, so a server does not
+    need it; PyTorch then answers "no Triton" (an import that fails) and goes on as without it."""
+    sys.modules.setdefault("triton", None)
 
 
 def _seconds_setting(name: str, default: float, scale: float = 1.0) -> float:

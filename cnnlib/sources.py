@@ -18,6 +18,7 @@ import torch
 from cnnlib.checkpoints import slug
 from cnnlib.data import DataError, Dataset, augment, cifar10_status, load_builtin, load_dataset
 from cnnlib.files import atomic_write, remove_leftovers, saving
+from cnnlib.train import release_memory
 
 SOURCE_NAMES = {"cifar10": "CIFAR-10", "builtin": "Shapes-10 (built in)"}
 
@@ -50,14 +51,20 @@ def source_name(source: str) -> str:
 
 def load_source(source: str, root: str | os.PathLike | None = None) -> Dataset:
     """A data source as a Dataset, never downloading (the Home page's button does that); raises
-    DataError with what to do instead. Loading an upload marks it used (see trim_uploads)."""
+    DataError with what to do instead. Loading an upload marks it used (see trim_uploads). What the
+    loading freed (a zip's decoding, a cache file's reading, Shapes-10's drawing) goes back to the
+    system at once: a server loads a set once and keeps it for hours."""
     limit = data_limit()
-    if source == "builtin" and limit:
-        return load_builtin(n_train=limit, n_test=max(50, limit // 5))
-    if Path(source).parent.resolve() == uploads_dir(root).resolve():
-        mark_used(source)
-    ds = load_dataset(source, root or data_root(), download=False, name=source_name(source) + Path(source).suffix)
-    return ds.subset(limit, max(50, limit // 5)) if limit else ds
+    try:
+        if source == "builtin" and limit:
+            return load_builtin(n_train=limit, n_test=max(50, limit // 5))
+        if Path(source).parent.resolve() == uploads_dir(root).resolve():
+            mark_used(source)
+        ds = load_dataset(source, root or data_root(), download=False,
+                          name=source_name(source) + Path(source).suffix)
+        return ds.subset(limit, max(50, limit // 5)) if limit else ds
+    finally:
+        release_memory()
 
 
 # --- uploads kept on the server ------------------------------------------------------------------
