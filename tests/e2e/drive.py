@@ -176,5 +176,11 @@ class Proxy:
         self._open = True
 
     def close(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        """Cut every connection, let the pipes finish, then stop the proxy's loop."""
+        def shut():
+            self._open = False
+            for w in list(self._writers):
+                w.transport.abort()
+            self._loop.call_later(0.3, self._loop.stop)
+        self._loop.call_soon_threadsafe(shut)
         self._thread.join(5)
