@@ -4,7 +4,7 @@
     .venv/bin/python bench/bench_eval.py --rounds 3
 
 For each preset's network (untrained: speed does not depend on the weights), `evaluate()` on every
-test image of the shared CIFAR-10 copy (Shapes-10 without it), with the preset's own test-time views
+test image of the compact CIFAR-10 copy, with the preset's own test-time views
 and with none. Prints seconds, the fastest of the rounds, and each batch size's speed against 1000
 (the engine's batch before).
 """

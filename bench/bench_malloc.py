@@ -79,7 +79,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3, help="runs one after the other in each process")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds over the modes")
     ap.add_argument("--modes", default=",".join(MODES), help="comma-separated, from " + ", ".join(MODES))
-    ap.add_argument("--data", default="auto", help="auto (the shared CIFAR-10 copy, else Shapes-10), cifar10, builtin")
+    ap.add_argument("--data", default="auto", help="auto or cifar10 (the compact CIFAR-10 copy), builtin (Shapes-10)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:

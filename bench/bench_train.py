@@ -86,7 +86,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds (default 2)")
     ap.add_argument("--max-steps", type=int, default=0, help="cut each epoch after this many steps (0 = whole epoch)")
-    ap.add_argument("--data", default="auto", help="auto (shared CIFAR-10 copy, else builtin), cifar10, builtin")
+    ap.add_argument("--data", default="auto", help="auto or cifar10 (the compact CIFAR-10 copy), builtin (Shapes-10)")
     ap.add_argument("--worker", choices=["tutorial", "cnnlib"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:

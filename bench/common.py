@@ -1,9 +1,9 @@
-"""Shared by the benchmark scripts: the data (the CIFAR-10 copy in ../shared/data, decoded once and
-cached under bench/out/ with cnnlib's own tensor cache, or the built-in Shapes-10 set when that copy
-is absent) and running a measurement in a fresh process of its own."""
+"""Shared by the benchmark scripts: the data (the compact CIFAR-10 copy that ships with CNN Lab,
+assets/cifar10-jpeg.npz: the same JPEG files as ../shared/data's copy, decoded once and cached under
+bench/out/ with cnnlib's own tensor cache; or the built-in Shapes-10 set) and running a measurement
+in a fresh process of its own."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -14,12 +14,9 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-# The shared CIFAR-10 copy beside the checkout; on the GPU machine, where only the checkout travels,
-# a copy in the checkout's own shared/data (ignored by git; BENCHMARKS.md §4 says how).
-SHARED = next((p for p in (ROOT.parent / "shared" / "data", ROOT / "shared" / "data")
-               if (p / "cifar10-jpeg.npz").exists()), ROOT.parent / "shared" / "data")
 OUT = ROOT / "bench" / "out"
 
+from cnnlib import cifar10_pack  # noqa: E402
 from cnnlib.data import Dataset, cached, load_builtin  # noqa: E402
 
 
@@ -48,23 +45,11 @@ class TutorialNet(torch.nn.Module):
         return self.fc4(self.drop3(self.act3(self.fc3(self.flat(x)))))
 
 
-def _decode_shared_copy() -> Dataset:
-    """Every image of the shared JPEG copy, decoded by the copy's own reader."""
-    spec = importlib.util.spec_from_file_location("cifar10_jpeg", SHARED / "cifar10_jpeg.py")
-    reader = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(reader)
-    xtr, ytr, xte, yte, classes = reader.load(str(SHARED / "cifar10-jpeg.npz"))
-    t = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).contiguous()  # noqa: E731  NHWC -> NCHW
-    return Dataset("CIFAR-10 (shared JPEG copy)", tuple(classes), t(xtr), torch.from_numpy(ytr),
-                   t(xte), torch.from_numpy(yte))
-
-
 def load_bench_data(which: str = "auto") -> Dataset:
-    """'auto' (shared CIFAR-10 copy if present, else Shapes-10), 'cifar10' or 'builtin'."""
-    if which in ("auto", "cifar10") and (SHARED / "cifar10-jpeg.npz").exists():
-        return cached(OUT / "cifar10-jpeg.pt", _decode_shared_copy)
-    if which == "cifar10":
-        raise SystemExit("The shared CIFAR-10 copy (../shared/data/cifar10-jpeg.npz) is not here.")
+    """'auto' or 'cifar10' (the shipped compact copy of CIFAR-10), or 'builtin' (Shapes-10)."""
+    if which in ("auto", "cifar10"):
+        return cached(OUT / "cifar10-compact.pt",
+                      lambda: Dataset(cifar10_pack.NAME, *cifar10_pack.load(cifar10_pack.PACK)))
     return load_builtin()
 
 

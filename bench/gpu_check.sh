@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # #5's GPU figures in one run on the GPU machine (the `device` tool), as BENCHMARKS.md §4 records them.
 #
-# Here, once (the data travels in the checkout's shared/, which git ignores; 21 MB):
-#     mkdir -p shared/data && cp ../shared/data/cifar10-jpeg.npz ../shared/data/cifar10_jpeg.py shared/data/
-# Then, with the device tool:  run(command="bash bench/gpu_check.sh", timeout_s=540)
+# CIFAR-10 travels with the checkout (the compact copy in assets/). With the device tool:
+#     run(command="bash bench/gpu_check.sh", timeout_s=540)
 # Its log comes back as $OUT/gpu_check.log. The machine has python3 with PyTorch, numpy, Pillow and tqdm.
 set -uo pipefail
 export PYTHONUNBUFFERED=1
@@ -15,7 +14,7 @@ mkdir -p "$out"
     python3 -c 'import torch; print("torch", torch.__version__, "on", torch.cuda.get_device_name(0))'
     # the engine's GPU path end to end: one batch of each phase on Shapes-10, nothing saved
     python3 -m cnnlib train --preset gpu-speedrun --data builtin --dry-run
-    # seconds of training to 90.5 % on the shared CIFAR-10 copy (airbench94 here: 90.56 % in 2.2 s), with
+    # seconds of training to 90.5 % on the compact CIFAR-10 copy (the shared copy's JPEG files) (airbench94 here: 90.56 % in 2.2 s), with
     # five seeds (one seed's accuracy is a few tenths of a point from another's)
     for seed in 0 1 2 3 4; do
         python3 bench/time_to_accuracy.py --preset gpu-speedrun --target 0.905 --verbose --data cifar10 --set seed=$seed

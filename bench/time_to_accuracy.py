@@ -7,7 +7,7 @@
 Only training time counts (the engine stops its clock while it tests). The test set is checked at
 every epoch end and, with --eval-every N, every N steps within an epoch too. With --vs, the two
 presets run alternately, each in its own process, and the ratio of their times to the first
-target is printed. Data: the shared CIFAR-10 copy (../shared/data) if present, else Shapes-10.
+target is printed. Data: the compact CIFAR-10 copy (assets/), or Shapes-10.
 """
 from __future__ import annotations
 

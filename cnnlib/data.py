@@ -18,6 +18,7 @@ from typing import Callable, Iterator
 
 import torch
 
+from cnnlib import cifar10_pack
 from cnnlib.files import DiskFull, atomic_write, is_disk_full, saving, temporary_name
 from cnnlib.images import IMAGE_SUFFIXES, MAX_PIXELS, ImageError, ImageTooLarge, open_image, to_tensor_uint8
 
@@ -125,12 +126,13 @@ CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog
 
 
 def cifar10_status(root: str | os.PathLike = "data") -> str:
-    """'ready' (cached or extracted here), or 'absent' (would need a download)."""
+    """'ready' (the original files, cached or extracted here), 'compact' (only the compact copy that
+    ships with CNN Lab: cnnlib.cifar10_pack), or 'absent' (it would need a download)."""
     root = Path(root)
     if (root / "cifar10-uint8.pt").exists() or (root / "cifar-10-batches-py" / "test_batch").exists() \
             or (root / "cifar-10-python.tar.gz").exists():
         return "ready"
-    return "absent"
+    return "compact" if cifar10_pack.available() else "absent"
 
 
 def _download(url: str, dest: Path, progress: Progress | None, timeout: float = 20) -> None:
@@ -155,7 +157,19 @@ def _download(url: str, dest: Path, progress: Progress | None, timeout: float = 
 
 def load_cifar10(root: str | os.PathLike = "data", download: bool = True,
                  progress: Progress | None = None) -> Dataset:
-    """CIFAR-10 through torchvision.datasets.CIFAR10, converted to tensors once and cached."""
+    """CIFAR-10: the original files when they are in `root` (read through torchvision.datasets.CIFAR10),
+    else the compact copy that ships with CNN Lab, else (with `download`) the original files downloaded;
+    converted to tensors once and cached in `root`."""
+    root = Path(root)
+    if cifar10_status(root) == "compact":
+        return cached(root / "cifar10-compact-uint8.pt", lambda: Dataset(cifar10_pack.NAME, *cifar10_pack.load()))
+    return download_cifar10(root, download, progress)
+
+
+def download_cifar10(root: str | os.PathLike = "data", download: bool = True,
+                     progress: Progress | None = None) -> Dataset:
+    """CIFAR-10's original files, downloaded (163 MB, with `download`) unless they are in `root`, read
+    through torchvision.datasets.CIFAR10, converted to tensors once and cached."""
     root = Path(root)
     return cached(root / "cifar10-uint8.pt", lambda: _read_cifar10(root, download, progress))
 

@@ -34,16 +34,14 @@ def batch_grid(x: torch.Tensor, labels: Sequence[str], ncol: int = 8, height: in
     """A batch as an 8-column grid with each image's label written on it (and on hover)."""
     img = grid_image(x, ncol)
     h, w = x.shape[-2:]
-    fig = go.Figure(go.Image(z=img.permute(1, 2, 0).numpy(), hoverinfo="skip"))
-    for i, label in enumerate(labels):
-        r, k = divmod(i, ncol)
-        fig.add_annotation(x=_PAD + k * (w + _PAD) + w / 2, y=_PAD + r * (h + _PAD) + h - 0.5, text=label,
-                           showarrow=False, yanchor="bottom", font=dict(size=11, color="white"),
-                           bgcolor="rgba(0,0,0,0.55)", borderpad=1, hovertext=label)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    fig.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0))
-    return fig
+    # one list of plain dicts, checked once: 64 add_annotation() calls took a second and a half
+    notes = [dict(x=_PAD + k * (w + _PAD) + w / 2, y=_PAD + r * (h + _PAD) + h - 0.5, text=label, showarrow=False,
+                  yanchor="bottom", font=dict(size=11, color="white"), bgcolor="rgba(0,0,0,0.55)", borderpad=1,
+                  hovertext=label)
+             for (r, k), label in ((divmod(i, ncol), label) for i, label in enumerate(labels))]
+    return go.Figure(go.Image(z=img.permute(1, 2, 0).numpy(), hoverinfo="skip"),
+                     layout=dict(annotations=notes, height=height, margin=dict(l=0, r=0, t=0, b=0),
+                                 xaxis=dict(visible=False), yaxis=dict(visible=False)))
 
 
 def class_balance(classes: Sequence[str], train: Sequence[int], test: Sequence[int]) -> go.Figure:

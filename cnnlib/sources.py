@@ -37,7 +37,7 @@ def data_limit() -> int:
 
 def default_source(root: str | os.PathLike | None = None) -> str:
     """CIFAR-10 when it is on disk, else the built-in set: never a download without being asked."""
-    return "cifar10" if cifar10_status(root or data_root()) == "ready" else "builtin"
+    return "cifar10" if cifar10_status(root or data_root()) in ("ready", "compact") else "builtin"
 
 
 def source_name(source: str) -> str:

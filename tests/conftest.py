@@ -25,3 +25,10 @@ def tiny() -> Dataset:
 def _seeded():
     """Every test starts from the same global RNG state, so results never depend on test order."""
     torch.manual_seed(0)
+
+
+@pytest.fixture(autouse=True)
+def _no_shipped_cifar10(monkeypatch, tmp_path_factory):
+    """Tests see no CIFAR-10 unless they make one (or name the shipped copy, cnnlib.cifar10_pack.PACK,
+    themselves): decoding the shipped copy takes seconds, and most tests want a few tiny images."""
+    monkeypatch.setenv("CNNLAB_CIFAR10_PACK", str(tmp_path_factory.getbasetemp() / "no-cifar10-pack.npz"))

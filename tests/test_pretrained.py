@@ -1,13 +1,11 @@
-"""The models shipped in pretrained/: they load safely, and on CIFAR-10 test images (the shared
-JPEG copy beside the project, which CI has) they reach the accuracy their run.json records.
+"""The models shipped in pretrained/: they load safely, and on CIFAR-10 test images (the compact JPEG
+copy that ships with CNN Lab, assets/cifar10-jpeg.npz) they reach the accuracy their run.json records.
 
     .venv/bin/python -m pytest tests/test_pretrained.py -q
 """
 from __future__ import annotations
 
-import importlib.util
 import io
-import os
 from pathlib import Path
 
 import numpy as np
@@ -15,26 +13,24 @@ import pytest
 import torch
 from PIL import Image
 
+from cnnlib import cifar10_pack
 from cnnlib.checkpoints import load_run
+from cnnlib.data import CIFAR10_CLASSES
 from cnnlib.predict import probabilities
 from cnnlib.train import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
-PACK = ROOT.parent / "shared" / "data" / "cifar10-jpeg.npz"
 RUNS = sorted(p.parent for p in (ROOT / "pretrained").glob("*/run.json"))
 CHECK = 2000   # test images checked: enough for the accuracy to be within ~2 points (1 std ~1.1)
 
 
 def cifar10_test_images(n: int, classes: tuple[str, ...]) -> tuple[torch.Tensor, torch.Tensor]:
-    """n test images of the shared JPEG copy, evenly spaced, decoded through the copy's own reader:
-    (n, 3, 32, 32) uint8 and their labels as indices into `classes`."""
-    spec = importlib.util.spec_from_file_location("cifar10_jpeg", PACK.parent / "cifar10_jpeg.py")
-    reader = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(reader)
-    test = [(name, data) for split, name, _, data in reader.files(str(PACK)) if split == "test"]
+    """n test images of the shipped copy, evenly spaced: (n, 3, 32, 32) uint8 and their labels as
+    indices into `classes`."""
+    test = [(label, data) for split, label, data in cifar10_pack.files(cifar10_pack.PACK) if split == "test"]
     picked = test[:: max(1, len(test) // n)][:n]         # spread over the classes (files are grouped by class)
     x = np.stack([np.asarray(Image.open(io.BytesIO(data)).convert("RGB")) for _, data in picked])
-    y = torch.tensor([classes.index(name) for name, _ in picked])
+    y = torch.tensor([classes.index(CIFAR10_CLASSES[label]) for label, _ in picked])
     return torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(), y
 
 
@@ -58,11 +54,6 @@ def test_pretrained_model_loads_and_records_how_it_was_made(folder):
 @pytest.mark.slow
 @pytest.mark.parametrize("folder", RUNS, ids=[r.name for r in RUNS])
 def test_pretrained_model_reaches_its_recorded_accuracy(folder):
-    if not PACK.exists():
-        why = f"needs {PACK} (CI and developers have it)"
-        if os.environ.get("CNNLAB_REQUIRE_SHARED") == "1":  # set by .ci/run: in CI a missing copy is a failure
-            pytest.fail(why)
-        pytest.skip(why)
     run = load_run(folder)
     x, y = cifar10_test_images(CHECK, run.classes)
     mean, std = (torch.tensor(run.meta["mean"]), torch.tensor(run.meta["std"])) if run.meta.get("mean") else (None, None)

@@ -46,7 +46,7 @@ def test_walk_through_every_page(new_page, tmp_path, shots):
     page = new_page()
     page.goto("/")
     settle(page)
-    assert "CIFAR-10 is not on this server" in page.get_by_test_id("stAlertContentWarning").first.inner_text()
+    assert "compact copy that ships with CNN Lab" in page.get_by_test_id("stAlertContentSuccess").first.inner_text()
     page.screenshot(path=shots / "home.png")
     clean(page)
 
