@@ -25,14 +25,15 @@ def _clean_up_once() -> None:
     sources.clean_up_data()
 
 
+PAGES = {"home": ("Home", ":material/home:"), "data": ("Data", ":material/grid_view:"),
+         "train": ("Train", ":material/monitoring:"), "predict": ("Predict", ":material/image_search:"),
+         "evaluate": ("Evaluate", ":material/fact_check:"), "inspect": ("Inspect", ":material/visibility:"),
+         "runs": ("Runs & compare", ":material/compare_arrows:")}
+
 _configure_once()
 _clean_up_once()
-page = st.navigation([st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-                      st.Page("pages/data.py", title="Data", icon=":material/grid_view:"),
-                      st.Page("pages/train.py", title="Train", icon=":material/monitoring:"),
-                      st.Page("pages/predict.py", title="Predict", icon=":material/image_search:"),
-                      st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
-                      st.Page("pages/inspect.py", title="Inspect", icon=":material/visibility:"),
-                      st.Page("pages/runs.py", title="Runs & compare", icon=":material/compare_arrows:")])
+shown = ui.open_link().pages or tuple(PAGES)    # a teacher's link may show only some pages
+page = st.navigation([st.Page(f"pages/{name}.py", title=PAGES[name][0], icon=PAGES[name][1], default=name == "home")
+                      for name in PAGES if name in shown])
 
 page.run()

@@ -14,7 +14,7 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnlib import inspection, models, predictor, runs, session, sources, train
+from cnnlib import inspection, links, models, predictor, runs, session, sources, train
 from cnnlib.checkpoints import CheckpointError, bundle_bytes, slug
 from cnnlib.config import (ALLOWED, FIELD_HELP, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
                            cpu_minutes)
@@ -107,11 +107,39 @@ def session_run() -> session.SessionRun:
     return sessions().attach(token(), ctx.session_id if ctx else "")
 
 
+def open_link() -> links.Setup:
+    """This session's setup from its link (cnnlib.links): read once per browser session; a link that
+    sets something new (not just a reload of the same one) sets the data set and the Train page's
+    settings, and what it fixes or hides stays fixed for the session. Returns the session's setup."""
+    mine = session_run()
+    if "_link_read" not in st.session_state:
+        st.session_state["_link_read"] = True
+        given = links.parse(st.query_params.to_dict())
+        if not given.empty and given != mine.setup:
+            mine.setup = given
+            if given.data:
+                mine.source = given.data
+            mine.settings = {}                     # the Train page starts from the link's settings
+            for key in [k for k in st.session_state if str(k).startswith("cfg_")] + ["preset"]:
+                st.session_state.pop(key, None)
+        if given.problems:
+            st.session_state["_link_problems"] = given.problems
+    return mine.setup
+
+
+def link_problems() -> None:
+    """Say, once, what a link held that could not be used (each named; the rest was applied)."""
+    if problems := st.session_state.pop("_link_problems", None):
+        st.warning("Some of this link's settings could not be used, so they were left out:\n\n"
+                   + "\n".join(f"- {p}" for p in problems))
+
+
 def sidebar() -> None:
     """The data-set choice shared by all pages of this session, and the server's training slots.
     Each page calls this first (so it also works when a page runs on its own, as in tests). The
     choice lives in the session's SessionRun: a widget's own state is dropped on a page change."""
     mine = session_run()
+    link_problems()
     default = sources.default_source()
     choices = list(dict.fromkeys([default, "builtin", *mine.uploads]))
     if mine.source not in choices:
@@ -366,10 +394,24 @@ GROUPS = {"Model": ("model", "conv_dropout", "fc_dropout"),
           "Run": ("seed", "device", "precision", "report_every", "eval_every")}
 
 
+def _fixed() -> dict:
+    """The settings this session's link fixes (locked or hidden), with the values it fixes them at."""
+    setup = session_run().setup
+    if not setup.fixed:
+        return {}
+    cfg = setup.config()
+    return {name: getattr(cfg, name) for name in setup.fixed if name in WIDGETS}
+
+
+def fixed_by_link(name: str) -> bool:
+    return name in session_run().setup.fixed
+
+
 def _apply_preset() -> None:
     cfg = PRESETS[st.session_state["preset"]][1]
     for name in WIDGETS:
         st.session_state[f"cfg_{name}"] = getattr(cfg, name)
+    st.session_state.update({f"cfg_{name}": value for name, value in _fixed().items()})
 
 
 def setting(name: str, disabled: bool = False, key: str = "", value=None):
@@ -400,17 +442,25 @@ def setting(name: str, disabled: bool = False, key: str = "", value=None):
 
 
 def config_form(data: str, disabled: bool = False) -> TrainConfig:
-    """Preset, then every TrainConfig field as a widget; returns the resulting config."""
+    """Preset, then every TrainConfig field as a widget; returns the resulting config. What the
+    session's link fixes is shown read-only (locked) or not at all (hidden), and is its value whatever
+    the page sends back: the server holds it, not the widget."""
     mine = session_run()
+    setup, fixed = mine.setup, _fixed()
+    offered = list(setup.presets or PRESETS)
     if "cfg_model" not in st.session_state:
         if mine.settings:                 # this session's settings before a reload, or from another tab
             st.session_state.update(mine.settings)
-        else:
-            st.session_state.setdefault("preset", next(iter(PRESETS)))
-            _apply_preset()
+        else:                             # the link's setup, or the first preset
+            st.session_state["preset"] = setup.preset or offered[0]
+            start = setup.config() if not setup.empty else PRESETS[st.session_state["preset"]][1]
+            st.session_state.update({f"cfg_{name}": getattr(start, name) for name in WIDGETS})
     for name in WIDGETS:  # keep values while the user is on another page (Streamlit drops unrendered widgets)
         st.session_state[f"cfg_{name}"] = st.session_state[f"cfg_{name}"]
-    st.selectbox("Preset", list(PRESETS), key="preset", on_change=_apply_preset, disabled=disabled,
+    st.session_state.update({f"cfg_{name}": value for name, value in fixed.items()})
+    if st.session_state.get("preset") not in offered:
+        st.session_state["preset"] = offered[0]
+    st.selectbox("Preset", offered, key="preset", on_change=_apply_preset, disabled=disabled,
                  help="Sets every field below; the tutorial's exact recipe comes first.")
     st.caption(PRESETS[st.session_state["preset"]][0])
     if (chosen := st.session_state["preset"]) in GPU_PRESETS and train.resolve_device("auto").type == "cpu":
@@ -422,13 +472,45 @@ def config_form(data: str, disabled: bool = False) -> TrainConfig:
         st.warning(f"This server has no GPU: on a 2-core CPU this recipe takes about "
                    f"{max(1, round(minutes)):,} minute{'s' if round(minutes) > 1 else ''} on {on}. For a lesson, "
                    "*fast-cpu* (seconds) or *cpu-5min* (minutes) fit the time.")
+    if setup.locked or setup.hidden:
+        st.caption("Set by the link this page was opened with"
+                   + (f": {', '.join(LABELS[n] for n in sorted(setup.locked) if n in LABELS)} (shown, not to be "
+                      "changed)" if setup.locked else "")
+                   + (f"; {len(setup.hidden)} more setting{'s' if len(setup.hidden) > 1 else ''} fixed and not "
+                      "shown" if setup.hidden else "") + ".")
     values = {}
     for title, names in GROUPS.items():
+        shown = [name for name in names if name not in setup.hidden]
+        values.update({name: fixed[name] for name in names if name in setup.hidden})
+        if not shown:
+            continue
         with st.expander(title, expanded=title == "Optimisation"):
             cols = st.columns(3)
-            for i, name in enumerate(names):
+            for i, name in enumerate(shown):
                 with cols[i % 3]:
-                    unused = name in USED_ONLY_IF and not USED_ONLY_IF[name](values)
-                    values[name] = setting(name, disabled or unused)
+                    unused = name in USED_ONLY_IF and not USED_ONLY_IF[name]({**fixed, **values})
+                    values[name] = setting(name, disabled or unused or name in setup.locked)
     mine.settings = {key: st.session_state[key] for key in ("preset", *(f"cfg_{name}" for name in WIDGETS))}
-    return TrainConfig(data=data, data_root=str(sources.data_root()), **values)
+    return TrainConfig(data=data, data_root=str(sources.data_root()), **values).replace(**fixed)
+
+
+def share_link(cfg: TrainConfig) -> None:
+    """"Share this setup": the link to this page with the data set, the preset and every setting that
+    differs from it, and, for a teacher, what the link fixes or hides and which pages and presets it
+    offers. A session opened with such a link passes its locks on."""
+    setup = session_run().setup
+    with st.expander("Share this setup"):
+        st.caption("Whoever opens this link gets the same data set and settings (their own run, not yours).")
+        names = [n for n in WIDGETS if n not in setup.fixed]
+        c1, c2 = st.columns(2)
+        locked = c1.multiselect("Fix these settings (shown, not to be changed)", names, key="share_lock",
+                                format_func=LABELS.get)
+        hidden = c2.multiselect("Fix and hide these settings", names, key="share_hide", format_func=LABELS.get)
+        pages = c1.multiselect("Show only these pages (all when empty)", [p for p in links.PAGES if p != "home"],
+                               key="share_pages", default=[p for p in setup.pages if p != "home"])
+        presets = c2.multiselect("Offer only these presets (all when empty)", list(setup.presets or PRESETS),
+                                 key="share_presets", default=list(setup.presets))
+        params = links.query(cfg, st.session_state["preset"], source(), session_run().setup.lang,
+                             sorted({*setup.locked, *locked} - {*setup.hidden, *hidden}),
+                             sorted({*setup.hidden, *hidden}), pages, presets)
+        st.code(links.link(st.context.url or "/", params), language=None, wrap_lines=True)

@@ -38,7 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a network and save the run",
                        description="Train a network and save it as a run (weights.pt + run.json).",
                        epilog="Presets: " + "; ".join(f"{k}: {d}" for k, (d, _) in PRESETS.items()))
-    t.add_argument("--preset", default="tutorial", choices=list(PRESETS), help="the recipe to start from (default: tutorial)")
+    t.add_argument("--preset", default=None, choices=list(PRESETS), help="the recipe to start from (default: tutorial)")
+    t.add_argument("--from-link", default="", metavar="LINK",
+                   help="start from the setup in an app's link (a whole address or its ?query): its data set, "
+                        "preset and settings; options given here win")
     t.add_argument("--out", default=str(runs_dir()),
                    help="folder to save the run in (default: $CNNLAB_RUNS or runs, where the app looks)")
     t.add_argument("--dry-run", action="store_true", help="run one batch of each phase, save nothing")
@@ -65,7 +68,15 @@ def train(args: argparse.Namespace) -> int:
                  if getattr(args, f.name) is not None}
     if args.data_root is None and os.environ.get("CNNLAB_DATA"):  # the app's data folder, as --out is its runs
         overrides["data_root"] = os.environ["CNNLAB_DATA"]
-    cfg = preset(args.preset, **overrides)
+    name = args.preset or "tutorial"
+    if args.from_link:
+        from cnnlib.links import parse_link
+        setup = parse_link(args.from_link)
+        for problem in setup.problems:
+            print(f"note: {problem}", file=sys.stderr)
+        name = args.preset or setup.preset or (setup.presets[0] if setup.presets else name)
+        overrides = {**({"data": setup.data} if setup.data else {}), **setup.values, **overrides}
+    cfg = preset(name, **overrides)
     if problems := cfg.validate():     # what was asked for, before a dry run shortens it
         print("error: " + "\n       ".join(problems), file=sys.stderr)
         return 2
@@ -93,7 +104,7 @@ def train(args: argparse.Namespace) -> int:
     for note in data.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"Training {cfg.model} on {data.name}: {len(data.y_train):,} train / {len(data.y_test):,} test images, "
-          f"{len(data.classes)} classes, {cfg.epochs} epoch(s), preset {args.preset}.", flush=True)
+          f"{len(data.classes)} classes, {cfg.epochs} epoch(s), preset {name}.", flush=True)
     try:  # a device this machine lacks, or a network that does not fit the images: say so, no traceback
         resolve_device(cfg.device)
         model = make_model(cfg, data)

@@ -12,6 +12,7 @@ from typing import Callable
 
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
+from cnnlib.links import Setup
 from cnnlib.runner import History, Runner, Slots
 from cnnlib.runs import runs_dir, save_history
 
@@ -28,6 +29,7 @@ class SessionRun:
         self.source: str | None = None        # the data set chosen in the sidebar (None: the server's default)
         self.uploads: list[str] = []          # image-folder zips this session uploaded, as data sources
         self.settings: dict = {}              # the Train page's widget values, to restore after a reload
+        self.setup: Setup = Setup()           # what the link that opened it set, fixed and hid (cnnlib.links)
 
     def start(self, cfg: TrainConfig, data: Dataset, slots: Slots | None = None,
               folder: str | os.PathLike | None = None) -> Runner:

@@ -20,6 +20,7 @@ STOP_WAIT = 1.0
 with st.expander("Settings", expanded=h is None):
     cfg = ui.config_form(ui.source(), disabled=live)
     misfit = ui.architecture(cfg, ui.source())  # the network's layers, or why it does not fit the data or the server
+ui.share_link(cfg)
 problems = cfg.validate() + ([misfit] if misfit else [])
 for p in problems:
     st.error(p)
@@ -45,12 +46,14 @@ if live and not stopping:
     with st.expander("Change the learning rate or momentum during the run"):
         c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
         with c1:
-            lr = ui.setting("lr", key="live_lr", value=float(cfg.lr))
+            lr = ui.setting("lr", key="live_lr", value=float(cfg.lr), disabled=ui.fixed_by_link("lr"))
         with c2:
-            momentum = ui.setting("momentum", key="live_momentum", value=float(cfg.momentum))
+            momentum = ui.setting("momentum", key="live_momentum", value=float(cfg.momentum),
+                                  disabled=ui.fixed_by_link("momentum"))
         if c3.button("Apply", key="apply"):
             try:
-                lab.change(lr=lr, momentum=momentum)
+                lab.change(lr=None if ui.fixed_by_link("lr") else lr,            # the link's stay as they are
+                           momentum=None if ui.fixed_by_link("momentum") else momentum)
             except ValueError as e:
                 st.error(f"{e} The run goes on as it was.")
             else:

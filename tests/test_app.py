@@ -887,3 +887,66 @@ def test_a_gpu_recipe_too_large_for_the_servers_memory_holds_start_back():
     at.selectbox(key="preset").set_value("gpu-speedrun").run()
     assert not at.exception and at.button(key="start").disabled
     assert any("CNNLAB_MAX_RUN_MB" in e.value and "batch size of" in e.value for e in at.error)
+
+
+# --- links: a setup, a teacher's locks ------------------------------------------------------------
+
+def app_with_link(params: dict, page: str | None = None):
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception
+    if page:
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception
+    return at
+
+
+def test_a_teachers_link_sets_the_setup_and_fixes_what_it_locks(env):
+    at = app_with_link({"data": "builtin", "preset": "fast-cpu", "epochs": "2", "lr": "abc", "max_train": "200",
+                        "lock": "epochs", "hide": "tta,seed", "pages": "data,train", "presets": "fast-cpu,demo"})
+    assert "lr='abc'" in at.warning[0].value and "left out" in at.warning[0].value   # named, the rest applied
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert at.selectbox(key="preset").value == "fast-cpu" and at.selectbox(key="preset").options == ["fast-cpu", "demo"]
+    assert at.number_input(key="cfg_epochs").value == 2 and at.number_input(key="cfg_epochs").disabled
+    keys = {w.key for w in [*at.number_input, *at.selectbox, *at.slider, *at.checkbox]}
+    assert "cfg_tta" not in keys and "cfg_seed" not in keys                          # hidden
+    assert any("Set by the link" in c.value and "2 more settings fixed and not shown" in c.value for c in at.caption)
+    at.session_state["cfg_epochs"] = 40                           # as if the page sent a locked field anyway
+    at.run()
+    at.selectbox(key="preset").set_value("demo").run()           # another preset: the locks stay
+    assert at.number_input(key="cfg_epochs").value == 2
+    at.button(key="start").click().run()
+    wait(at, lambda a: mine(a).snapshot() and mine(a).snapshot().ended)
+    cfg = mine(at).snapshot().config
+    assert cfg.epochs == 2 and cfg.tta == "none" and cfg.seed == 0 and cfg.model == "fast"   # demo's network
+
+
+def test_a_link_that_shows_some_pages_hides_the_others(env):
+    at = app_with_link({"pages": "train"})
+    for hidden in ("data", "predict", "evaluate", "inspect", "runs"):
+        with pytest.raises(ValueError, match="Known pages.*home.py.*train.py"):
+            at.switch_page(f"pages/{hidden}.py")
+    at.switch_page("pages/train.py").run()
+    assert not at.exception and at.button(key="start")
+
+
+def test_share_this_setup_gives_a_link_that_opens_the_same_setup(env):
+    from urllib.parse import parse_qsl, urlsplit
+
+    from cnnlib import links
+    at = app("train")
+    at.selectbox(key="preset").set_value("demo").run()
+    at.number_input(key="cfg_epochs").set_value(5).run()
+    at.multiselect(key="share_lock").set_value(["lr"]).run()
+    url = at.code[0].value
+    assert "session" not in url and "preset=demo" in url and "epochs=5" in url and "lock=lr" in url
+    setup = links.parse_link(url)
+    assert setup.problems == () and setup.config().epochs == 5 and setup.locked == {"lr"}
+    other = app_with_link(dict(parse_qsl(urlsplit(url).query)), "train")            # a student opens it
+    assert other.selectbox(key="preset").value == "demo" and other.number_input(key="cfg_epochs").value == 5
+    assert other.number_input(key="cfg_lr").disabled
+    assert other.session_state["_token"] != at.session_state["_token"]               # a session of their own

@@ -154,3 +154,20 @@ def test_a_device_this_machine_lacks_exits_2_with_a_message(tmp_path, folder_set
     assert main(["train", "--data", str(folder_set), "--device", "cuda", "--out", str(tmp_path / "runs")]) == 2
     assert "no CUDA GPU is available; use 'auto' or 'cpu'" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+def test_from_link_trains_the_setup_of_an_apps_link(tmp_path, folder_set, capsys):
+    """A teacher reproduces a student's run from the link the app's "Share this setup" gave."""
+    import json
+
+    from cnnlib.__main__ import main
+    link = ("http://lab.example:8501/train?preset=demo&epochs=1&batch_size=8&lr=0.05&max_train=24&max_test=12"
+            "&momentum=abc&lock=lr")
+    out = tmp_path / "out"
+    assert main(["train", "--from-link", link, "--data", str(folder_set), "--data-root", str(tmp_path / "d"),
+                 "--out", str(out), "--seed", "3"]) == 0
+    assert "momentum='abc' in the link is not a number" in capsys.readouterr().err
+    (run,) = out.iterdir()
+    cfg = json.loads((run / "run.json").read_text())["config"]
+    assert (cfg["model"], cfg["epochs"], cfg["batch_size"], cfg["lr"]) == ("fast", 1, 8, 0.05)   # the link's
+    assert cfg["seed"] == 3 and cfg["momentum"] == 0.9                    # an option given here wins; demo's own
