@@ -32,8 +32,12 @@ PAGES = {"home": ("Home", ":material/home:"), "data": ("Data", ":material/grid_v
 
 _configure_once()
 _clean_up_once()
-shown = ui.open_link().pages or tuple(PAGES)    # a teacher's link may show only some pages
-page = st.navigation([st.Page(f"pages/{name}.py", title=PAGES[name][0], icon=PAGES[name][1], default=name == "home")
-                      for name in PAGES if name in shown])
+if ui.following():                               # a follow link shows that run, read-only, and nothing else
+    page = st.navigation([st.Page("pages/follow.py", title="Follow a run", icon=":material/visibility:")],
+                         position="hidden")
+else:
+    shown = ui.open_link().pages or tuple(PAGES)    # a teacher's link may show only some pages
+    page = st.navigation([st.Page(f"pages/{name}.py", title=PAGES[name][0], icon=PAGES[name][1],
+                                  default=name == "home") for name in PAGES if name in shown])
 
 page.run()

@@ -14,7 +14,7 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnlib import inspection, links, models, predictor, runs, session, sources, train
+from cnnlib import follow, inspection, links, models, predictor, runs, session, sources, train
 from cnnlib.checkpoints import CheckpointError, bundle_bytes, slug
 from cnnlib.config import (ALLOWED, FIELD_HELP, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
                            cpu_minutes)
@@ -107,6 +107,25 @@ def session_run() -> session.SessionRun:
     return sessions().attach(token(), ctx.session_id if ctx else "")
 
 
+@st.cache_resource(show_spinner=False)
+def follow_board() -> follow.Board:
+    """Every run that can be followed on this server, and the one chart per run its followers share."""
+    return follow.Board(sessions(), list_runs)
+
+
+def following() -> str:
+    """The follow id this page was opened with (?follow=<id>), or ""."""
+    return st.query_params.get("follow", "")
+
+
+def app_url(params: dict[str, str]) -> str:
+    """The app's own address (its first page, whatever page this is) with `params` as its query."""
+    url = st.context.url or "/"
+    parts = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)
+    base = parts[0] if len(parts) == 2 and parts[1] in links.PAGES else url.split("?", 1)[0].rstrip("/")
+    return links.link(base + "/", params)
+
+
 def open_link() -> links.Setup:
     """This session's setup from its link (cnnlib.links): read once per browser session; a link that
     sets something new (not just a reload of the same one) sets the data set and the Train page's
@@ -147,7 +166,8 @@ def sidebar() -> None:
     st.session_state["_source"] = mine.source
     st.sidebar.radio("Data set", choices, key="_source", format_func=sources.source_name,
                      on_change=lambda: setattr(mine, "source", st.session_state["_source"]),
-                     help="What Data shows, Train trains on, and Evaluate and Inspect test with, in this browser session.")
+                     help="What Data shows, Train trains on, and Evaluate and Inspect test with, in this browser "
+                          "session.")
     st.sidebar.caption(f"Training slots on this server: {slots().in_use} of {slots().limit} in use"
                        + (f", {slots().waiting} waiting." if slots().waiting else "."))
 
@@ -185,7 +205,8 @@ def unsaved_run(run: session.SessionRun, h: History) -> None:
     st.error(h.save_error)
     st.caption("The run is kept in this browser session until the session ends. A downloaded run can be added "
                "to a server again on Runs & compare.")
-    st.download_button("Download this run", lambda: bundle_bytes(run.runner.model, runs.history_meta(h)), key="download_unsaved",
+    st.download_button("Download this run", lambda: bundle_bytes(run.runner.model, runs.history_meta(h)),
+                       key="download_unsaved",
                        file_name=f"{slug(h.config.model + ' on ' + h.dataset)}.zip", mime="application/zip",
                        on_click="ignore", type="primary")
 
@@ -284,6 +305,7 @@ def prediction(model: predictor.Predictor, upload) -> predictor.Prediction:
     if made_with is not model.model:
         result = predictor.predict(model, upload.getvalue(), len(model.classes))
         cache[upload.file_id] = (model.model, result)
+        train.release_memory()             # a large photo's full decoding goes back to the system at once
     return result
 
 

@@ -193,9 +193,20 @@ def chart_due(drawn: tuple | None, key: tuple, h: History, now: float) -> bool:
 
 def summary(h: History) -> dict[str, str]:
     """Best and final test accuracy and training time of a run, as display strings."""
-    final = h.epochs[-1].test_acc if h.epochs else 0.0
-    return {"Best test accuracy": f"{100 * h.best_acc():.1f} %", "Final test accuracy": f"{100 * final:.1f} %",
-            "Epochs": f"{len(h.epochs)} of {h.config.epochs}", "Training time": duration(h.seconds)}
+    return _summary([e.test_acc for e in h.epochs], h.config.epochs, h.seconds)
+
+
+def summary_of_meta(meta: dict) -> dict[str, str]:
+    """The same for a saved run, from its (checked) run.json."""
+    epochs = meta["epochs"]
+    seconds = meta["seconds"] if meta.get("seconds") is not None else (epochs[-1]["elapsed"] if epochs else 0.0)
+    return _summary([e["test_acc"] for e in epochs], meta["config"]["epochs"], seconds)
+
+
+def _summary(accuracies: list[float], planned: int, seconds: float) -> dict[str, str]:
+    final = accuracies[-1] if accuracies else 0.0
+    return {"Best test accuracy": f"{100 * max(accuracies, default=0.0):.1f} %",
+            "Final test accuracy": f"{100 * final:.1f} %", "Epochs": f"{len(accuracies)} of {planned}", "Training time": duration(seconds)}
 
 
 def duration(seconds: float) -> str:

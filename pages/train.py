@@ -84,6 +84,10 @@ def live_view(seen: tuple) -> None:
         st.session_state["chart_of"] = session.chart_drawn(key, h, now)
         st.session_state["chart_fig"] = plots.training_chart(h, reference)
     st.plotly_chart(st.session_state["chart_fig"], key="chart")
+    with st.expander("Follow this run on another screen"):
+        st.caption("Anyone who opens this link sees this run's chart and progress live, and its summary at the end, "
+                   "without its controls: put it on the classroom's projector, or send it to the class.")
+        st.code(ui.app_url({"follow": h.follow}), language=None, wrap_lines=True)
     if h.state in ("diverged", "failed"):
         st.error(h.message + " The history so far is kept above.")
     elif h.state == "stopped":

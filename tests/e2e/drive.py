@@ -71,7 +71,10 @@ def streamlit_app(cwd: Path, env: dict[str, str], log_path: Path, launch: tuple[
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning][data-test-connection-state=CONNECTED]"
 LIVE = "[data-testid=stElementContainer]:not([data-stale=true])"
 CHART = f"{LIVE} [data-testid=stPlotlyChart] .js-plotly-plot"
-POINTS = "s => { const c = document.querySelector(s); return c && c.data ? c.data[0].y.length : 0 }"
+# the first trace's number of points, as plotly drew them (its y may have come as a base64 block, which
+# plotly decodes into its _fullData, leaving the figure's own data as it was sent)
+POINTS = ("s => { const c = document.querySelector(s); const f = c && c._fullData && c._fullData[0];"
+          " return f && f.y ? f.y.length : 0 }")
 
 
 def settle(page) -> None:
