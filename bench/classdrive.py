@@ -46,6 +46,40 @@ def cpu_model() -> str:
     return f"{names[0].strip() if names else 'unknown CPU'}, {len(os.sched_getaffinity(0))} cores"
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds a process has used so far (user + system, all its threads; 0 once it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    utime, stime = stat[stat.rindex(")") + 2:].split()[11:13]
+    return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(root: int) -> set[int]:
+    """Every process started, directly or not, by process `root`."""
+    children: dict[int, list[int]] = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        children.setdefault(int(stat[stat.rindex(")") + 2:].split()[1]), []).append(int(entry))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def browser_cpu_seconds(server_pid: int) -> float:
+    """CPU seconds used so far by the processes this bench started other than the server: Playwright's
+    driver and the Chromium it runs (so not another user's browser on a shared machine)."""
+    mine = descendants(os.getpid()) - {server_pid} - descendants(server_pid)
+    return sum(cpu_seconds(pid) for pid in mine)
+
+
 # --- the server, and what it uses -------------------------------------------------------------------
 
 class Sampler(threading.Thread):

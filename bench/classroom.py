@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import statistics
 import time
 from pathlib import Path
@@ -53,9 +54,11 @@ from classdrive import (
     Server,
     Session,
     StepFailed,
+    browser_cpu_seconds,
     chromium,
     class_server,
     cpu_model,
+    cpu_seconds,
     during,
     emit,
     env_pair,
@@ -123,12 +126,16 @@ async def threads_back(server: Server, idle: int, within: float) -> float:
     return math.nan
 
 
+def cpu_used(server: Server) -> dict[str, float]:
+    return {"server": cpu_seconds(server.proc.pid), "browsers": browser_cpu_seconds(server.proc.pid)}
+
+
 async def run_class(server: Server, args, image: Path) -> dict:
     async with chromium() as browser:
         (idle_rss, _), (warm_rss, idle_threads) = await idle_server(browser, server, args.cold, image)
-        began = time.monotonic()
+        began, cpu0 = time.monotonic(), cpu_used(server)
         walks = await asyncio.gather(*(student(i, browser, server, args, image) for i in range(args.sessions)))
-        ended = time.monotonic()
+        ended, cpu1 = time.monotonic(), cpu_used(server)
         sessions = [s for s, _, _ in walks if s is not None]
         problems = [why for _, _, why in walks if why]
         for s in sessions:
@@ -142,6 +149,7 @@ async def run_class(server: Server, args, image: Path) -> dict:
     return {"idle_rss": idle_rss, "warm_rss": warm_rss, "idle_threads": idle_threads, "peak_rss": peak_rss,
             "peak_threads": peak_threads, "after_rss": after_rss, "after_threads": after_threads, "back_s": back,
             "within_s": within, "class_s": ended - began, "sessions": sessions,
+            "cpu_s": {k: cpu1[k] - cpu0[k] for k in cpu0},
             "runs": [r for _, r, _ in walks if r is not None], "problems": problems}
 
 
@@ -159,6 +167,7 @@ def figures(m: dict, server: Server, args) -> dict:
     return {
         "bench": "classroom", "cpu": cpu_model(), "settings": vars(args) | {"out": str(args.out or "")},
         "sessions": args.sessions, "class_seconds": round(m["class_s"], 1),
+        "cpu_seconds": {k: round(v, 1) for k, v in m["cpu_s"].items()},
         "runs_saved": server.saved_runs(), "runs_seen_saved": sum(not math.isnan(r.saved) for r in runs),
         "clicks": {"all": latency(clicks), "while_training": latency(training), "not_training": latency(quiet),
                    "by_action": {k: latency(v) for k, v in by_label.items()}},
@@ -195,6 +204,9 @@ def summary(f: dict, verdicts: dict[str, bool]) -> list[str]:
     lines = [f"CPU: {f['cpu']}",
              (f"{f['sessions']} sessions, {s['stagger']:g} s apart, preset {s['preset']}, {s['epochs']} epoch(s) of "
               f"{s['train_images'] or 'all'} {s['data']} images; the class took {f['class_seconds']:.0f} s"),
+             (f"CPU used during the class: the server {f['cpu_seconds']['server']:.0f} s, the browsers (and "
+              f"Playwright) {f['cpu_seconds']['browsers']:.0f} s, in {f['class_seconds']:.0f} s of "
+              f"{len(os.sched_getaffinity(0))} cores"),
              f"runs saved: {f['runs_saved']} of {f['sessions']} (pages that showed 'Saved': {f['runs_seen_saved']})"]
     kinds = (("all clicks", "all"), ("while a run trains", "while_training"), ("no run training", "not_training"))
     for name, k in kinds:
