@@ -168,8 +168,11 @@ def prepare_cifar10(data_dir: Path) -> None:
     this one never imports torch), then linked."""
     if not CIFAR10_CACHE.exists():
         print("decoding the shared CIFAR-10 copy once (bench/out/cifar10-jpeg.pt)…", flush=True)
-        subprocess.run([sys.executable, "-c", "from common import load_bench_data; load_bench_data('cifar10')"],
-                       cwd=BENCH, check=True)
+        try:
+            subprocess.run([sys.executable, "-c", "from common import load_bench_data; load_bench_data('cifar10')"],
+                           cwd=BENCH, check=True)
+        except subprocess.CalledProcessError:
+            raise SystemExit("The shared CIFAR-10 copy could not be prepared for the server (above: why).") from None
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "cifar10-uint8.pt").symlink_to(CIFAR10_CACHE)
 
