@@ -261,6 +261,7 @@ LIVE_STATE = f"""() => {{
 REFERENCE = (f"() => {{ const c = document.querySelector('{CHART}'); "
              "return c && c.data ? c.data.some(t => t.name === 'tutorial (CIFAR-10)') : null }")
 WAITING = "Waiting for a free training slot"
+HEADINGS = {"Home": "CNN Lab", "Inspect": "Inspect: what the network sees"}   # page titles unlike their links
 NEXT_FRAME = "() => new Promise(done => requestAnimationFrame(() => setTimeout(done, 0)))"
 
 
@@ -328,7 +329,7 @@ class Session:
         page = await ctx.new_page()
         page.set_default_timeout(timeout_s * 1000)
         me = cls(name, page, timeout_s)
-        await me.timed("open Home", lambda: page.goto("/"), page.get_by_role("heading", name="CNN Lab"))
+        await me.timed("open Home", lambda: page.goto("/"), page.get_by_role("heading", name="CNN Lab", exact=True))
         return me
 
     async def close(self) -> None:
@@ -367,7 +368,7 @@ class Session:
 
     async def go(self, title: str, expect=None) -> float:
         """Click a page's link in the sidebar; answered when its heading (or `expect`) shows."""
-        heading = self.page.get_by_role("heading", name=title if title != "Home" else "CNN Lab")
+        heading = self.page.get_by_role("heading", name=HEADINGS.get(title, title), exact=True)
         link = self.page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True)
         await self.timed(f"go {title}", link.click, heading)
         if expect is not None:
