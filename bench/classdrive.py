@@ -1,6 +1,6 @@
 """Shared by bench/classroom.py and bench/memory.py: a CNN Lab server for a simulated class (its own
-working, data and runs folders; Shapes-10, or the shared CIFAR-10 copy prepared as the server's
-$CNNLAB_DATA/cifar10-uint8.pt), a thread that samples the server's resident memory and threads
+working, data and runs folders; Shapes-10, or the compact CIFAR-10 copy already decoded in the server's
+cache), a thread that samples the server's resident memory and threads
 every half second, many browser sessions in one Chromium (one context each) through Playwright's
 async API with every click timed until the page has answered, and the summary and JSON report.
 
@@ -159,22 +159,23 @@ class Server:
         return ["Traceback ... " + "\n".join(part.strip().splitlines()[-6:]) for part in parts]
 
 
-CIFAR10_CACHE = OUT / "cifar10-jpeg.pt"           # bench/common.py's decoded copy, in cnnlib.data.cached's format
+CIFAR10_CACHE = OUT / "cifar10-compact.pt"        # bench/common.py's decoded copy, in cnnlib.data.cached's format
 
 
 def prepare_cifar10(data_dir: Path) -> None:
-    """The shared CIFAR-10 copy as the server's $CNNLAB_DATA/cifar10-uint8.pt (the format of
-    cnnlib.data.cached): decoded once into bench/out/ by bench/common.py, in a process of its own (so
-    this one never imports torch), then linked."""
+    """The compact CIFAR-10 copy already decoded, as the server's own cache would hold it
+    ($CNNLAB_DATA/cifar10-compact-uint8.pt, the format of cnnlib.data.cached): decoded once into
+    bench/out/ by bench/common.py, in a process of its own (so this one never imports torch), then
+    linked, so that a bench does not time the decoding (bench/startup.py does)."""
     if not CIFAR10_CACHE.exists():
-        print("decoding the shared CIFAR-10 copy once (bench/out/cifar10-jpeg.pt)…", flush=True)
+        print("decoding the compact CIFAR-10 copy once (bench/out/cifar10-compact.pt)…", flush=True)
         try:
             subprocess.run([sys.executable, "-c", "from common import load_bench_data; load_bench_data('cifar10')"],
                            cwd=BENCH, check=True)
         except subprocess.CalledProcessError:
-            raise SystemExit("The shared CIFAR-10 copy could not be prepared for the server (above: why).") from None
+            raise SystemExit("The CIFAR-10 copy could not be prepared for the server (above: why).") from None
     data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "cifar10-uint8.pt").symlink_to(CIFAR10_CACHE)
+    (data_dir / "cifar10-compact-uint8.pt").symlink_to(CIFAR10_CACHE)
 
 
 def parse_env(pairs: list[str]) -> dict[str, str]:
@@ -194,7 +195,7 @@ def env_pair(text: str) -> str:
 def class_server(work: Path, data: str = "builtin", ttl: float = 0, slots: int = 0, train_images: int = 0,
                  extra_env: dict[str, str] | None = None, launch: tuple[str, ...] = ()) -> Iterator[Server]:
     """`streamlit run app.py` in `work`/server with its own data/ and runs/ folders and the RSS sampler
-    running. `data` 'cifar10' puts the shared copy in its data folder (else it starts on Shapes-10);
+    running. `data` 'cifar10' puts the decoded CIFAR-10 copy in its data folder (else it starts on Shapes-10);
     `ttl` > 0 sets the disconnected-session time-out (s), `slots` > 0 CNNLAB_MAX_RUNS, `train_images`
     > 0 CNNLAB_DATA_LIMIT; every other CNNLAB_ variable of this shell is dropped, and `extra_env` added."""
     folder = work / "server"
@@ -203,6 +204,8 @@ def class_server(work: Path, data: str = "builtin", ttl: float = 0, slots: int =
         prepare_cifar10(folder / "data")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CNNLAB_")}
     env.update(CNNLAB_DATA=str(folder / "data"), CNNLAB_RUNS=str(folder / "runs"))
+    if data != "cifar10":                          # no CIFAR-10 on this server: it starts on Shapes-10
+        env["CNNLAB_CIFAR10_PACK"] = str(folder / "no-cifar10-pack.npz")
     if slots:
         env["CNNLAB_MAX_RUNS"] = str(slots)
     if train_images:

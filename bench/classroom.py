@@ -8,7 +8,7 @@ each run waits for a slot, whether every run is saved, and the server's memory a
     .venv/bin/python bench/classroom.py --sessions 3 --train-images 2000 --stagger 1   # a quick try
 
 The server runs as `streamlit run app.py` in a temporary folder with its own data and runs folders,
-on Shapes-10 (or, with --data cifar10, the shared CIFAR-10 copy as $CNNLAB_DATA/cifar10-uint8.pt),
+on Shapes-10 (or, with --data cifar10, the compact CIFAR-10 copy, already decoded in its data cache),
 CNNLAB_DATA_LIMIT=--train-images (the run's length, with --epochs) and a disconnected-session
 time-out of --ttl s. First one page opens Home (the app's imports done: the idle server), then goes
 through Data, Train and Predict and closes (the warmed-up server: the data set loaded, the libraries'
@@ -237,7 +237,7 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=10, help="browser sessions (students), default 10")
     ap.add_argument("--stagger", type=float, default=2.0, help="seconds between two sessions' starts")
     ap.add_argument("--data", choices=("builtin", "cifar10"), default="builtin",
-                    help="Shapes-10 (built in), or the shared CIFAR-10 copy as the server's cifar10-uint8.pt")
+                    help="Shapes-10 (built in), or the compact CIFAR-10 copy, already decoded in the server's cache")
     ap.add_argument("--preset", default="fast-cpu", help="the preset each session trains (default fast-cpu)")
     ap.add_argument("--epochs", type=int, default=1, help="epochs of each run")
     ap.add_argument("--train-images", type=int, default=5000,

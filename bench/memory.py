@@ -8,8 +8,8 @@ stage by stage, with the peak and the end of each stage.
     .venv/bin/python bench/memory.py --sessions 3 --queue 2 --max-train 2000 --queue-max-train 2000   # a quick try
 
 The server runs as `streamlit run app.py` in a temporary folder with its own runs folder, one
-training slot (CNNLAB_MAX_RUNS=1), and the shared CIFAR-10 copy (../shared/data, decoded once into
-bench/out/ by bench/common.py) as its $CNNLAB_DATA/cifar10-uint8.pt, so it starts on CIFAR-10 with all
+training slot (CNNLAB_MAX_RUNS=1), and the compact CIFAR-10 copy that ships with CNN Lab (decoded once into
+bench/out/ by bench/common.py) already in its data cache, so it starts on CIFAR-10 with all
 50,000 training images. One "teacher" session and then --sessions more, in one Chromium (a context
 each). The stages:
 
