@@ -57,9 +57,7 @@ if chosen:
     metas = [every[f] for f in chosen]
     st.caption(EXPLAIN["compare"])
     st.plotly_chart(evalplots.curves_figure(metas), key="curves")
-    percent = st.column_config.NumberColumn(format="percent")
-    st.dataframe(evalplots.comparison_table(metas), hide_index=True, key="table",
-                 column_config={"best acc": percent, "final acc": percent})
+    ui.table(evalplots.comparison_table(metas), percent=("best acc", "final acc"), key="table")
 
 if not saved:  # the shipped models are not managed here
     st.stop()
