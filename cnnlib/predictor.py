@@ -19,6 +19,7 @@ from cnnlib.inspection import (EvalReport, GradCAM, evaluate_test, feature_maps,
                                grad_cam, grid, overlay, tile_maps, upscale)
 from cnnlib.predict import prepare, top_k
 from cnnlib.runner import Runner
+from cnnlib.words import Message
 
 
 # --- prediction ----------------------------------------------------------------------------------
@@ -84,13 +85,11 @@ def mismatch(p: Predictor, ds: Dataset) -> str:
     """Why `p` cannot be used on `ds`'s images ("" if it can): the same classes, in the same order,
     and the same image size."""
     if tuple(p.classes) != tuple(ds.classes):
-        where = ("CIFAR-10 (if the sidebar does not offer it, get it onto this server on the Home page)"
-                 if tuple(p.classes) == CIFAR10_CLASSES else "the data set it was trained on")
-        return (f"This model knows {len(p.classes)} classes ({', '.join(p.classes)}), but {ds.name} has "
-                f"{len(ds.classes)} ({', '.join(ds.classes)}). Choose {where} in the sidebar, or another model.")
+        where = Message("predictor.where_cifar10" if tuple(p.classes) == CIFAR10_CLASSES else "predictor.where_own")
+        return Message("predictor.classes", known=len(p.classes), classes=", ".join(p.classes), data=ds.name,
+                       has=len(ds.classes), data_classes=", ".join(ds.classes), where=where)
     if p.image_size != ds.image_size:
-        return (f"This model reads {p.image_size}×{p.image_size} images, but {ds.name}'s are "
-                f"{ds.image_size}×{ds.image_size}.")
+        return Message("predictor.size", size=p.image_size, data=ds.name, has=ds.image_size)
     return ""
 
 
