@@ -517,6 +517,420 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "session.epochs_of": ("{done} of {total}", "{done} de {total}"),
     "percent": ("{value:.1f} %", "{value:.1f} %"),
 
+    # --- the app: the pages' names and ui.py's shared widgets ---------------------------------------
+    "page.home": ("Home", "Inicio"),
+    "page.data": ("Data", "Datos"),
+    "page.train": ("Train", "Entrenar"),
+    "page.predict": ("Predict", "Predecir"),
+    "page.evaluate": ("Evaluate", "Evaluar"),
+    "page.inspect": ("Inspect", "Inspeccionar"),
+    "page.runs": ("Runs & compare", "Ejecuciones y comparación"),
+    "ui.language": ("Language · Idioma", "Idioma · Language"),
+    "ui.loading_data": ("Loading the data set (once for the whole server)…",
+                        "Cargando el conjunto de datos (una sola vez para todo el servidor)…"),
+    "ui.loading_model": ("Loading the model…", "Cargando el modelo…"),
+    "ui.testing_model": ("Testing the model on the test images…", "Probando el modelo con las imágenes de prueba…"),
+    "ui.testing_images": ("Testing the model on {n:,} test images…",
+                          "Probando el modelo con {n:,} imágenes de prueba…"),
+    "ui.data_unusable": ("{data} cannot be used: {problem} Choose another data set in the sidebar.",
+                         "No se puede usar {data}: {problem} Elige otro conjunto de datos en la barra lateral."),
+    "ui.link_problems": ("Some of this link's settings could not be used, so they were left out:",
+                         "Algunos ajustes de este enlace no se pudieron usar, así que se han omitido:"),
+    "ui.data_set": ("Data set", "Conjunto de datos"),
+    "ui.data_set_help": ("What Data shows, Train trains on, and Evaluate and Inspect test with, in this browser "
+                         "session.",
+                         "Lo que muestra Datos, con lo que entrena Entrenar y con lo que prueban Evaluar e "
+                         "Inspeccionar, en esta sesión del navegador."),
+    "ui.slots": ("Training slots on this server: {used} of {limit} in use.",
+                 "Plazas de entrenamiento en este servidor: {used} de {limit} ocupadas."),
+    "ui.slots_waiting": ("Training slots on this server: {used} of {limit} in use, {waiting} waiting.",
+                         "Plazas de entrenamiento en este servidor: {used} de {limit} ocupadas, {waiting} en espera."),
+    "ui.queue": ("Every training slot on this server is busy{place}{wait}. Runs start in the order Start was pressed.",
+                 "Todas las plazas de entrenamiento de este servidor están ocupadas{place}{wait}. Las ejecuciones "
+                 "empiezan en el orden en que se pulsó Iniciar."),
+    "ui.queue_next": (": this run is next in line", ": esta ejecución es la siguiente de la cola"),
+    "ui.queue_number": (": this run is number {place} in line", ": esta ejecución es la número {place} de la cola"),
+    "ui.queue_wait": (", expected to start in about {time}", ", y se espera que empiece dentro de unos {time}"),
+    "ui.queue_no_estimate": (" (no run of this network has trained here yet, so the wait cannot be estimated)",
+                             " (aún no se ha entrenado aquí ninguna ejecución de esta red, así que no se puede "
+                             "estimar la espera)"),
+    "ui.unsaved_kept": ("The run is kept in this browser session until the session ends. A downloaded run can be "
+                        "added to a server again on Runs & compare.",
+                        "La ejecución se conserva en esta sesión del navegador hasta que la sesión termine. Una "
+                        "ejecución descargada se puede volver a añadir a un servidor en Ejecuciones y comparación."),
+    "ui.download_unsaved": ("Download this run", "Descargar esta ejecución"),
+    "ui.this_run_unsaved": ("This session's run (not saved)", "La ejecución de esta sesión (sin guardar)"),
+    "ui.this_run_training": ("This session's run, after epoch {epoch} (still training)",
+                             "La ejecución de esta sesión, tras la época {epoch} (aún entrenando)"),
+    "ui.this_run_saved": ("This session's run · {label}", "La ejecución de esta sesión · {label}"),
+    "ui.pretrained": ("pretrained: {name}", "preentrenado: {name}"),
+    "ui.still_training": ("This session's run is still training: it is listed as it was at its last epoch end "
+                          "(after the first epoch), and updated at each new one.",
+                          "La ejecución de esta sesión aún está entrenando: aparece tal como estaba al final de su "
+                          "última época (a partir de la primera) y se actualiza con cada nueva."),
+    "ui.no_model": ("There is no trained model yet: train one on the Train page first (the *demo* preset takes about "
+                    "a minute), and it will appear here.",
+                    "Todavía no hay ningún modelo entrenado: entrena uno primero en la página Entrenar (la receta "
+                    "*demo* tarda alrededor de un minuto) y aparecerá aquí."),
+    "ui.go_to_train": ("Go to Train", "Ir a Entrenar"),
+    "ui.model": ("Model", "Modelo"),
+    "ui.model_help": ("This session's run, a pretrained model, or any run saved on this server.",
+                      "La ejecución de esta sesión, un modelo preentrenado o cualquier ejecución guardada en este "
+                      "servidor."),
+    "ui.saved_run_unusable": ("That saved run cannot be used: {problem}",
+                              "No se puede usar esa ejecución guardada: {problem}"),
+    "ui.views": ("As in the run's own tests, each answer averages the network's outputs on {views} (test-time views).",
+                 "Como en las pruebas de la propia ejecución, cada respuesta promedia las salidas de la red para "
+                 "{views} (vistas en la prueba)."),
+    "ui.misfit": ("{problem} {data} has {size}×{size} images: choose another model.",
+                  "{problem} {data} tiene imágenes de {size}×{size}: elige otro modelo."),
+    "ui.layers": ("**{model}**: {about} For {data} ({classes} classes, {size}×{size} images): **{total:,} "
+                  "parameters** in these layers.",
+                  "**{model}**: {about} Para {data} ({classes} clases, imágenes de {size}×{size}): **{total:,} "
+                  "parámetros** en estas capas."),
+    "ui.layers_learned": ("**{model}**: {about} For {data} ({classes} classes, {size}×{size} images): **{total:,} "
+                          "parameters** in these layers, **{learned:,}** of them learned (the rest stay as they "
+                          "start).",
+                          "**{model}**: {about} Para {data} ({classes} clases, imágenes de {size}×{size}): "
+                          "**{total:,} parámetros** en estas capas, de los que **{learned:,}** se aprenden (el resto "
+                          "se queda como empieza)."),
+    "ui.column.layer": ("layer", "capa"),
+    "ui.column.kind": ("kind", "tipo"),
+    "ui.column.output_shape": ("output shape", "forma de la salida"),
+    "ui.column.parameters": ("parameters", "parámetros"),
+    "ui.column.learned": ("learned", "aprendidos"),
+    "ui.what_for": ("\n\n**What for:** {why}", "\n\n**Para qué sirve:** {why}"),
+    "ui.preset": ("Preset", "Receta"),
+    "ui.preset_help": ("Sets every field below; the tutorial's exact recipe comes first.",
+                       "Rellena todos los campos de abajo; la receta exacta del tutorial va primero."),
+    "ui.no_gpu_one": ("This server has no GPU: on a 2-core CPU this recipe takes about {minutes:,} minute on {data}. "
+                      "For a lesson, *fast-cpu* (seconds) or *cpu-5min* (minutes) fit the time.",
+                      "Este servidor no tiene GPU: en una CPU de 2 núcleos esta receta tarda alrededor de {minutes:,} "
+                      "minuto con {data}. Para una clase, *fast-cpu* (segundos) o *cpu-5min* (minutos) se ajustan "
+                      "al tiempo."),
+    "ui.no_gpu": ("This server has no GPU: on a 2-core CPU this recipe takes about {minutes:,} minutes on {data}. For "
+                  "a lesson, *fast-cpu* (seconds) or *cpu-5min* (minutes) fit the time.",
+                  "Este servidor no tiene GPU: en una CPU de 2 núcleos esta receta tarda unos {minutes:,} minutos con "
+                  "{data}. Para una clase, *fast-cpu* (segundos) o *cpu-5min* (minutos) se ajustan al tiempo."),
+    "ui.set_by_link": ("Set by the link this page was opened with{locked}{hidden}.",
+                       "Fijado por el enlace con el que se abrió esta página{locked}{hidden}."),
+    "ui.link_locked": (": {names} (shown, not to be changed)", ": {names} (se muestran, pero no se pueden cambiar)"),
+    "ui.link_hidden_one": ("; {n} more setting fixed and not shown", "; {n} ajuste más, fijado y oculto"),
+    "ui.link_hidden": ("; {n} more settings fixed and not shown", "; {n} ajustes más, fijados y ocultos"),
+    "ui.share": ("Share this setup", "Compartir esta configuración"),
+    "ui.share_caption": ("Whoever opens this link gets the same data set and settings (their own run, not yours).",
+                         "Quien abra este enlace tendrá el mismo conjunto de datos y los mismos ajustes (en una "
+                         "ejecución suya, no en la tuya)."),
+    "ui.share_lock": ("Fix these settings (shown, not to be changed)",
+                      "Fijar estos ajustes (se muestran, pero no se pueden cambiar)"),
+    "ui.share_hide": ("Fix and hide these settings", "Fijar y ocultar estos ajustes"),
+    "ui.share_pages": ("Show only these pages (all when empty)",
+                       "Mostrar solo estas páginas (todas si no eliges ninguna)"),
+    "ui.share_presets": ("Offer only these presets (all when empty)",
+                         "Ofrecer solo estas recetas (todas si no eliges ninguna)"),
+
+    "upload.unusable": ("{name} cannot be used: {problem}", "No se puede usar {name}: {problem}"),
+    "file_problem": ("{name}: {problem}", "{name}: {problem}"),
+
+    # --- pages/home.py --------------------------------------------------------------------------------
+    "home.intro": (
+        "Train a real convolutional neural network in your browser and watch it learn. CNN Lab starts from the "
+        "classic PyTorch tutorial (a small CNN, SGD, ten epochs, 41 % after one epoch and 57 % after ten on "
+        "CIFAR-10) and lets you change every part of it.\n\n"
+        "**Where to start:** look at the images on **Data**, press *Start* on **Train** with the tutorial's recipe, "
+        "then upload a photo on **Predict** to see what your network thinks.",
+        "Entrena una red neuronal convolucional de verdad en tu navegador y observa cómo aprende. CNN Lab parte del "
+        "clásico tutorial de PyTorch (una CNN pequeña, SGD, diez épocas, un 41 % de precisión tras una época y un "
+        "57 % tras diez en CIFAR-10) y te deja cambiar cada una de sus partes.\n\n"
+        "**Por dónde empezar:** mira las imágenes en **Datos**, pulsa *Iniciar* en **Entrenar** con la receta del "
+        "tutorial y luego sube una foto en **Predecir** para ver qué piensa tu red."),
+    "home.ready_original": ("CIFAR-10 is ready: the original files ({root}/).",
+                            "CIFAR-10 está listo: los archivos originales ({root}/)."),
+    "home.ready_compact": ("CIFAR-10 is ready: the compact copy that ships with CNN Lab, no download needed.",
+                           "CIFAR-10 está listo: la copia compacta que viene con CNN Lab, sin necesidad de descargar "
+                           "nada."),
+    "home.compact_caption": (
+        "Its images are JPEG-compressed, so a network scores about 3 points lower on it than on the original files. "
+        "To use those, download them below (163 MB) or put `cifar-10-python.tar.gz` into `{root}/` on the server.",
+        "Sus imágenes están comprimidas en JPEG, así que una red saca unos 3 puntos menos con ella que con los "
+        "archivos originales. Para usar estos, descárgalos aquí abajo (163 MB) o pon `cifar-10-python.tar.gz` en "
+        "`{root}/` en el servidor."),
+    "home.absent": (
+        "CIFAR-10 is not on this server yet, so CNN Lab uses **{data}** instead (Shapes-10 is CNN Lab's own offline "
+        "set of ten shape classes: similar in spirit, but it is *not* CIFAR-10). To get CIFAR-10: download it below "
+        "(163 MB), put `cifar-10-python.tar.gz` into `{root}/` on the server, or upload your own image-folder zip.",
+        "CIFAR-10 aún no está en este servidor, así que CNN Lab usa **{data}** en su lugar (Shapes-10 es el "
+        "conjunto propio de CNN Lab, sin conexión, con diez clases de formas: parecido en espíritu, pero *no* es "
+        "CIFAR-10). Para conseguir CIFAR-10: descárgalo aquí abajo (163 MB), pon `cifar-10-python.tar.gz` en "
+        "`{root}/` en el servidor o sube tu propio zip de carpetas de imágenes."),
+    "home.download": ("Download CIFAR-10", "Descargar CIFAR-10"),
+    "home.connecting": ("Connecting…", "Conectando…"),
+    "home.own_images": (
+        "**Your own images**: a `.zip` of `train/<class>/…` and `test/<class>/…`, or just `<class>/…` (10 % of each "
+        "class is then kept for testing). {formats} images of up to {megapixels} megapixels.",
+        "**Tus propias imágenes**: un `.zip` con `train/<clase>/…` y `test/<clase>/…`, o solo `<clase>/…` (entonces "
+        "se reserva un 10 % de cada clase para la prueba). Imágenes {formats} de hasta {megapixels} megapíxeles."),
+    "home.zip": ("Image-folder zip", "Zip de carpetas de imágenes"),
+    "home.loaded": ("{name}: {classes} classes, {train:,} training and {test:,} test images.",
+                    "{name}: {classes} clases, {train:,} imágenes de entrenamiento y {test:,} de prueba."),
+    "home.in_use": ("In use now: **{data}** (change it in the sidebar).",
+                    "En uso ahora: **{data}** (cámbialo en la barra lateral)."),
+
+    # --- pages/data.py --------------------------------------------------------------------------------
+    "data.caption": ("{data}: {train:,} training and {test:,} test images of {size}×{size} pixels, {classes} classes.",
+                     "{data}: {train:,} imágenes de entrenamiento y {test:,} de prueba, de {size}×{size} píxeles, "
+                     "{classes} clases."),
+    "data.split": ("Split", "Conjunto"),
+    "data.class": ("Class", "Clase"),
+    "data.all_classes": ("all classes", "todas las clases"),
+    "data.augmentation": ("Augmentation to show", "Aumento de datos que mostrar"),
+    "data.augmentation_help": ("The training pipeline's random flips and 4-pixel crops, applied to this batch.",
+                               "Los volteos aleatorios y los recortes de 4 píxeles del entrenamiento, aplicados a "
+                               "este lote."),
+    "data.next": ("Next batch", "Siguiente lote"),
+    "data.shuffle": ("Shuffle", "Barajar"),
+    "data.batch": ("Batch {number} of {batches} ({images} images, {order}).",
+                   "Lote {number} de {batches} ({images} imágenes, {order})."),
+    "data.shuffled": ("shuffled", "barajadas"),
+    "data.stored_order": ("in stored order", "en el orden guardado"),
+    "data.the_batch": ("**The batch**", "**El lote**"),
+    "data.augmented": ("**The same images after `{mode}`**", "**Las mismas imágenes tras `{mode}`**"),
+
+    # --- pages/train.py -------------------------------------------------------------------------------
+    "train.settings": ("Settings", "Ajustes"),
+    "train.start": ("Start", "Iniciar"),
+    "train.pause": ("Pause", "Pausar"),
+    "train.resume": ("Resume", "Reanudar"),
+    "train.stop": ("Stop", "Detener"),
+    "train.new": ("New run", "Nueva ejecución"),
+    "train.change": ("Change the learning rate or momentum during the run",
+                     "Cambiar la tasa de aprendizaje o el momento durante la ejecución"),
+    "train.apply": ("Apply", "Aplicar"),
+    "train.change_refused": ("{problem} The run goes on as it was.", "{problem} La ejecución sigue como estaba."),
+    "train.changed": ("From the next step on: lr {lr:g}, momentum {momentum:g}.",
+                      "A partir del siguiente paso: lr {lr:g}, momento {momentum:g}."),
+    "train.choose": ("Choose a preset (the tutorial's recipe is first), change what you like, and press Start.",
+                     "Elige una receta (la del tutorial es la primera), cambia lo que quieras y pulsa Iniciar."),
+    "train.history_kept": ("{message} The history so far is kept above.",
+                           "{message} El historial hasta este momento se conserva arriba."),
+    "train.saving": ("Saving the run…", "Guardando la ejecución…"),
+    "train.stopping": ("Stopping: the run ends after the step or test it is in, then it is saved…",
+                       "Deteniendo: la ejecución termina tras el paso o la prueba en que está, y luego se guarda…"),
+    "train.finished": ("Finished: {epochs} epochs on {data}.", "Terminada: {epochs} épocas con {data}."),
+    "train.saved": ("Saved on this server as *{name}*: use it on Predict, Evaluate and Inspect, or download it from "
+                    "Runs & compare.",
+                    "Guardada en este servidor como *{name}*: úsala en Predecir, Evaluar e Inspeccionar, o descárgala "
+                    "desde Ejecuciones y comparación."),
+
+    # --- pages/predict.py, evaluate.py and inspect.py -------------------------------------------------
+    "predict.how_many": ("How many classes to show", "Cuántas clases mostrar"),
+    "predict.images": ("Images ({formats}; up to {megapixels} megapixels)",
+                       "Imágenes ({formats}; hasta {megapixels} megapíxeles)"),
+    "predict.upload": ("Upload one or more images. The network knows these classes: {classes}.",
+                       "Sube una o más imágenes. La red conoce estas clases: {classes}."),
+    "predict.most_likely": ("**{name}**: most likely **{label}** ({p:.0f} %)",
+                            "**{name}**: lo más probable es **{label}** ({p:.0f} %)"),
+    "predict.as_uploaded": ("as uploaded ({width}×{height})", "tal como se subió ({width}×{height})"),
+    "predict.sees": ("what the network sees ({size}×{size})", "lo que ve la red ({size}×{size})"),
+    "eval.mistakes": ("Mistakes", "Errores"),
+    "eval.of": ("{n:,} of {total:,}", "{n:,} de {total:,}"),
+    "eval.shares": ("Show each row as shares (each true class sums to 100 %)",
+                    "Mostrar cada fila como proporciones (cada clase real suma 100 %)"),
+    "eval.most_confident": ("The most confident mistakes", "Los errores más seguros"),
+    "eval.captions": ("Each caption reads: true class → the network's answer (its confidence).",
+                      "Cada pie de imagen dice: clase real → la respuesta de la red (su seguridad)."),
+    "eval.no_mistakes": ("No mistakes on the test split.", "Ningún error en el conjunto de prueba."),
+    "eval.how_many": ("How many to show", "Cuántos mostrar"),
+    "inspect.title": ("Inspect: what the network sees", "Inspeccionar: lo que ve la red"),
+    "inspect.image": ("Image", "Imagen"),
+    "inspect.from_test": ("From the test set", "Del conjunto de prueba"),
+    "inspect.from_upload": ("Upload", "Subir una"),
+    "inspect.an_image": ("An image ({formats}; up to {megapixels} megapixels)",
+                         "Una imagen ({formats}; hasta {megapixels} megapíxeles)"),
+    "inspect.upload": ("Upload an image, or pick one from the test set.",
+                       "Sube una imagen o elige una del conjunto de prueba."),
+    "inspect.or_upload": ("{problem} Or upload an image instead.", "{problem} O sube una imagen en su lugar."),
+    "inspect.random": ("Random", "Al azar"),
+    "inspect.test_image": ("Test image", "Imagen de prueba"),
+    "inspect.about": ("Test image {index}, a {label}", "Imagen de prueba {index}, de la clase {label}"),
+    "inspect.evidence_for": ("Grad-CAM shows the evidence for", "Grad-CAM muestra la evidencia de"),
+    "inspect.predicted": ("the predicted class", "la clase predicha"),
+    "inspect.says": ("**{about}**: the network says **{label}** ({p:.0f} %).",
+                     "**{about}**: la red dice **{label}** ({p:.0f} %)."),
+    "inspect.gradcam": ("Grad-CAM: where the evidence is", "Grad-CAM: dónde está la evidencia"),
+    "inspect.sees": ("what the network sees ({size}×{size} pixels, enlarged)",
+                     "lo que ve la red ({size}×{size} píxeles, ampliada)"),
+    "inspect.evidence": ("evidence for '{label}' ({p:.0f} %)", "evidencia de '{label}' ({p:.0f} %)"),
+    "inspect.feature_maps": ("Feature maps of every convolution layer",
+                             "Mapas de características de cada capa de convolución"),
+    "inspect.channels": ("{layer}: {channels} channels of {height}×{width}",
+                         "{layer}: {channels} canales de {height}×{width}"),
+    "inspect.channels_first": ("{layer}: first 64 of {channels} channels of {height}×{width}",
+                               "{layer}: los primeros 64 de {channels} canales de {height}×{width}"),
+    "inspect.filters": ("The first layer's filters", "Los filtros de la primera capa"),
+    "inspect.patches": ("each patch is one filter of the first layer: its weights for red, green and blue, enlarged",
+                        "cada parche es un filtro de la primera capa: sus pesos para el rojo, el verde y el azul, "
+                        "ampliados"),
+
+    # --- pages/runs.py --------------------------------------------------------------------------------
+    "runs.not_renamed": ("It was not renamed: {problem}", "No se ha cambiado el nombre: {problem}"),
+    "runs.add": ("Add a run from a file (a .zip downloaded from this page)",
+                 "Añadir una ejecución desde un archivo (un .zip descargado de esta página)"),
+    "runs.file": ("Run file", "Archivo de ejecución"),
+    "runs.added": ("{name} is saved on this server as `{saved}`.", "{name} se ha guardado en este servidor como "
+                   "`{saved}`."),
+    "runs.broken": ("Broken runs ({n}): folders on the server that cannot be used",
+                    "Ejecuciones dañadas ({n}): carpetas del servidor que no se pueden usar"),
+    "runs.delete_broken": ("Delete {name} from the server for good", "Borrar {name} del servidor para siempre"),
+    "runs.delete": ("Delete", "Borrar"),
+    "runs.none": ("No run is saved on this server yet: train one on the Train page, or add a run file above. Runs are "
+                  "kept on the server and are still here after a restart.",
+                  "Todavía no hay ninguna ejecución guardada en este servidor: entrena una en la página Entrenar o "
+                  "añade un archivo de ejecución arriba. Las ejecuciones se guardan en el servidor y siguen aquí "
+                  "después de reiniciarlo."),
+    "runs.shipped": ("Meanwhile, the models that come with CNN Lab can be compared below.",
+                     "Mientras tanto, puedes comparar abajo los modelos que vienen con CNN Lab."),
+    "runs.compare": ("Compare", "Comparar"),
+    "runs.to_compare": ("Runs to compare", "Ejecuciones que comparar"),
+    "runs.manage": ("Manage a run", "Gestionar una ejecución"),
+    "runs.run": ("Run", "Ejecución"),
+    "runs.name": ("Name", "Nombre"),
+    "runs.rename": ("Rename", "Cambiar el nombre"),
+    "runs.download": ("Download", "Descargar"),
+    "runs.download_help": ("The run as one file (weights and run.json), to keep or to add on another server.",
+                           "La ejecución en un solo archivo (pesos y run.json), para guardarla o añadirla en otro "
+                           "servidor."),
+    "runs.delete_sure": ("Delete this run from the server for good", "Borrar esta ejecución del servidor para siempre"),
+
+    # --- the training settings: each field's label, help (its comment in cnnlib.config) and use ---------
+    "label.model": ("Network", "Red"),
+    "label.conv_dropout": ("Dropout after the first conv", "Dropout tras la primera convolución"),
+    "label.fc_dropout": ("Dropout before the classifier", "Dropout antes del clasificador"),
+    "label.epochs": ("Epochs", "Épocas"),
+    "label.batch_size": ("Batch size", "Tamaño de lote"),
+    "label.optimizer": ("Optimizer", "Optimizador"),
+    "label.lr": ("Learning rate", "Tasa de aprendizaje"),
+    "label.schedule": ("Learning-rate schedule", "Programa de la tasa de aprendizaje"),
+    "label.warmup": ("Warm-up share", "Fracción de calentamiento"),
+    "label.lr_end": ("Final lr share", "Fracción final de la tasa"),
+    "label.momentum": ("Momentum", "Momento"),
+    "label.nesterov": ("Nesterov momentum", "Momento de Nesterov"),
+    "label.weight_decay": ("Weight decay", "Decaimiento de pesos"),
+    "label.bias_lr": ("BN shift lr multiplier", "Multiplicador de la tasa para los desplazamientos de BN"),
+    "label.lookahead": ("Lookahead every N steps", "Lookahead cada N pasos"),
+    "label.label_smoothing": ("Label smoothing", "Suavizado de etiquetas"),
+    "label.augment": ("Augmentation", "Aumento de datos"),
+    "label.crop": ("Crop shift (pixels)", "Desplazamiento del recorte (píxeles)"),
+    "label.alternate_flips": ("Alternate flips", "Volteos alternos"),
+    "label.normalize": ("Normalise inputs", "Normalizar las entradas"),
+    "label.tta": ("Test-time views", "Vistas en la prueba"),
+    "label.max_train": ("Training images (0 = all)", "Imágenes de entrenamiento (0 = todas)"),
+    "label.max_test": ("Test images (0 = all)", "Imágenes de prueba (0 = todas)"),
+    "label.seed": ("Random seed", "Semilla aleatoria"),
+    "label.device": ("Device", "Dispositivo"),
+    "label.precision": ("Precision", "Formato numérico"),
+    "label.report_every": ("Progress every N steps", "Progreso cada N pasos"),
+    "label.eval_every": ("Test every N steps (0 = at epoch ends)", "Prueba cada N pasos (0 = al final de cada época)"),
+    "help.max_train": ("use at most this many training images (0 = all)",
+                       "usar como mucho estas imágenes de entrenamiento (0 = todas)"),
+    "help.max_test": ("use at most this many test images (0 = all)",
+                      "usar como mucho estas imágenes de prueba (0 = todas)"),
+    "help.model": ("architecture name, see cnnlib.models.ARCHITECTURES",
+                   "nombre de la arquitectura, ver cnnlib.models.ARCHITECTURES"),
+    "help.conv_dropout": ("dropout probability after the first conv (tutorial: 0.3)",
+                          "probabilidad de dropout tras la primera convolución (tutorial: 0.3)"),
+    "help.fc_dropout": ("dropout probability before the classifier (tutorial: 0.5)",
+                        "probabilidad de dropout antes del clasificador (tutorial: 0.5)"),
+    "help.epochs": ("passes over the training set", "pasadas por el conjunto de entrenamiento"),
+    "help.batch_size": ("images per step", "imágenes por paso"),
+    "help.optimizer": ('"sgd", "adam" or "adamw"', '"sgd", "adam" o "adamw"'),
+    "help.lr": ("peak learning rate", "tasa de aprendizaje máxima"),
+    "help.schedule": ('"constant", "onecycle" (warm-up then linear decay), "cosine", "step"',
+                      '"constant", "onecycle" (calentamiento y luego descenso lineal), "cosine", "step"'),
+    "help.warmup": ("fraction of all steps spent warming up (onecycle and cosine)",
+                    "fracción de todos los pasos dedicada al calentamiento (onecycle y cosine)"),
+    "help.lr_end": ("learning rate at the last step, as a fraction of lr (onecycle and cosine)",
+                    "tasa de aprendizaje en el último paso, como fracción de lr (onecycle y cosine)"),
+    "help.momentum": ("SGD momentum, or Adam's beta1", "momento de SGD, o beta1 de Adam"),
+    "help.nesterov": ("Nesterov momentum (SGD only)", "momento de Nesterov (solo SGD)"),
+    "help.weight_decay": ("L2 penalty per step (decoupled for AdamW)",
+                          "penalización L2 por paso (desacoplada en AdamW)"),
+    "help.bias_lr": ("batch norm shifts' learning rate as a multiple of lr (same decay per step)",
+                     "tasa de aprendizaje de los desplazamientos de la normalización por lotes, como múltiplo de lr "
+                     "(con el mismo descenso en cada paso)"),
+    "help.lookahead": ("steps between pulls of the weights toward their running average (0 = none)",
+                       "pasos entre cada acercamiento de los pesos a su media móvil (0 = ninguno)"),
+    "help.label_smoothing": ("cross-entropy label smoothing, 0 = none",
+                             "suavizado de etiquetas de la entropía cruzada, 0 = ninguno"),
+    "help.augment": ('"none", "flip", "crop" or "flip+crop"', '"none", "flip", "crop" o "flip+crop"'),
+    "help.crop": ("pixels a random crop may move the image each way (zero padding)",
+                  "píxeles que un recorte aleatorio puede mover la imagen en cada dirección (relleno con ceros)"),
+    "help.alternate_flips": ("flips: each image mirrored in every other epoch, not at random",
+                             "volteos: cada imagen se refleja en una de cada dos épocas, no al azar"),
+    "help.normalize": ("subtract per-channel mean and divide by std (tutorial: ToTensor only)",
+                       "restar la media de cada canal y dividir por su desviación típica (tutorial: solo ToTensor)"),
+    "help.seed": ("seed for weights, shuffling, augmentation and dropout",
+                  "semilla de los pesos, el barajado, el aumento de datos y el dropout"),
+    "help.device": ('"auto" (CUDA, then MPS, then CPU), "cpu", "cuda" or "mps"',
+                    '"auto" (CUDA, luego MPS, luego CPU), "cpu", "cuda" o "mps"'),
+    "help.precision": ("fp32, bf16/fp16 autocast, or auto (bf16 on CUDA or an AMX CPU, else fp32)",
+                       "fp32, autocast bf16/fp16, o auto (bf16 en CUDA o en una CPU con AMX; si no, fp32)"),
+    "help.report_every": ("steps between progress events", "pasos entre avisos de progreso"),
+    "help.tta": ('test-time views averaged: "none", "flip" (+ mirror), "flip+shift" (+ 1-px shifts of both)',
+                 'vistas promediadas en la prueba: "none", "flip" (+ reflejo), "flip+shift" (+ desplazamientos de '
+                 '1 píxel de ambas)'),
+    "help.eval_every": ("steps between extra test-set checks within an epoch (0 = epoch ends only)",
+                        "pasos entre pruebas extra con el conjunto de prueba dentro de una época (0 = solo al final "
+                        "de cada época)"),
+    "why.warmup": ("Small steps first let the new network and batch norm's statistics settle before the big ones.",
+                   "Empezar con pasos pequeños deja que la red nueva y las estadísticas de la normalización por lotes "
+                   "se asienten antes de los pasos grandes."),
+    "why.lr_end": ("A decay that stops a little above zero keeps the last steps learning. The speed record ends at "
+                   "0.07; gpu-speedrun, measured both ways here, does as well at 0.",
+                   "Un descenso que se detiene un poco por encima de cero hace que los últimos pasos sigan "
+                   "aprendiendo. "
+                   "El récord de velocidad termina en 0.07; gpu-speedrun, medido aquí de las dos formas, funciona "
+                   "igual de bien con 0."),
+    "why.nesterov": ("Momentum that corrects itself one step ahead: usually a little faster and steadier.",
+                     "Un momento que se corrige mirando un paso por delante: suele ser algo más rápido y estable."),
+    "why.weight_decay": ("Pulls every weight a little toward zero each step, so the network does not lean on a few "
+                         "large weights; it usually tests better.",
+                         "Acerca cada peso un poco a cero en cada paso, para que la red no dependa de unos pocos pesos "
+                         "grandes; suele dar mejores resultados en la prueba."),
+    "why.bias_lr": ("Batch norm's shifts are few and want large steps: the speed record trains them 64 times as fast "
+                    "as the other weights.",
+                    "Los desplazamientos de la normalización por lotes son pocos y necesitan pasos grandes: el récord "
+                    "de velocidad los entrena 64 veces más rápido que el resto de los pesos."),
+    "why.lookahead": ("Averaging the weights over recent steps smooths out the noise of single batches, so the "
+                      "finished network tests better.",
+                      "Promediar los pesos de los últimos pasos suaviza el ruido de cada lote, así que la red final "
+                      "da mejores resultados en la prueba."),
+    "why.label_smoothing": ("Asks the network to be, say, 90 % sure instead of 100 %: it stays less over-confident "
+                            "and usually tests better.",
+                            "Pide a la red que esté, por ejemplo, segura al 90 % en lugar de al 100 %: así peca menos "
+                            "de exceso de confianza y suele dar mejores resultados en la prueba."),
+    "why.crop": ("Moving each image a few pixels shows the same object in new places, so the network learns the "
+                 "object, not where it sits.",
+                 "Mover cada imagen unos píxeles muestra el mismo objeto en sitios nuevos, así que la red aprende el "
+                 "objeto y no dónde está."),
+    "why.alternate_flips": ("Every image is seen mirrored in exactly every other epoch, not by chance: in a short run "
+                            "each one is seen both ways.",
+                            "Cada imagen se ve reflejada exactamente en una de cada dos épocas, no al azar: en una "
+                            "ejecución corta cada una se ve de las dos formas."),
+    "why.normalize": ("Centres each colour on zero with the same spread, so the first layer learns faster.",
+                      "Centra cada color en cero con la misma dispersión, para que la primera capa aprenda más "
+                      "rápido."),
+    "why.tta": ("Averaging the answers for a few views of each test image is a cheap way to a better test score.",
+                "Promediar las respuestas para unas cuantas vistas de cada imagen de prueba es una forma barata de "
+                "mejorar la puntuación en la prueba."),
+    "why.eval_every": ("Tests within an epoch too, so a short run's chart has more than one point.",
+                       "Prueba también dentro de cada época, para que la gráfica de una ejecución corta tenga más de "
+                       "un punto."),
+    "group.model": ("Model", "Modelo"),
+    "group.optimisation": ("Optimisation", "Optimización"),
+    "group.data": ("Data pipeline", "Preparación de los datos"),
+    "group.run": ("Run", "Ejecución"),
+
     # --- cnnlib.inspection: how to read each view -----------------------------------------------------
     "explain.confusion": (
         "Each row is the true class of the test images and each column the class the network chose, so the "

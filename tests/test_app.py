@@ -497,7 +497,7 @@ def test_inspect_defaults_to_pretrained_and_shows_what_the_network_sees(env, mon
     at.button(key="inspect_random").click().run()
     at.selectbox(key="inspect_target").set_value("star").run()
     assert not at.exception and "evidence for 'star'" in at.get("image")[1].proto.imgs[0].caption
-    at.radio(key="inspect_from").set_value("Upload").run()
+    at.radio(key="inspect_from").set_value("upload").run()
     at.file_uploader(key="inspect_img").set_value(("red.png", png(), "image/png")).run()
     assert not at.exception and len(at.get("image")) == 9
     at.file_uploader(key="inspect_img").set_value(("bad.png", b"not an image", "image/png")).run()
@@ -594,7 +594,7 @@ def test_a_cifar10_model_without_cifar10_says_where_to_get_it(env, monkeypatch):
     assert not at.exception and "get it onto this server on the Home page" in at.warning[0].value
     at.switch_page("pages/inspect.py").run()                          # the test set: the same advice
     assert not at.exception and "Home page" in at.warning[0].value and "upload an image" in at.warning[0].value
-    at.radio(key="inspect_from").set_value("Upload").run()
+    at.radio(key="inspect_from").set_value("upload").run()
     at.file_uploader(key="inspect_img").set_value(("red.png", png(), "image/png")).run()
     assert not at.exception and len(at.get("image")) == 9             # an upload needs no data set
 
