@@ -129,6 +129,26 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
 
 
+def fixed_phrases(lang: str = "en", min_words: int = 4) -> set[str]:
+    """The stretches of text between placeholders, of at least `min_words` words, that only `lang`'s
+    templates hold (markdown marks and runs of spaces taken out, as `plain` does): what a page in
+    another language must not show. The tests look for the English ones on every page in Spanish."""
+    others = [plain(entry[other]) for entry in WORDS.values() for other in LANGUAGES if other != lang]
+    phrases = set()
+    for entry in WORDS.values():
+        for literal, *_ in string.Formatter().parse(entry[lang]):
+            phrase = plain(literal).strip(" ,.;:()")
+            words = [w for w in phrase.split() if any(c.isalpha() for c in w)]
+            if len(words) >= min_words and not any(phrase in other for other in others):
+                phrases.add(phrase)
+    return phrases
+
+
+def plain(text: str) -> str:
+    """Text as a page shows it, near enough: without markdown's * and `, its spaces single."""
+    return " ".join(text.replace("*", "").replace("`", "").split())
+
+
 def to_data(text: str) -> Any:
     """A Message as plain data (dicts, lists, text, numbers) that torch.load(weights_only=True) and JSON
     read back; `from_data` makes the Message again. Plain text stays text."""

@@ -950,3 +950,101 @@ def test_share_this_setup_gives_a_link_that_opens_the_same_setup(env):
     assert other.selectbox(key="preset").value == "demo" and other.number_input(key="cfg_epochs").value == 5
     assert other.number_input(key="cfg_lr").disabled
     assert other.session_state["_token"] != at.session_state["_token"]               # a session of their own
+
+
+# --- in Spanish ---------------------------------------------------------------------------------
+
+def shown_words(at) -> list[str]:
+    """Every text the page shows, as words.plain has it: values, labels, help, captions, options,
+    table headings and the figures' titles, axes, legends and annotations."""
+    from cnnlib.words import plain
+    out = []
+    for e in [*at.sidebar, *at.main]:
+        for attr in ("value", "label", "help", "caption", "placeholder", "options"):
+            try:
+                v = getattr(e, attr, None)
+            except Exception:  # noqa: BLE001 - some elements compute an attribute they lack
+                continue
+            items = v if isinstance(v, list) else [v]
+            out += [plain(x) for x in items if isinstance(x, str)]
+            if hasattr(v, "columns"):                            # a table's headings
+                out += [plain(str(c)) for c in v.columns]
+    for chart in at.get("plotly_chart"):
+        out.append(plain(json.dumps(json.loads(chart.proto.spec), ensure_ascii=False)))
+    return out
+
+
+def english_left(at) -> list[str]:
+    """The English catalogue's sentences (four words or more between placeholders) that the page shows."""
+    from cnnlib.words import fixed_phrases
+    shown = " | ".join(shown_words(at))
+    return sorted(p for p in fixed_phrases("en") if p in shown)
+
+
+def test_a_spanish_link_opens_every_page_in_spanish(env):
+    tiny_run(env / "runs", "pequeña")                             # so that Predict, Evaluate and Inspect have a model
+    at = app_with_link({"lang": "es"})
+    pages = {None: ["Entrena una red neuronal convolucional", "Conjunto de datos", "Plazas de entrenamiento"],
+             "data": ["Siguiente lote", "imágenes de entrenamiento", "Imágenes por clase"],
+             "train": ["Tasa de aprendizaje (lr)", "Iniciar", "pulsa Iniciar", "Compartir esta configuración",
+                       "parámetros"],
+             "predict": ["Cuántas clases mostrar", "Sube una o más imágenes"],
+             "evaluate": ["Matriz de confusión", "Precisión por clase", "Los errores más seguros"],
+             "inspect": ["Inspeccionar: lo que ve la red", "Mapas de características", "Los filtros de la primera capa"],
+             "runs": ["Comparar", "Precisión de prueba", "mejor precisión", "Gestionar una ejecución"]}
+    for page, spanish in pages.items():
+        if page:
+            at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, page
+        shown = " | ".join(shown_words(at))
+        assert all(s in shown for s in spanish), (page, [s for s in spanish if s not in shown])
+        assert not english_left(at), (page, english_left(at))
+
+
+def test_the_sidebar_switches_the_language_for_every_page():
+    at = app("train")
+    assert at.button(key="start").label == "Start" and at.sidebar.radio(key="_lang").value == "en"
+    at.sidebar.radio(key="_lang").set_value("es").run()
+    assert not at.exception and at.button(key="start").label == "Iniciar" and at.title[0].value == "Entrenar"
+    assert at.number_input(key="cfg_lr").help.startswith("tasa de aprendizaje máxima")
+    at.switch_page("pages/data.py").run()                         # the choice stays with the session
+    assert not at.exception and at.title[0].value == "Datos" and mine(at).lang == "es"
+    assert json.loads(at.get("plotly_chart")[2].proto.spec)["layout"]["title"]["text"] == "Imágenes por clase"
+    at.sidebar.radio(key="_lang").set_value("en").run()
+    assert not at.exception and at.title[0].value == "Data"
+
+
+def test_a_spanish_browser_opens_in_spanish_unless_told_otherwise():
+    from streamlit.testing.v1 import AppTest
+
+    def opened(locale: str, **params) -> str:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.context = {"locale": locale}
+        for k, v in params.items():
+            at.query_params[k] = v
+        at.run()
+        assert not at.exception
+        return at.sidebar.radio(key="_lang").value
+
+    assert opened("es-ES") == "es" and opened("es-419") == "es"
+    assert opened("en-GB") == "en" and opened("fr-FR") == "en"
+    assert opened("es-ES", lang="en") == "en"                    # a link's language beats the browser's
+
+
+def test_what_cnnlib_refuses_is_said_in_spanish(env):
+    at = app_with_link({"lang": "es", "epochs": "abc", "lr": "-1"})
+    said = at.warning[0].value
+    assert said.startswith("Algunos ajustes de este enlace no se pudieron usar")
+    assert "epochs='abc' en el enlace no es un número entero: se ha omitido." in said
+    assert "lr=-1.0 no está permitido: debe ser mayor que 0.0 y como mucho 10.0. Se ha dejado fuera" in said
+    at.file_uploader(key="zip").set_value(("junk.zip", b"not a zip", "application/zip")).run()
+    assert not at.exception and at.error[0].value.startswith("No se puede usar junk.zip: junk.zip no es un .zip legible")
+    at.switch_page("pages/train.py").run()
+    at.number_input(key="cfg_epochs").set_value(0).run()
+    assert any(e.value == "epochs=0 no está permitido: debe ser como mínimo 1 y como mucho 1000." for e in at.error)
+    at.switch_page("pages/runs.py").run()
+    at.file_uploader(key="bundle").set_value(("viejo.zip", b"not a zip", "application/zip")).run()
+    assert not at.exception and at.error[0].value == ("No se puede usar viejo.zip: viejo.zip no es un archivo de "
+                                                      "ejecución de CNN Lab (no es un .zip legible). Descarga uno "
+                                                      "desde la página Ejecuciones.")
+    assert not english_left(at), english_left(at)

@@ -5,9 +5,12 @@ Messages that read English and say themselves in Spanish, and cnnlib's errors ca
 """
 from __future__ import annotations
 
+import ast
 import copy
 import pickle
 import re
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +99,68 @@ def test_cnnlibs_errors_and_problems_carry_their_keys():
     assert [p.say("es") for p in link.problems] == [
         "lang='xx' en el enlace no es un idioma que CNN Lab hable (en, es): se ha omitido.",
         "epochs='abc' en el enlace no es un número entero: se ha omitido."]
+
+
+# --- no English left in the app's code ---------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+# Streamlit calls that show text, and the arguments (by position or name) that hold it
+SHOWN_ARGS = {"title": 1, "header": 1, "subheader": 1, "markdown": 1, "caption": 1, "text": 1, "write": 1,
+              "info": 1, "warning": 1, "error": 1, "success": 1, "toast": 1, "spinner": 1, "expander": 1,
+              "button": 1, "download_button": 1, "checkbox": 1, "toggle": 1, "radio": 1, "selectbox": 1,
+              "multiselect": 1, "slider": 1, "select_slider": 1, "number_input": 1, "text_input": 1,
+              "text_area": 1, "file_uploader": 1, "metric": 2, "popover": 1, "form_submit_button": 1, "tabs": 1,
+              "progress": 0, "page_link": 0, "image": 0, "Page": 0, "set_page_config": 0}
+SHOWN_KEYWORDS = {"label", "help", "caption", "text", "placeholder", "title", "page_title", "body", "value"}
+KEPT = {"CNN Lab"}                     # the product's name, the same in every language
+
+
+def _literal_words(node: ast.AST) -> str:
+    """The words a string literal or f-string holds outside its placeholders ("" for anything else)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        text = node.value
+    elif isinstance(node, ast.JoinedStr):
+        text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+    else:
+        return ""
+    return "" if text in KEPT else text if re.search(r"[A-Za-z]{2,}", text) else ""
+
+
+def test_no_page_shows_a_sentence_that_is_not_from_the_catalogue():
+    found = []
+    for path in [ROOT / "app.py", ROOT / "ui.py", *sorted((ROOT / "pages").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            if (n := SHOWN_ARGS.get(node.func.attr)) is None:
+                continue
+            args = node.args[:n] + [k.value for k in node.keywords if k.arg in SHOWN_KEYWORDS]
+            found += [f"{path.name}:{node.lineno}: {said!r}" for a in args if (said := _literal_words(a))]
+    assert not found, "\n".join(found)
+
+
+def test_cnnlib_raises_and_reports_only_catalogue_sentences():
+    # Left in English on purpose: errors of code misusing cnnlib, which no page can meet
+    for_programmers = {("inspection.py", "ValueError"), ("runner.py", "RuntimeError")}
+    found = []
+    for path in sorted((ROOT / "cnnlib").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            call = node.exc if isinstance(node, ast.Raise) else node.value if isinstance(node, ast.Expr) else None
+            if not isinstance(call, ast.Call) or not call.args:
+                continue
+            name = ast.unparse(call.func)
+            raised = isinstance(node, ast.Raise) and name != "_wrong" and (path.name, name) not in for_programmers
+            appended = name.endswith("problems.append")
+            if (raised or appended) and _literal_words(call.args[0]):
+                found.append(f"{path.name}:{node.lineno}: {ast.unparse(call)[:100]}")
+    assert not found, "\n".join(found)
+
+
+def test_the_settings_help_is_the_fields_own_comment():
+    from cnnlib.config import FIELD_HELP
+    sys.path.insert(0, str(ROOT))
+    import ui
+    for name in ui.WIDGETS:
+        assert say(f"help.{name}") == FIELD_HELP[name], name   # the command line's help and the app's agree
+        assert f"label.{name}" in WORDS
+    assert all(f"why.{name}" in WORDS for name in ui.WHY) and all(f"group.{g}" in WORDS for g in ui.GROUPS)
