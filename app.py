@@ -32,8 +32,12 @@ PAGES = {"home": ":material/home:", "data": ":material/grid_view:", "train": ":m
 
 _configure_once()
 _clean_up_once()
-shown = ui.open_link().pages or tuple(PAGES)    # a teacher's link may show only some pages
-page = st.navigation([st.Page(f"pages/{name}.py", title=ui.t(f"page.{name}"), icon=PAGES[name], default=name == "home")
-                      for name in PAGES if name in shown])
+if ui.following():                               # a follow link shows that run, read-only, and nothing else
+    page = st.navigation([st.Page("pages/follow.py", title=ui.t("page.follow"), icon=":material/visibility:")],
+                         position="hidden")
+else:
+    shown = ui.open_link().pages or tuple(PAGES)    # a teacher's link may show only some pages
+    page = st.navigation([st.Page(f"pages/{name}.py", title=ui.t(f"page.{name}"), icon=PAGES[name],
+                                  default=name == "home") for name in PAGES if name in shown])
 
 page.run()

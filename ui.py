@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnlib import inspection, links, models, predictor, runs, session, sources, train, words
+from cnnlib import follow, inspection, links, models, predictor, runs, session, sources, train, words
 from cnnlib.checkpoints import CheckpointError, bundle_bytes, slug
 from cnnlib.config import (ALLOWED, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
                            cpu_minutes)
@@ -138,6 +138,9 @@ def lang() -> str:
     (st.context.locale, e.g. "es-ES"); English outside a page's run (a test calling ui directly)."""
     if get_script_run_ctx() is None:
         return "en"
+    if following():              # a follower has no session of its own: the link's language, else the browser's
+        given = st.query_params.get("lang", "")
+        return given if given in LANGUAGES else words.language_of(st.context.locale)
     mine = session_run()
     return mine.lang or mine.setup.lang or words.language_of(st.context.locale)
 
@@ -161,6 +164,25 @@ def tr_error(e: BaseException) -> str:
 def number(value: float, spec: str) -> str:
     """A number a page shows on its own (a metric), written as this session's language writes numbers."""
     return words.number(value, spec, lang())
+
+
+@st.cache_resource(show_spinner=False)
+def follow_board() -> follow.Board:
+    """Every run that can be followed on this server, and the one chart per run its followers share."""
+    return follow.Board(sessions(), list_runs)
+
+
+def following() -> str:
+    """The follow id this page was opened with (?follow=<id>), or ""."""
+    return st.query_params.get("follow", "")
+
+
+def app_url(params: dict[str, str]) -> str:
+    """The app's own address (its first page, whatever page this is) with `params` as its query."""
+    url = st.context.url or "/"
+    parts = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)
+    base = parts[0] if len(parts) == 2 and parts[1] in links.PAGES else url.split("?", 1)[0].rstrip("/")
+    return links.link(base + "/", params)
 
 
 def open_link() -> links.Setup:
@@ -344,6 +366,7 @@ def prediction(model: predictor.Predictor, upload) -> predictor.Prediction:
     if made_with is not model.model:
         result = predictor.predict(model, upload.getvalue(), len(model.classes))
         cache[upload.file_id] = (model.model, result)
+        train.release_memory()             # a large photo's full decoding goes back to the system at once
     return result
 
 

@@ -7,6 +7,7 @@ writes into the history under the lock. A process-wide `Slots` object caps concu
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import threading
 import time
@@ -167,6 +168,7 @@ class History:
     checkpoint: str = ""                                      # folder the run was saved to, once saved
     save_error: str = ""                                      # why it could not be saved (it stays in memory)
     dataset: str = ""                                         # name of the data set trained on
+    follow: str = ""                                          # the run's follow id: ?follow=<it> shows it to anyone
     classes: tuple[str, ...] = ()
     image_size: int = 32                                      # side of the images trained on, pixels
     mean: list[float] | None = None                           # per-channel normalisation used, if any
@@ -309,7 +311,7 @@ class Runner:
         self._slots = slots
         self._on_end = on_end
         self._lock = threading.Lock()
-        self._history = History(cfg)
+        self._history = History(cfg, follow=secrets.token_urlsafe(9))
         self._thread: threading.Thread | None = None
         self.model: torch.nn.Module | None = None
         self._epoch_state: dict[str, torch.Tensor] | None = None
@@ -386,6 +388,11 @@ class Runner:
     @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def follow_id(self) -> str:
+        """The id of this run's follow link (?follow=<id>), also kept in its run.json."""
+        return self._history.follow
 
     @property
     def stopping(self) -> bool:

@@ -197,11 +197,22 @@ def chart_due(drawn: tuple | None, key: tuple, h: History, now: float) -> bool:
 
 def summary(h: History) -> dict[Message, str]:
     """Best and final test accuracy and training time of a run, as display strings (Messages)."""
-    final = h.epochs[-1].test_acc if h.epochs else 0.0
-    return {Message("session.best"): Message("percent", value=100 * h.best_acc()),
+    return _summary([e.test_acc for e in h.epochs], h.config.epochs, h.seconds)
+
+
+def summary_of_meta(meta: dict) -> dict[Message, str]:
+    """The same for a saved run, from its (checked) run.json."""
+    epochs = meta["epochs"]
+    seconds = meta["seconds"] if meta.get("seconds") is not None else (epochs[-1]["elapsed"] if epochs else 0.0)
+    return _summary([e["test_acc"] for e in epochs], meta["config"]["epochs"], seconds)
+
+
+def _summary(accuracies: list[float], planned: int, seconds: float) -> dict[Message, str]:
+    final = accuracies[-1] if accuracies else 0.0
+    return {Message("session.best"): Message("percent", value=100 * max(accuracies, default=0.0)),
             Message("session.final"): Message("percent", value=100 * final),
-            Message("session.epochs"): Message("session.epochs_of", done=len(h.epochs), total=h.config.epochs),
-            Message("session.time"): duration(h.seconds)}
+            Message("session.epochs"): Message("session.epochs_of", done=len(accuracies), total=planned),
+            Message("session.time"): duration(seconds)}
 
 
 def duration(seconds: float) -> str:

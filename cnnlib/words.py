@@ -792,6 +792,32 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
                         "cada parche es un filtro de la primera capa: sus pesos para el rojo, el verde y el azul, "
                         "ampliados"),
 
+    # --- pages/follow.py and its link on Train ---------------------------------------------------------
+    "page.follow": ("Follow a run", "Seguir una ejecución"),
+    "follow.title": ("Following a run", "Siguiendo una ejecución"),
+    "follow.not_found": ("No run on this server has this follow link. It may come from another server, or from "
+                         "before the server restarted (saved runs on a cloud server's disk do not survive a restart), "
+                         "or the run was deleted.",
+                         "Ninguna ejecución de este servidor tiene este enlace de seguimiento. Puede venir de otro "
+                         "servidor, o de antes de que el servidor se reiniciara (las ejecuciones guardadas en el "
+                         "disco de un servidor en la nube no sobreviven a un reinicio), o la ejecución se borró."),
+    "follow.saved": ("{name} · {state} · saved {created} · read-only",
+                     "{name} · {state} · guardada el {created} · solo lectura"),
+    "follow.live": ("{model} on {data} · {epochs} epochs · read-only: the run is controlled from its own page",
+                    "{model} con {data} · {epochs} épocas · solo lectura: la ejecución se controla desde su propia "
+                    "página"),
+    "follow.its_data": ("its data set", "su conjunto de datos"),
+    "follow.ended": ("The run has ended.", "La ejecución ha terminado."),
+    "follow.ended_saved": ("The run has ended. It is saved on this server.",
+                           "La ejecución ha terminado. Está guardada en este servidor."),
+    "train.follow": ("Follow this run on another screen", "Seguir esta ejecución en otra pantalla"),
+    "train.follow_caption": ("Anyone who opens this link sees this run's chart and progress live, and its summary at "
+                             "the end, without its controls: put it on the classroom's projector, or send it to the "
+                             "class.",
+                             "Quien abra este enlace verá en directo la gráfica y el progreso de esta ejecución, y su "
+                             "resumen al final, sin sus controles: ponlo en el proyector del aula o envíalo a la "
+                             "clase."),
+
     # --- pages/runs.py --------------------------------------------------------------------------------
     "runs.not_renamed": ("It was not renamed: {problem}", "No se ha cambiado el nombre: {problem}"),
     "runs.add": ("Add a run from a file (a .zip downloaded from this page)",

@@ -86,6 +86,9 @@ def live_view(seen: tuple) -> None:
         st.session_state["chart_of"] = session.chart_drawn(key, h, now)
         st.session_state["chart_fig"] = plots.training_chart(h, reference, lang)
     st.plotly_chart(st.session_state["chart_fig"], key="chart")
+    with st.expander(t("train.follow")):
+        st.caption(t("train.follow_caption"))
+        st.code(ui.app_url({"follow": h.follow, "lang": lang}), language=None, wrap_lines=True)   # in our language
     if h.state in ("diverged", "failed"):
         st.error(t("train.history_kept", message=h.message))
     elif h.state == "stopped":

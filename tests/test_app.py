@@ -75,8 +75,18 @@ def wait(at, cond, timeout: float = 60.0):
     raise AssertionError("timed out; page shows: " + " | ".join(str(e.value) for e in at.main)[:2000])
 
 
+def values(field) -> list[float]:
+    """A trace's x or y as a list: plotly writes a numpy array as {"dtype", "bdata": base64}."""
+    if isinstance(field, dict):
+        import base64
+
+        import numpy as np
+        return np.frombuffer(base64.b64decode(field["bdata"]), dtype=field["dtype"]).tolist()
+    return list(field)
+
+
 def steps(at) -> int:
-    return len(train_chart(at)["data"][0]["y"])
+    return len(values(train_chart(at)["data"][0]["y"]))
 
 
 def mine(at):
@@ -950,6 +960,37 @@ def test_share_this_setup_gives_a_link_that_opens_the_same_setup(env):
     assert other.selectbox(key="preset").value == "demo" and other.number_input(key="cfg_epochs").value == 5
     assert other.number_input(key="cfg_lr").disabled
     assert other.session_state["_token"] != at.session_state["_token"]               # a session of their own
+
+
+# --- following a run ------------------------------------------------------------------------------
+
+def test_anyone_with_the_follow_link_sees_the_run_live_and_read_only(env):
+    from urllib.parse import parse_qsl, urlsplit
+    owner = start_long_run()
+    wait(owner, lambda a: steps(a) >= 2)
+    url = next(c.value for c in owner.code if "follow=" in c.value)
+    follower = app_with_link(dict(parse_qsl(urlsplit(url).query)))
+    assert follower.title[0].value == "Following a run" and "read-only" in follower.caption[0].value
+    assert steps(follower) >= 2 and follower.get("progress")
+    assert not follower.button and not follower.number_input and not follower.sidebar.radio   # no controls at all
+    n = steps(follower)
+    wait(follower, lambda a: steps(a) > n)                           # it goes on as the run trains
+    owner.button(key="stop").click().run()
+    wait(follower, lambda a: len(a.get("metric")) == 4)                 # the summary, once it has ended
+    assert any("Stopped in epoch" in w.value for w in follower.warning)
+
+
+def test_a_saved_runs_follow_link_shows_it_from_its_run_json(env):
+    import json
+    folder = tiny_run(env / "runs", "followed run")
+    meta = json.loads((folder / "run.json").read_text())
+    meta["follow"] = "abcdefgh123"
+    (folder / "run.json").write_text(json.dumps(meta))
+    at = app_with_link({"follow": "abcdefgh123"})
+    assert "followed run" in at.caption[0].value and len(at.get("plotly_chart")) == 1
+    assert len(at.get("metric")) == 4
+    lost = app_with_link({"follow": "not-here-at-all"})
+    assert "No run on this server has this follow link" in lost.error[0].value
 
 
 # --- in Spanish ---------------------------------------------------------------------------------

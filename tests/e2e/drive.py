@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
@@ -47,6 +47,15 @@ def streamlit_app(cwd: Path, env: dict[str, str], log_path: Path, launch: tuple[
     are copied there) on a free port: yields its URL once it answers, and stops it afterwards.
     `launch` goes before the command (e.g. `taskset -c 0` to keep the server on one core); `options`
     after it (e.g. `--server.disconnectedSessionTTL 8`)."""
+    with streamlit_process(cwd, env, log_path, launch, options) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def streamlit_process(cwd: Path, env: dict[str, str], log_path: Path, launch: tuple[str, ...] = (),
+                      options: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit_app`, yielding the server's process too (its PID is the server's own when `launch`
+    is empty or ends in a program that execs the command, as `taskset` and `sh -c 'exec "$@"'` do)."""
     shutil.copytree(ROOT / ".streamlit", cwd / ".streamlit", dirs_exist_ok=True)  # read from the cwd
     port = _free_port()
     with open(log_path, "w") as log:
@@ -58,7 +67,7 @@ def streamlit_app(cwd: Path, env: dict[str, str], log_path: Path, launch: tuple[
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_health(url, proc, log_path)
-            yield url
+            yield url, proc
         finally:
             proc.terminate()                      # SIGTERM to our own PID only
             try:
@@ -71,7 +80,10 @@ def streamlit_app(cwd: Path, env: dict[str, str], log_path: Path, launch: tuple[
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning][data-test-connection-state=CONNECTED]"
 LIVE = "[data-testid=stElementContainer]:not([data-stale=true])"
 CHART = f"{LIVE} [data-testid=stPlotlyChart] .js-plotly-plot"
-POINTS = "s => { const c = document.querySelector(s); return c && c.data ? c.data[0].y.length : 0 }"
+# the first trace's number of points, as plotly drew them (its y may have come as a base64 block, which
+# plotly decodes into its _fullData, leaving the figure's own data as it was sent)
+POINTS = ("s => { const c = document.querySelector(s); const f = c && c._fullData && c._fullData[0];"
+          " return f && f.y ? f.y.length : 0 }")
 
 
 def settle(page) -> None:

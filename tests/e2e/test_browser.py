@@ -166,3 +166,27 @@ def test_a_run_survives_a_dropped_connection_and_a_reload(new_page, app_url):
         clean(page)
     finally:
         proxy.close()
+
+
+def test_a_second_browser_follows_a_run_through_its_link(new_page):
+    owner = new_page()
+    owner.goto("/")
+    settle(owner)
+    go(owner, "Train")
+    start_run(owner, epochs=500)
+    owner.get_by_text("Follow this run on another screen").click()
+    url = owner.get_by_test_id("stCode").filter(has_text="follow=").first.inner_text().strip()
+    assert "follow=" in url and "session=" not in url
+
+    follower = new_page()
+    follower.goto(url)
+    follower.get_by_role("heading", name="Following a run").wait_for()
+    wait_points(follower, 2)
+    n = points(follower)
+    wait_points(follower, n + 2, timeout=30_000)                  # live: it grows as the run trains
+    assert follower.get_by_test_id("stButton").count() == 0                      # read-only: no controls
+    button(owner, "Stop").click()
+    owner.get_by_text("Stopped in epoch").wait_for()
+    follower.get_by_test_id("stMetric").first.wait_for(timeout=30_000)           # the summary at the end
+    clean(owner)
+    clean(follower)
