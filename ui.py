@@ -418,8 +418,9 @@ def architecture(cfg: TrainConfig, source: str) -> str:
 
 # --- training settings -----------------------------------------------------------------------------
 
-# Field -> (widget, step, number format, lowest value when 0 is not allowed); what each field allows comes from cnnlib.config.ALLOWED,
-# the table TrainConfig.validate() checks against. Fields without a widget kind are choices.
+# Field -> (widget, step, number format, lowest value when 0 is not allowed); what each field allows comes
+# from cnnlib.config.ALLOWED, the table TrainConfig.validate() checks against. Fields without a widget kind
+# are choices.
 WIDGETS = {
     "model": ("select",), "conv_dropout": ("slider", 0.05), "fc_dropout": ("slider", 0.05),
     "epochs": ("number", 1), "batch_size": ("number", 1), "optimizer": ("select",),

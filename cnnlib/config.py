@@ -124,7 +124,7 @@ class TrainConfig:
     device: str = "cpu"               # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda" or "mps"
     precision: str = "fp32"           # fp32, bf16/fp16 autocast, or auto (bf16 on CUDA or an AMX CPU, else fp32)
     report_every: int = 50            # steps between progress events
-    tta: str = "none"                 # test-time views averaged: "none", "flip" (+ mirror), "flip+shift" (+ 1-px shifts of both)
+    tta: str = "none"                 # test-time views: "none", "flip" (+ mirror), "flip+shift" (+ both shifted 1 px)
     eval_every: int = 0               # steps between extra test-set checks within an epoch (0 = epoch ends only)
 
     def validate(self) -> list[str]:

@@ -166,7 +166,8 @@ def display_copy(im: Image.Image, side: int = DISPLAY_SIDE) -> Image.Image:
 
 def to_square(im: Image.Image, size: int = 32) -> Image.Image:
     """Centre-crop to a square, then resize to size x size with antialiasing."""
-    return ImageOps.fit(im, (size, size), method=Image.Resampling.BICUBIC if im.width < size else Image.Resampling.LANCZOS)
+    method = Image.Resampling.BICUBIC if im.width < size else Image.Resampling.LANCZOS
+    return ImageOps.fit(im, (size, size), method=method)
 
 
 def to_tensor_uint8(im: Image.Image, size: int = 32) -> torch.Tensor:

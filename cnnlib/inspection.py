@@ -72,7 +72,8 @@ def evaluate_split(model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_class
     ev = evaluate(model, x, y, _stats(mean), _stats(std), batch_size=batch_size, tta=tta)
     cm = confusion_matrix(y, ev.predictions, num_classes)
     y_cpu = y.cpu()
-    per_class = torch.tensor(per_class_accuracy(ev.predictions, y_cpu, num_classes, empty=math.nan), dtype=torch.float64)
+    per_class = torch.tensor(per_class_accuracy(ev.predictions, y_cpu, num_classes, empty=math.nan),
+                             dtype=torch.float64)
     wrong = (ev.predictions != y_cpu).nonzero().flatten()
     order = wrong[ev.confidence[wrong].argsort(descending=True, stable=True)]
     mistakes = [Mistake(int(i), int(y_cpu[i]), int(ev.predictions[i]), float(ev.confidence[i]))
@@ -109,7 +110,8 @@ def feature_maps(model: nn.Module, image: torch.Tensor, mean: Stats = None,
     negative values mean "the opposite of this filter's pattern"."""
     maps: dict[str, torch.Tensor] = {}
     # clone: a ReLU(inplace=True) right after a conv would otherwise overwrite what we keep
-    hooks = [m.register_forward_hook(lambda mod, inp, out, name=name: maps.__setitem__(name, out[0].detach().float().cpu().clone()))
+    hooks = [m.register_forward_hook(
+                 lambda mod, inp, out, name=name: maps.__setitem__(name, out[0].detach().float().cpu().clone()))
              for name, m in conv_layers(model)]
     was_training = model.training
     model.eval()

@@ -134,8 +134,9 @@ def default_slots() -> int:
 
 def torch_threads(slots: int | None = None, cores: int | None = None) -> int:
     """Intra-op threads for each training: the usable cores shared among the concurrent runs allowed,
-    at least one (a server kept to one core by `taskset` trains with one thread, not two on it). CNNLAB_TORCH_THREADS overrides. Keeping a core back for the web server was measured
-    (bench/bench_app.py, 2 cores): it cut training in the app by a fifth and answered clicks no faster."""
+    at least one (a server kept to one core by `taskset` trains with one thread, not two on it).
+    CNNLAB_TORCH_THREADS overrides. Keeping a core back for the web server was measured (bench/bench_app.py,
+    2 cores): it cut training in the app by a fifth and answered clicks no faster."""
     env = os.environ.get("CNNLAB_TORCH_THREADS")
     if env and env.isdigit() and int(env) > 0:
         return int(env)

@@ -376,7 +376,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     model.to(device=device, memory_format=LAYOUT)
     model.train()
     if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True          # the shapes repeat: time cuDNN's algorithms once, keep the fastest
+        torch.backends.cudnn.benchmark = True          # the shapes repeat: time cuDNN's algorithms once, keep the best
     x_train, y_train = data.x_train.to(device), data.y_train.to(device)
     x_test, y_test = data.x_test.to(device), data.y_test.to(device)
     mean, std = (t.to(device) for t in data.mean_std()) if cfg.normalize else (None, None)

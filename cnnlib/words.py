@@ -922,9 +922,8 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "help.precision": ("fp32, bf16/fp16 autocast, or auto (bf16 on CUDA or an AMX CPU, else fp32)",
                        "fp32, autocast bf16/fp16, o auto (bf16 en CUDA o en una CPU con AMX; si no, fp32)"),
     "help.report_every": ("steps between progress events", "pasos entre avisos de progreso"),
-    "help.tta": ('test-time views averaged: "none", "flip" (+ mirror), "flip+shift" (+ 1-px shifts of both)',
-                 'vistas promediadas en la prueba: "none", "flip" (+ reflejo), "flip+shift" (+ desplazamientos de '
-                 '1 píxel de ambas)'),
+    "help.tta": ('test-time views: "none", "flip" (+ mirror), "flip+shift" (+ both shifted 1 px)',
+                 'vistas en la prueba: "none", "flip" (+ reflejo), "flip+shift" (+ ambas desplazadas 1 píxel)'),
     "help.eval_every": ("steps between extra test-set checks within an epoch (0 = epoch ends only)",
                         "pasos entre pruebas extra con el conjunto de prueba dentro de una época (0 = solo al final "
                         "de cada época)"),

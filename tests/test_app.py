@@ -428,7 +428,8 @@ def tiny_run(folder: Path, name: str = "tiny fast", classes=None, epochs: int = 
     torch.optim.SGD(model.parameters(), lr=lr).step()
     curve = [dict(epoch=i, train_loss=2 - i / 10, train_acc=0.2 + i / 20, test_loss=2.1 - i / 10,
                   test_acc=0.15 + i / 20, seconds=1.0, elapsed=i + 1.0) for i in range(epochs)]
-    meta = run_meta(TrainConfig(model=model_name, epochs=epochs, tta=tta), classes, curve, name=name, dataset="Shapes-10")
+    meta = run_meta(TrainConfig(model=model_name, epochs=epochs, tta=tta), classes, curve, name=name,
+                    dataset="Shapes-10")
     return save_run(folder / slug(name), model.half().eval() if half else model.eval(), meta)
 
 
@@ -1031,7 +1032,8 @@ def test_a_spanish_link_opens_every_page_in_spanish(env):
                        "parámetros"],
              "predict": ["Cuántas clases mostrar", "Sube una o más imágenes"],
              "evaluate": ["Matriz de confusión", "Precisión por clase", "Los errores más seguros"],
-             "inspect": ["Inspeccionar: lo que ve la red", "Mapas de características", "Los filtros de la primera capa"],
+             "inspect": ["Inspeccionar: lo que ve la red", "Mapas de características",
+                         "Los filtros de la primera capa"],
              "runs": ["Comparar", "Precisión de prueba", "mejor precisión", "Gestionar una ejecución"]}
     for page, spanish in pages.items():
         if page:
@@ -1079,7 +1081,8 @@ def test_what_cnnlib_refuses_is_said_in_spanish(env):
     assert "epochs='abc' en el enlace no es un número entero: se ha omitido." in said
     assert "lr=-1.0 no está permitido: debe ser mayor que 0.0 y como mucho 10.0. Se ha dejado fuera" in said
     at.file_uploader(key="zip").set_value(("junk.zip", b"not a zip", "application/zip")).run()
-    assert not at.exception and at.error[0].value.startswith("No se puede usar junk.zip: junk.zip no es un .zip legible")
+    assert not at.exception
+    assert at.error[0].value.startswith("No se puede usar junk.zip: junk.zip no es un .zip legible")
     at.switch_page("pages/train.py").run()
     at.number_input(key="cfg_epochs").set_value(0).run()
     assert any(e.value == "epochs=0 no está permitido: debe ser como mínimo 1 y como mucho 1000." for e in at.error)
