@@ -161,6 +161,12 @@ def tr_error(e: BaseException) -> str:
     return tr(words.message_of(e))
 
 
+def class_names(classes) -> dict[str, str]:
+    """Each class as this session's language shows it (the built-in data sets' classes translated)."""
+    language = lang()
+    return {c: words.class_name(c, language) for c in classes}
+
+
 def number(value: float, spec: str) -> str:
     """A number a page shows on its own (a metric), written as this session's language writes numbers."""
     return words.number(value, spec, lang())

@@ -82,6 +82,19 @@ def tr(text: Any, lang: str) -> str:
     return str(text)
 
 
+def class_name(name: str, lang: str) -> str:
+    """A class as a page shows it: the built-in data sets' classes (CIFAR-10's, Shapes-10's) in `lang`,
+    any other (an upload's folder name) as it is. The class itself stays its name everywhere else."""
+    return tr(class_message(name), lang)
+
+
+def class_message(name: str) -> str:
+    """A class's name as a Message when the catalogue says it in other languages (class.<name>), else as it is."""
+    return Message(f"class.{name}") if f"class.{name}" in WORDS else name
+
+
+
+
 def message_of(e: BaseException) -> str:
     """What an exception says, as a Message when cnnlib raised it with one (files.DiskFull keeps its
     own), else its plain text."""
@@ -394,6 +407,28 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "data.skipped_unreadable": ("{files} unreadable", "{files} ilegibles"),
     "data.skipped_too_big": ("{files} too large (over {size} or {megapixels:.0f} million pixels)",
                              "{files} demasiado grandes (más de {size} o de {megapixels:.0f} millones de píxeles)"),
+
+    # the classes of the built-in data sets, as a page shows them (class_name)
+    "class.airplane": ("airplane", "avión"),
+    "class.automobile": ("automobile", "automóvil"),
+    "class.bird": ("bird", "pájaro"),
+    "class.cat": ("cat", "gato"),
+    "class.deer": ("deer", "ciervo"),
+    "class.dog": ("dog", "perro"),
+    "class.frog": ("frog", "rana"),
+    "class.horse": ("horse", "caballo"),
+    "class.ship": ("ship", "barco"),
+    "class.truck": ("truck", "camión"),
+    "class.disc": ("disc", "disco"),
+    "class.square": ("square", "cuadrado"),
+    "class.triangle": ("triangle", "triángulo"),
+    "class.ring": ("ring", "anillo"),
+    "class.plus": ("plus", "cruz"),
+    "class.stripes": ("stripes", "rayas"),
+    "class.checker": ("checker", "damero"),
+    "class.star": ("star", "estrella"),
+    "class.crescent": ("crescent", "media luna"),
+    "class.pair": ("pair", "pareja"),
 
     # --- cnnlib.runfile and cnnlib.checkpoints: saved runs --------------------------------------------
     "runfile.wrong": ("run.json's '{field}' is {value}, but {allowed}.",

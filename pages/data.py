@@ -16,9 +16,8 @@ st.caption(" ".join([t("data.caption", data=ds.name, train=len(ds.y_train), test
 c1, c2, c3, c4, c5 = st.columns([1, 2, 2, 1, 1], vertical_alignment="bottom")
 splits = {"train": t("plots.train"), "test": t("plots.test")}
 split = c1.radio(t("data.split"), list(splits), key="data_split", horizontal=True, format_func=splits.get)
-every = t("data.all_classes")
-only = c2.selectbox(t("data.class"), [None, *ds.classes], key="data_class",
-                    format_func=lambda c: every if c is None else c)
+name = {None: t("data.all_classes"), **ui.class_names(ds.classes)}
+only = c2.selectbox(t("data.class"), [None, *ds.classes], key="data_class", format_func=name.get)
 mode = c3.selectbox(t("data.augmentation"), [a for a in AUGMENTS if a != "none"], index=2, key="data_aug",
                     help=t("data.augmentation_help"))
 if c4.button(t("data.next"), key="next"):
@@ -33,9 +32,10 @@ st.caption(t("data.batch", number=batch.number + 1, batches=batch.batches, image
              order=t("data.shuffled" if "shuffle_seed" in st.session_state else "data.stored_order")))
 left, right = st.columns(2)
 left.markdown(t("data.the_batch"))
-left.plotly_chart(plots.batch_grid(batch.x, batch.labels, height=430), key="grid")
+labels = [name[c] for c in batch.labels]
+left.plotly_chart(plots.batch_grid(batch.x, labels, height=430), key="grid")
 right.markdown(t("data.augmented", mode=mode))
-right.plotly_chart(plots.batch_grid(batch.augmented, batch.labels, height=430), key="grid_aug")
+right.plotly_chart(plots.batch_grid(batch.augmented, labels, height=430), key="grid_aug")
 
-st.plotly_chart(plots.class_balance(ds.classes, ds.class_counts("train"), ds.class_counts("test"), ui.lang()),
-                key="balance")
+st.plotly_chart(plots.class_balance([name[c] for c in ds.classes], ds.class_counts("train"), ds.class_counts("test"),
+                                    ui.lang()), key="balance")

@@ -16,6 +16,7 @@ if problem := predictor.mismatch(model, ds):
     st.stop()
 
 report = ui.evaluation(choice, model, ds)
+names = list(ui.class_names(ds.classes).values())
 c1, c2, c3 = st.columns(3)
 c1.metric(t("plots.test_accuracy_title"), t("percent", value=100 * report.accuracy))
 c2.metric(t("plots.test_loss_title"), ui.number(report.loss, ".3f"))
@@ -26,10 +27,10 @@ left, right = st.columns(2)
 left.subheader(t("plots.confusion"))
 left.caption(ui.tr(EXPLAIN["confusion"]))
 normalized = left.toggle(t("eval.shares"), key="eval_normalized")
-left.plotly_chart(evalplots.confusion_figure(report.confusion, ds.classes, normalized, lang), key="confusion")
+left.plotly_chart(evalplots.confusion_figure(report.confusion, names, normalized, lang), key="confusion")
 right.subheader(t("plots.per_class"))
 right.caption(ui.tr(EXPLAIN["per_class"]))
-right.plotly_chart(evalplots.per_class_figure(report.per_class, ds.classes, report.accuracy, lang), key="per_class")
+right.plotly_chart(evalplots.per_class_figure(report.per_class, names, report.accuracy, lang), key="per_class")
 
 st.subheader(t("eval.most_confident"))
 st.caption(ui.tr(EXPLAIN["mistakes"]) + " " + t("eval.captions"))
@@ -38,5 +39,5 @@ if not report.mistakes:
     st.stop()
 most = min(64, len(report.mistakes))
 n = st.slider(t("eval.how_many"), 1, most, min(16, most), key="eval_n") if most > 1 else 1
-tiles = predictor.mistakes(report, ds, n)
+tiles = predictor.mistakes(report, ds, n, names=names)
 st.image([image for image, _ in tiles], caption=[caption for _, caption in tiles], output_format="PNG")

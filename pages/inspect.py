@@ -14,6 +14,7 @@ ui.sidebar()
 t = ui.t
 st.title(t("inspect.title"))
 _, model = ui.pick_model("inspect_model")
+name = ui.class_names(model.classes)
 
 sources = {"test": t("inspect.from_test"), "upload": t("inspect.from_upload")}
 where = st.radio(t("inspect.image"), list(sources), key="inspect_from", horizontal=True, format_func=sources.get)
@@ -40,21 +41,20 @@ else:
     c2.button(t("inspect.random"), key="inspect_random",
               on_click=lambda: st.session_state.update(inspect_index=random.randrange(n)))
     i = c1.slider(t("inspect.test_image"), 0, n - 1, key="inspect_index")
-    image, about = ds.x_test[i], t("inspect.about", index=i, label=ds.classes[int(ds.y_test[i])])
+    image, about = ds.x_test[i], t("inspect.about", index=i, label=name.get(c := ds.classes[int(ds.y_test[i])], c))
 
-predicted = t("inspect.predicted")
-pick = st.selectbox(t("inspect.evidence_for"), [None, *model.classes], key="inspect_target",
-                    format_func=lambda c: predicted if c is None else c)
+options = {None: t("inspect.predicted"), **name}
+pick = st.selectbox(t("inspect.evidence_for"), list(options), key="inspect_target", format_func=options.get)
 sight = predictor.see(model, image, None if pick is None else model.classes.index(pick))
 top = int(sight.probabilities.argmax())
-st.markdown(t("inspect.says", about=about, label=model.classes[top], p=100 * sight.probabilities[top]))
+st.markdown(t("inspect.says", about=about, label=name[model.classes[top]], p=100 * sight.probabilities[top]))
 
 st.subheader(t("inspect.gradcam"))
 c1, c2, _ = st.columns(3)
 size = image.shape[-1]
 c1.image(sight.image, caption=t("inspect.sees", size=size), output_format="PNG")
 target, p = model.classes[sight.cam.target], sight.probabilities[sight.cam.target]
-c2.image(sight.overlay, caption=t("inspect.evidence", label=target, p=100 * p), output_format="PNG")
+c2.image(sight.overlay, caption=t("inspect.evidence", label=name[target], p=100 * p), output_format="PNG")
 st.caption(ui.tr(EXPLAIN["gradcam"]))
 
 st.subheader(t("inspect.feature_maps"))

@@ -10,11 +10,12 @@ ui.sidebar()
 t = ui.t
 st.title(t("page.predict"))
 _, model = ui.pick_model("model")
+name = ui.class_names(model.classes)
 k = st.slider(t("predict.how_many"), 1, len(model.classes), min(3, len(model.classes)), key="k")
 files = st.file_uploader(t("predict.images", formats=FORMAT_WORDS, megapixels=MAX_PIXELS // 10**6), key="img",
                          accept_multiple_files=True, type=UPLOAD_TYPES)
 if not files:
-    st.info(t("predict.upload", classes=", ".join(model.classes)))
+    st.info(t("predict.upload", classes=", ".join(name.values())))
     st.stop()
 ui.views_caption(model)
 
@@ -24,8 +25,8 @@ for i, f in enumerate(files):
     except ImageError as e:
         st.error(t("file_problem", name=f.name, problem=ui.tr_error(e)))
         continue
-    st.markdown(t("predict.most_likely", name=f.name, label=result.top[0][0], p=100 * result.top[0][1]))
+    st.markdown(t("predict.most_likely", name=f.name, label=name[result.top[0][0]], p=100 * result.top[0][1]))
     c1, c2, c3 = st.columns([2, 1, 3])
     c1.image(result.original, caption=t("predict.as_uploaded", width=result.size[0], height=result.size[1]))
     c2.image(upscale(result.small, 6), caption=t("predict.sees", size=model.image_size))
-    c3.plotly_chart(plots.top_k_bar(result.top[:k], ui.lang()), key=f"top_{i}")
+    c3.plotly_chart(plots.top_k_bar([(name[c], p) for c, p in result.top[:k]], ui.lang()), key=f"top_{i}")

@@ -1027,11 +1027,11 @@ def test_a_spanish_link_opens_every_page_in_spanish(env):
     tiny_run(env / "runs", "pequeña")                             # so that Predict, Evaluate and Inspect have a model
     at = app_with_link({"lang": "es"})
     pages = {None: ["Entrena una red neuronal convolucional", "Conjunto de datos", "Plazas de entrenamiento"],
-             "data": ["Siguiente lote", "imágenes de entrenamiento", "Imágenes por clase"],
+             "data": ["Siguiente lote", "imágenes de entrenamiento", "Imágenes por clase", "media luna"],
              "train": ["Tasa de aprendizaje (lr)", "Iniciar", "pulsa Iniciar", "Compartir esta configuración",
                        "parámetros"],
              "predict": ["Cuántas clases mostrar", "Sube una o más imágenes"],
-             "evaluate": ["Matriz de confusión", "Precisión por clase", "Los errores más seguros"],
+             "evaluate": ["Matriz de confusión", "Precisión por clase", "Los errores más seguros", "media luna"],
              "inspect": ["Inspeccionar: lo que ve la red", "Mapas de características",
                          "Los filtros de la primera capa"],
              "runs": ["Comparar", "Precisión de prueba", "mejor precisión", "Gestionar una ejecución"]}
@@ -1042,6 +1042,18 @@ def test_a_spanish_link_opens_every_page_in_spanish(env):
         shown = " | ".join(shown_words(at))
         assert all(s in shown for s in spanish), (page, [s for s in spanish if s not in shown])
         assert not english_left(at), (page, english_left(at))
+
+
+def test_a_follow_link_in_spanish_shows_the_run_in_spanish(env):
+    folder = tiny_run(env / "runs", "seguida")
+    meta = json.loads((folder / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps({**meta, "follow": "abcdefgh123"}))
+    at = app_with_link({"follow": "abcdefgh123", "lang": "es"})
+    assert not at.exception and at.title[0].value == "Siguiendo una ejecución"
+    assert "solo lectura" in at.caption[0].value and "Mejor precisión de prueba" in [m.label for m in at.metric]
+    assert not english_left(at), english_left(at)
+    lost = app_with_link({"follow": "not-here-at-all", "lang": "es"})
+    assert lost.error[0].value.startswith("Ninguna ejecución de este servidor tiene este enlace de seguimiento")
 
 
 def test_the_sidebar_switches_the_language_for_every_page():
