@@ -227,6 +227,7 @@ def sidebar() -> None:
     st.session_state["_lang"] = lang()
     st.sidebar.radio(t("ui.language"), LANGUAGES, key="_lang", format_func=LANGUAGE_NAMES.get, horizontal=True,
                      on_change=lambda: setattr(mine, "lang", st.session_state["_lang"]))
+    streamlit_words()
     link_problems()
     default = sources.default_source()
     choices = list(dict.fromkeys([default, "builtin", *mine.uploads]))
@@ -240,6 +241,23 @@ def sidebar() -> None:
     used = slots()
     st.sidebar.caption(t("ui.slots_waiting" if used.waiting else "ui.slots", used=used.in_use, limit=used.limit,
                          waiting=used.waiting))
+
+
+# Streamlit's file uploader shows words of its own (its button, its size limit), in English whatever the
+# page's language; in another language the catalogue's replace them, through CSS on Streamlit's test ids.
+_UPLOADER_CSS = """<style>
+[data-testid=stFileUploaderDropzone] button [data-testid=stMarkdownContainer] p {{display: none}}
+[data-testid=stFileUploaderDropzone] button [data-testid=stMarkdownContainer]::after {{content: "{button}"}}
+[data-testid=stFileUploaderDropzoneInstructions] span {{display: none}}
+[data-testid=stFileUploaderDropzoneInstructions] div::after {{content: "{limit}"; font-size: 0.875rem; opacity: 0.6}}
+</style>"""
+
+
+def streamlit_words() -> None:
+    """Streamlit's own words on this page in this session's language, where it lets them be changed."""
+    if lang() != "en":
+        st.sidebar.html(_UPLOADER_CSS.format(button=t("ui.uploader_button"),
+                                             limit=t("ui.uploader_limit", mb=st.get_option("server.maxUploadSize"))))
 
 
 def source() -> str:
@@ -272,7 +290,8 @@ def unsaved_run(run: session.SessionRun, h: History) -> None:
     st.caption(t("ui.unsaved_kept"))
     st.download_button(t("ui.download_unsaved"), lambda: bundle_bytes(run.runner.model, runs.history_meta(h)),
                        key="download_unsaved",
-                       file_name=f"{slug(h.config.model + ' on ' + h.dataset)}.zip", mime="application/zip",
+                       file_name=f"{slug(t('runs.default_name', model=h.config.model, data=h.dataset))}.zip",
+                       mime="application/zip",
                        on_click="ignore", type="primary")
 
 
@@ -568,12 +587,16 @@ def share_link(cfg: TrainConfig) -> None:
         labels = {n: tr(LABELS[n]) for n in names}
         titles = {p: t(f"page.{p}") for p in links.PAGES}
         c1, c2 = st.columns(2)
-        locked = c1.multiselect(t("ui.share_lock"), names, key="share_lock", format_func=labels.get)
-        hidden = c2.multiselect(t("ui.share_hide"), names, key="share_hide", format_func=labels.get)
+        empty = t("ui.choose")                  # what an empty list says (Streamlit's own words are English)
+        locked = c1.multiselect(t("ui.share_lock"), names, key="share_lock", format_func=labels.get,
+                                placeholder=empty)
+        hidden = c2.multiselect(t("ui.share_hide"), names, key="share_hide", format_func=labels.get,
+                                placeholder=empty)
         pages = c1.multiselect(t("ui.share_pages"), [p for p in links.PAGES if p != "home"], key="share_pages",
-                               default=[p for p in setup.pages if p != "home"], format_func=titles.get)
+                               default=[p for p in setup.pages if p != "home"], format_func=titles.get,
+                               placeholder=empty)
         presets = c2.multiselect(t("ui.share_presets"), list(setup.presets or PRESETS), key="share_presets",
-                                 default=list(setup.presets))
+                                 default=list(setup.presets), placeholder=empty)
         params = links.query(cfg, st.session_state["preset"], source(), lang(),
                              sorted({*setup.locked, *locked} - {*setup.hidden, *hidden}),
                              sorted({*setup.hidden, *hidden}), pages, presets)

@@ -53,7 +53,8 @@ label = {folder: ui.tr(runs.run_label(meta)) for folder, meta in every.items()}
 
 st.subheader(t("runs.compare"))
 st.session_state["compare"] = [f for f in st.session_state.get("compare", list(saved or every)[:3]) if f in every]
-chosen = st.multiselect(t("runs.to_compare"), list(every), format_func=label.get, key="compare")
+chosen = st.multiselect(t("runs.to_compare"), list(every), format_func=label.get, key="compare",
+                        placeholder=t("ui.choose"))
 if chosen:
     metas = [every[f] for f in chosen]
     st.caption(ui.tr(EXPLAIN["compare"]))
