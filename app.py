@@ -32,6 +32,7 @@ PAGES = {"home": ":material/home:", "data": ":material/grid_view:", "train": ":m
 
 _configure_once()
 _clean_up_once()
+ui.forget_lang()                                  # this run's language is worked out afresh, once
 if ui.following():                               # a follow link shows that run, read-only, and nothing else
     page = st.navigation([st.Page("pages/follow.py", title=ui.t("page.follow"), icon=":material/visibility:")],
                          position="hidden")

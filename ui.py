@@ -135,14 +135,31 @@ def session_run() -> session.SessionRun:
 
 def lang() -> str:
     """This session's language: chosen in the sidebar, else the link's (?lang=es), else the browser's
-    (st.context.locale, e.g. "es-ES"); English outside a page's run (a test calling ui directly)."""
+    (st.context.locale, e.g. "es-ES"); English outside a page's run (a test calling ui directly). Worked
+    out once per run (`forget_lang`): a page asks for it a hundred times, and each answer took 70 µs."""
     if get_script_run_ctx() is None:
         return "en"
+    if (known := st.session_state.get("_lang_now")) is not None:
+        return known
     if following():              # a follower has no session of its own: the link's language, else the browser's
         given = st.query_params.get("lang", "")
-        return given if given in LANGUAGES else words.language_of(st.context.locale)
-    mine = session_run()
-    return mine.lang or mine.setup.lang or words.language_of(st.context.locale)
+        known = given if given in LANGUAGES else words.language_of(st.context.locale)
+    else:
+        mine = session_run()
+        known = mine.lang or mine.setup.lang or words.language_of(st.context.locale)
+    st.session_state["_lang_now"] = known
+    return known
+
+
+def forget_lang() -> None:
+    """Work the language out again at its next use: at the start of each run (app.py; another tab of the
+    session may have chosen another), and when the sidebar or a new link changes it."""
+    st.session_state.pop("_lang_now", None)
+
+
+def _choose_lang(mine: session.SessionRun) -> None:
+    mine.lang = st.session_state["_lang"]
+    forget_lang()
 
 
 def t(key: str, **params) -> str:
@@ -203,6 +220,7 @@ def open_link() -> links.Setup:
             mine.setup = given
             if given.lang:
                 mine.lang = None                   # the new link's language, until the sidebar says otherwise
+            forget_lang()
             if given.data:
                 mine.source = given.data
             mine.settings = {}                     # the Train page starts from the link's settings
@@ -226,7 +244,7 @@ def sidebar() -> None:
     mine = session_run()
     st.session_state["_lang"] = lang()
     st.sidebar.radio(t("ui.language"), LANGUAGES, key="_lang", format_func=LANGUAGE_NAMES.get, horizontal=True,
-                     on_change=lambda: setattr(mine, "lang", st.session_state["_lang"]))
+                     on_change=_choose_lang, args=(mine,))
     streamlit_words()
     link_problems()
     default = sources.default_source()
