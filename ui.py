@@ -113,6 +113,10 @@ def _reap_forever(registry: session.Sessions, connected: Callable[[str], bool]) 
     while True:
         time.sleep(REAP_EVERY)
         registry.reap(connected)
+        # What the sessions' pages freed (figures, decoded uploads, tests of a model) goes back to the
+        # system too: the server keeps freed buffers for the training's sake, and a trim every few
+        # seconds costs a run a step's worth of page faults (bench/bench_malloc.py, BENCHMARKS.md §6).
+        train.release_memory()
 
 
 def token() -> str:
@@ -452,11 +456,34 @@ def architecture(cfg: TrainConfig, source: str) -> str:
                   about=ARCHITECTURES[model][0], data=ds.name, classes=len(ds.classes), size=ds.image_size,
                   total=total, learned=learned))
     columns = {name: t(f"ui.column.{name.replace(' ', '_')}") for name in rows[0]} if rows else {}
-    number = st.column_config.NumberColumn(format="localized")
-    st.dataframe([{columns[k]: v for k, v in row.items()} for row in rows], hide_index=True, key="layers",
-                 height=min(420, 35 * len(rows) + 38),
-                 column_config={columns[c]: number for c in ("parameters", "learned") if c in columns})
+    table([{columns[k]: v for k, v in row.items()} for row in rows], key="layers")
     return tr(memory_problem(cfg, len(ds.classes), ds.image_size))
+
+
+def table(rows: list[dict], percent: tuple[str, ...] = (), key: str = "") -> None:
+    """Rows of a small table (the layers of a network, runs side by side) as a Markdown table: whole
+    numbers with thousands separators, `percent` columns (0..1) in per cent. (st.dataframe would do,
+    but it imports pandas, 67 MB that a class server would carry for two small tables.)"""
+    if not rows:
+        return
+    columns = list(dict.fromkeys(c for row in rows for c in row))
+    language = lang()
+
+    def cell(column: str, value) -> str:      # numbers written as the session's language writes them
+        if value is None:
+            return ""
+        if column in percent and isinstance(value, (int, float)):
+            return words.say("percent", language, value=100 * value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return str(value).replace("|", "\\|").replace("\n", " ")
+        return words.number(value, "," if isinstance(value, int) else ",.6g", language)
+
+    numeric = {c for c in columns if all(isinstance(r.get(c), (int, float)) or r.get(c) is None for r in rows)}
+    lines = ["| " + " | ".join(columns) + " |",
+             "|" + "|".join("---:" if c in numeric else "---" for c in columns) + "|"]
+    lines += ["| " + " | ".join(cell(c, row.get(c)) for c in columns) + " |" for row in rows]
+    with st.container(key=key or None):
+        st.markdown("\n".join(lines))
 
 
 # --- training settings -----------------------------------------------------------------------------

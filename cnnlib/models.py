@@ -413,25 +413,39 @@ class Footprint:
         return self.weight_bytes + batch_size * self.activation_bytes
 
 
+# The largest images a network's activations are measured on for real: above it they are measured at
+# this size and scaled by the pixels (every layer but the last few keeps the image's proportions).
+PROBE_SIZE = 64
+
+
 @functools.lru_cache(maxsize=256)
 def footprint(name: str, num_classes: int = 10, image_size: int = 32) -> Footprint:
-    """The size of an architecture built for these classes and images, worked out on PyTorch's meta
-    device (shapes without memory), so a network of any size costs nothing to measure. Raises
-    ValueError when the architecture does not fit the image size."""
+    """The size of an architecture built for these classes and images. Its weights are counted on
+    PyTorch's meta device (shapes without memory), so a network of any size costs nothing to measure;
+    its activations, for one image, on the network built for real at up to PROBE_SIZE pixels (a
+    forward pass on the meta device would import the compiler's front end, torch._dynamo: 75 MB).
+    Raises ValueError when the architecture does not fit the image size."""
     with torch.device("meta"):
-        model = build_model(name, num_classes, image_size=image_size).eval()
-        sizes: list[int] = []
+        shapes = build_model(name, num_classes, image_size=image_size)
+    tensors = [*shapes.parameters(), *shapes.buffers()]
+    weights = sum(t.numel() * t.element_size() for t in tensors)
+    if weights > max_model_bytes():             # refused whatever its activations: none are worked out
+        return Footprint(count_parameters(shapes), weights, 0)
+    probe = min(image_size, PROBE_SIZE)
+    model = build_model(name, num_classes, image_size=probe).eval()
+    sizes: list[int] = []
 
-        def hook(mod, inp, out):
-            if isinstance(out, torch.Tensor) and not any(out is x for x in inp):   # an in-place op adds nothing
-                sizes.append(out.numel() * out.element_size())
-        hooks = [m.register_forward_hook(hook) for m in model.modules() if not list(m.children())]
+    def hook(mod, inp, out):
+        if isinstance(out, torch.Tensor) and not any(out is x for x in inp):   # an in-place op adds nothing
+            sizes.append(out.numel() * out.element_size())
+    hooks = [m.register_forward_hook(hook) for m in model.modules() if not list(m.children())]
+    try:
         with torch.no_grad():
-            model(torch.zeros(1, 3, image_size, image_size))
-    for h in hooks:
-        h.remove()
-    tensors = [*model.parameters(), *model.buffers()]
-    return Footprint(count_parameters(model), sum(t.numel() * t.element_size() for t in tensors), sum(sizes))
+            model(torch.zeros(1, 3, probe, probe))
+    finally:
+        for h in hooks:
+            h.remove()
+    return Footprint(count_parameters(shapes), weights, round(sum(sizes) * (image_size / probe) ** 2))
 
 
 def estimate(name: str, num_classes: int = 10, image_size: int = 32, batch_size: int = 1) -> int:

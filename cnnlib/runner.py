@@ -470,6 +470,7 @@ class Runner:
             else:
                 rate = self._slots.rate(self.cfg.model) if self._slots is not None else None
                 left = self._train_images * self.cfg.epochs / rate if rate and self._train_images else None
+                left = left + RUN_OVERHEAD if left is not None else None
         if left is None:
             return None
         left *= 1.2                                  # the tests after each epoch, roughly
@@ -502,8 +503,8 @@ class Runner:
             for ev in fit(self.model, data, self.cfg, _Control(self)):
                 if isinstance(ev, EpochEnd):  # a copy of the weights now, for evaluating a run still training
                     state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
-                elif isinstance(ev, Step) and self._slots is not None:
-                    self._slots.note_rate(self.cfg.model, ev.images_per_s)
+                    if self._slots is not None and ev.seconds > 0:   # a whole epoch: warm-up and all
+                        self._slots.note_rate(self.cfg.model, len(data.y_train) / ev.seconds)
                 with self._lock:
                     self._history.record(ev)
                     if isinstance(ev, EpochEnd):
@@ -545,3 +546,4 @@ class Runner:
 
 
 _WAITING = Message("runner.waiting")
+RUN_OVERHEAD = 3.0    # seconds a run takes besides training and testing: loading its data, building, saving

@@ -59,9 +59,8 @@ if chosen:
     metas = [every[f] for f in chosen]
     st.caption(ui.tr(EXPLAIN["compare"]))
     st.plotly_chart(evalplots.curves_figure(metas, lang=lang), key="curves")
-    percent = st.column_config.NumberColumn(format="percent")
-    st.dataframe(evalplots.comparison_table(metas, lang), hide_index=True, key="table",
-                 column_config={evalplots.column("best", lang): percent, evalplots.column("final", lang): percent})
+    ui.table(evalplots.comparison_table(metas, lang), key="table",
+             percent=(evalplots.column("best", lang), evalplots.column("final", lang)))
 
 if not saved:  # the shipped models are not managed here
     st.stop()

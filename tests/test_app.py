@@ -95,6 +95,14 @@ def mine(at):
     return ui.sessions().get(at.session_state["_token"])
 
 
+def markdown_table(at, first_column: str) -> list[dict[str, str]]:
+    """The rows of the Markdown table (ui.table) whose first column is `first_column`, as text."""
+    md = next(m.value for m in at.markdown if m.value.startswith(f"| {first_column} |"))
+    head, _, *body = md.splitlines()
+    cols = [c.strip() for c in head.strip("|").split("|")]
+    return [dict(zip(cols, (c.strip() for c in line.strip("|").split(" | ")))) for line in body]
+
+
 def text(at) -> str:
     return " ".join(str(getattr(e, "value", "")) for e in at.main)
 
@@ -526,7 +534,8 @@ def test_runs_compare_rename_delete_download_upload(env):
     assert len(charts(at)[0]["data"]) == 6                          # accuracy and loss of each run
     at.multiselect(key="compare").set_value(at.multiselect(key="compare").value[:2]).run()
     assert not at.exception and len(charts(at)[0]["data"]) == 4
-    assert len(at.dataframe[0].value) == 2 and at.get("download_button")
+    rows = markdown_table(at, "run")
+    assert len(rows) == 2 and rows[0]["best acc"].endswith(" %") and at.get("download_button")
     folder = at.selectbox(key="manage").value
     at.text_input(key=f"name_{folder}").set_value("renamed run").run()
     at.button(key="rename").click().run()
@@ -569,14 +578,15 @@ def test_train_shows_the_architecture_and_whether_it_fits(env, monkeypatch):
     from cnnlib import sources
     from cnnlib.data import SHAPES10_CLASSES, Dataset, make_shapes10
     at = app("train")
-    layers = at.dataframe[0].value
-    assert "Conv2d" in set(layers["kind"]) and "4,210,090 parameters" in text(at).replace("\u202f", ",")
-    assert "learned" not in layers.columns and "of them learned" not in text(at)
+    layers = markdown_table(at, "layer")
+    assert "Conv2d" in {r["kind"] for r in layers} and "4,210,090 parameters" in text(at).replace("\u202f", ",")
+    assert "learned" not in layers[0] and "of them learned" not in text(at)
+    assert {"layer": "fc3", "kind": "Linear", "output shape": "512", "parameters": "4,194,816"} in layers
     at.selectbox(key="cfg_model").set_value("speedrun").run()      # its whitening filters and BN scales are fixed
-    whiten = at.dataframe[0].value.iloc[0]
-    assert (whiten["parameters"], whiten["learned"]) == (312, 24) and "of them learned" in text(at)
+    whiten = markdown_table(at, "layer")[0]
+    assert (whiten["parameters"], whiten["learned"]) == ("312", "24") and "of them learned" in text(at)
     at.selectbox(key="cfg_model").set_value("vgg").run()
-    assert not at.exception and len(at.dataframe[0].value) > len(layers)
+    assert not at.exception and len(markdown_table(at, "layer")) > len(layers)
     x, y = make_shapes10(40, 0)
     odd = Dataset("Odd-20", SHAPES10_CLASSES, x[..., :20, :20].contiguous(), y, x[..., :20, :20].contiguous(), y)
     monkeypatch.setattr(sources, "load_source", lambda source, root=None: odd)
