@@ -1,4 +1,4 @@
-"""The catalogue of words (cnnlib.words): every key in English and Spanish with the same placeholders,
+"""The catalogue (cnnlib.catalogue) and cnnlib.words: every key in English and Spanish with the same
 Messages that read English and say themselves in Spanish, and cnnlib's errors carrying their keys.
 
     .venv/bin/python -m pytest tests/test_words.py -q
