@@ -1,4 +1,4 @@
-"""The catalogue (cnnlib.catalogue) and cnnlib.words: every key in English and Spanish with the same
+"""The catalogue (cnnlib.catalogue) and cnnlib.words: every key in English and Spanish with the same placeholders,
 Messages that read English and say themselves in Spanish, and cnnlib's errors carrying their keys.
 
     .venv/bin/python -m pytest tests/test_words.py -q
