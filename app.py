@@ -25,19 +25,20 @@ def _clean_up_once() -> None:
     sources.clean_up_data()
 
 
-PAGES = {"home": ("Home", ":material/home:"), "data": ("Data", ":material/grid_view:"),
-         "train": ("Train", ":material/monitoring:"), "predict": ("Predict", ":material/image_search:"),
-         "evaluate": ("Evaluate", ":material/fact_check:"), "inspect": ("Inspect", ":material/visibility:"),
-         "runs": ("Runs & compare", ":material/compare_arrows:")}
+# Each page's icon; its title is the catalogue's page.<name>, in the session's language
+PAGES = {"home": ":material/home:", "data": ":material/grid_view:", "train": ":material/monitoring:",
+         "predict": ":material/image_search:", "evaluate": ":material/fact_check:", "inspect": ":material/visibility:",
+         "runs": ":material/compare_arrows:"}
 
 _configure_once()
 _clean_up_once()
+ui.forget_lang()                                  # this run's language is worked out afresh, once
 if ui.following():                               # a follow link shows that run, read-only, and nothing else
-    page = st.navigation([st.Page("pages/follow.py", title="Follow a run", icon=":material/visibility:")],
+    page = st.navigation([st.Page("pages/follow.py", title=ui.t("page.follow"), icon=":material/visibility:")],
                          position="hidden")
 else:
     shown = ui.open_link().pages or tuple(PAGES)    # a teacher's link may show only some pages
-    page = st.navigation([st.Page(f"pages/{name}.py", title=PAGES[name][0], icon=PAGES[name][1],
+    page = st.navigation([st.Page(f"pages/{name}.py", title=ui.t(f"page.{name}"), icon=PAGES[name],
                                   default=name == "home") for name in PAGES if name in shown])
 
 page.run()

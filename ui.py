@@ -1,6 +1,8 @@
 """Streamlit glue shared by the pages: what is cached for the whole process (the data sets, the
-training slots), what belongs to one browser session (its run, its data source), and the
-training-settings widgets. Computation stays in cnnlib; this module only wires it to widgets."""
+training slots), what belongs to one browser session (its run, its data source, its language), and the
+training-settings widgets. Computation stays in cnnlib; this module only wires it to widgets. Every
+word a page shows comes from the catalogue (cnnlib.words) in the session's language: `t(key)` for the
+page's own words, `tr(text)` for a sentence cnnlib handed up (a words.Message)."""
 from __future__ import annotations
 
 import re
@@ -14,15 +16,16 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnlib import follow, inspection, links, models, predictor, runs, session, sources, train
+from cnnlib import follow, inspection, links, models, predictor, runs, session, sources, train, words
 from cnnlib.checkpoints import CheckpointError, bundle_bytes, slug
-from cnnlib.config import (ALLOWED, FIELD_HELP, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
+from cnnlib.config import (ALLOWED, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
                            cpu_minutes)
 from cnnlib.data import Dataset, DataError
 from cnnlib.files import DiskFull
 from cnnlib.models import ARCHITECTURES
 from cnnlib.runner import History, Slots, default_slots, memory_problem
 from cnnlib.runs import list_runs, pretrained_runs
+from cnnlib.words import LANGUAGE_NAMES, LANGUAGES
 
 T = TypeVar("T")
 
@@ -35,9 +38,22 @@ def slots() -> Slots:
     return Slots(default_slots())
 
 
-@st.cache_resource(show_spinner="Loading the data set (once for the whole server)…", max_entries=4)
-def dataset(source: str) -> Dataset:
+# The caches below show no spinner of their own (its words would be fixed in one language): their
+# callers wrap them in st.spinner, which shows only when a call takes over half a second.
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _dataset(source: str) -> Dataset:
     return sources.load_source(source)  # read-only from here on: every session shares these tensors
+
+
+def dataset(source: str) -> Dataset:
+    """The data set of a source, loaded once for the whole server; raises DataError."""
+    with st.spinner(t("ui.loading_data")):
+        return _dataset(source)
+
+
+def forget_data_sets() -> None:
+    """Load every data set again on its next use (CIFAR-10's original files have replaced its copy)."""
+    _dataset.clear()
 
 
 def dataset_or_stop(source: str) -> Dataset:
@@ -45,22 +61,32 @@ def dataset_or_stop(source: str) -> Dataset:
     try:
         return dataset(source)
     except DataError as e:
-        st.error(f"{sources.source_name(source)} cannot be used: {e} Choose another data set in the sidebar.")
+        st.error(t("ui.data_unusable", data=sources.source_name(source), problem=words.message_of(e)))
         st.stop()
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
-def _predictor(folder: str) -> predictor.Predictor:
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _load_predictor(folder: str) -> predictor.Predictor:
     return predictor.predictor_from_folder(folder)
 
 
-@st.cache_resource(show_spinner="Testing the model on the test images…", max_entries=16)
-def _saved_evaluation(folder: str, source: str, n_test: int) -> inspection.EvalReport:
+def _predictor(folder: str) -> predictor.Predictor:
+    with st.spinner(t("ui.loading_model")):
+        return _load_predictor(folder)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _evaluate_saved(folder: str, source: str, n_test: int) -> inspection.EvalReport:
     """A saved run's evaluation on a data set's test split, shared by every session: a class that
     opens Evaluate on the same shipped model tests it once, not once per student (read-only)."""
     report = predictor.evaluate(_predictor(folder), dataset(source))
     train.release_memory()                  # the test's activations go back to the system
     return report
+
+
+def _saved_evaluation(folder: str, source: str, n_test: int) -> inspection.EvalReport:
+    with st.spinner(t("ui.testing_model")):
+        return _evaluate_saved(folder, source, n_test)
 
 
 # --- one browser session -------------------------------------------------------------------------
@@ -111,6 +137,62 @@ def session_run() -> session.SessionRun:
     return sessions().attach(token(), ctx.session_id if ctx else "")
 
 
+def lang() -> str:
+    """This session's language: chosen in the sidebar, else the link's (?lang=es), else the browser's
+    (st.context.locale, e.g. "es-ES"); English outside a page's run (a test calling ui directly). Worked
+    out once per run (`forget_lang`): a page asks for it a hundred times, and each answer took 70 µs."""
+    if get_script_run_ctx() is None:
+        return "en"
+    if (known := st.session_state.get("_lang_now")) is not None:
+        return known
+    if following():              # a follower has no session of its own: the link's language, else the browser's
+        given = st.query_params.get("lang", "")
+        known = given if given in LANGUAGES else words.language_of(st.context.locale)
+    else:
+        mine = session_run()
+        known = mine.lang or mine.setup.lang or words.language_of(st.context.locale)
+    st.session_state["_lang_now"] = known
+    return known
+
+
+def forget_lang() -> None:
+    """Work the language out again at its next use: at the start of each run (app.py; another tab of the
+    session may have chosen another), and when the sidebar or a new link changes it."""
+    st.session_state.pop("_lang_now", None)
+
+
+def _choose_lang(mine: session.SessionRun) -> None:
+    mine.lang = st.session_state["_lang"]
+    forget_lang()
+
+
+def t(key: str, **params) -> str:
+    """The catalogue's sentence `key` in this session's language, its placeholders filled in."""
+    return words.say(key, lang(), **params)
+
+
+def tr(text) -> str:
+    """A sentence cnnlib handed up (a words.Message, or a known name) in this session's language; any
+    other text as it is."""
+    return words.tr(text, lang())
+
+
+def tr_error(e: BaseException) -> str:
+    """What an exception says, in this session's language when cnnlib raised it with a words.Message."""
+    return tr(words.message_of(e))
+
+
+def class_names(classes) -> dict[str, str]:
+    """Each class as this session's language shows it (the built-in data sets' classes translated)."""
+    language = lang()
+    return {c: words.class_name(c, language) for c in classes}
+
+
+def number(value: float, spec: str) -> str:
+    """A number a page shows on its own (a metric), written as this session's language writes numbers."""
+    return words.number(value, spec, lang())
+
+
 @st.cache_resource(show_spinner=False)
 def follow_board() -> follow.Board:
     """Every run that can be followed on this server, and the one chart per run its followers share."""
@@ -140,6 +222,9 @@ def open_link() -> links.Setup:
         given = links.parse(st.query_params.to_dict())
         if not given.empty and given != mine.setup:
             mine.setup = given
+            if given.lang:
+                mine.lang = None                   # the new link's language, until the sidebar says otherwise
+            forget_lang()
             if given.data:
                 mine.source = given.data
             mine.settings = {}                     # the Train page starts from the link's settings
@@ -153,27 +238,48 @@ def open_link() -> links.Setup:
 def link_problems() -> None:
     """Say, once, what a link held that could not be used (each named; the rest was applied)."""
     if problems := st.session_state.pop("_link_problems", None):
-        st.warning("Some of this link's settings could not be used, so they were left out:\n\n"
-                   + "\n".join(f"- {p}" for p in problems))
+        st.warning(t("ui.link_problems") + "\n\n" + "\n".join(f"- {tr(p)}" for p in problems))
 
 
 def sidebar() -> None:
-    """The data-set choice shared by all pages of this session, and the server's training slots.
-    Each page calls this first (so it also works when a page runs on its own, as in tests). The
-    choice lives in the session's SessionRun: a widget's own state is dropped on a page change."""
+    """The language and the data-set choice shared by all pages of this session, and the server's
+    training slots. Each page calls this first (so it also works when a page runs on its own, as in
+    tests). The choices live in the session's SessionRun: a widget's own state is dropped on a page change."""
     mine = session_run()
+    st.session_state["_lang"] = lang()
+    st.sidebar.radio(t("ui.language"), LANGUAGES, key="_lang", format_func=LANGUAGE_NAMES.get, horizontal=True,
+                     on_change=_choose_lang, args=(mine,))
+    streamlit_words()
     link_problems()
     default = sources.default_source()
     choices = list(dict.fromkeys([default, "builtin", *mine.uploads]))
     if mine.source not in choices:
         mine.source = default
     st.session_state["_source"] = mine.source
-    st.sidebar.radio("Data set", choices, key="_source", format_func=sources.source_name,
-                     on_change=lambda: setattr(mine, "source", st.session_state["_source"]),
-                     help="What Data shows, Train trains on, and Evaluate and Inspect test with, in this browser "
-                          "session.")
-    st.sidebar.caption(f"Training slots on this server: {slots().in_use} of {slots().limit} in use"
-                       + (f", {slots().waiting} waiting." if slots().waiting else "."))
+    # a format_func is called outside the page's run too (AppTest): each gets its words in advance
+    names = {s: tr(sources.source_name(s)) for s in choices}
+    st.sidebar.radio(t("ui.data_set"), choices, key="_source", format_func=names.get,
+                     on_change=lambda: setattr(mine, "source", st.session_state["_source"]), help=t("ui.data_set_help"))
+    used = slots()
+    st.sidebar.caption(t("ui.slots_waiting" if used.waiting else "ui.slots", used=used.in_use, limit=used.limit,
+                         waiting=used.waiting))
+
+
+# Streamlit's file uploader shows words of its own (its button, its size limit), in English whatever the
+# page's language; in another language the catalogue's replace them, through CSS on Streamlit's test ids.
+_UPLOADER_CSS = """<style>
+[data-testid=stFileUploaderDropzone] button [data-testid=stMarkdownContainer] p {{display: none}}
+[data-testid=stFileUploaderDropzone] button [data-testid=stMarkdownContainer]::after {{content: "{button}"}}
+[data-testid=stFileUploaderDropzoneInstructions] span {{display: none}}
+[data-testid=stFileUploaderDropzoneInstructions] div::after {{content: "{limit}"; font-size: 0.875rem; opacity: 0.6}}
+</style>"""
+
+
+def streamlit_words() -> None:
+    """Streamlit's own words on this page in this session's language, where it lets them be changed."""
+    if lang() != "en":
+        st.sidebar.html(_UPLOADER_CSS.format(button=t("ui.uploader_button"),
+                                             limit=t("ui.uploader_limit", mb=st.get_option("server.maxUploadSize"))))
 
 
 def source() -> str:
@@ -189,14 +295,10 @@ def choose_source(value: str) -> None:
 
 def queue_words(place: int, wait: float | None) -> str:
     """What a run waiting for a training slot is told: its place in the line and the expected wait."""
-    line = "Every training slot on this server is busy"
-    if place:
-        line += f": this run is {'next' if place == 1 else f'number {place}'} in line"
-    if wait is not None and place:
-        line += f", expected to start in about {session.duration(max(wait, 1))}"
-    elif place:
-        line += " (no run of this network has trained here yet, so the wait cannot be estimated)"
-    return line + ". Runs start in the order Start was pressed."
+    where = "" if not place else t("ui.queue_next") if place == 1 else t("ui.queue_number", place=place)
+    when = "" if not place else t("ui.queue_no_estimate") if wait is None else \
+        t("ui.queue_wait", time=session.duration(max(wait, 1)))
+    return t("ui.queue", place=where, wait=when)
 
 
 def saved_name(folder: str) -> str:
@@ -206,12 +308,12 @@ def saved_name(folder: str) -> str:
 
 def unsaved_run(run: session.SessionRun, h: History) -> None:
     """A run that ended but could not be saved (a full disk): say so, and offer it for download."""
-    st.error(h.save_error)
-    st.caption("The run is kept in this browser session until the session ends. A downloaded run can be added "
-               "to a server again on Runs & compare.")
-    st.download_button("Download this run", lambda: bundle_bytes(run.runner.model, runs.history_meta(h)),
+    st.error(tr(h.save_error))
+    st.caption(t("ui.unsaved_kept"))
+    st.download_button(t("ui.download_unsaved"), lambda: bundle_bytes(run.runner.model, runs.history_meta(h)),
                        key="download_unsaved",
-                       file_name=f"{slug(h.config.model + ' on ' + h.dataset)}.zip", mime="application/zip",
+                       file_name=f"{slug(t('runs.default_name', model=h.config.model, data=h.dataset))}.zip",
+                       mime="application/zip",
                        on_click="ignore", type="primary")
 
 
@@ -230,18 +332,22 @@ def model_choices() -> dict[str, str | predictor.Predictor]:
         choices[label] = choice
 
     if run is not None and not mine and (p := predictor.predictor_from_runner(run)):
-        add("This session's run (not saved)" if h.ended else
-            f"This session's run, after epoch {len(h.epochs)} (still training)", p)
+        add(t("ui.this_run_unsaved") if h.ended else t("ui.this_run_training", epoch=len(h.epochs)), p)
     saved = list_runs()
     for folder, meta in saved:
         if str(folder) == mine:
-            add("This session's run · " + runs.run_label(meta), str(folder))
+            add(t("ui.this_run_saved", label=runs.run_label(meta)), str(folder))
     for folder, meta in pretrained_runs():
-        add(f"pretrained: {meta.get('name') or folder.name}", str(folder))
+        add(pretrained_label(folder, meta), str(folder))
     for folder, meta in saved:
         if str(folder) != mine:
-            add(runs.run_label(meta), str(folder))
+            add(tr(runs.run_label(meta)), str(folder))
     return choices
+
+
+def pretrained_label(folder: Path, meta: dict) -> str:
+    """How a shipped run is listed: "pretrained: <its name>"."""
+    return t("ui.pretrained", name=meta.get("name") or folder.name)
 
 
 def pick_model(key: str) -> tuple[str | predictor.Predictor, predictor.Predictor]:
@@ -249,15 +355,12 @@ def pick_model(key: str) -> tuple[str | predictor.Predictor, predictor.Predictor
     of the page's run when there is none. Returns the choice and its loaded model."""
     choices = model_choices()
     if session_run().busy:
-        st.caption("This session's run is still training: it is listed as it was at its last epoch end "
-                   "(after the first epoch), and updated at each new one.")
+        st.caption(t("ui.still_training"))
     if not choices:
-        st.info("There is no trained model yet: train one on the Train page first (the *demo* preset takes "
-                "about a minute), and it will appear here.")
-        st.page_link("pages/train.py", label="Go to Train", icon=":material/monitoring:")
+        st.info(t("ui.no_model"))
+        st.page_link("pages/train.py", label=t("ui.go_to_train"), icon=":material/monitoring:")
         st.stop()
-    label = st.selectbox("Model", list(choices), key=key,
-                         help="This session's run, a pretrained model, or any run saved on this server.")
+    label = st.selectbox(t("ui.model"), list(choices), key=key, help=t("ui.model_help"))
     return choices[label], predictor_or_stop(choices[label])
 
 
@@ -267,7 +370,7 @@ def predictor_or_stop(choice: str | predictor.Predictor) -> predictor.Predictor:
     try:
         return _predictor(choice)
     except CheckpointError as e:
-        st.error(f"That saved run cannot be used: {e}")
+        st.error(t("ui.saved_run_unusable", problem=words.message_of(e)))
         st.stop()
 
 
@@ -283,21 +386,22 @@ def keep_upload(upload) -> str:
 def once_per_upload(upload, use: Callable[[], T]) -> tuple[T | None, str]:
     """`use()` the first time the page sees this uploaded file, and its outcome again after that:
     (result, "") or (None, why it cannot be used). The uploader keeps a file across reruns; this
-    keeps a big zip from being hashed, unpacked and checked again on every click."""
+    keeps a big zip from being hashed, unpacked and checked again on every click. The reason is kept
+    as cnnlib said it (a words.Message) and said here in the session's language."""
     seen = st.session_state.setdefault("upload_outcomes", {})
     if upload.file_id not in seen:
         try:
             seen[upload.file_id] = (use(), "")
         except (DataError, CheckpointError, DiskFull) as e:
-            seen[upload.file_id] = (None, str(e))
-    return seen[upload.file_id]
+            seen[upload.file_id] = (None, words.message_of(e))
+    result, problem = seen[upload.file_id]
+    return result, tr(problem)
 
 
 def views_caption(model: predictor.Predictor) -> None:
     """Say, under a result, that it averages the test-time views the model's run was tested with."""
     if model.tta != "none":
-        st.caption(f"As in the run's own tests, each answer averages the network's outputs on "
-                   f"{TTA_WORDS[model.tta]} (test-time views).")
+        st.caption(t("ui.views", views=TTA_WORDS[model.tta]))
 
 
 def prediction(model: predictor.Predictor, upload) -> predictor.Prediction:
@@ -324,7 +428,7 @@ def evaluation(choice: str | predictor.Predictor, model: predictor.Predictor, ds
     key = (f"{run.started_at}:{len(run.epochs)}:{run.ended}" if run else "", source(), len(ds.y_test))
     kept = st.session_state.get("evaluation")
     if kept is None or kept[0] != key:
-        with st.spinner(f"Testing the model on {len(ds.y_test):,} test images…"):
+        with st.spinner(t("ui.testing_images", n=len(ds.y_test))):
             kept = st.session_state["evaluation"] = (key, predictor.evaluate(model, ds))
             train.release_memory()
     return kept[1]
@@ -347,12 +451,13 @@ def architecture(cfg: TrainConfig, source: str) -> str:
     try:
         rows, total, learned = _layer_table(model, len(ds.classes), ds.image_size)
     except (ValueError, RuntimeError) as e:
-        return f"{e} {ds.name} has {ds.image_size}×{ds.image_size} images: choose another model."
-    st.markdown(f"**{model}**: {ARCHITECTURES[model][0]} For {ds.name} ({len(ds.classes)} classes, "
-                f"{ds.image_size}×{ds.image_size} images): **{total:,} parameters** in these layers"
-                + (f", **{learned:,}** of them learned (the rest stay as they start)." if learned < total else "."))
-    table(rows, key="layers")
-    return memory_problem(cfg, len(ds.classes), ds.image_size)
+        return t("ui.misfit", problem=words.message_of(e), data=ds.name, size=ds.image_size)
+    st.markdown(t("ui.layers_learned" if learned < total else "ui.layers", model=model,
+                  about=ARCHITECTURES[model][0], data=ds.name, classes=len(ds.classes), size=ds.image_size,
+                  total=total, learned=learned))
+    columns = {name: t(f"ui.column.{name.replace(' ', '_')}") for name in rows[0]} if rows else {}
+    table([{columns[k]: v for k, v in row.items()} for row in rows], key="layers")
+    return tr(memory_problem(cfg, len(ds.classes), ds.image_size))
 
 
 def table(rows: list[dict], percent: tuple[str, ...] = (), key: str = "") -> None:
@@ -362,15 +467,16 @@ def table(rows: list[dict], percent: tuple[str, ...] = (), key: str = "") -> Non
     if not rows:
         return
     columns = list(dict.fromkeys(c for row in rows for c in row))
+    language = lang()
 
-    def cell(column: str, value) -> str:
+    def cell(column: str, value) -> str:      # numbers written as the session's language writes them
         if value is None:
             return ""
         if column in percent and isinstance(value, (int, float)):
-            return f"{100 * value:.1f} %"
+            return words.say("percent", language, value=100 * value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return str(value).replace("|", "\\|").replace("\n", " ")
-        return f"{value:,}" if isinstance(value, int) else f"{value:,.6g}"
+        return words.number(value, "," if isinstance(value, int) else ",.6g", language)
 
     numeric = {c for c in columns if all(isinstance(r.get(c), (int, float)) or r.get(c) is None for r in rows)}
     lines = ["| " + " | ".join(columns) + " |",
@@ -382,8 +488,9 @@ def table(rows: list[dict], percent: tuple[str, ...] = (), key: str = "") -> Non
 
 # --- training settings -----------------------------------------------------------------------------
 
-# Field -> (widget, step, number format, lowest value when 0 is not allowed); what each field allows comes from cnnlib.config.ALLOWED,
-# the table TrainConfig.validate() checks against. Fields without a widget kind are choices.
+# Field -> (widget, step, number format, lowest value when 0 is not allowed); what each field allows comes
+# from cnnlib.config.ALLOWED, the table TrainConfig.validate() checks against. Fields without a widget kind
+# are choices.
 WIDGETS = {
     "model": ("select",), "conv_dropout": ("slider", 0.05), "fc_dropout": ("slider", 0.05),
     "epochs": ("number", 1), "batch_size": ("number", 1), "optimizer": ("select",),
@@ -397,50 +504,22 @@ WIDGETS = {
     "seed": ("number", 1), "device": ("select",), "precision": ("select",), "report_every": ("number", 1),
     "eval_every": ("number", 10),
 }
-# What each widget says, in words; the field's own name follows in brackets, as the command line
-# and the error messages use it.
-LABELS = {
-    "model": "Network", "conv_dropout": "Dropout after the first conv", "fc_dropout": "Dropout before the classifier",
-    "epochs": "Epochs", "batch_size": "Batch size", "optimizer": "Optimizer", "lr": "Learning rate",
-    "schedule": "Learning-rate schedule", "warmup": "Warm-up share", "lr_end": "Final lr share",
-    "momentum": "Momentum", "nesterov": "Nesterov momentum", "weight_decay": "Weight decay", "bias_lr": "BN shift lr multiplier",
-    "lookahead": "Lookahead every N steps", "label_smoothing": "Label smoothing",
-    "augment": "Augmentation", "crop": "Crop shift (pixels)", "alternate_flips": "Alternate flips",
-    "normalize": "Normalise inputs",
-    "tta": "Test-time views",
-    "max_train": "Training images (0 = all)", "max_test": "Test images (0 = all)", "seed": "Random seed",
-    "device": "Device", "precision": "Precision", "report_every": "Progress every N steps",
-    "eval_every": "Test every N steps (0 = at epoch ends)",
-}
-# What the less familiar settings are for, in a student's words: shown under each one's help
-WHY = {
-    "warmup": "Small steps first let the new network and batch norm's statistics settle before the big ones.",
-    "lr_end": ("A decay that stops a little above zero keeps the last steps learning. The speed record ends "
-               "at 0.07; gpu-speedrun, measured both ways here, does as well at 0."),
-    "nesterov": "Momentum that corrects itself one step ahead: usually a little faster and steadier.",
-    "weight_decay": "Pulls every weight a little toward zero each step, so the network does not lean on a few "
-                    "large weights; it usually tests better.",
-    "bias_lr": "Batch norm's shifts are few and want large steps: the speed record trains them 64 times as fast "
-               "as the other weights.",
-    "lookahead": "Averaging the weights over recent steps smooths out the noise of single batches, so the "
-                 "finished network tests better.",
-    "label_smoothing": "Asks the network to be, say, 90 % sure instead of 100 %: it stays less over-confident "
-                       "and usually tests better.",
-    "crop": "Moving each image a few pixels shows the same object in new places, so the network learns the "
-            "object, not where it sits.",
-    "alternate_flips": "Every image is seen mirrored in exactly every other epoch, not by chance: in a short run "
-                       "each one is seen both ways.",
-    "normalize": "Centres each colour on zero with the same spread, so the first layer learns faster.",
-    "tta": "Averaging the answers for a few views of each test image is a cheap way to a better test score.",
-    "eval_every": "Tests within an epoch too, so a short run's chart has more than one point.",
-}
+# What each widget says, in words (cnnlib.words: label.<field>); the field's own name follows in
+# brackets, as the command line and the error messages use it. Its help is the field's comment in
+# cnnlib.config (help.<field>), and for the less familiar settings what they are for, in a student's words
+# (why.<field>).
+LABELS = {name: words.Message(f"label.{name}") for name in WIDGETS}
+WHY = {name: words.Message(f"why.{name}") for name in (
+    "warmup", "lr_end", "nesterov", "weight_decay", "bias_lr", "lookahead", "label_smoothing", "crop",
+    "alternate_flips", "normalize", "tta", "eval_every")}
 # Choices whose names alone would not tell a student what they do
 CHOICE_WORDS = {"tta": TTA_WORDS}
-GROUPS = {"Model": ("model", "conv_dropout", "fc_dropout"),
-          "Optimisation": ("epochs", "batch_size", "optimizer", "lr", "schedule", "warmup", "lr_end", "momentum",
+# The groups of settings, each under its title (group.<name>)
+GROUPS = {"model": ("model", "conv_dropout", "fc_dropout"),
+          "optimisation": ("epochs", "batch_size", "optimizer", "lr", "schedule", "warmup", "lr_end", "momentum",
                            "nesterov", "weight_decay", "bias_lr", "lookahead", "label_smoothing"),
-          "Data pipeline": ("augment", "crop", "alternate_flips", "normalize", "tta", "max_train", "max_test"),
-          "Run": ("seed", "device", "precision", "report_every", "eval_every")}
+          "data": ("augment", "crop", "alternate_flips", "normalize", "tta", "max_train", "max_test"),
+          "run": ("seed", "device", "precision", "report_every", "eval_every")}
 
 
 def _fixed() -> dict:
@@ -467,14 +546,14 @@ def setting(name: str, disabled: bool = False, key: str = "", value=None):
     """The widget of a TrainConfig field: its label, help, range and step. Its value lives in
     session_state[key] (by default cfg_<name>, which the preset fills), or starts at `value`."""
     kind, *spec = WIDGETS[name]
-    label = f"{LABELS[name]} ({name})"
-    tip = FIELD_HELP.get(name, "") + (f"\n\n**What for:** {WHY[name]}" if name in WHY else "")
-    args = dict(key=key or f"cfg_{name}", help=tip or None, disabled=disabled)
+    label = f"{tr(LABELS[name])} ({name})"
+    tip = t(f"help.{name}") + (t("ui.what_for", why=WHY[name]) if name in WHY else "")
+    args = dict(key=key or f"cfg_{name}", help=tip, disabled=disabled)
     if value is not None:
         args["value"] = value
     if kind == "select":
-        words = CHOICE_WORDS.get(name, {})
-        return st.selectbox(label, ALLOWED[name], format_func=lambda v: f"{v}: {words[v]}" if v in words else v,
+        said = {v: tr(w) for v, w in CHOICE_WORDS.get(name, {}).items()}
+        return st.selectbox(label, ALLOWED[name], format_func=lambda v: f"{v}: {said[v]}" if v in said else v,
                             **args)
     if kind == "check":
         return st.checkbox(label, **args)
@@ -509,31 +588,30 @@ def config_form(data: str, disabled: bool = False) -> TrainConfig:
     st.session_state.update({f"cfg_{name}": value for name, value in fixed.items()})
     if st.session_state.get("preset") not in offered:
         st.session_state["preset"] = offered[0]
-    st.selectbox("Preset", offered, key="preset", on_change=_apply_preset, disabled=disabled,
-                 help="Sets every field below; the tutorial's exact recipe comes first.")
-    st.caption(PRESETS[st.session_state["preset"]][0])
+    st.selectbox(t("ui.preset"), offered, key="preset", on_change=_apply_preset, disabled=disabled,
+                 help=t("ui.preset_help"))
+    st.caption(tr(PRESETS[st.session_state["preset"]][0]))
     if (chosen := st.session_state["preset"]) in GPU_PRESETS and train.resolve_device("auto").type == "cpu":
         try:
             ds = dataset(data)
             minutes, on = cpu_minutes(chosen, len(ds.y_train), ds.image_size), ds.name
         except DataError:                 # Start says why; warn with CIFAR-10's figure meanwhile
             minutes, on = cpu_minutes(chosen), "CIFAR-10"
-        st.warning(f"This server has no GPU: on a 2-core CPU this recipe takes about "
-                   f"{max(1, round(minutes)):,} minute{'s' if round(minutes) > 1 else ''} on {on}. For a lesson, "
-                   "*fast-cpu* (seconds) or *cpu-5min* (minutes) fit the time.")
+        minutes = max(1, round(minutes))
+        st.warning(t("ui.no_gpu_one" if minutes == 1 else "ui.no_gpu", minutes=minutes, data=on))
     if setup.locked or setup.hidden:
-        st.caption("Set by the link this page was opened with"
-                   + (f": {', '.join(LABELS[n] for n in sorted(setup.locked) if n in LABELS)} (shown, not to be "
-                      "changed)" if setup.locked else "")
-                   + (f"; {len(setup.hidden)} more setting{'s' if len(setup.hidden) > 1 else ''} fixed and not "
-                      "shown" if setup.hidden else "") + ".")
+        locked = ", ".join(tr(LABELS[n]) for n in sorted(setup.locked) if n in LABELS)
+        n_hidden = len(setup.hidden)
+        st.caption(t("ui.set_by_link", locked=t("ui.link_locked", names=locked) if setup.locked else "",
+                     hidden=t("ui.link_hidden_one" if n_hidden == 1 else "ui.link_hidden", n=n_hidden)
+                     if setup.hidden else ""))
     values = {}
-    for title, names in GROUPS.items():
+    for group, names in GROUPS.items():
         shown = [name for name in names if name not in setup.hidden]
         values.update({name: fixed[name] for name in names if name in setup.hidden})
         if not shown:
             continue
-        with st.expander(title, expanded=title == "Optimisation"):
+        with st.expander(t(f"group.{group}"), expanded=group == "optimisation"):
             cols = st.columns(3)
             for i, name in enumerate(shown):
                 with cols[i % 3]:
@@ -548,18 +626,23 @@ def share_link(cfg: TrainConfig) -> None:
     differs from it, and, for a teacher, what the link fixes or hides and which pages and presets it
     offers. A session opened with such a link passes its locks on."""
     setup = session_run().setup
-    with st.expander("Share this setup"):
-        st.caption("Whoever opens this link gets the same data set and settings (their own run, not yours).")
+    with st.expander(t("ui.share")):
+        st.caption(t("ui.share_caption"))
         names = [n for n in WIDGETS if n not in setup.fixed]
+        labels = {n: tr(LABELS[n]) for n in names}
+        titles = {p: t(f"page.{p}") for p in links.PAGES}
         c1, c2 = st.columns(2)
-        locked = c1.multiselect("Fix these settings (shown, not to be changed)", names, key="share_lock",
-                                format_func=LABELS.get)
-        hidden = c2.multiselect("Fix and hide these settings", names, key="share_hide", format_func=LABELS.get)
-        pages = c1.multiselect("Show only these pages (all when empty)", [p for p in links.PAGES if p != "home"],
-                               key="share_pages", default=[p for p in setup.pages if p != "home"])
-        presets = c2.multiselect("Offer only these presets (all when empty)", list(setup.presets or PRESETS),
-                                 key="share_presets", default=list(setup.presets))
-        params = links.query(cfg, st.session_state["preset"], source(), session_run().setup.lang,
+        empty = t("ui.choose")                  # what an empty list says (Streamlit's own words are English)
+        locked = c1.multiselect(t("ui.share_lock"), names, key="share_lock", format_func=labels.get,
+                                placeholder=empty)
+        hidden = c2.multiselect(t("ui.share_hide"), names, key="share_hide", format_func=labels.get,
+                                placeholder=empty)
+        pages = c1.multiselect(t("ui.share_pages"), [p for p in links.PAGES if p != "home"], key="share_pages",
+                               default=[p for p in setup.pages if p != "home"], format_func=titles.get,
+                               placeholder=empty)
+        presets = c2.multiselect(t("ui.share_presets"), list(setup.presets or PRESETS), key="share_presets",
+                                 default=list(setup.presets), placeholder=empty)
+        params = links.query(cfg, st.session_state["preset"], source(), lang(),
                              sorted({*setup.locked, *locked} - {*setup.hidden, *hidden}),
                              sorted({*setup.hidden, *hidden}), pages, presets)
         st.code(links.link(st.context.url or "/", params), language=None, wrap_lines=True)

@@ -32,6 +32,7 @@ from cnnlib.config import TrainConfig
 from cnnlib.files import atomic_write, fsync_dir, saving
 from cnnlib.models import build_model
 from cnnlib.runfile import FORMAT, CheckpointError
+from cnnlib.words import Message
 
 WEIGHTS, META = "weights.pt", "run.json"
 MAX_BUNDLE_BYTES = 64 * 1024 ** 2   # an uploaded run file, bytes
@@ -137,7 +138,7 @@ def save_run(folder: str | os.PathLike, model: nn.Module, meta: dict, half: bool
     files.DiskFull and leaves nothing behind."""
     folder = Path(folder)
     files = _run_files(model, meta, half)
-    with saving(f"the run {folder.name}"):
+    with saving(Message("what.the_run_named", name=folder.name)):
         if folder.is_dir() and any(folder.iterdir()):
             for file, data in files.items():
                 atomic_write(folder / file, data)
@@ -156,7 +157,7 @@ def save_new_run(parent: str | os.PathLike, name: str, model: nn.Module, meta: d
     """Save a run as a new folder in `parent` (named by `new_run_folder`), as `save_run` does; two
     sessions saving runs of one name in the same second get a folder each, never one over the other."""
     parent = Path(parent)
-    with saving("the run"):
+    with saving(Message("what.the_run")):
         partial = _write_partial(parent, name, _run_files(model, meta, half))
         try:
             while not _publish(partial, target := new_run_folder(parent, name)):
@@ -171,9 +172,9 @@ def check_weights_size(n_bytes: int, meta: dict, where: str) -> None:
     """Refuse a weights.pt larger than the state_dict of `meta`'s network can be, before it is read."""
     limit = runfile.weights_limit(meta)
     if n_bytes > limit:
-        raise CheckpointError(f"{where}: weights.pt is {n_bytes / 2**20:,.1f} MB, but the weights of a "
-                              f"'{meta['config']['model']}' network for {len(meta['classes'])} classes take at most "
-                              f"{limit / 2**20:,.1f} MB: it holds something else, and was not read.")
+        raise CheckpointError(Message("checkpoints.weights_too_big", where=where, mb=n_bytes / 2**20,
+                                      model=meta["config"]["model"], classes=len(meta["classes"]),
+                                      limit=limit / 2**20))
 
 
 def _load_state(weights: bytes, meta: dict, where: str) -> dict:
@@ -183,16 +184,14 @@ def _load_state(weights: bytes, meta: dict, where: str) -> dict:
         with zipfile.ZipFile(io.BytesIO(weights)) as z:     # torch.save's format is a zip of the tensors' bytes
             unpacked = sum(i.file_size for i in z.infolist())
     except Exception:  # noqa: BLE001 - not a zip: an old pickle format, or not weights at all
-        raise CheckpointError(f"{where}: the weights file is damaged or not plain weights (not the format "
-                              "torch.save writes); it was not loaded.") from None
+        raise CheckpointError(Message("checkpoints.not_torch_save", where=where)) from None
     check_weights_size(unpacked, meta, where)
     try:
         state = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)
     except Exception as e:  # pickle errors, zip errors, refused globals: all mean "not safe weights"
-        raise CheckpointError(f"{where}: the weights file is damaged or not plain weights "
-                              f"({type(e).__name__}); it was not loaded.") from None
+        raise CheckpointError(Message("checkpoints.not_weights", where=where, kind=type(e).__name__)) from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise CheckpointError(f"{where}: the weights file holds no state_dict of tensors.")
+        raise CheckpointError(Message("checkpoints.no_state_dict", where=where))
     return state
 
 
@@ -207,11 +206,9 @@ def _build(meta: dict, weights: bytes, where: str) -> Run:
     except Exception as e:  # noqa: BLE001 - size mismatches, missing keys, tensors of odd kinds: "does not fit"
         # PyTorch's first line only says "Error(s) in loading state_dict for X:"; the next names a layer
         lines = [s.strip() for s in str(e).splitlines() if s.strip() and not s.startswith("Error(s) in loading")]
-        saved = f", saved {meta['created'][:10]}" if meta["created"] else ""
-        raise CheckpointError(f"{where}: the weights do not fit a '{cfg.model}' network for "
-                              f"{len(classes)} classes ({(lines[0] if lines else type(e).__name__)[:300]}). If the "
-                              f"run came from an older CNN Lab{saved}, its '{cfg.model}' may have had other layers: "
-                              "train it again with this version.") from None
+        saved = Message("checkpoints.saved_on", date=meta["created"][:10]) if meta["created"] else ""
+        raise CheckpointError(Message("checkpoints.do_not_fit", where=where, model=cfg.model, classes=len(classes),
+                                      detail=(lines[0] if lines else type(e).__name__)[:300], saved=saved)) from None
     model.eval()
     return Run(model, cfg, classes, meta)
 
@@ -228,16 +225,17 @@ def load_run(path: str | os.PathLike) -> Run:
         folder = path if path.is_dir() else path.parent
         where = folder.name
         if not (folder / WEIGHTS).is_file() or not (folder / META).is_file():
-            raise CheckpointError(f"{where} is not a saved run: it needs {WEIGHTS} and {META} side by side.")
+            raise CheckpointError(Message("checkpoints.not_saved_run", where=where, weights=WEIGHTS, meta=META))
         meta = runfile.read(folder / META, where)
         check_weights_size((folder / WEIGHTS).stat().st_size, meta, where)
         return _build(meta, (folder / WEIGHTS).read_bytes(), where)
     except OSError as e:      # gone, or unreadable, since it was listed
-        raise CheckpointError(f"{where} cannot be read ({e.strerror or type(e).__name__}).") from None
+        raise CheckpointError(Message("checkpoints.unreadable", where=where,
+                                      reason=e.strerror or type(e).__name__)) from None
 
 
-def _too_big_bundle(name: str, size: int) -> str:
-    return f"{name} is {size / 2**20:.0f} MB; a run file is at most {MAX_BUNDLE_BYTES / 2**20:.0f} MB."
+def _too_big_bundle(name: str, size: int) -> Message:
+    return Message("checkpoints.bundle_too_big", name=name, mb=size / 2**20, limit=MAX_BUNDLE_BYTES / 2**20)
 
 
 def _zip(files: dict[str, bytes]) -> bytes:
@@ -268,18 +266,17 @@ def load_bundle(data: bytes, name: str = "upload") -> Run:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = set(z.namelist())
             if not {META, WEIGHTS} <= names:
-                raise CheckpointError(f"{name} is not a CNN Lab run file: it needs {META} and {WEIGHTS} inside.")
+                raise CheckpointError(Message("checkpoints.not_run_file", name=name, meta=META, weights=WEIGHTS))
             if (size := z.getinfo(META).file_size) > runfile.MAX_META_BYTES:
-                raise CheckpointError(f"{name}: its run.json is {size / 2**20:.1f} MB; a run's run.json is at most "
-                                      f"{runfile.MAX_META_BYTES / 2**20:.0f} MB.")
+                raise CheckpointError(Message("checkpoints.bundle_meta_too_big", name=name, mb=size / 2**20,
+                                              limit=runfile.MAX_META_BYTES / 2**20))
             meta = runfile.parse(z.read(META), name)
             check_weights_size(z.getinfo(WEIGHTS).file_size, meta, name)
             weights = z.read(WEIGHTS)
     except CheckpointError:
         raise
     except Exception:  # noqa: BLE001 - not a zip, or a damaged one (bad CRC, unknown compression, ...)
-        raise CheckpointError(f"{name} is not a CNN Lab run file (not a readable .zip). Download one from the "
-                              "Runs page.") from None
+        raise CheckpointError(Message("checkpoints.not_a_zip", name=name)) from None
     return _build(meta, weights, name)
 
 

@@ -1,7 +1,8 @@
 """Training configuration: the frozen `TrainConfig` dataclass, its validation, and named presets.
 
-Every field carries its unit or meaning. `validate()` returns the problems as plain sentences
-(field, value, allowed range) so that both the command line and the app can show them.
+Every field carries its unit or meaning. `validate()` returns the problems as sentences (field,
+value, allowed range), each a words.Message: English for the command line, and said in the reader's
+language by the app. The presets' descriptions and the test-time views' words are in cnnlib.words.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Callable, NamedTuple
 
 from cnnlib.models import ARCHITECTURES, has_batchnorm
+from cnnlib.words import Message, joined
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "onecycle", "cosine", "step")
@@ -17,9 +19,8 @@ AUGMENTS = ("none", "flip", "crop", "flip+crop")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 # The test-time choices (TrainConfig.tta) and what each shows the network, in words for the app
-TTA_WORDS = {"none": "the image alone", "flip": "the image and its mirror",
-             "flip+shift": "the image, its mirror and both moved by one pixel"}
-TTAS = tuple(TTA_WORDS)
+TTAS = ("none", "flip", "flip+shift")
+TTA_WORDS = {name: Message(f"tta.{name}") for name in TTAS}
 
 
 class Range(NamedTuple):
@@ -64,22 +65,26 @@ def shown(value, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def not_allowed(field: str, value, what: Message) -> Message:
+    """"field=value is not allowed: what." (the value quoted as `shown` has it)."""
+    return Message("config.not_allowed", field=field, value=shown(value), what=what)
+
+
 def check_value(field: str, value) -> str:
     """Why `value` is not allowed for `field` (naming both and the allowed range), or ""."""
     allowed = ALLOWED[field]
-
-    def bad(what: str) -> str:
-        return f"{field}={shown(value)} is not allowed: {what}."
-
     if isinstance(allowed, tuple) and not isinstance(allowed, Range):
-        return "" if value in allowed else bad("choose one of " + ", ".join(allowed))
+        return "" if value in allowed else not_allowed(field, value, Message("config.choose_one",
+                                                                             choices=", ".join(allowed)))
     lo, hi, lo_open = allowed
+    # the bounds as the code has them (0.0, 10): text, so that no language rewrites them
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        return bad(f"it must be a number from {lo} to {hi}")
+        return not_allowed(field, value, Message("config.number_from_to", lo=str(lo), hi=str(hi)))
     if (value <= lo if lo_open else value < lo) or value > hi:
-        return bad(f"it must be {'above' if lo_open else 'at least'} {lo} and at most {hi}")
+        return not_allowed(field, value, Message("config.above_at_most" if lo_open else "config.at_least_at_most",
+                                                 lo=str(lo), hi=str(hi)))
     if isinstance(lo, int) and isinstance(value, float):
-        return bad("it must be a whole number")
+        return not_allowed(field, value, Message("config.whole_number"))
     return ""
 
 
@@ -119,32 +124,31 @@ class TrainConfig:
     device: str = "cpu"               # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda" or "mps"
     precision: str = "fp32"           # fp32, bf16/fp16 autocast, or auto (bf16 on CUDA or an AMX CPU, else fp32)
     report_every: int = 50            # steps between progress events
-    tta: str = "none"                 # test-time views averaged: "none", "flip" (+ mirror), "flip+shift" (+ 1-px shifts of both)
+    tta: str = "none"                 # test-time views: "none", "flip" (+ mirror), "flip+shift" (+ both shifted 1 px)
     eval_every: int = 0               # steps between extra test-set checks within an epoch (0 = epoch ends only)
 
     def validate(self) -> list[str]:
         """Return a list of problems, each naming the field, its value and what is allowed."""
         problems = []
         if not isinstance(self.data, str) or not self.data.strip():
-            problems.append(f"data={shown(self.data)} is not allowed: use \"cifar10\", \"builtin\" or the path "
-                            "to an image folder or .zip.")
+            problems.append(not_allowed("data", self.data, Message("config.data")))
         if not isinstance(self.data_root, str):
-            problems.append(f"data_root={shown(self.data_root)} is not allowed: it must be a folder's path.")
+            problems.append(not_allowed("data_root", self.data_root, Message("config.folder_path")))
         # a config read from a file may hold anything: a switch must be true or false, not "no" (truthy)
-        problems += [f"{f.name}={shown(getattr(self, f.name))} is not allowed: it must be true or false."
+        problems += [not_allowed(f.name, getattr(self, f.name), Message("config.true_or_false"))
                      for f in fields(self) if f.type == "bool" and not isinstance(getattr(self, f.name), bool)]
         problems += [p for name in ALLOWED if (p := check_value(name, getattr(self, name)))]
         if self.nesterov is True and (self.optimizer != "sgd" or self.momentum == 0):
-            problems.append("nesterov=True needs optimizer='sgd' and a momentum above 0.")
+            problems.append(Message("config.nesterov"))
         if self.precision == "fp16" and self.device == "cpu":
-            problems.append("precision='fp16' is for GPUs; on the CPU use 'bf16' or 'fp32'.")
+            problems.append(Message("config.fp16_cpu"))
         return problems
 
     def check(self) -> "TrainConfig":
         """Raise ValueError listing every problem, or return self."""
         problems = self.validate()
         if problems:
-            raise ValueError("Invalid training configuration: " + " ".join(problems))
+            raise ValueError(Message("config.invalid", problems=joined(*problems)))
         return self
 
     def uses(self, name: str) -> bool:
@@ -169,7 +173,8 @@ class TrainConfig:
 
 
 def _field_help() -> dict[str, str]:
-    """Each field's comment above, as one line of help for the command line and the app."""
+    """Each field's comment above, as one line of help for the command line (the app says the same from
+    the catalogue, cnnlib.words, in English or Spanish; a test keeps the two in step)."""
     import inspect
     import re
     src = inspect.getsource(TrainConfig)
@@ -186,35 +191,15 @@ _FAST = TrainConfig(model="fast", batch_size=256, optimizer="sgd", lr=0.2, momen
                     weight_decay=5e-4, schedule="onecycle", warmup=0.15, label_smoothing=0.2,
                     augment="flip+crop", normalize=True, precision="auto", conv_dropout=0.0, fc_dropout=0.0)
 
-# Each preset is a recipe in one place; the app's Train page and the CLI's --help show these descriptions.
+# Each preset is a recipe in one place; the app's Train page and the CLI's --help show these descriptions
+# (their words, in English and Spanish, are in cnnlib.words under preset.<name>).
 PRESETS: dict[str, tuple[str, TrainConfig]] = {
-    "tutorial": (
-        "The tutorial's exact recipe: ToTensor only, batch 32, SGD lr 0.001 momentum 0.9, "
-        "10 epochs, the tutorial CNN with dropout 0.3 and 0.5.",
-        TrainConfig(),
-    ),
-    "demo": (
-        "A one-minute classroom demo on the CPU: the batch-norm CNN, 2 epochs, one-cycle SGD, "
-        "flips and crops.",
-        replace(_FAST, epochs=2, warmup=0.25, report_every=10),
-    ),
-    "fast-cpu": (
-        "The tutorial's 57% in about 10 seconds on a 2-core CPU: the tiny batch-norm CNN, one "
-        "epoch, batch 256, one-cycle Nesterov SGD, label smoothing 0.2, flips and "
-        "4-pixel crops, a test check every 25 steps.",
-        replace(_FAST, model="small", epochs=1, report_every=10, eval_every=25),
-    ),
-    "cpu-5min": (
-        "85% after under five minutes of training on a 2-core CPU (the tests after each epoch add under "
-        "two minutes more): the small batch-norm CNN (32-64-128), 9 epochs, batch 256, one-cycle Nesterov SGD, label "
-        "smoothing 0.2, flips and crops; tested on each image, its mirror and one-pixel shifts of both.",
-        replace(_FAST, epochs=9, report_every=20, tta="flip+shift"),
-    ),
+    "tutorial": (Message("preset.tutorial"), TrainConfig()),
+    "demo": (Message("preset.demo"), replace(_FAST, epochs=2, warmup=0.25, report_every=10)),
+    "fast-cpu": (Message("preset.fast-cpu"), replace(_FAST, model="small", epochs=1, report_every=10, eval_every=25)),
+    "cpu-5min": (Message("preset.cpu-5min"), replace(_FAST, epochs=9, report_every=20, tta="flip+shift")),
     "gpu-speedrun": (
-        "For a GPU, after the CIFAR-10 speed record (airbench94): the wider batch-norm CNN with a whitening "
-        "first layer, 10 epochs, batch 1024, bf16 (or fp16) autocast, one-cycle Nesterov SGD with batch-norm "
-        "shifts at 64x the learning rate and Lookahead, label smoothing, flips alternating by epoch and "
-        "2-pixel crops, test-time flips and shifts.",
+        Message("preset.gpu-speedrun"),
         # airbench94's lr 11.5, momentum 0.85 and decay 0.0153 per 1,024 images, in PyTorch's terms for a
         # mean loss: lr 1.5, and a decay of 0.002 of each weight per step at the peak (lr * weight_decay)
         replace(_FAST, model="speedrun", epochs=10, batch_size=1024, lr=1.5, momentum=0.85,
@@ -239,5 +224,5 @@ def cpu_minutes(name: str, train_images: int = 50_000, image_size: int = 32) -> 
 def preset(name: str, **overrides) -> TrainConfig:
     """The named preset, with any fields overridden."""
     if name not in PRESETS:
-        raise ValueError(f"Unknown preset {name!r}: choose one of {', '.join(PRESETS)}.")
+        raise ValueError(Message("config.unknown_preset", name=repr(name), choices=", ".join(PRESETS)))
     return replace(PRESETS[name][1], **overrides)

@@ -21,7 +21,9 @@ import torch
 from cnnlib import cifar10_pack
 from cnnlib.files import DiskFull, atomic_write, is_disk_full, saving, temporary_name
 from cnnlib.images import IMAGE_SUFFIXES, MAX_PIXELS, ImageError, ImageTooLarge, open_image, to_tensor_uint8
+from cnnlib.words import Message, Parts, from_data, to_data
 
+SHAPES10_NAME = "Shapes-10 (built in)"   # as shown, and kept in caches and run.json (words.NAMES: in Spanish too)
 SHAPES10_CLASSES = ("disc", "square", "triangle", "ring", "plus", "stripes", "checker", "star", "crescent", "pair")
 
 MAX_ARCHIVE_FILES = 200_000          # entries in an uploaded or local .zip
@@ -37,7 +39,7 @@ Progress = Callable[[str, float], None]  # (what is happening, fraction done 0..
 
 
 class DataError(Exception):
-    """A data set that cannot be loaded; the message says what to do instead."""
+    """A data set that cannot be loaded; the message (a words.Message) says what to do instead."""
 
 
 @dataclass
@@ -48,7 +50,7 @@ class Dataset:
     y_train: torch.Tensor           # (N,) int64
     x_test: torch.Tensor            # (M, 3, H, W) uint8
     y_test: torch.Tensor            # (M,) int64
-    notes: list[str] = field(default_factory=list)  # things the user should know (skipped files, ...)
+    notes: list[str] = field(default_factory=list)  # things the user should know (skipped files, ...): Messages
     _stats: tuple[torch.Tensor, torch.Tensor] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -99,7 +101,7 @@ def cached(path: Path | None, build: Callable[[], Dataset]) -> Dataset:
         try:
             t = torch.load(path, weights_only=True)
             return Dataset(t["name"], tuple(t["classes"]), t["x_train"], t["y_train"], t["x_test"], t["y_test"],
-                           list(t["notes"]))
+                           [from_data(n) for n in t["notes"]])
         except Exception:
             path.unlink(missing_ok=True)
     ds = build()
@@ -107,7 +109,7 @@ def cached(path: Path | None, build: Callable[[], Dataset]) -> Dataset:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tensors = {"name": ds.name, "classes": list(ds.classes), "x_train": ds.x_train, "y_train": ds.y_train,
-                       "x_test": ds.x_test, "y_test": ds.y_test, "notes": ds.notes}
+                       "x_test": ds.x_test, "y_test": ds.y_test, "notes": [to_data(n) for n in ds.notes]}
             atomic_write(path, lambda f: torch.save(tensors, f))   # leaves no temporary file if it fails
         except (OSError, RuntimeError):   # a full disk: torch.save's writer raises RuntimeError
             pass
@@ -117,9 +119,6 @@ def cached(path: Path | None, build: Callable[[], Dataset]) -> Dataset:
 # --- CIFAR-10 ----------------------------------------------------------------------------
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
-CIFAR10_HELP = ("To use CIFAR-10 without a network, put cifar-10-python.tar.gz (or its extracted "
-                "cifar-10-batches-py folder) into {root}/, or train on an image folder or .zip "
-                "(train/<class>/… and test/<class>/…), or on the built-in Shapes-10 set (data 'builtin').")
 
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -147,7 +146,7 @@ def _download(url: str, dest: Path, progress: Progress | None, timeout: float = 
                 f.write(chunk)
                 done += len(chunk)
                 if progress:
-                    progress(f"Downloading CIFAR-10: {done / 2**20:.0f} of {total / 2**20:.0f} MB",
+                    progress(Message("data.downloading", done=done / 2**20, total=total / 2**20),
                              done / total if total else 0.0)
         os.replace(tmp, dest)
     except BaseException:
@@ -183,21 +182,22 @@ def _read_cifar10(root: Path, download: bool, progress: Progress | None) -> Data
         try:
             _download(CIFAR10_URL, archive, progress)
         except DiskFull as e:
-            raise DataError(str(e)) from None
+            raise DataError(e.message) from None
         except OSError as e:
-            raise DataError(f"CIFAR-10 could not be downloaded ({e}). " + CIFAR10_HELP.format(root=root)) from None
+            raise DataError(Message("data.download_failed", reason=str(e),
+                                    help=Message("data.cifar10_help", root=str(root)))) from None
     try:
         if progress:
-            progress("Unpacking CIFAR-10", 1.0)
+            progress(Message("data.unpacking"), 1.0)
         train = CIFAR10(str(root), train=True, download=download and not extracted)
         test = CIFAR10(str(root), train=False, download=False)
     except (RuntimeError, OSError, EOFError, ValueError, KeyError) as e:
         if is_disk_full(e):               # unpacking the archive filled the disk: free what it unpacked
             if not extracted:
                 shutil.rmtree(root / CIFAR10.base_folder, ignore_errors=True)
-            raise DataError(str(DiskFull("the unpacked CIFAR-10", e.errno))) from None
-        raise DataError(f"CIFAR-10 in {root}/ is missing or damaged ({e}). "
-                        "Delete the broken files and try again. " + CIFAR10_HELP.format(root=root)) from None
+            raise DataError(DiskFull(Message("what.unpacked_cifar10"), e.errno).message) from None
+        raise DataError(Message("data.cifar10_damaged", root=str(root), reason=str(e),
+                                help=Message("data.cifar10_help", root=str(root)))) from None
 
     def tensors(ds):
         x = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
@@ -211,8 +211,7 @@ def _read_cifar10(root: Path, download: bool, progress: Progress | None) -> Data
 def _safe_member(member: str, name: str) -> PurePosixPath:
     p = PurePosixPath(member.replace("\\", "/"))
     if p.is_absolute() or ".." in p.parts or (p.parts and ":" in p.parts[0]):
-        raise DataError(f"{name} holds an unsafe path {member[:100]!r} (absolute, or escaping with '..'): "
-                        "it was not read. Make the zip from the data folder itself.")
+        raise DataError(Message("data.unsafe_path", name=name, member=repr(member[:100])))
     return p
 
 
@@ -230,22 +229,22 @@ def _reason(e: Exception) -> str:
 def _check_sizes(infos: list[zipfile.ZipInfo], name: str) -> None:
     """Refuse a zip bomb from the sizes its directory declares, before anything is unpacked."""
     if len(infos) > MAX_ARCHIVE_FILES:
-        raise DataError(f"{name} holds {len(infos):,} files; the limit is {MAX_ARCHIVE_FILES:,}.")
+        raise DataError(Message("data.too_many_files", name=name, files=len(infos), limit=MAX_ARCHIVE_FILES))
     for i in infos:
         if i.file_size > MAX_IMAGE_BYTES and i.file_size > MAX_RATIO * i.compress_size:
-            raise DataError(f"{name} is a zip bomb: {i.filename[:100]!r} unpacks to {_size(i.file_size)} from "
-                            f"{_size(i.compress_size)} packed, where an image is at most {_size(MAX_IMAGE_BYTES)} "
-                            "and hardly compresses. Nothing was unpacked.")
+            raise DataError(Message("data.zip_bomb_file", name=name, file=repr(i.filename[:100]),
+                                    size=_size(i.file_size), packed=_size(i.compress_size),
+                                    limit=_size(MAX_IMAGE_BYTES)))
     total, packed = sum(i.file_size for i in infos), sum(i.compress_size for i in infos)
     largest = max(infos, key=lambda i: i.file_size, default=None)
-    biggest = f" (the largest file, {largest.filename[:100]!r}, {_size(largest.file_size)})" if largest else ""
+    biggest = Message("data.largest", file=repr(largest.filename[:100]), size=_size(largest.file_size)) \
+        if largest else ""
     if total > MAX_ARCHIVE_BYTES:
-        raise DataError(f"{name} unpacks to {_size(total)}{biggest}; the limit is {_size(MAX_ARCHIVE_BYTES)}. "
-                        "Nothing was unpacked.")
+        raise DataError(Message("data.too_big", name=name, total=_size(total), largest=biggest,
+                                limit=_size(MAX_ARCHIVE_BYTES)))
     if total > MAX_IMAGE_BYTES and total > MAX_RATIO * packed:
-        raise DataError(f"{name} is a zip bomb: it unpacks to {_size(total)} from {_size(packed)} packed"
-                        f"{biggest}, more than {MAX_RATIO} times its size, which image files never do. "
-                        "Nothing was unpacked.")
+        raise DataError(Message("data.zip_bomb", name=name, total=_size(total), packed=_size(packed),
+                                largest=biggest, ratio=MAX_RATIO))
 
 
 def _list_zip(path: Path, name: str) -> tuple[dict[PurePosixPath, Callable[[], bytes]], int]:
@@ -253,7 +252,7 @@ def _list_zip(path: Path, name: str) -> tuple[dict[PurePosixPath, Callable[[], b
         z = zipfile.ZipFile(path)
         infos = [i for i in z.infolist() if not i.is_dir()]
     except Exception as e:  # noqa: BLE001 - a damaged or crafted directory can raise anything
-        raise DataError(f"{name} is not a readable .zip ({_reason(e)}).") from None
+        raise DataError(Message("data.not_a_zip", name=name, reason=_reason(e))) from None
     _check_sizes(infos, name)
     files, too_big = {}, 0
     for i in infos:
@@ -272,7 +271,7 @@ def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     try:
         return z.read(info)
     except Exception:  # noqa: BLE001 - bad CRC, encryption, an unknown compression: a file that cannot be read
-        raise ImageError("the zip entry cannot be unpacked") from None
+        raise ImageError(Message("data.entry_unreadable")) from None
 
 
 def _list_folder(path: Path, name: str) -> tuple[dict[PurePosixPath, Callable[[], bytes]], int]:
@@ -286,7 +285,7 @@ def _list_folder(path: Path, name: str) -> tuple[dict[PurePosixPath, Callable[[]
             continue
         files[PurePosixPath(rel.as_posix())] = (lambda f=f: f.read_bytes())
         if len(files) > MAX_ARCHIVE_FILES:
-            raise DataError(f"{name} holds over {MAX_ARCHIVE_FILES:,} files; that is the limit.")
+            raise DataError(Message("data.folder_too_many", name=name, limit=MAX_ARCHIVE_FILES))
     return files, too_big
 
 
@@ -300,15 +299,14 @@ def _strip_wrapper(files: dict) -> dict:
 
 def _check_classes(classes: list[str], name: str, too_big: int) -> None:
     if len(classes) < 2:
-        skipped = f" ({too_big} file(s) over {_size(MAX_IMAGE_BYTES)} were skipped)" if too_big else ""
-        raise DataError(f"{name} needs at least two class folders (found {len(classes)}){skipped}: lay it out as "
-                        "train/<class>/… and test/<class>/…, or <class>/… with one folder per class.")
+        skipped = Message("data.skipped_big", files=too_big, size=_size(MAX_IMAGE_BYTES)) if too_big else ""
+        raise DataError(Message("data.two_classes", name=name, found=len(classes), skipped=skipped))
     if len(classes) > MAX_CLASSES:
-        raise DataError(f"{name} has {len(classes):,} class folders; the limit is {MAX_CLASSES:,}.")
+        raise DataError(Message("data.too_many_classes", name=name, classes=len(classes), limit=MAX_CLASSES))
     for c in classes:
         if len(c) > MAX_CLASS_NAME or not c.strip():
-            raise DataError(f"{name} has a class folder named {c[:60]!r}{'…' if len(c) > 60 else ''}: a class "
-                            f"name is 1 to {MAX_CLASS_NAME} characters, not only spaces.")
+            folder = repr(c[:60]) + ("…" if len(c) > 60 else "")
+            raise DataError(Message("data.bad_class_name", name=name, folder=folder, limit=MAX_CLASS_NAME))
 
 
 def load_image_folder(path: str | os.PathLike, holdout: float = 0.1, seed: int = 0, size: int = 32,
@@ -320,7 +318,7 @@ def load_image_folder(path: str | os.PathLike, holdout: float = 0.1, seed: int =
     path = Path(path)
     name = name or path.name
     if not path.exists():
-        raise DataError(f"{path} does not exist. Give an image folder or a .zip of one.")
+        raise DataError(Message("data.missing", path=str(path)))
     files, too_big = _list_zip(path, name) if path.is_file() else _list_folder(path, name)
     files = _strip_wrapper({p: r for p, r in files.items() if len(p.parts) >= 2})
     tops = {p.parts[0] for p in files}
@@ -349,13 +347,14 @@ def load_image_folder(path: str | os.PathLike, holdout: float = 0.1, seed: int =
         except (ImageError, OSError, ValueError):
             unreadable += 1
         if progress and k % 500 == 0:
-            progress(f"Reading images: {k:,} of {len(items):,}", k / len(items))
+            progress(Message("data.reading", done=k, total=len(items)), k / len(items))
     counts = torch.bincount(torch.tensor(ys["train"] + ys["test"], dtype=torch.int64), minlength=len(classes))
     empty = [c for c, n in zip(classes, counts.tolist()) if n == 0]
     if empty:
-        listed = ", ".join(c[:40] for c in empty[:10]) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
-        raise DataError(f"Class folder(s) {listed} in {name} hold no readable image: "
-                        "add images or remove the folder.")
+        listed = ", ".join(c[:40] for c in empty[:10])
+        if len(empty) > 10:
+            listed = Message("data.and_more", listed=listed, more=len(empty) - 10)
+        raise DataError(Message("data.empty_classes", listed=listed, name=name))
     x = {s: torch.stack(v) if v else torch.empty(0, 3, size, size, dtype=torch.uint8) for s, v in xs.items()}
     y = {s: torch.tensor(v, dtype=torch.int64) for s, v in ys.items()}
     if not split_layout or len(y["test"]) == 0:
@@ -367,12 +366,11 @@ def load_image_folder(path: str | os.PathLike, holdout: float = 0.1, seed: int =
 def _skipped_note(other: int, unreadable: int, too_big: int) -> list[str]:
     if not other + unreadable + too_big:
         return []
-    parts = [f"{other} not images (or outside a class folder)" if other else "",
-             f"{unreadable} unreadable" if unreadable else "",
-             f"{too_big} too large (over {_size(MAX_IMAGE_BYTES)} or {MAX_PIXELS / 1e6:.0f} million pixels)"
-             if too_big else ""]
-    return [f"Skipped {other + unreadable + too_big} file(s) that are not readable images: "
-            + ", ".join(p for p in parts if p) + "."]
+    parts = [Message("data.skipped_other", files=other) if other else "",
+             Message("data.skipped_unreadable", files=unreadable) if unreadable else "",
+             Message("data.skipped_too_big", files=too_big, size=_size(MAX_IMAGE_BYTES),
+                     megapixels=MAX_PIXELS / 1e6) if too_big else ""]
+    return [Message("data.skipped", files=other + unreadable + too_big, parts=Parts((p for p in parts if p), ", "))]
 
 
 def _hold_out(x, y, fraction: float, seed: int):
@@ -474,7 +472,7 @@ def load_builtin(seed: int = 0, n_train: int = 20_000, n_test: int = 4_000,
     """Shapes-10 (built in, no network): 20,000 training and 4,000 test images by default.
     With `cache_dir`, the generated tensors are kept there so the next start is instant."""
     def build() -> Dataset:
-        return Dataset("Shapes-10 (built in)", SHAPES10_CLASSES, *make_shapes10(n_train, seed),
+        return Dataset(SHAPES10_NAME, SHAPES10_CLASSES, *make_shapes10(n_train, seed),
                        *make_shapes10(n_test, seed + 1_000_003))
 
     return cached(Path(cache_dir) / f"shapes10-v1-{seed}-{n_train}-{n_test}.pt" if cache_dir else None, build)
@@ -498,7 +496,7 @@ def load_dataset(source: str, root: str | os.PathLike = "data", holdout: float =
         return load_builtin(cache_dir=root)
     path = Path(source)
     if not path.exists():  # before _folder_cache() stats it
-        raise DataError(f"{source} does not exist. Give an image folder or a .zip of one.")
+        raise DataError(Message("data.missing", path=source))
     return cached(_folder_cache(path, Path(root), holdout, seed),
                   lambda: load_image_folder(path, holdout, seed, progress=progress, name=name))
 

@@ -15,27 +15,35 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from cnnlib.words import Message
+
 # errno values that mean "nothing more can be written here", whatever is being saved: what the disk
-# is, and what the teacher can do about it
-FULL = {errno.ENOSPC: ("is full", "free space on the server"),
-        errno.EDQUOT: ("is over its quota", "free space on the server"),
-        errno.EROFS: ("is read-only", "make it writable")}
-ASK_TEACHER = "Ask the teacher to {fix}."
+# is, and what the teacher can do about it (keys of cnnlib.words)
+FULL = {errno.ENOSPC: ("disk.is_full", "disk.fix_space"),
+        errno.EDQUOT: ("disk.over_quota", "disk.fix_space"),
+        errno.EROFS: ("disk.read_only", "disk.fix_writable")}
+ASK_TEACHER = "disk.ask_teacher"      # the advice a DiskFull gives by default: a key whose sentence has {fix}
 STALE_SECONDS = 600          # a leftover older than this is removed even if its process seems alive
 _STARTED = time.time()       # this process's start, near enough: a leftover from before is not ours
 
 
 class DiskFull(OSError):
-    """The server's disk is full (or over its quota, or read-only): `what` could not be saved.
-    str() is the message for the user, `advice` with {fix} filled in; errno is the system's."""
+    """The server's disk is full (or over its quota, or read-only): `what` (words, or a file's name)
+    could not be saved. `message` says so for the user, with the advice (a key of cnnlib.words whose
+    sentence has {fix}) filled in; str() is its English; errno is the system's."""
 
     def __init__(self, what: str, code: int = errno.ENOSPC, advice: str = ASK_TEACHER):
         super().__init__(code, os.strerror(code))
         self.what, self.advice = what, advice
 
-    def __str__(self) -> str:
+    @property
+    def message(self) -> Message:
         state, fix = FULL.get(self.errno, FULL[errno.ENOSPC])
-        return f"The server's disk {state}: {self.what} could not be saved. {self.advice.format(fix=fix)}"
+        return Message("disk.full", state=Message(state), what=self.what,
+                       advice=Message(self.advice, fix=Message(fix)))
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 def is_disk_full(e: BaseException) -> bool:
@@ -44,8 +52,8 @@ def is_disk_full(e: BaseException) -> bool:
 
 @contextmanager
 def saving(what: str, advice: str = ASK_TEACHER) -> Iterator[None]:
-    """Turn a full disk met while saving `what` (words for the user: "this run", "the upload")
-    into DiskFull; other errors pass unchanged. The outermost `saving` names what is lost."""
+    """Turn a full disk met while saving `what` (words for the user: Message("what.this_run"), a file's
+    name) into DiskFull; other errors pass unchanged. The outermost `saving` names what is lost."""
     try:
         yield
     except OSError as e:

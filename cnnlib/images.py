@@ -16,12 +16,14 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from cnnlib.words import Message
+
 # The files CNN Lab reads, by suffix (the pages' uploaders and image folders share this list) and
 # by Pillow's format name (its JPEG reader also opens MPO, a phone's JPEG with a second picture inside).
 # Any other format, even one Pillow knows, is refused before it is decoded.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".ppm")
 UPLOAD_TYPES = [s.lstrip(".") for s in IMAGE_SUFFIXES]          # for st.file_uploader(type=...)
-FORMAT_WORDS = "PNG, JPEG, WebP, BMP, GIF, TIFF or PPM"
+FORMAT_WORDS = Message("images.formats")                          # "PNG, JPEG, WebP, BMP, GIF, TIFF or PPM"
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF", "PPM")
 
 # The most pixels decoded for one image: a 40-megapixel photo as RGB takes 120 MB for a moment. A
@@ -54,17 +56,16 @@ def decode(data: bytes | str | os.PathLike, min_side: int = 0) -> tuple[Image.Im
     try:
         im = Image.open(io.BytesIO(data) if from_bytes else data, formats=FORMATS)
     except UnidentifiedImageError:
-        raise ImageError(f"not a readable image (PIL could not identify its format). Use a {FORMAT_WORDS} "
-                         "file.") from None
+        raise ImageError(Message("images.unidentified", formats=FORMAT_WORDS)) from None
     except Image.DecompressionBombError:
-        raise ImageTooLarge(f"the image has over {2 * Image.MAX_IMAGE_PIXELS / 1e6:,.0f} million pixels; the "
-                            f"limit is {MAX_PIXELS / 1e6:.0f} million.") from None
+        raise ImageTooLarge(Message("images.bomb", pixels=2 * Image.MAX_IMAGE_PIXELS / 1e6,
+                                    limit=MAX_PIXELS / 1e6)) from None
     except OSError:
         if not from_bytes:
             raise                                  # a missing or unreadable file: the caller's to report
-        raise ImageError(f"not a readable image (its header is damaged). Use a {FORMAT_WORDS} file.") from None
+        raise ImageError(Message("images.damaged_header", formats=FORMAT_WORDS)) from None
     except Exception:  # noqa: BLE001 - a damaged header can raise anything; it means "not readable"
-        raise ImageError(f"not a readable image (its header is damaged). Use a {FORMAT_WORDS} file.") from None
+        raise ImageError(Message("images.damaged_header", formats=FORMAT_WORDS)) from None
     with im:
         stored, fmt = im.size, im.format
         if _over_limit(stored) and not (min_side and fmt in ("JPEG", "MPO")):
@@ -80,7 +81,7 @@ def decode(data: bytes | str | os.PathLike, min_side: int = 0) -> tuple[Image.Im
             # shrink first where Pillow can in this mode (less to convert), else after the conversion
             small = _upright(_reduce(_eight_bit(_reduce(im, min_side)), min_side), orientation)
         except Exception:  # noqa: BLE001 - Pillow's decoders raise OSError, ValueError, SyntaxError, ...
-            raise ImageError(f"not a readable image (the {fmt} data is damaged or cut short).") from None
+            raise ImageError(Message("images.damaged_data", format=fmt)) from None
     return small, (stored[1], stored[0]) if orientation in (5, 6, 7, 8) else stored   # a quarter turn
 
 
@@ -90,8 +91,8 @@ def _over_limit(size: tuple[int, int]) -> bool:
 
 
 def _too_large(size: tuple[int, int]) -> ImageTooLarge:
-    return ImageTooLarge(f"the image is {size[0]:,}×{size[1]:,} pixels ({size[0] * size[1] / 1e6:,.0f} million); "
-                         f"the limit is {MAX_PIXELS / 1e6:.0f} million pixels. Use a smaller copy.")
+    return ImageTooLarge(Message("images.too_large", width=size[0], height=size[1],
+                                 megapixels=size[0] * size[1] / 1e6, limit=MAX_PIXELS / 1e6))
 
 
 def _orientation(im: Image.Image) -> int:
@@ -165,7 +166,8 @@ def display_copy(im: Image.Image, side: int = DISPLAY_SIDE) -> Image.Image:
 
 def to_square(im: Image.Image, size: int = 32) -> Image.Image:
     """Centre-crop to a square, then resize to size x size with antialiasing."""
-    return ImageOps.fit(im, (size, size), method=Image.Resampling.BICUBIC if im.width < size else Image.Resampling.LANCZOS)
+    method = Image.Resampling.BICUBIC if im.width < size else Image.Resampling.LANCZOS
+    return ImageOps.fit(im, (size, size), method=method)
 
 
 def to_tensor_uint8(im: Image.Image, size: int = 32) -> torch.Tensor:

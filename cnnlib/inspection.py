@@ -21,35 +21,13 @@ from torch.nn import functional as F
 from cnnlib.data import Dataset, to_float
 from cnnlib.models import Whiten
 from cnnlib.train import evaluate, per_class_accuracy
+from cnnlib.words import Message
 
 Stats = Sequence[float] | torch.Tensor | None   # per-channel mean or std, as stored in run.json
 
-EXPLAIN: dict[str, str] = {
-    "confusion": ("Each row is the true class of the test images and each column the class the network "
-                  "chose, so the diagonal counts the right answers. Bright cells off the diagonal show "
-                  "which classes the network mixes up, and in which direction."),
-    "per_class": ("The bar for a class is the share of its test images that the network labelled "
-                  "correctly. Classes with short bars are the hard ones: look at their mistakes to see why."),
-    "mistakes": ("These are test images the network got wrong, the most confident mistakes first. "
-                 "A confident mistake often shows a shortcut the network learned, such as judging by colour "
-                 "or background instead of shape."),
-    "feature_maps": ("Each small grey square is one channel of a convolution layer's output: bright where "
-                     "that filter found its pattern in the image, dark where it did not. Early layers "
-                     "respond to edges and colours; deeper layers are smaller and respond to larger, "
-                     "more abstract parts."),
-    "filters": ("These are the first layer's filters, the small weight patterns slid over every spot of "
-                "the image, shown as colour patches. A filter answers strongly wherever the image looks like "
-                "it, so you will often see edge detectors and colour blobs."),
-    "filters_fitted": ("This network's first layer is not learned: its filters are set once from the training "
-                       "images so that neighbouring pixels and colours no longer echo each other (whitening), "
-                       "each twice, once negated. The layers after it learn from what it hands on."),
-    "gradcam": ("Grad-CAM colours the parts of the image that pushed the network towards the chosen class: "
-                "red is strong evidence, blue is none. If the heat sits on the background instead of the "
-                "object, the network may be right for the wrong reason."),
-    "compare": ("The curves show each run's test accuracy and loss after every epoch, so you can see which "
-                "settings learn faster and which overfit. The table lists only the settings that differ "
-                "between the runs, next to their results."),
-}
+# What each view shows and how to read it, in two sentences (cnnlib.words: explain.<view>)
+EXPLAIN: dict[str, str] = {view: Message(f"explain.{view}") for view in (
+    "confusion", "per_class", "mistakes", "feature_maps", "filters", "filters_fitted", "gradcam", "compare")}
 
 
 def _stats(v: Stats) -> torch.Tensor | None:
@@ -94,7 +72,8 @@ def evaluate_split(model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_class
     ev = evaluate(model, x, y, _stats(mean), _stats(std), batch_size=batch_size, tta=tta)
     cm = confusion_matrix(y, ev.predictions, num_classes)
     y_cpu = y.cpu()
-    per_class = torch.tensor(per_class_accuracy(ev.predictions, y_cpu, num_classes, empty=math.nan), dtype=torch.float64)
+    per_class = torch.tensor(per_class_accuracy(ev.predictions, y_cpu, num_classes, empty=math.nan),
+                             dtype=torch.float64)
     wrong = (ev.predictions != y_cpu).nonzero().flatten()
     order = wrong[ev.confidence[wrong].argsort(descending=True, stable=True)]
     mistakes = [Mistake(int(i), int(y_cpu[i]), int(ev.predictions[i]), float(ev.confidence[i]))
@@ -131,7 +110,8 @@ def feature_maps(model: nn.Module, image: torch.Tensor, mean: Stats = None,
     negative values mean "the opposite of this filter's pattern"."""
     maps: dict[str, torch.Tensor] = {}
     # clone: a ReLU(inplace=True) right after a conv would otherwise overwrite what we keep
-    hooks = [m.register_forward_hook(lambda mod, inp, out, name=name: maps.__setitem__(name, out[0].detach().float().cpu().clone()))
+    hooks = [m.register_forward_hook(
+                 lambda mod, inp, out, name=name: maps.__setitem__(name, out[0].detach().float().cpu().clone()))
              for name, m in conv_layers(model)]
     was_training = model.training
     model.eval()

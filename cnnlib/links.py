@@ -15,9 +15,9 @@ from typing import Mapping, Sequence
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from cnnlib.config import PRESETS, TrainConfig, check_value, preset
+from cnnlib.words import LANGUAGES, Message
 
 DATA_SETS = ("cifar10", "builtin")     # the data sets a link may name (an upload lives on one server only)
-LANGUAGES = ("en", "es")
 PAGES = ("home", "data", "train", "predict", "evaluate", "inspect", "runs")
 # Settings a link carries: every TrainConfig field but where the server keeps its data
 FIELDS: dict[str, str] = {f.name: str(f.type) for f in dataclasses.fields(TrainConfig)
@@ -38,7 +38,7 @@ class Setup:
     hidden: frozenset[str] = frozenset()    # fields fixed at the link's value and not shown
     pages: tuple[str, ...] = ()             # the pages shown (all when empty)
     presets: tuple[str, ...] = ()           # the presets offered (all when empty)
-    problems: tuple[str, ...] = ()          # what was left out of the link, and why
+    problems: tuple[str, ...] = ()          # what was left out of the link, and why (words.Message each)
 
     @property
     def fixed(self) -> frozenset[str]:
@@ -72,10 +72,10 @@ def _value(name: str, text: str) -> tuple[object, str]:
         else:
             value = text
     except ValueError:
-        words = {"bool": "true or false", "int": "a whole number", "float": "a number"}.get(kind, "text")
-        return None, f"{name}={text[:40]!r} in the link is not {words}: left out."
+        kind = kind if kind in ("bool", "int", "float") else "str"
+        return None, Message("links.not_kind", name=name, text=repr(text[:40]), kind=Message(f"links.kind.{kind}"))
     problem = check_value(name, value) if name in _checked() else ""
-    return (None, f"{problem} It was left out of the link's setup.") if problem else (value, "")
+    return (None, Message("links.left_out", problem=problem)) if problem else (value, "")
 
 
 def _checked() -> set[str]:
@@ -92,7 +92,8 @@ def _names(text: str, allowed: Sequence[str], what: str, problems: list[str]) ->
     names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
     unknown = [n for n in names if n not in allowed]
     if unknown:
-        problems.append(f"{', '.join(n[:40] for n in unknown)}: not {what} CNN Lab knows, left out of the link.")
+        problems.append(Message("links.unknown_names", names=", ".join(n[:40] for n in unknown),
+                                what=Message(f"links.what.{what}")))
     return tuple(n for n in names if n in allowed)
 
 
@@ -103,17 +104,15 @@ def parse(params: Mapping[str, str | Sequence[str]]) -> Setup:
     problems: list[str] = []
     data = _one(params, "data") or None
     if data is not None and data not in DATA_SETS:
-        problems.append(f"data={data[:40]!r} in the link is not a data set it can name ({', '.join(DATA_SETS)}): "
-                        "left out.")
+        problems.append(Message("links.bad_data", data=repr(data[:40]), choices=", ".join(DATA_SETS)))
         data = None
     name = _one(params, "preset") or None
     if name is not None and name not in PRESETS:
-        problems.append(f"preset={name[:40]!r} in the link is not one of {', '.join(PRESETS)}: left out.")
+        problems.append(Message("links.bad_preset", name=repr(name[:40]), choices=", ".join(PRESETS)))
         name = None
     lang = _one(params, "lang") or None
     if lang is not None and lang not in LANGUAGES:
-        problems.append(f"lang={lang[:10]!r} in the link is not a language CNN Lab speaks ({', '.join(LANGUAGES)}): "
-                        "left out.")
+        problems.append(Message("links.bad_lang", lang=repr(lang[:10]), choices=", ".join(LANGUAGES)))
         lang = None
     values = {}
     for key in params:
@@ -124,7 +123,7 @@ def parse(params: Mapping[str, str | Sequence[str]]) -> Setup:
             else:
                 values[key] = value
         elif key not in ("data", "preset", "lang", *LIST_KEYS, *OTHER_KEYS):
-            problems.append(f"{key[:40]} in the link is not a setting CNN Lab knows: left out.")
+            problems.append(Message("links.unknown_key", key=key[:40]))
     locked = frozenset(_names(_one(params, "lock"), tuple(FIELDS), "settings", problems))
     hidden = frozenset(_names(_one(params, "hide"), tuple(FIELDS), "settings", problems))
     pages = _names(_one(params, "pages"), PAGES, "pages", problems)
@@ -132,8 +131,8 @@ def parse(params: Mapping[str, str | Sequence[str]]) -> Setup:
         pages = ("home", *pages)          # the first page is always there: it says what CNN Lab is
     presets = _names(_one(params, "presets"), tuple(PRESETS), "presets", problems)
     if name is not None and presets and name not in presets:
-        problems.append(f"preset={name} is not among the presets the link offers ({', '.join(presets)}): "
-                        f"{presets[0]} is used.")
+        problems.append(Message("links.preset_not_offered", name=name, offered=", ".join(presets),
+                                first=presets[0]))
         name = presets[0]
     setup = Setup(data, name, values, lang, locked - hidden, hidden, pages, presets, ())   # hidden wins
     if not problems:

@@ -17,6 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from cnnlib.words import Message
+
 
 class _DropoutFn(torch.autograd.Function):
     """out = x * mask, mask = keep / (1 - p) as floats, kept for the backward pass."""
@@ -298,17 +300,16 @@ class ConvNet(nn.Module):
 
 
 ARCHITECTURES: dict[str, tuple[str, ConvNetSpec | None]] = {
-    "tutorial": ("The tutorial's CNN: two 3x3 convs, one max-pool, a 512-wide hidden layer (4.2 M parameters).", None),
-    "small": ("Tiny batch-norm CNN (16-32-64): the fastest to train on a CPU.",
+    "tutorial": (Message("arch.tutorial"), None),
+    "small": (Message("arch.small"),
               ConvNetSpec(widths=(16, 32, 64), convs_per_block=2, head_scale=0.2)),
-    "fast": ("Small batch-norm CNN (32-64-128), built for speed on a CPU.",
+    "fast": (Message("arch.fast"),
              ConvNetSpec(widths=(32, 64, 128), convs_per_block=2, head_scale=0.2)),
-    "vgg": ("Deeper VGG-style CNN: four blocks of two convs with batch norm (64-128-256-256).",
+    "vgg": (Message("arch.vgg"),
             ConvNetSpec(widths=(64, 128, 256, 256), convs_per_block=2)),
-    "resnet": ("Small ResNet: a stem and three residual blocks with batch norm (64-128-256).",
+    "resnet": (Message("arch.resnet"),
                ConvNetSpec(widths=(64, 128, 256), convs_per_block=2, residual=True, stem=32)),
-    "speedrun": ("Wider batch-norm CNN for GPUs (64-256-256) after the CIFAR-10 speed record (airbench94): a "
-                 "whitening first layer set from the data, convolutions that start as the identity, GELU.",
+    "speedrun": (Message("arch.speedrun"),
                  ConvNetSpec(widths=(64, 256, 256), convs_per_block=2, whiten=True, head_scale=1 / 9,
                              head_bias=False, activation="gelu", identity_init=True, bn_scale=False,
                              bn_momentum=0.4, bn_eps=1e-12)),
@@ -319,13 +320,13 @@ def build_model(name: str, num_classes: int = 10, conv_dropout: float = 0.0, fc_
                 image_size: int = 32) -> nn.Module:
     """Build an architecture from ARCHITECTURES by name."""
     if name not in ARCHITECTURES:
-        raise ValueError(f"Unknown model {name!r}: choose one of {', '.join(ARCHITECTURES)}.")
+        raise ValueError(Message("models.unknown", name=repr(name), choices=", ".join(ARCHITECTURES)))
     if name == "tutorial":
         return TutorialCNN(num_classes, conv_dropout, fc_dropout, image_size)
     spec = ARCHITECTURES[name][1]
     if image_size % (2 ** len(spec.widths)):
-        raise ValueError(f"Model {name!r} halves the image {len(spec.widths)} times: "
-                         f"the image size {image_size} must be a multiple of {2 ** len(spec.widths)}.")
+        raise ValueError(Message("models.halves", name=repr(name), times=len(spec.widths), size=image_size,
+                                 multiple=2 ** len(spec.widths)))
     return ConvNet(spec, num_classes, conv_dropout, fc_dropout)
 
 
@@ -460,10 +461,9 @@ def too_large(name: str, num_classes: int = 10, image_size: int = 32) -> str:
     limit = max_model_bytes()
     if f.bytes(1) <= limit:
         return ""
-    return (f"a '{name}' network for {image_size}×{image_size} images and {num_classes} classes would take "
-            f"{_mb(f.bytes(1))} ({f.parameters:,} parameters: {_mb(f.weight_bytes)} of weights, and "
-            f"{_mb(f.activation_bytes)} for one image), more than this server's limit of {_mb(limit)} "
-            "(CNNLAB_MAX_MODEL_MB).")
+    return Message("models.too_large", name=name, size=image_size, classes=num_classes, total=_mb(f.bytes(1)),
+                   parameters=f.parameters, weights=_mb(f.weight_bytes), activations=_mb(f.activation_bytes),
+                   limit=_mb(limit))
 
 
 # The memory one training run may take on a server's CPU ($CNNLAB_MAX_RUN_MB): every CPU preset fits
@@ -493,9 +493,8 @@ def too_large_to_train(name: str, num_classes: int, image_size: int, batch_size:
         return ""
     f = footprint(name, num_classes, image_size)
     fits = max(1, (limit - f.weight_bytes * (2 + optimizer_copies)) // max(1, 2 * f.activation_bytes))
-    return (f"Training a '{name}' network on {image_size}×{image_size} images in batches of {batch_size:,} would take "
-            f"about {_mb(need)} of the server's memory; one run may take at most {_mb(limit)} here "
-            f"(CNNLAB_MAX_RUN_MB). Choose a batch size of {fits:,} or less.")
+    return Message("models.too_large_to_train", name=name, size=image_size, batch=batch_size, need=_mb(need),
+                   limit=_mb(limit), fits=fits)
 
 
 def _mb(n: int) -> str:

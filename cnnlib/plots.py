@@ -1,5 +1,6 @@
 """Plotly figures for the app, as pure functions of tensors and histories: no Streamlit here, so
-tests can call them directly and the pages only draw what they return."""
+tests can call them directly and the pages only draw what they return. Each figure's words are in
+the language `lang` ("en" or "es", cnnlib.words)."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -10,6 +11,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from cnnlib.runner import History
+from cnnlib.words import Message, say
 
 # The tutorial's reported test accuracy after epochs 1..10, in percent: the dashed reference line.
 TUTORIAL_TEST_ACC = (41, 46, 48, 50, 52, 53, 53, 56, 56, 57)
@@ -45,12 +47,12 @@ def batch_grid(x: torch.Tensor, labels: Sequence[str], ncol: int = 8, height: in
                                  xaxis=dict(visible=False), yaxis=dict(visible=False)))
 
 
-def class_balance(classes: Sequence[str], train: Sequence[int], test: Sequence[int]) -> go.Figure:
+def class_balance(classes: Sequence[str], train: Sequence[int], test: Sequence[int], lang: str = "en") -> go.Figure:
     """Images per class in each split, as grouped bars."""
-    fig = go.Figure([go.Bar(name="train", x=list(classes), y=list(train)),
-                     go.Bar(name="test", x=list(classes), y=list(test))])
+    fig = go.Figure([go.Bar(name=say("plots.train", lang), x=list(classes), y=list(train)),
+                     go.Bar(name=say("plots.test", lang), x=list(classes), y=list(test))])
     fig.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=30, b=10),
-                      yaxis_title="images", title="Images per class")
+                      yaxis_title=say("plots.images", lang), title=say("plots.images_per_class", lang))
     return fig
 
 
@@ -62,10 +64,10 @@ def on_cifar10(h: History) -> bool:
     return "CIFAR-10" in h.dataset
 
 
-def reference_label(h: History) -> str:
+def reference_label(h: History) -> Message:
     """The words for the switch that shows the tutorial's curve, saying where it comes from."""
-    return ("Show the tutorial's test accuracy on CIFAR-10 (dashed)" if on_cifar10(h)
-            else f"Show the tutorial's test accuracy (dashed): it was measured on CIFAR-10, not on {h.dataset}")
+    return (Message("plots.reference_cifar10") if on_cifar10(h)
+            else Message("plots.reference_other", data=h.dataset))
 
 
 def first_reach(h: History, target: float = TUTORIAL_FINAL) -> tuple[float, float, float] | None:
@@ -77,43 +79,45 @@ def first_reach(h: History, target: float = TUTORIAL_FINAL) -> tuple[float, floa
     return min((p for p in points if p[1] >= target), key=lambda p: p[2], default=None)
 
 
-def training_chart(h: History, reference: bool = True) -> go.Figure:
+def training_chart(h: History, reference: bool = True, lang: str = "en") -> go.Figure:
     """Training loss every few steps (top) and train/test accuracy per epoch (bottom), against
     epochs; optionally the tutorial's test-accuracy curve, dashed, and on CIFAR-10 a star where the
     run first reached the tutorial's 57 %; live changes as vertical lines."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=("Training loss", "Accuracy (%)"))
+                        subplot_titles=(say("plots.training_loss_title", lang), say("plots.accuracy_title", lang)))
     # the long curves as float32 arrays: Streamlit sends an array in a third of the time of a list
     # (plotly writes it as one base64 block), which every follower of a run pays on every redraw
-    fig.add_trace(go.Scatter(name="training loss", x=_floats(s.epoch + s.step / s.steps for s in h.steps),
-                             y=_floats(s.loss for s in h.steps), mode="lines"), row=1, col=1)
+    fig.add_trace(go.Scatter(name=say("plots.training_loss", lang),
+                             x=_floats(s.epoch + s.step / s.steps for s in h.steps), y=_floats(s.loss for s in h.steps),
+                             mode="lines"), row=1, col=1)
     ep = [e.epoch + 1 for e in h.epochs]
-    fig.add_trace(go.Scatter(name="train accuracy", x=ep, y=[100 * e.train_acc for e in h.epochs],
+    fig.add_trace(go.Scatter(name=say("plots.train_accuracy", lang), x=ep, y=[100 * e.train_acc for e in h.epochs],
                              mode="lines+markers"), row=2, col=1)
-    fig.add_trace(go.Scatter(name="test accuracy", x=ep, y=[100 * e.test_acc for e in h.epochs],
+    fig.add_trace(go.Scatter(name=say("plots.test_accuracy", lang), x=ep, y=[100 * e.test_acc for e in h.epochs],
                              mode="lines+markers"), row=2, col=1)
     steps = h.steps[-1].steps if h.steps else 0
     if h.tests and steps:  # test-set checks within epochs (eval_every)
-        fig.add_trace(go.Scatter(name="test accuracy (within epoch)",
+        fig.add_trace(go.Scatter(name=say("plots.test_within_epoch", lang),
                                  x=_floats(t.epoch + t.step / steps for t in h.tests),
                                  y=_floats(100 * t.test_acc for t in h.tests), mode="markers",
                                  marker=dict(size=5, color="#ff7f0e")), row=2, col=1)
     if reference:
-        fig.add_trace(go.Scatter(name="tutorial (CIFAR-10)", x=list(range(1, len(TUTORIAL_TEST_ACC) + 1)),
+        fig.add_trace(go.Scatter(name=say("plots.tutorial", lang), x=list(range(1, len(TUTORIAL_TEST_ACC) + 1)),
                                  y=list(TUTORIAL_TEST_ACC), mode="lines", line=dict(dash="dash", color="gray")),
                       row=2, col=1)
     # the star compares with the tutorial's CIFAR-10 result: only beside its curve, only on CIFAR-10
     if reference and on_cifar10(h) and (hit := first_reach(h)):
-        fig.add_trace(go.Scatter(name=f"{TUTORIAL_FINAL:.0%} reached", x=[hit[0]], y=[100 * hit[1]], mode="markers+text",
+        fig.add_trace(go.Scatter(name=say("plots.reached", lang, target=TUTORIAL_FINAL), x=[hit[0]], y=[100 * hit[1]],
+                                 mode="markers+text",
                                  marker=dict(symbol="star", size=14, color="gold", line=dict(color="black", width=1)),
-                                 text=[f"the tutorial's {TUTORIAL_FINAL:.0%} after {hit[2]:.1f} s"],
+                                 text=[say("plots.reached_after", lang, target=TUTORIAL_FINAL, seconds=hit[2])],
                                  textposition="bottom right"), row=2, col=1)
     for c in h.changes:
         x = c.epoch + (c.step / steps if steps else 0)
         fig.add_vline(x=x, line=dict(dash="dot", color="purple"), row="all", col=1)
-        fig.add_annotation(x=x, y=1, yref="paper", text=f"lr {c.lr:g}, momentum {c.momentum:g}",
+        fig.add_annotation(x=x, y=1, yref="paper", text=say("plots.change", lang, lr=c.lr, momentum=c.momentum),
                            showarrow=False, xanchor="left", font=dict(size=10, color="purple"))
-    fig.update_xaxes(title_text="epoch", row=2, col=1, rangemode="tozero")
+    fig.update_xaxes(title_text=say("plots.epoch", lang), row=2, col=1, rangemode="tozero")
     fig.update_yaxes(range=[0, 100], row=2, col=1)
     fig.update_layout(height=520, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.15))
     return fig
@@ -123,12 +127,12 @@ def _floats(values) -> np.ndarray:
     return np.fromiter(values, dtype=np.float32)
 
 
-def top_k_bar(pairs: Sequence[tuple[str, float]]) -> go.Figure:
+def top_k_bar(pairs: Sequence[tuple[str, float]], lang: str = "en") -> go.Figure:
     """The top-k (class, probability) pairs as horizontal bars in percent, most likely on top."""
     pairs = list(pairs)[::-1]
     fig = go.Figure(go.Bar(x=[100 * p for _, p in pairs], y=[c for c, _ in pairs], orientation="h",
-                           text=[f"{100 * p:.1f} %" for _, p in pairs], textposition="auto"))
+                           text=[say("percent", lang, value=100 * p) for _, p in pairs], textposition="auto"))
     fig.update_layout(height=60 + 32 * len(pairs), margin=dict(l=10, r=10, t=10, b=10),
-                      xaxis=dict(range=[0, 100], title="probability (%)"))
+                      xaxis=dict(range=[0, 100], title=say("plots.probability", lang)))
     return fig
 

@@ -16,6 +16,7 @@ from cnnlib.images import (
     to_tensor_uint8,
 )
 from cnnlib.train import view_logits
+from cnnlib.words import Message
 
 MAX_UPLOAD_BYTES = 20 * 1024 ** 2   # one uploaded image, bytes
 
@@ -31,7 +32,7 @@ def prepare(data: bytes, size: int = 32) -> Prepared:
     """Bytes of an uploaded file -> a display copy, the size as uploaded and the small image the
     network sees; the full decode is dropped here. Raises ImageError."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ImageError(f"the file is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 2**20:.0f} MB.")
+        raise ImageError(Message("images.file_too_big", mb=len(data) / 2**20, limit=MAX_UPLOAD_BYTES / 2**20))
     im, uploaded = decode(data, min_side=max(size, DISPLAY_SIDE))
     return Prepared(display_copy(im), uploaded, to_tensor_uint8(im, size))
 

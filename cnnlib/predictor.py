@@ -7,6 +7,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -19,6 +20,7 @@ from cnnlib.inspection import (EvalReport, GradCAM, evaluate_test, feature_maps,
                                grad_cam, grid, overlay, tile_maps, upscale)
 from cnnlib.predict import prepare, top_k
 from cnnlib.runner import Runner
+from cnnlib.words import Message, Parts, class_message
 
 
 # --- prediction ----------------------------------------------------------------------------------
@@ -84,13 +86,12 @@ def mismatch(p: Predictor, ds: Dataset) -> str:
     """Why `p` cannot be used on `ds`'s images ("" if it can): the same classes, in the same order,
     and the same image size."""
     if tuple(p.classes) != tuple(ds.classes):
-        where = ("CIFAR-10 (if the sidebar does not offer it, get it onto this server on the Home page)"
-                 if tuple(p.classes) == CIFAR10_CLASSES else "the data set it was trained on")
-        return (f"This model knows {len(p.classes)} classes ({', '.join(p.classes)}), but {ds.name} has "
-                f"{len(ds.classes)} ({', '.join(ds.classes)}). Choose {where} in the sidebar, or another model.")
+        where = Message("predictor.where_cifar10" if tuple(p.classes) == CIFAR10_CLASSES else "predictor.where_own")
+        return Message("predictor.classes", known=len(p.classes), classes=Parts(map(class_message, p.classes), ", "),
+                       data=ds.name, has=len(ds.classes), data_classes=Parts(map(class_message, ds.classes), ", "),
+                       where=where)
     if p.image_size != ds.image_size:
-        return (f"This model reads {p.image_size}×{p.image_size} images, but {ds.name}'s are "
-                f"{ds.image_size}×{ds.image_size}.")
+        return Message("predictor.size", size=p.image_size, data=ds.name, has=ds.image_size)
     return ""
 
 
@@ -101,10 +102,13 @@ def evaluate(p: Predictor, ds: Dataset) -> EvalReport:
         return evaluate_test(p.model, ds, p.mean, p.std, tta=p.tta)
 
 
-def mistakes(report: EvalReport, ds: Dataset, n: int = 24, scale: int = 4) -> list[tuple[np.ndarray, str]]:
-    """The n most confident mistakes as (enlarged image, "true → predicted (confidence)")."""
+def mistakes(report: EvalReport, ds: Dataset, n: int = 24, scale: int = 4,
+             names: Sequence[str] | None = None) -> list[tuple[np.ndarray, str]]:
+    """The n most confident mistakes as (enlarged image, "true → predicted (confidence)"), the classes
+    called by `names` (as a page shows them; by default the data set's own)."""
+    names = names or ds.classes
     return [(upscale(ds.x_test[m.index], scale),
-             f"{ds.classes[m.true]} → {ds.classes[m.predicted]} ({100 * m.confidence:.0f} %)")
+             f"{names[m.true]} → {names[m.predicted]} ({100 * m.confidence:.0f} %)")
             for m in report.mistakes[:n]]
 
 

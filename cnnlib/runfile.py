@@ -7,7 +7,7 @@ and the network the config names, measured on PyTorch's meta device (`models.foo
 server's memory limit before any tensor exists. It returns a normalised copy: every known field
 present with a value of the right type, text cut to a sensible length, unknown keys dropped; the
 pages, the plots and the loader read that copy without checking again. Anything else raises
-CheckpointError with a message that names the file, the field and what is allowed.
+CheckpointError with a message (a words.Message) that names the file, the field and what is allowed.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from cnnlib.config import TrainConfig, shown
 from cnnlib.data import MAX_CLASS_NAME, MAX_CLASSES
 from cnnlib.models import footprint, too_large
 from cnnlib.runner import ENDED
+from cnnlib.words import Message, Parts, message_of
 
 FORMAT = "cnnlab-run/1"
 MAX_META_BYTES = 4 * 2**20          # a run.json, bytes (a 1,000-epoch run takes about 300 kB)
@@ -47,8 +48,8 @@ class _Bad(Exception):
     """A field that is not allowed; the message names it, its value and what is allowed."""
 
 
-def _wrong(field: str, value, allowed: str) -> _Bad:
-    return _Bad(f"run.json's '{field}' is {_show(value)}, but {allowed}.")
+def _wrong(field: str, value, allowed: Message) -> _Bad:
+    return _Bad(Message("runfile.wrong", field=field, value=_show(value), allowed=allowed))
 
 
 def _show(value) -> str:
@@ -56,7 +57,7 @@ def _show(value) -> str:
     if value is None or isinstance(value, bool):
         return json.dumps(value)
     if isinstance(value, (list, dict)):
-        return f"a {'list' if isinstance(value, list) else 'mapping'} of {len(value)}"
+        return Message("runfile.list_of" if isinstance(value, list) else "runfile.mapping_of", n=len(value))
     return shown(value)
 
 
@@ -66,41 +67,45 @@ def read(path: str | os.PathLike, where: str) -> dict:
     try:
         size = path.stat().st_size
         if size > MAX_META_BYTES:
-            raise CheckpointError(f"{where}: run.json is {size / 2**20:.1f} MB; a run's run.json is at most "
-                                  f"{MAX_META_BYTES / 2**20:.0f} MB.")
+            raise CheckpointError(_too_big(where, size))
         raw = path.read_bytes()
     except OSError as e:
-        raise CheckpointError(f"{where}: run.json cannot be read ({e.strerror or type(e).__name__}).") from None
+        raise CheckpointError(Message("runfile.unreadable", where=where,
+                                      reason=e.strerror or type(e).__name__)) from None
     return parse(raw, where)
 
 
 def parse(raw: bytes, where: str) -> dict:
     """The bytes of a run.json, checked and normalised; raises CheckpointError naming `where`."""
     if len(raw) > MAX_META_BYTES:
-        raise CheckpointError(f"{where}: run.json is {len(raw) / 2**20:.1f} MB; a run's run.json is at most "
-                              f"{MAX_META_BYTES / 2**20:.0f} MB.")
+        raise CheckpointError(_too_big(where, len(raw)))
     try:
         meta = json.loads(raw)
     except (ValueError, RecursionError) as e:   # bad JSON or text, too many digits, nested too deep
-        raise CheckpointError(f"{where}: run.json is not valid JSON ({str(e)[:120]}).") from None
+        raise CheckpointError(Message("runfile.bad_json", where=where, reason=str(e)[:120])) from None
     return validate(meta, where)
+
+
+def _too_big(where: str, size: int) -> Message:
+    return Message("runfile.too_big", where=where, mb=size / 2**20, limit=MAX_META_BYTES / 2**20)
 
 
 def validate(meta, where: str) -> dict:
     """A run.json's content (as json.loads gives it), checked and normalised."""
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{where} is not a CNN Lab run (its run.json has no '{FORMAT}' format tag).")
+        raise CheckpointError(Message("runfile.not_a_run", where=where, format=FORMAT))
     try:
         out = _fields(meta)
     except _Bad as e:
-        raise CheckpointError(f"{where}: {e}") from None
+        raise CheckpointError(Message("runfile.at", where=where, problem=e.args[0])) from None
     cfg = TrainConfig(**out["config"])
     try:
         problem = too_large(cfg.model, len(out["classes"]), out["image_size"])
     except (ValueError, RuntimeError) as e:      # the architecture does not fit the image size
-        raise CheckpointError(f"{where}: run.json's 'image_size' is {out['image_size']}: {e}") from None
+        raise CheckpointError(Message("runfile.image_size", where=where, size=out["image_size"],
+                                      problem=message_of(e))) from None
     if problem:
-        raise CheckpointError(f"{where}: {problem} It was not loaded.")
+        raise CheckpointError(Message("runfile.not_loaded", where=where, problem=problem))
     return out
 
 
@@ -117,7 +122,7 @@ def _fields(meta: dict) -> dict:
         out[key] = _text(meta, key, limit)
     state = meta.get("state")
     if state is not None and state not in ENDED:
-        raise _wrong("state", state, "it must be one of " + ", ".join(ENDED))
+        raise _wrong("state", state, Message("runfile.one_of", choices=", ".join(ENDED)))
     out["state"] = state or ""
     out["classes"] = _classes(meta.get("classes"))
     size = meta.get("image_size")
@@ -139,13 +144,13 @@ def _text(meta: dict, key: str, limit: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise _wrong(key, value, "it must be text")
+        raise _wrong(key, value, Message("runfile.text"))
     return value if len(value) <= limit else value[:limit - 1] + "…"
 
 
 def _number(value, field: str, lo: float, hi: float, whole: bool = False) -> float | int:
     """A finite number from lo to hi (a whole one if `whole`); bools are not numbers here."""
-    what = f"it must be a {'whole number' if whole else 'number'} from {lo:g} to {hi:g}"
+    what = Message("runfile.whole_from_to" if whole else "runfile.number_from_to", lo=lo, hi=hi)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (whole and not isinstance(value, int)):
         raise _wrong(field, value, what)
     if not (lo <= value <= hi):                  # NaN fails here too; an int is compared exactly, never overflows
@@ -154,8 +159,7 @@ def _number(value, field: str, lo: float, hi: float, whole: bool = False) -> flo
 
 
 def _classes(value) -> list[str]:
-    what = (f"it must be a list of 2 to {MAX_CLASSES} different class names, each text of 1 to "
-            f"{MAX_CLASS_NAME} characters")
+    what = Message("runfile.classes", most=MAX_CLASSES, length=MAX_CLASS_NAME)
     if not isinstance(value, list) or not 2 <= len(value) <= MAX_CLASSES:
         raise _wrong("classes", value, what)
     for i, c in enumerate(value):
@@ -163,16 +167,16 @@ def _classes(value) -> list[str]:
             raise _wrong(f"classes[{i}]", c, what)
     if len(set(value)) < len(value):
         twice = next(c for c in value if value.count(c) > 1)
-        raise _wrong("classes", value, f"each name must be different ({shown(twice)} is there twice)")
+        raise _wrong("classes", value, Message("runfile.twice", name=shown(twice)))
     return list(value)
 
 
 def _config(value) -> dict:
     if not isinstance(value, dict):
-        raise _wrong("config", value, "it must be a mapping of training settings")
+        raise _wrong("config", value, Message("runfile.config"))
     cfg = TrainConfig.from_dict(value)          # unknown keys (an older or newer CNN Lab's) are dropped
     if problems := cfg.validate():
-        raise _Bad("run.json's 'config' is not one CNN Lab can use: " + " ".join(problems[:5]))
+        raise _Bad(Message("runfile.bad_config", problems=Parts(problems[:5])))
     return cfg.to_dict()
 
 
@@ -180,7 +184,7 @@ def _records(meta: dict, key: str, schema: dict) -> list[dict]:
     value = meta.get(key)
     if value is None:
         return []
-    what = f"it must be a list of at most {MAX_RECORDS:,} records, each with " + ", ".join(schema)
+    what = Message("runfile.records", most=MAX_RECORDS, fields=", ".join(schema))
     if not isinstance(value, list) or len(value) > MAX_RECORDS:
         raise _wrong(key, value, what)
     out = []
@@ -189,7 +193,7 @@ def _records(meta: dict, key: str, schema: dict) -> list[dict]:
             raise _wrong(f"{key}[{i}]", record, what)
         for name in schema:
             if name not in record:
-                raise _wrong(f"{key}[{i}]", record, f"it has no '{name}' ({what})")
+                raise _wrong(f"{key}[{i}]", record, Message("runfile.missing_field", name=name, what=what))
         out.append({name: _number(record[name], f"{key}[{i}].{name}", lo, hi, whole)
                     for name, (lo, hi, whole) in schema.items()})
     return out
@@ -202,7 +206,7 @@ def _stats(meta: dict) -> tuple[list[float] | None, list[float] | None]:
         return None, None
     out = []
     for key, value, lo in (("mean", mean, 0.0), ("std", std, 1e-6)):
-        what = f"it must be 3 numbers from {lo:g} to 1 (one per colour channel), as the mean and std go together"
+        what = Message("runfile.stats", lo=lo)
         if not isinstance(value, list) or len(value) != 3:
             raise _wrong(key, value, what)
         out.append([_number(v, f"{key}[{i}]", lo, 1.0) for i, v in enumerate(value)])
@@ -212,7 +216,7 @@ def _stats(meta: dict) -> tuple[list[float] | None, list[float] | None]:
 def _per_class(value) -> dict[str, float]:
     if value is None:
         return {}
-    what = f"it must map at most {MAX_CLASSES} class names to accuracies from 0 to 1"
+    what = Message("runfile.per_class", most=MAX_CLASSES)
     if not isinstance(value, dict) or len(value) > MAX_CLASSES:
         raise _wrong("per_class_acc", value, what)
     return {str(k)[:MAX_CLASS_NAME]: _number(v, f"per_class_acc.{shown(k, 40)}", 0, 1) for k, v in value.items()}
@@ -222,5 +226,5 @@ def _versions(value) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict) or len(value) > 50 or not all(isinstance(v, str) for v in value.values()):
-        raise _wrong("versions", value, "it must map at most 50 library names to version text")
+        raise _wrong("versions", value, Message("runfile.versions"))
     return {str(k)[:40]: v[:100] for k, v in value.items()}

@@ -23,6 +23,7 @@ from cnnlib.files import DiskFull, is_disk_full
 from cnnlib.models import build_model, too_large, too_large_to_train
 from cnnlib.train import (Changed, Diverged, EpochEnd, Finished, Step, Stopped, Tested, fit, make_model,
                           release_memory, resolve_device)
+from cnnlib.words import Message, joined, message_of
 
 STATES = ("idle", "waiting", "loading", "running", "paused", "finished", "stopped", "diverged", "failed")
 ENDED = ("finished", "stopped", "diverged", "failed")
@@ -133,8 +134,9 @@ def default_slots() -> int:
 
 def torch_threads(slots: int | None = None, cores: int | None = None) -> int:
     """Intra-op threads for each training: the usable cores shared among the concurrent runs allowed,
-    at least one (a server kept to one core by `taskset` trains with one thread, not two on it). CNNLAB_TORCH_THREADS overrides. Keeping a core back for the web server was measured
-    (bench/bench_app.py, 2 cores): it cut training in the app by a fifth and answered clicks no faster."""
+    at least one (a server kept to one core by `taskset` trains with one thread, not two on it).
+    CNNLAB_TORCH_THREADS overrides. Keeping a core back for the web server was measured (bench/bench_app.py,
+    2 cores): it cut training in the app by a fifth and answered clicks no faster."""
     env = os.environ.get("CNNLAB_TORCH_THREADS")
     if env and env.isdigit() and int(env) > 0:
         return int(env)
@@ -152,7 +154,8 @@ def configure_torch(slots: int | None = None) -> int:
 
 @dataclass
 class History:
-    """Everything a page needs to draw a run; `Runner.snapshot()` returns a copy of it."""
+    """Everything a page needs to draw a run; `Runner.snapshot()` returns a copy of it. Its sentences
+    (message, save_error) are words.Messages, said in the reader's language by the page."""
     config: TrainConfig
     state: str = "idle"                                       # one of STATES
     message: str = ""                                         # what the user should read (errors, divergence)
@@ -213,7 +216,7 @@ class History:
         elif isinstance(ev, Finished):
             self.finished, self.state = ev, "finished"
         elif isinstance(ev, Stopped):
-            self.state, self.message = "stopped", f"Stopped in epoch {ev.epoch + 1}, step {ev.step}."
+            self.state, self.message = "stopped", Message("runner.stopped_at", epoch=ev.epoch + 1, step=ev.step)
         elif isinstance(ev, Diverged):
             self.state, self.message = "diverged", ev.message
 
@@ -257,19 +260,19 @@ def memory_problem(cfg: TrainConfig, num_classes: int, image_size: int) -> str:
                                          2 if cfg.optimizer in ("adam", "adamw") else int(cfg.momentum > 0))
     except ValueError:            # a network that does not fit the image size, or a missing device: said elsewhere
         return ""
-    return problem[0].upper() + problem[1:] if problem else ""
+    return problem
 
 
-def _save_problem(e: BaseException) -> str:
+def _save_problem(e: BaseException) -> Message:
     """Why a run could not be saved and what to do, in words for the page (never the server's paths)."""
     if isinstance(e, DiskFull):
-        return str(e)
-    keep = "Download the run below to keep it."
+        return e.message
+    keep = Message("runner.keep")
     if is_disk_full(e):
-        return f"{DiskFull('this run', e.errno)} {keep}"
+        return joined(DiskFull(Message("what.this_run"), e.errno).message, keep)
     if isinstance(e, OSError):
-        return f"The run could not be written to the server's disk ({e.strerror or 'an error'}). {keep}"
-    return f"The run could not be saved ({type(e).__name__}). {keep}"
+        return Message("runner.write_failed", reason=e.strerror or Message("runner.an_error"), keep=keep)
+    return Message("runner.save_failed", kind=type(e).__name__, keep=keep)
 
 
 class _Control:
@@ -339,7 +342,7 @@ class Runner:
         if isinstance(self._data, Dataset) and not problems:   # the page checks this too; the server checks again
             problems = [p for p in [memory_problem(self.cfg, len(self._data.classes), self._data.image_size)] if p]
         if problems:
-            raise ValueError(" ".join(problems))
+            raise ValueError(joined(*problems))
         self._thread = threading.Thread(target=self._work, name="cnnlab-train", daemon=True)
         self._thread.start()
 
@@ -443,8 +446,7 @@ class Runner:
             if self._has_slot and self._slots.waiting and time.monotonic() - began >= self._grace:
                 self._slots.release(self._ticket)
                 self._has_slot = False
-                self._set(message=f"Paused for over {self._grace:.0f} s while others waited: the training slot "
-                                  "went to the next in line. Resume queues for a slot again.")
+                self._set(message=Message("runner.slot_given", grace=self._grace))
         if self._slots is not None and not self._has_slot and not self._stop.is_set():
             self._has_slot = self._slots.acquire(self._ticket, self._stop)
             with self._lock:
@@ -488,8 +490,7 @@ class Runner:
                 self._set(state="waiting", message=_WAITING)
                 self._has_slot = self._slots.acquire(self._ticket, self._stop)
                 if not self._has_slot:   # the tab went away, or Stop, while waiting: nothing to save
-                    self._set(state="stopped", message="Stopped before a training slot was free.",
-                              ended_at=time.time())
+                    self._set(state="stopped", message=Message("runner.stopped_waiting"), ended_at=time.time())
                     return
             self._set(state="loading", message="")
             data = self._data() if callable(self._data) else self._data
@@ -509,15 +510,16 @@ class Runner:
                     if isinstance(ev, EpochEnd):
                         self._epoch_state = state
                     elif isinstance(ev, Stopped) and self._stop_reason == "limit":
-                        self._history.message += (f" This server lets a run train for at most {self._limit / 60:g} "
-                                                  "minutes (its setting CNNLAB_MAX_RUN_MINUTES).")
+                        self._history.message = joined(self._history.message,
+                                                       Message("runner.limit", minutes=self._limit / 60))
             self._set(ended_at=time.time())
             self._save()
         except (DataError, ValueError) as e:
-            self._set(state="failed", message=str(e), ended_at=time.time())
+            self._set(state="failed", message=message_of(e), ended_at=time.time())
         except Exception as e:  # the page shows it; the history so far is kept
             traceback.print_exc()
-            self._set(state="failed", message=f"Training failed: {type(e).__name__}: {e}", ended_at=time.time())
+            self._set(state="failed", message=Message("runner.failed", kind=type(e).__name__, error=str(e)),
+                      ended_at=time.time())
         finally:
             if self._has_slot:
                 self._slots.release(self._ticket)
@@ -531,7 +533,7 @@ class Runner:
         if self._on_end is None or self.model is None:
             return
         if not h.steps and not h.epochs:
-            self._set(message=(h.message + " " if h.message else "") + "Nothing was trained, so nothing was saved.")
+            self._set(message=joined(h.message, Message("runner.nothing_trained")))
             return
         try:
             path = self._on_end(self.model, h)
@@ -543,5 +545,5 @@ class Runner:
             self._set(checkpoint=str(path))
 
 
-_WAITING = "Waiting for a free training slot on this server…"
+_WAITING = Message("runner.waiting")
 RUN_OVERHEAD = 3.0    # seconds a run takes besides training and testing: loading its data, building, saving

@@ -14,9 +14,10 @@ import torch
 from cnnlib import runfile
 from cnnlib.checkpoints import META, WEIGHTS, CheckpointError, check_weights_size, run_meta, save_new_run
 from cnnlib.files import atomic_write, remove, remove_leftovers, saving
-from cnnlib.runner import History
+from cnnlib.runner import STATES, History
+from cnnlib.words import Message
 
-DOWNLOAD_INSTEAD = "Download the run below to keep it; ask the teacher to {fix}."   # files.DiskFull fills in {fix}
+DOWNLOAD_INSTEAD = "disk.download_instead"   # a full disk's advice when a run ends (files.DiskFull fills in {fix})
 
 
 def runs_dir() -> Path:
@@ -37,7 +38,7 @@ def pretrained_runs() -> list[tuple[Path, dict]]:
 def history_meta(h: History, name: str = "", **extra) -> dict:
     """The run.json of a runner's history: what `save_history` saves, and what `bundle_bytes` needs
     to offer a run for download when it could not be saved."""
-    name = name or f"{h.config.model} on {h.dataset or h.config.data}"
+    name = name or Message("runs.default_name", model=h.config.model, data=h.dataset or h.config.data)
     return run_meta(h.config, h.classes, h.epochs, name=name, dataset=h.dataset, state=h.state,
                     image_size=h.image_size, mean=h.mean, std=h.std, message=h.message,
                     seconds=h.seconds, follow=h.follow,
@@ -50,7 +51,7 @@ def save_history(folder: str | os.PathLike, model: torch.nn.Module, h: History, 
     """Save a runner's model and history as a new run folder inside `folder`. On a full disk it
     raises files.DiskFull, whose message says to download the run instead, and leaves nothing."""
     meta = history_meta(h, name, **extra)
-    with saving("this run", advice=DOWNLOAD_INSTEAD):
+    with saving(Message("what.this_run"), advice=DOWNLOAD_INSTEAD):
         return save_new_run(folder, meta["name"], model, meta, half=half)
 
 
@@ -98,7 +99,7 @@ def _scan(folder: Path) -> tuple[list[tuple[Path, dict]], list[tuple[Path, str]]
                 continue
             if not has_weights or not has_meta:
                 there, missing = (META, WEIGHTS) if has_meta else (WEIGHTS, META)
-                broken.append((d, f"{d.name} has {there} but no {missing} beside it."))
+                broken.append((d, Message("runs.half", name=d.name, there=there, missing=missing)))
                 continue
             meta = runfile.read(d / META, d.name)
             check_weights_size((d / WEIGHTS).stat().st_size, meta, d.name)
@@ -106,7 +107,7 @@ def _scan(folder: Path) -> tuple[list[tuple[Path, dict]], list[tuple[Path, str]]
         except CheckpointError as e:
             broken.append((d, str(e)))
         except OSError as e:                     # deleted while listed, or unreadable: say so, never fail
-            broken.append((d, f"{d.name} cannot be read ({e.strerror or type(e).__name__})."))
+            broken.append((d, Message("checkpoints.unreadable", where=d.name, reason=e.strerror or type(e).__name__)))
     return sorted(good, key=lambda r: r[1]["created"], reverse=True), broken
 
 
@@ -126,7 +127,7 @@ def rename_run(folder: str | os.PathLike, name: str) -> None:
     path = Path(folder) / META
     meta = json.loads(path.read_text())
     meta["name"] = name.strip()[:runfile.TEXT_LIMITS["name"]] or meta.get("name", "")
-    with saving("the new name"):
+    with saving(Message("what.the_new_name")):
         atomic_write(path, json.dumps(meta, indent=1).encode())
 
 
@@ -148,9 +149,11 @@ def delete_run(folder: str | os.PathLike, root: str | os.PathLike | None = None)
     return True
 
 
-def run_label(meta: dict) -> str:
+def run_label(meta: dict) -> Message:
     """How a saved run is listed: its name (architecture and data set), how it ended, its best test
     accuracy and when it was made."""
     best = max((e.get("test_acc", 0) for e in meta.get("epochs", [])), default=0.0)
-    return (f"{meta.get('name') or 'run'} · {meta.get('state', '')} · best {100 * best:.0f} % · "
-            f"{meta.get('created', '').replace('T', ' ')}")
+    state = meta.get("state", "")
+    return Message("runs.label", name=meta.get("name") or Message("runs.unnamed"),
+                   state=Message(f"state.{state}") if state in STATES else state, best=100 * best,
+                   created=meta.get("created", "").replace("T", " "))

@@ -15,6 +15,7 @@ from cnnlib.data import Dataset
 from cnnlib.links import Setup
 from cnnlib.runner import History, Runner, Slots
 from cnnlib.runs import runs_dir, save_history
+from cnnlib.words import Message
 
 
 # --- one browser session's run ------------------------------------------------------------------
@@ -30,14 +31,16 @@ class SessionRun:
         self.uploads: list[str] = []          # image-folder zips this session uploaded, as data sources
         self.settings: dict = {}              # the Train page's widget values, to restore after a reload
         self.setup: Setup = Setup()           # what the link that opened it set, fixed and hid (cnnlib.links)
+        self.lang: str | None = None          # the language chosen in the sidebar (None: the link's, or the browser's)
 
     def start(self, cfg: TrainConfig, data: Dataset, slots: Slots | None = None,
-              folder: str | os.PathLike | None = None) -> Runner:
-        """Start a new run (refused while one is alive), saved into `folder` when it ends."""
+              folder: str | os.PathLike | None = None, name: str = "") -> Runner:
+        """Start a new run (refused while one is alive), saved into `folder` when it ends, as `name`
+        (by default its network and data set, in English: runs.history_meta)."""
         if self.runner is not None and self.runner.alive:
-            raise RuntimeError("This session is already training: stop that run first.")
+            raise RuntimeError(Message("session.already_training"))
         folder = Path(folder or runs_dir())
-        self.runner = Runner(cfg, data, slots, on_end=lambda model, h: save_history(folder, model, h))
+        self.runner = Runner(cfg, data, slots, on_end=lambda model, h: save_history(folder, model, h, name))
         self.runner.start()
         return self.runner
 
@@ -141,18 +144,19 @@ class Sessions:
         return gone
 
 
-def progress(h: History) -> tuple[float, str]:
+_BEFORE_STEPS = ("waiting", "loading", "paused", "finished", "stopped", "diverged", "failed")
+
+
+def progress(h: History) -> tuple[float, Message]:
     """Fraction done and a one-line status: epoch, step, ETA (until the run ends) and images per second."""
     cfg, s = h.config, h.last_step
     if s is None:  # nothing trained yet, or a run that ended before its first progress report
-        return 0.0, {"waiting": "Waiting for a free training slot…", "loading": "Loading the data…",
-                     "paused": "Paused", "finished": "Finished", "stopped": "Stopped before the first steps",
-                     "diverged": "Diverged in its first steps", "failed": "Failed before training began"}.get(
-            h.state, "Starting…")
+        return 0.0, Message(f"session.{h.state}" if h.state in _BEFORE_STEPS else "session.starting")
     done = (s.epoch * s.steps + s.step) / (cfg.epochs * s.steps)
     left = s.elapsed / done * (1 - done) if done > 0 else 0.0
-    eta = "" if h.ended else f"ETA {duration(left)} · "  # an ended run has nothing left to wait for
-    text = f"Epoch {s.epoch + 1}/{cfg.epochs} · step {s.step}/{s.steps} · {eta}{s.images_per_s:,.0f} images/s"
+    eta = "" if h.ended else Message("session.eta", time=duration(left))  # an ended run has nothing left to wait for
+    text = Message("session.progress", epoch=s.epoch + 1, epochs=cfg.epochs, step=s.step, steps=s.steps, eta=eta,
+                   rate=s.images_per_s)
     return min(1.0, done), text
 
 
@@ -191,22 +195,24 @@ def chart_due(drawn: tuple | None, key: tuple, h: History, now: float) -> bool:
     return chart_drawn(key, h, now)[1] != drawn[1] and now - drawn[2] >= wait
 
 
-def summary(h: History) -> dict[str, str]:
-    """Best and final test accuracy and training time of a run, as display strings."""
+def summary(h: History) -> dict[Message, str]:
+    """Best and final test accuracy and training time of a run, as display strings (Messages)."""
     return _summary([e.test_acc for e in h.epochs], h.config.epochs, h.seconds)
 
 
-def summary_of_meta(meta: dict) -> dict[str, str]:
+def summary_of_meta(meta: dict) -> dict[Message, str]:
     """The same for a saved run, from its (checked) run.json."""
     epochs = meta["epochs"]
     seconds = meta["seconds"] if meta.get("seconds") is not None else (epochs[-1]["elapsed"] if epochs else 0.0)
     return _summary([e["test_acc"] for e in epochs], meta["config"]["epochs"], seconds)
 
 
-def _summary(accuracies: list[float], planned: int, seconds: float) -> dict[str, str]:
+def _summary(accuracies: list[float], planned: int, seconds: float) -> dict[Message, str]:
     final = accuracies[-1] if accuracies else 0.0
-    return {"Best test accuracy": f"{100 * max(accuracies, default=0.0):.1f} %",
-            "Final test accuracy": f"{100 * final:.1f} %", "Epochs": f"{len(accuracies)} of {planned}", "Training time": duration(seconds)}
+    return {Message("session.best"): Message("percent", value=100 * max(accuracies, default=0.0)),
+            Message("session.final"): Message("percent", value=100 * final),
+            Message("session.epochs"): Message("session.epochs_of", done=len(accuracies), total=planned),
+            Message("session.time"): duration(seconds)}
 
 
 def duration(seconds: float) -> str:

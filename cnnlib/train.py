@@ -21,6 +21,7 @@ from cnnlib import optim
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset, alternating_flips, augment, batch_indices, tta_views, to_float
 from cnnlib.models import build_model, fit_to_data
+from cnnlib.words import Message
 
 # Images and activations are laid out channels-last (NHWC): cuDNN and oneDNN run every network here
 # fastest that way, the tutorial's CNN on a CPU included (its max-pool is 9x faster; BENCHMARKS.md §1).
@@ -151,9 +152,9 @@ def resolve_device(name: str) -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' was asked for but no CUDA GPU is available; use 'auto' or 'cpu'.")
+        raise ValueError(Message("train.no_cuda"))
     if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ValueError("device='mps' was asked for but Apple's MPS is not available; use 'auto' or 'cpu'.")
+        raise ValueError(Message("train.no_mps"))
     return torch.device(name)
 
 
@@ -330,9 +331,6 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-_TOO_HIGH = "the learning rate is probably too high. Lower it (e.g. by 10x) and start again."
-
-
 class _Tally:
     """One epoch's running sums, kept on the device so that a step never waits for them (loss,
     correct answers, images), and the loss and batches since the last progress event. Times are the
@@ -379,7 +377,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     model.to(device=device, memory_format=LAYOUT)
     model.train()
     if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True          # the shapes repeat: time cuDNN's algorithms once, keep the fastest
+        torch.backends.cudnn.benchmark = True          # the shapes repeat: time cuDNN's algorithms once, keep the best
     x_train, y_train = data.x_train.to(device), data.y_train.to(device)
     x_test, y_test = data.x_test.to(device), data.y_test.to(device)
     mean, std = (t.to(device) for t in data.mean_std()) if cfg.normalize else (None, None)
@@ -445,8 +443,8 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
             if check_every_step or step % cfg.report_every == 0 or step == steps:
                 lv = ld.item()
                 if not math.isfinite(lv) or lv > 1e4:
-                    yield Diverged(epoch, step, lv, f"The loss became {lv:.3g} at epoch {epoch + 1}, step {step}: "
-                                   + _TOO_HIGH)
+                    yield Diverged(epoch, step, lv, Message("train.diverged_step", loss=lv, epoch=epoch + 1,
+                                                            step=step))
                     return
             tally.add(ld, logits.detach(), yb)
             if step % cfg.report_every == 0 or step == steps:
@@ -466,8 +464,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
         elapsed += seconds
         ev = evaluate(model, x_test, y_test, mean, std, tta=cfg.tta, precision=precision)
         if not math.isfinite(ev.loss):  # the last update broke the weights though its loss was finite
-            yield Diverged(epoch, steps, ev.loss, f"The test loss became {ev.loss:.3g} after epoch {epoch + 1}: "
-                           + _TOO_HIGH)
+            yield Diverged(epoch, steps, ev.loss, Message("train.diverged_test", loss=ev.loss, epoch=epoch + 1))
             return
         best = max(best, ev.accuracy)
         yield EpochEnd(epoch, tally.loss_sum.item() / max(1, tally.seen), tally.correct.item() / max(1, tally.seen),

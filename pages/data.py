@@ -7,30 +7,35 @@ from cnnlib import plots, sources
 from cnnlib.config import AUGMENTS
 
 ui.sidebar()
-st.title("Data")
+t = ui.t
+st.title(t("page.data"))
 ds = ui.dataset_or_stop(ui.source())
-st.caption(f"{ds.name}: {len(ds.y_train):,} training and {len(ds.y_test):,} test images of "
-           f"{ds.image_size}×{ds.image_size} pixels, {len(ds.classes)} classes. " + " ".join(ds.notes))
+st.caption(" ".join([t("data.caption", data=ds.name, train=len(ds.y_train), test=len(ds.y_test), size=ds.image_size,
+                       classes=len(ds.classes)), *map(ui.tr, ds.notes)]))
 
 c1, c2, c3, c4, c5 = st.columns([1, 2, 2, 1, 1], vertical_alignment="bottom")
-split = c1.radio("Split", ["train", "test"], key="data_split", horizontal=True)
-only = c2.selectbox("Class", ["all classes", *ds.classes], key="data_class")
-mode = c3.selectbox("Augmentation to show", [a for a in AUGMENTS if a != "none"], index=2, key="data_aug",
-                    help="The training pipeline's random flips and 4-pixel crops, applied to this batch.")
-if c4.button("Next batch", key="next"):
+splits = {"train": t("plots.train"), "test": t("plots.test")}
+split = c1.radio(t("data.split"), list(splits), key="data_split", horizontal=True, format_func=splits.get)
+name = {None: t("data.all_classes"), **ui.class_names(ds.classes)}
+only = c2.selectbox(t("data.class"), [None, *ds.classes], key="data_class", format_func=name.get)
+mode = c3.selectbox(t("data.augmentation"), [a for a in AUGMENTS if a != "none"], index=2, key="data_aug",
+                    help=t("data.augmentation_help"))
+if c4.button(t("data.next"), key="next"):
     st.session_state["batch_no"] = st.session_state.get("batch_no", 0) + 1
-if c5.button("Shuffle", key="shuffle"):
+if c5.button(t("data.shuffle"), key="shuffle"):
     st.session_state["shuffle_seed"] = st.session_state.get("shuffle_seed", 0) + 1
     st.session_state["batch_no"] = 0
 
-batch = sources.browse(ds, split, None if only == "all classes" else only, st.session_state.get("batch_no", 0),
-                       st.session_state.get("shuffle_seed"), mode)
-st.caption(f"Batch {batch.number + 1} of {batch.batches} ({len(batch.labels)} images, "
-           f"{'shuffled' if 'shuffle_seed' in st.session_state else 'in stored order'}).")
+batch = sources.browse(ds, split, only, st.session_state.get("batch_no", 0), st.session_state.get("shuffle_seed"),
+                       mode)
+st.caption(t("data.batch", number=batch.number + 1, batches=batch.batches, images=len(batch.labels),
+             order=t("data.shuffled" if "shuffle_seed" in st.session_state else "data.stored_order")))
 left, right = st.columns(2)
-left.markdown("**The batch**")
-left.plotly_chart(plots.batch_grid(batch.x, batch.labels, height=430), key="grid")
-right.markdown(f"**The same images after `{mode}`**")
-right.plotly_chart(plots.batch_grid(batch.augmented, batch.labels, height=430), key="grid_aug")
+left.markdown(t("data.the_batch"))
+labels = [name[c] for c in batch.labels]
+left.plotly_chart(plots.batch_grid(batch.x, labels, height=430), key="grid")
+right.markdown(t("data.augmented", mode=mode))
+right.plotly_chart(plots.batch_grid(batch.augmented, labels, height=430), key="grid_aug")
 
-st.plotly_chart(plots.class_balance(ds.classes, ds.class_counts("train"), ds.class_counts("test")), key="balance")
+st.plotly_chart(plots.class_balance([name[c] for c in ds.classes], ds.class_counts("train"), ds.class_counts("test"),
+                                    ui.lang()), key="balance")

@@ -10,19 +10,19 @@ from cnnlib import evalplots, plots, session
 # every tenth of a second at this pace, each a few milliseconds (bench/bench_follow.py)
 FOLLOW_EVERY = 3.0
 
-st.title("Following a run")
+t, lang = ui.t, ui.lang()
+st.title(t("follow.title"))
 found = ui.follow_board().find(ui.following())
 if found is None:
-    st.error("No run on this server has this follow link. It may come from another server, or from before "
-             "the server restarted (saved runs on a cloud server's disk do not survive a restart), or the run "
-             "was deleted.")
+    st.error(t("follow.not_found"))
     st.stop()
 if found.runner is None:                         # saved, and its session gone: what its run.json holds
     meta = found.meta
-    st.caption(f"{meta['name']} · {meta['state']} · saved {meta['created'].replace('T', ' ')} · read-only")
-    st.plotly_chart(evalplots.curves_figure([meta], train=True), key="follow_saved")
+    st.caption(t("follow.saved", name=meta["name"], state=t(f"state.{meta['state']}") if meta["state"] else "",
+                 created=meta["created"].replace("T", " ")))
+    st.plotly_chart(evalplots.curves_figure([meta], train=True, lang=lang), key="follow_saved")
     for col, (name, value) in zip(st.columns(4), session.summary_of_meta(meta).items()):
-        col.metric(name, value)
+        col.metric(ui.tr(name), ui.tr(value))
     st.stop()
 runner = found.runner
 
@@ -32,18 +32,19 @@ def live_view(was_alive: bool) -> None:
     if runner.alive != was_alive:                 # the run ended: draw the page once more, then stop asking
         st.rerun()
     h = runner.snapshot()
-    st.caption(f"{h.config.model} on {h.dataset or 'its data set'} · {h.config.epochs} epochs · read-only: "
-               "the run is controlled from its own page")
+    st.caption(t("follow.live", model=h.config.model, data=h.dataset or t("follow.its_data"), epochs=h.config.epochs))
     fraction, text = session.progress(h)
-    st.progress(fraction, text=f"{h.state.capitalize()} · {text}" if h.steps else text)
-    st.plotly_chart(ui.follow_board().chart(h.follow, h, plots.training_chart), key="follow_chart")
+    st.progress(fraction, text=f"{t(f'state.{h.state}').capitalize()} · {ui.tr(text)}" if h.steps else ui.tr(text))
+    # one chart per run and language, shared by all its followers who read that language
+    st.plotly_chart(ui.follow_board().chart(f"{h.follow}:{lang}", h, lambda h: plots.training_chart(h, True, lang)),
+                    key="follow_chart")
     if h.state in ("diverged", "failed", "stopped"):
-        st.warning(h.message)
+        st.warning(ui.tr(h.message))
     if h.ended:
         for col, (name, value) in zip(st.columns(4), session.summary(h).items()):
-            col.metric(name, value)
+            col.metric(ui.tr(name), ui.tr(value))
         if not runner.alive:
-            st.caption("The run has ended." + (" It is saved on this server." if h.checkpoint else ""))
+            st.caption(t("follow.ended_saved" if h.checkpoint else "follow.ended"))
 
 
 live_view(runner.alive)

@@ -11,60 +11,62 @@ from cnnlib.inspection import EXPLAIN
 from cnnlib.predict import prepare
 
 ui.sidebar()
-st.title("Inspect: what the network sees")
+t = ui.t
+st.title(t("inspect.title"))
 _, model = ui.pick_model("inspect_model")
+name = ui.class_names(model.classes)
 
-where = st.radio("Image", ["From the test set", "Upload"], key="inspect_from", horizontal=True)
-if where == "Upload":
-    f = st.file_uploader(f"An image ({FORMAT_WORDS}; up to {MAX_PIXELS // 10**6} megapixels)", key="inspect_img",
-                         type=UPLOAD_TYPES)
+sources = {"test": t("inspect.from_test"), "upload": t("inspect.from_upload")}
+where = st.radio(t("inspect.image"), list(sources), key="inspect_from", horizontal=True, format_func=sources.get)
+if where == "upload":
+    f = st.file_uploader(t("inspect.an_image", formats=FORMAT_WORDS, megapixels=MAX_PIXELS // 10**6),
+                         key="inspect_img", type=UPLOAD_TYPES)
     if f is None:
-        st.info("Upload an image, or pick one from the test set.")
+        st.info(t("inspect.upload"))
         st.stop()
     try:
         image, about = prepare(f.getvalue(), model.image_size).small, f.name
     except ImageError as e:
-        st.error(f"{f.name}: {e}")
+        st.error(t("file_problem", name=f.name, problem=ui.tr_error(e)))
         st.stop()
 else:
     ds = ui.dataset_or_stop(ui.source())  # only here: an upload needs no data set
     if problem := predictor.mismatch(model, ds):
-        st.warning(problem + " Or upload an image instead.")
+        st.warning(t("inspect.or_upload", problem=problem))
         st.stop()
     n = len(ds.y_test)
     if st.session_state.get("inspect_index", 0) >= n:   # another data set, with fewer test images
         st.session_state["inspect_index"] = 0
     c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
-    c2.button("Random", key="inspect_random",
+    c2.button(t("inspect.random"), key="inspect_random",
               on_click=lambda: st.session_state.update(inspect_index=random.randrange(n)))
-    i = c1.slider("Test image", 0, n - 1, key="inspect_index")
-    image, about = ds.x_test[i], f"Test image {i}, a {ds.classes[int(ds.y_test[i])]}"
+    i = c1.slider(t("inspect.test_image"), 0, n - 1, key="inspect_index")
+    image, about = ds.x_test[i], t("inspect.about", index=i, label=name.get(c := ds.classes[int(ds.y_test[i])], c))
 
-options = ["the predicted class", *model.classes]
-pick = st.selectbox("Grad-CAM shows the evidence for", options, key="inspect_target")
-sight = predictor.see(model, image, None if pick == options[0] else model.classes.index(pick))
+options = {None: t("inspect.predicted"), **name}
+pick = st.selectbox(t("inspect.evidence_for"), list(options), key="inspect_target", format_func=options.get)
+sight = predictor.see(model, image, None if pick is None else model.classes.index(pick))
 top = int(sight.probabilities.argmax())
-st.markdown(f"**{about}**: the network says **{model.classes[top]}** ({100 * sight.probabilities[top]:.0f} %).")
+st.markdown(t("inspect.says", about=about, label=name[model.classes[top]], p=100 * sight.probabilities[top]))
 
-st.subheader("Grad-CAM: where the evidence is")
+st.subheader(t("inspect.gradcam"))
 c1, c2, _ = st.columns(3)
 size = image.shape[-1]
-c1.image(sight.image, caption=f"what the network sees ({size}×{size} pixels, enlarged)", output_format="PNG")
+c1.image(sight.image, caption=t("inspect.sees", size=size), output_format="PNG")
 target, p = model.classes[sight.cam.target], sight.probabilities[sight.cam.target]
-c2.image(sight.overlay, caption=f"evidence for '{target}' ({100 * p:.0f} %)", output_format="PNG")
-st.caption(EXPLAIN["gradcam"])
+c2.image(sight.overlay, caption=t("inspect.evidence", label=name[target], p=100 * p), output_format="PNG")
+st.caption(ui.tr(EXPLAIN["gradcam"]))
 
-st.subheader("Feature maps of every convolution layer")
-st.caption(EXPLAIN["feature_maps"])
+st.subheader(t("inspect.feature_maps"))
+st.caption(ui.tr(EXPLAIN["feature_maps"]))
 cols = st.columns(3)
 for k, (name, grid) in enumerate(sight.maps.items()):
     c, h, w = sight.shapes[name]
-    shown = f"first 64 of {c}" if c > 64 else f"{c}"
-    cols[k % 3].image(grid, caption=f"{name}: {shown} channels of {h}×{w}", output_format="PNG")
+    channels = t("inspect.channels_first" if c > 64 else "inspect.channels", layer=name, channels=c, height=h, width=w)
+    cols[k % 3].image(grid, caption=channels, output_format="PNG")
 
-st.subheader("The first layer's filters")
-st.caption(EXPLAIN["filters"])
+st.subheader(t("inspect.filters"))
+st.caption(ui.tr(EXPLAIN["filters"]))
 if sight.filters_fitted:
-    st.caption(EXPLAIN["filters_fitted"])
-st.image(sight.filters, output_format="PNG",
-         caption="each patch is one filter of the first layer: its weights for red, green and blue, enlarged")
+    st.caption(ui.tr(EXPLAIN["filters_fitted"]))
+st.image(sight.filters, output_format="PNG", caption=t("inspect.patches"))

@@ -7,13 +7,15 @@ from cnnlib.images import FORMAT_WORDS, MAX_PIXELS, UPLOAD_TYPES, ImageError
 from cnnlib.inspection import upscale
 
 ui.sidebar()
-st.title("Predict")
+t = ui.t
+st.title(t("page.predict"))
 _, model = ui.pick_model("model")
-k = st.slider("How many classes to show", 1, len(model.classes), min(3, len(model.classes)), key="k")
-files = st.file_uploader(f"Images ({FORMAT_WORDS}; up to {MAX_PIXELS // 10**6} megapixels)", key="img",
+name = ui.class_names(model.classes)
+k = st.slider(t("predict.how_many"), 1, len(model.classes), min(3, len(model.classes)), key="k")
+files = st.file_uploader(t("predict.images", formats=FORMAT_WORDS, megapixels=MAX_PIXELS // 10**6), key="img",
                          accept_multiple_files=True, type=UPLOAD_TYPES)
 if not files:
-    st.info(f"Upload one or more images. The network knows these classes: {', '.join(model.classes)}.")
+    st.info(t("predict.upload", classes=", ".join(name.values())))
     st.stop()
 ui.views_caption(model)
 
@@ -21,10 +23,10 @@ for i, f in enumerate(files):
     try:
         result = ui.prediction(model, f)
     except ImageError as e:
-        st.error(f"{f.name}: {e}")
+        st.error(t("file_problem", name=f.name, problem=ui.tr_error(e)))
         continue
-    st.markdown(f"**{f.name}**: most likely **{result.top[0][0]}** ({100 * result.top[0][1]:.0f} %)")
+    st.markdown(t("predict.most_likely", name=f.name, label=name[result.top[0][0]], p=100 * result.top[0][1]))
     c1, c2, c3 = st.columns([2, 1, 3])
-    c1.image(result.original, caption=f"as uploaded ({result.size[0]}×{result.size[1]})")
-    c2.image(upscale(result.small, 6), caption=f"what the network sees ({model.image_size}×{model.image_size})")
-    c3.plotly_chart(plots.top_k_bar(result.top[:k]), key=f"top_{i}")
+    c1.image(result.original, caption=t("predict.as_uploaded", width=result.size[0], height=result.size[1]))
+    c2.image(upscale(result.small, 6), caption=t("predict.sees", size=model.image_size))
+    c3.plotly_chart(plots.top_k_bar([(name[c], p) for c, p in result.top[:k]], ui.lang()), key=f"top_{i}")

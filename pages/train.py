@@ -8,7 +8,8 @@ import ui
 from cnnlib import plots, session
 
 ui.sidebar()
-st.title("Train")
+t, lang = ui.t, ui.lang()
+st.title(t("page.train"))
 lab = ui.session_run()
 h = lab.snapshot()
 live = lab.busy  # training, or saving the run that just ended
@@ -17,47 +18,48 @@ stopping = lab.stopping  # Stop was pressed; the run ends after its current step
 # needs longer (a test of the whole test set in progress, a slow disk) shows "Stopping…" meanwhile.
 STOP_WAIT = 1.0
 
-with st.expander("Settings", expanded=h is None):
+with st.expander(t("train.settings"), expanded=h is None):
     cfg = ui.config_form(ui.source(), disabled=live)
     misfit = ui.architecture(cfg, ui.source())  # the network's layers, or why it does not fit the data or the server
 ui.share_link(cfg)
 problems = cfg.validate() + ([misfit] if misfit else [])
 for p in problems:
-    st.error(p)
+    st.error(ui.tr(p))
 
 cols = st.columns(5)
-if cols[0].button("Start", key="start", type="primary", disabled=live or bool(problems)):
-    lab.start(cfg, ui.dataset_or_stop(ui.source()), ui.slots())
+if cols[0].button(t("train.start"), key="start", type="primary", disabled=live or bool(problems)):
+    ds = ui.dataset_or_stop(ui.source())
+    lab.start(cfg, ds, ui.slots(), name=t("runs.default_name", model=cfg.model, data=ds.name))   # named in our words
     st.rerun()
-if cols[1].button("Pause", key="pause", disabled=not h or h.state != "running" or stopping):
+if cols[1].button(t("train.pause"), key="pause", disabled=not h or h.state != "running" or stopping):
     lab.pause()
     st.rerun()
-if cols[2].button("Resume", key="resume", disabled=not h or h.state != "paused" or stopping):
+if cols[2].button(t("train.resume"), key="resume", disabled=not h or h.state != "paused" or stopping):
     lab.resume()
     st.rerun()
-if cols[3].button("Stop", key="stop", disabled=not live or stopping):
+if cols[3].button(t("train.stop"), key="stop", disabled=not live or stopping):
     lab.stop(STOP_WAIT)
     st.rerun()
-if cols[4].button("New run", key="new", disabled=not h or live):
+if cols[4].button(t("train.new"), key="new", disabled=not h or live):
     lab.clear()
     st.rerun()
 
 if live and not stopping:
-    with st.expander("Change the learning rate or momentum during the run"):
+    with st.expander(t("train.change")):
         c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
         with c1:
             lr = ui.setting("lr", key="live_lr", value=float(cfg.lr), disabled=ui.fixed_by_link("lr"))
         with c2:
             momentum = ui.setting("momentum", key="live_momentum", value=float(cfg.momentum),
                                   disabled=ui.fixed_by_link("momentum"))
-        if c3.button("Apply", key="apply"):
+        if c3.button(t("train.apply"), key="apply"):
             try:
                 lab.change(lr=None if ui.fixed_by_link("lr") else lr,            # the link's stay as they are
                            momentum=None if ui.fixed_by_link("momentum") else momentum)
             except ValueError as e:
-                st.error(f"{e} The run goes on as it was.")
+                st.error(t("train.change_refused", problem=ui.tr_error(e)))
             else:
-                st.toast(f"From the next step on: lr {lr:g}, momentum {momentum:g}.")
+                st.toast(t("train.changed", lr=lr, momentum=momentum))
 # Seconds between redraws of the live view (the chart may wait longer: session.chart_due). Each
 # redraw costs the server a figure and the browser a re-render; on a 2-core machine that also runs
 # the browser, redrawing every second slowed training by a third, every two seconds by a fifth
@@ -69,43 +71,41 @@ LIVE_EVERY = 2.0
 def live_view(seen: tuple) -> None:
     h = lab.snapshot()
     if h is None:
-        st.info("Choose a preset (the tutorial's recipe is first), change what you like, and press Start.")
+        st.info(t("train.choose"))
         return
     if (h.state, lab.busy, lab.stopping) != seen:  # the buttons above depend on these: redraw the whole page
         st.rerun()
     # inside the fragment, so that a click reruns only the live view, not the whole page
-    reference = st.toggle(plots.reference_label(h), value=True, key="reference")
+    reference = st.toggle(ui.tr(plots.reference_label(h)), value=True, key="reference")
     fraction, text = session.progress(h)
-    st.progress(fraction, text=f"{h.state.capitalize()} · {text}" if h.steps else text)
+    st.progress(fraction, text=f"{t(f'state.{h.state}').capitalize()} · {ui.tr(text)}" if h.steps else ui.tr(text))
     if h.state == "waiting":
         st.warning(ui.queue_words(*lab.queue()))
-    key = (*session.chart_key(h), reference)  # between redraws the same figure goes out: the browser skips it
+    key = (*session.chart_key(h), reference, lang)  # between redraws the same figure goes out: the browser skips it
     if session.chart_due(st.session_state.get("chart_of"), key, h, now := time.monotonic()):
         st.session_state["chart_of"] = session.chart_drawn(key, h, now)
-        st.session_state["chart_fig"] = plots.training_chart(h, reference)
+        st.session_state["chart_fig"] = plots.training_chart(h, reference, lang)
     st.plotly_chart(st.session_state["chart_fig"], key="chart")
-    with st.expander("Follow this run on another screen"):
-        st.caption("Anyone who opens this link sees this run's chart and progress live, and its summary at the end, "
-                   "without its controls: put it on the classroom's projector, or send it to the class.")
-        st.code(ui.app_url({"follow": h.follow}), language=None, wrap_lines=True)
+    with st.expander(t("train.follow")):
+        st.caption(t("train.follow_caption"))
+        st.code(ui.app_url({"follow": h.follow, "lang": lang}), language=None, wrap_lines=True)   # in our language
     if h.state in ("diverged", "failed"):
-        st.error(h.message + " The history so far is kept above.")
+        st.error(t("train.history_kept", message=h.message))
     elif h.state == "stopped":
-        st.warning(h.message)
+        st.warning(ui.tr(h.message))
     elif h.state == "paused" and h.message:
-        st.info(h.message)
+        st.info(ui.tr(h.message))
     if h.ended and lab.busy:
-        st.caption("Saving the run…")
+        st.caption(t("train.saving"))
     elif lab.stopping:
-        st.caption("Stopping: the run ends after the step or test it is in, then it is saved…")
+        st.caption(t("train.stopping"))
     elif h.ended:
         if h.state == "finished":
-            st.success(f"Finished: {len(h.epochs)} epochs on {h.dataset}.")
+            st.success(t("train.finished", epochs=len(h.epochs), data=h.dataset))
         for col, (name, value) in zip(st.columns(4), session.summary(h).items()):
-            col.metric(name, value)
+            col.metric(ui.tr(name), ui.tr(value))
         if h.checkpoint:
-            st.caption(f"Saved on this server as *{ui.saved_name(h.checkpoint)}*: use it on Predict, Evaluate and "
-                       "Inspect, or download it from Runs & compare.")
+            st.caption(t("train.saved", name=ui.saved_name(h.checkpoint)))
         elif h.save_error:
             ui.unsaved_run(lab, h)
 

@@ -436,7 +436,8 @@ def tiny_run(folder: Path, name: str = "tiny fast", classes=None, epochs: int = 
     torch.optim.SGD(model.parameters(), lr=lr).step()
     curve = [dict(epoch=i, train_loss=2 - i / 10, train_acc=0.2 + i / 20, test_loss=2.1 - i / 10,
                   test_acc=0.15 + i / 20, seconds=1.0, elapsed=i + 1.0) for i in range(epochs)]
-    meta = run_meta(TrainConfig(model=model_name, epochs=epochs, tta=tta), classes, curve, name=name, dataset="Shapes-10")
+    meta = run_meta(TrainConfig(model=model_name, epochs=epochs, tta=tta), classes, curve, name=name,
+                    dataset="Shapes-10")
     return save_run(folder / slug(name), model.half().eval() if half else model.eval(), meta)
 
 
@@ -515,7 +516,7 @@ def test_inspect_defaults_to_pretrained_and_shows_what_the_network_sees(env, mon
     at.button(key="inspect_random").click().run()
     at.selectbox(key="inspect_target").set_value("star").run()
     assert not at.exception and "evidence for 'star'" in at.get("image")[1].proto.imgs[0].caption
-    at.radio(key="inspect_from").set_value("Upload").run()
+    at.radio(key="inspect_from").set_value("upload").run()
     at.file_uploader(key="inspect_img").set_value(("red.png", png(), "image/png")).run()
     assert not at.exception and len(at.get("image")) == 9
     at.file_uploader(key="inspect_img").set_value(("bad.png", b"not an image", "image/png")).run()
@@ -614,7 +615,7 @@ def test_a_cifar10_model_without_cifar10_says_where_to_get_it(env, monkeypatch):
     assert not at.exception and "get it onto this server on the Home page" in at.warning[0].value
     at.switch_page("pages/inspect.py").run()                          # the test set: the same advice
     assert not at.exception and "Home page" in at.warning[0].value and "upload an image" in at.warning[0].value
-    at.radio(key="inspect_from").set_value("Upload").run()
+    at.radio(key="inspect_from").set_value("upload").run()
     at.file_uploader(key="inspect_img").set_value(("red.png", png(), "image/png")).run()
     assert not at.exception and len(at.get("image")) == 9             # an upload needs no data set
 
@@ -1001,3 +1002,115 @@ def test_a_saved_runs_follow_link_shows_it_from_its_run_json(env):
     assert len(at.get("metric")) == 4
     lost = app_with_link({"follow": "not-here-at-all"})
     assert "No run on this server has this follow link" in lost.error[0].value
+
+
+# --- in Spanish ---------------------------------------------------------------------------------
+
+def shown_words(at) -> list[str]:
+    """Every text the page shows, as words.plain has it: values, labels, help, captions, options,
+    table headings and the figures' titles, axes, legends and annotations."""
+    from cnnlib.words import plain
+    out = []
+    for e in [*at.sidebar, *at.main]:
+        for attr in ("value", "label", "help", "caption", "placeholder", "options"):
+            try:
+                v = getattr(e, attr, None)
+            except Exception:  # noqa: BLE001 - some elements compute an attribute they lack
+                continue
+            items = v if isinstance(v, list) else [v]
+            out += [plain(x) for x in items if isinstance(x, str)]
+            if hasattr(v, "columns"):                            # a table's headings
+                out += [plain(str(c)) for c in v.columns]
+    for chart in at.get("plotly_chart"):
+        out.append(plain(json.dumps(json.loads(chart.proto.spec), ensure_ascii=False)))
+    return out
+
+
+def english_left(at) -> list[str]:
+    """The English catalogue's sentences (four words or more between placeholders) that the page shows."""
+    from cnnlib.words import fixed_phrases
+    shown = " | ".join(shown_words(at))
+    return sorted(p for p in fixed_phrases("en") if p in shown)
+
+
+def test_a_spanish_link_opens_every_page_in_spanish(env):
+    tiny_run(env / "runs", "pequeña")                             # so that Predict, Evaluate and Inspect have a model
+    at = app_with_link({"lang": "es"})
+    pages = {None: ["Entrena una red neuronal convolucional", "Conjunto de datos", "Plazas de entrenamiento"],
+             "data": ["Siguiente lote", "imágenes de entrenamiento", "Imágenes por clase", "media luna"],
+             "train": ["Tasa de aprendizaje (lr)", "Iniciar", "pulsa Iniciar", "Compartir esta configuración",
+                       "parámetros"],
+             "predict": ["Cuántas clases mostrar", "Sube una o más imágenes"],
+             "evaluate": ["Matriz de confusión", "Precisión por clase", "Los errores más seguros", "media luna"],
+             "inspect": ["Inspeccionar: lo que ve la red", "Mapas de características",
+                         "Los filtros de la primera capa"],
+             "runs": ["Comparar", "Precisión de prueba", "mejor precisión", "Gestionar una ejecución"]}
+    for page, spanish in pages.items():
+        if page:
+            at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, page
+        shown = " | ".join(shown_words(at))
+        assert all(s in shown for s in spanish), (page, [s for s in spanish if s not in shown])
+        assert not english_left(at), (page, english_left(at))
+
+
+def test_a_follow_link_in_spanish_shows_the_run_in_spanish(env):
+    folder = tiny_run(env / "runs", "seguida")
+    meta = json.loads((folder / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps({**meta, "follow": "abcdefgh123"}))
+    at = app_with_link({"follow": "abcdefgh123", "lang": "es"})
+    assert not at.exception and at.title[0].value == "Siguiendo una ejecución"
+    assert "solo lectura" in at.caption[0].value and "Mejor precisión de prueba" in [m.label for m in at.metric]
+    assert not english_left(at), english_left(at)
+    lost = app_with_link({"follow": "not-here-at-all", "lang": "es"})
+    assert lost.error[0].value.startswith("Ninguna ejecución de este servidor tiene este enlace de seguimiento")
+
+
+def test_the_sidebar_switches_the_language_for_every_page():
+    at = app("train")
+    assert at.button(key="start").label == "Start" and at.sidebar.radio(key="_lang").value == "en"
+    at.sidebar.radio(key="_lang").set_value("es").run()
+    assert not at.exception and at.button(key="start").label == "Iniciar" and at.title[0].value == "Entrenar"
+    assert at.number_input(key="cfg_lr").help.startswith("tasa de aprendizaje máxima")
+    at.switch_page("pages/data.py").run()                         # the choice stays with the session
+    assert not at.exception and at.title[0].value == "Datos" and mine(at).lang == "es"
+    assert json.loads(at.get("plotly_chart")[2].proto.spec)["layout"]["title"]["text"] == "Imágenes por clase"
+    at.sidebar.radio(key="_lang").set_value("en").run()
+    assert not at.exception and at.title[0].value == "Data"
+
+
+def test_a_spanish_browser_opens_in_spanish_unless_told_otherwise():
+    from streamlit.testing.v1 import AppTest
+
+    def opened(locale: str, **params) -> str:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.context = {"locale": locale}
+        for k, v in params.items():
+            at.query_params[k] = v
+        at.run()
+        assert not at.exception
+        return at.sidebar.radio(key="_lang").value
+
+    assert opened("es-ES") == "es" and opened("es-419") == "es"
+    assert opened("en-GB") == "en" and opened("fr-FR") == "en"
+    assert opened("es-ES", lang="en") == "en"                    # a link's language beats the browser's
+
+
+def test_what_cnnlib_refuses_is_said_in_spanish(env):
+    at = app_with_link({"lang": "es", "epochs": "abc", "lr": "-1"})
+    said = at.warning[0].value
+    assert said.startswith("Algunos ajustes de este enlace no se pudieron usar")
+    assert "epochs='abc' en el enlace no es un número entero: se ha omitido." in said
+    assert "lr=-1.0 no está permitido: debe ser mayor que 0.0 y como mucho 10.0. Se ha dejado fuera" in said
+    at.file_uploader(key="zip").set_value(("junk.zip", b"not a zip", "application/zip")).run()
+    assert not at.exception
+    assert at.error[0].value.startswith("No se puede usar junk.zip: junk.zip no es un .zip legible")
+    at.switch_page("pages/train.py").run()
+    at.number_input(key="cfg_epochs").set_value(0).run()
+    assert any(e.value == "epochs=0 no está permitido: debe ser como mínimo 1 y como mucho 1000." for e in at.error)
+    at.switch_page("pages/runs.py").run()
+    at.file_uploader(key="bundle").set_value(("viejo.zip", b"not a zip", "application/zip")).run()
+    assert not at.exception and at.error[0].value == ("No se puede usar viejo.zip: viejo.zip no es un archivo de "
+                                                      "ejecución de CNN Lab (no es un .zip legible). Descarga uno "
+                                                      "desde la página Ejecuciones.")
+    assert not english_left(at), english_left(at)

@@ -1,0 +1,985 @@
+"""The catalogue of every word CNN Lab shows: a key -> (English, Spanish), with str.format placeholders,
+the same ones in both languages (tests/test_words.py checks). cnnlib.words says them; pages ask for them
+by key (ui.t), and cnnlib hands them up as words.Messages.
+
+Keys are grouped by where the words are shown or made: cnnlib's modules first (their errors and notes),
+then the app (ui.py, each page). The Spanish uses the tutorial's terms: época, lote, tasa de aprendizaje,
+pérdida, precisión (accuracy), conjunto de entrenamiento / de prueba, capa, filtro, red neuronal
+convolucional; "ejecución" is a run, "receta" a preset. Numeric precision (fp32, bf16) is "formato
+numérico", so that "precisión" always means accuracy.
+"""
+
+CATALOGUE: dict[str, tuple[str, str]] = {
+    "join": ("{parts}", "{parts}"),
+
+    # --- cnnlib.config: settings and their checks ---------------------------------------------------
+    "config.not_allowed": ("{field}={value} is not allowed: {what}.", "{field}={value} no está permitido: {what}."),
+    "config.choose_one": ("choose one of {choices}", "elige uno de estos: {choices}"),
+    "config.number_from_to": ("it must be a number from {lo} to {hi}", "debe ser un número de {lo} a {hi}"),
+    "config.above_at_most": ("it must be above {lo} and at most {hi}", "debe ser mayor que {lo} y como mucho {hi}"),
+    "config.at_least_at_most": ("it must be at least {lo} and at most {hi}",
+                                "debe ser como mínimo {lo} y como mucho {hi}"),
+    "config.whole_number": ("it must be a whole number", "debe ser un número entero"),
+    "config.true_or_false": ("it must be true or false", "debe ser verdadero o falso (true o false)"),
+    "config.data": ('use "cifar10", "builtin" or the path to an image folder or .zip',
+                    'usa "cifar10", "builtin" o la ruta de una carpeta de imágenes o de un .zip'),
+    "config.folder_path": ("it must be a folder's path", "debe ser la ruta de una carpeta"),
+    "config.nesterov": ("nesterov=True needs optimizer='sgd' and a momentum above 0.",
+                        "nesterov=True necesita optimizer='sgd' y un momento (momentum) mayor que 0."),
+    "config.fp16_cpu": ("precision='fp16' is for GPUs; on the CPU use 'bf16' or 'fp32'.",
+                        "precision='fp16' es para GPU; en la CPU usa 'bf16' o 'fp32'."),
+    "config.invalid": ("Invalid training configuration: {problems}",
+                       "Configuración de entrenamiento no válida: {problems}"),
+    "config.unknown_preset": ("Unknown preset {name}: choose one of {choices}.",
+                              "La receta {name} no existe: elige una de estas: {choices}."),
+    "tta.none": ("the image alone", "la imagen sola"),
+    "tta.flip": ("the image and its mirror", "la imagen y su reflejo"),
+    "tta.flip+shift": ("the image, its mirror and both moved by one pixel",
+                       "la imagen, su reflejo y ambos desplazados un píxel"),
+    "preset.tutorial": (
+        "The tutorial's exact recipe: ToTensor only, batch 32, SGD lr 0.001 momentum 0.9, 10 epochs, the tutorial "
+        "CNN with dropout 0.3 and 0.5.",
+        "La receta exacta del tutorial: solo ToTensor, lotes de 32, SGD con tasa de aprendizaje 0.001 y momento 0.9, "
+        "10 épocas, la CNN del tutorial con dropout 0.3 y 0.5."),
+    "preset.demo": (
+        "A one-minute classroom demo on the CPU: the batch-norm CNN, 2 epochs, one-cycle SGD, flips and crops.",
+        "Una demostración de un minuto para la clase, en la CPU: la CNN con normalización por lotes, 2 épocas, SGD "
+        "de un ciclo (one-cycle), volteos y recortes."),
+    "preset.fast-cpu": (
+        "The tutorial's 57% in about 10 seconds on a 2-core CPU: the tiny batch-norm CNN, one epoch, batch 256, "
+        "one-cycle Nesterov SGD, label smoothing 0.2, flips and 4-pixel crops, a test check every 25 steps.",
+        "El 57 % del tutorial en unos 10 segundos en una CPU de 2 núcleos: la CNN diminuta con normalización por "
+        "lotes, una época, lotes de 256, SGD de un ciclo con Nesterov, suavizado de etiquetas 0.2, volteos y "
+        "recortes de 4 píxeles, y una prueba cada 25 pasos."),
+    "preset.cpu-5min": (
+        "85% after under five minutes of training on a 2-core CPU (the tests after each epoch add under two minutes "
+        "more): the small batch-norm CNN (32-64-128), 9 epochs, batch 256, one-cycle Nesterov SGD, label smoothing "
+        "0.2, flips and crops; tested on each image, its mirror and one-pixel shifts of both.",
+        "Un 85 % con menos de cinco minutos de entrenamiento en una CPU de 2 núcleos (las pruebas tras cada época "
+        "añaden menos de dos minutos): la CNN pequeña con normalización por lotes (32-64-128), 9 épocas, lotes de "
+        "256, SGD de un ciclo con Nesterov, suavizado de etiquetas 0.2, volteos y recortes; se prueba con cada "
+        "imagen, su reflejo y ambos desplazados un píxel."),
+    "preset.gpu-speedrun": (
+        "For a GPU, after the CIFAR-10 speed record (airbench94): the wider batch-norm CNN with a whitening first "
+        "layer, 10 epochs, batch 1024, bf16 (or fp16) autocast, one-cycle Nesterov SGD with batch-norm shifts at 64x "
+        "the learning rate and Lookahead, label smoothing, flips alternating by epoch and 2-pixel crops, test-time "
+        "flips and shifts.",
+        "Para una GPU, según el récord de velocidad en CIFAR-10 (airbench94): la CNN más ancha con normalización por "
+        "lotes y una primera capa de blanqueo (whitening), 10 épocas, lotes de 1024, autocast bf16 (o fp16), SGD de "
+        "un ciclo con Nesterov, con los desplazamientos de la normalización por lotes a 64 veces la tasa de "
+        "aprendizaje y Lookahead, suavizado de etiquetas, volteos alternos por época y recortes de 2 píxeles, y "
+        "volteos y desplazamientos en la prueba."),
+
+    # --- cnnlib.models and cnnlib.train ---------------------------------------------------------------
+    "arch.tutorial": (
+        "The tutorial's CNN: two 3x3 convs, one max-pool, a 512-wide hidden layer (4.2 M parameters).",
+        "La CNN del tutorial: dos convoluciones de 3x3, un max-pool y una capa oculta de 512 neuronas "
+        "(4,2 millones de parámetros)."),
+    "arch.small": ("Tiny batch-norm CNN (16-32-64): the fastest to train on a CPU.",
+                   "CNN diminuta con normalización por lotes (16-32-64): la más rápida de entrenar en una CPU."),
+    "arch.fast": ("Small batch-norm CNN (32-64-128), built for speed on a CPU.",
+                  "CNN pequeña con normalización por lotes (32-64-128), hecha para ir rápido en una CPU."),
+    "arch.vgg": ("Deeper VGG-style CNN: four blocks of two convs with batch norm (64-128-256-256).",
+                 "CNN más profunda al estilo VGG: cuatro bloques de dos convoluciones con normalización por lotes "
+                 "(64-128-256-256)."),
+    "arch.resnet": ("Small ResNet: a stem and three residual blocks with batch norm (64-128-256).",
+                    "ResNet pequeña: una capa inicial y tres bloques residuales con normalización por lotes "
+                    "(64-128-256)."),
+    "arch.speedrun": (
+        "Wider batch-norm CNN for GPUs (64-256-256) after the CIFAR-10 speed record (airbench94): a whitening first "
+        "layer set from the data, convolutions that start as the identity, GELU.",
+        "CNN más ancha con normalización por lotes para GPU (64-256-256), según el récord de velocidad en CIFAR-10 "
+        "(airbench94): una primera capa de blanqueo (whitening) calculada a partir de los datos, convoluciones que "
+        "empiezan como la identidad, GELU."),
+    "models.unknown": ("Unknown model {name}: choose one of {choices}.",
+                       "El modelo {name} no existe: elige uno de estos: {choices}."),
+    "models.halves": ("Model {name} halves the image {times} times: the image size {size} must be a multiple of "
+                      "{multiple}.",
+                      "El modelo {name} divide la imagen a la mitad {times} veces: el tamaño de imagen {size} debe "
+                      "ser múltiplo de {multiple}."),
+    "models.too_large": (
+        "A '{name}' network for {size}×{size} images and {classes} classes would take {total} ({parameters:,} "
+        "parameters: {weights} of weights, and {activations} for one image), more than this server's limit of "
+        "{limit} (CNNLAB_MAX_MODEL_MB).",
+        "Una red '{name}' para imágenes de {size}×{size} y {classes} clases ocuparía {total} ({parameters:,} "
+        "parámetros: {weights} de pesos y {activations} por imagen), más que el límite de este servidor, "
+        "{limit} (CNNLAB_MAX_MODEL_MB)."),
+    "models.too_large_to_train": (
+        "Training a '{name}' network on {size}×{size} images in batches of {batch:,} would take about {need} of the "
+        "server's memory; one run may take at most {limit} here (CNNLAB_MAX_RUN_MB). Choose a batch size of {fits:,} "
+        "or less.",
+        "Entrenar una red '{name}' con imágenes de {size}×{size} en lotes de {batch:,} ocuparía unos {need} de la "
+        "memoria del servidor; aquí una ejecución puede ocupar como mucho {limit} (CNNLAB_MAX_RUN_MB). Elige un "
+        "tamaño de lote de {fits:,} o menos."),
+    "train.no_cuda": ("device='cuda' was asked for but no CUDA GPU is available; use 'auto' or 'cpu'.",
+                      "Se pidió device='cuda', pero no hay ninguna GPU CUDA disponible; usa 'auto' o 'cpu'."),
+    "train.no_mps": ("device='mps' was asked for but Apple's MPS is not available; use 'auto' or 'cpu'.",
+                     "Se pidió device='mps', pero MPS de Apple no está disponible; usa 'auto' o 'cpu'."),
+    "train.diverged_step": (
+        "The loss became {loss:.3g} at epoch {epoch}, step {step}: the learning rate is probably too high. Lower it "
+        "(e.g. by 10x) and start again.",
+        "La pérdida llegó a {loss:.3g} en la época {epoch}, paso {step}: seguramente la tasa de aprendizaje es "
+        "demasiado alta. Bájala (por ejemplo, a la décima parte) y empieza de nuevo."),
+    "train.diverged_test": (
+        "The test loss became {loss:.3g} after epoch {epoch}: the learning rate is probably too high. Lower it "
+        "(e.g. by 10x) and start again.",
+        "La pérdida de prueba llegó a {loss:.3g} tras la época {epoch}: seguramente la tasa de aprendizaje es "
+        "demasiado alta. Bájala (por ejemplo, a la décima parte) y empieza de nuevo."),
+
+    # --- cnnlib.files: a full disk --------------------------------------------------------------------
+    "disk.full": ("The server's disk {state}: {what} could not be saved. {advice}",
+                  "El disco del servidor {state}: no se pudo guardar {what}. {advice}"),
+    "disk.is_full": ("is full", "está lleno"),
+    "disk.over_quota": ("is over its quota", "ha superado su cuota"),
+    "disk.read_only": ("is read-only", "es de solo lectura"),
+    "disk.fix_space": ("free space on the server", "libere espacio en el servidor"),
+    "disk.fix_writable": ("make it writable", "permita escribir en él"),
+    "disk.ask_teacher": ("Ask the teacher to {fix}.", "Pide al profesor que {fix}."),
+    "disk.download_instead": ("Download the run below to keep it; ask the teacher to {fix}.",
+                              "Descarga la ejecución aquí abajo para conservarla; pide al profesor que {fix}."),
+    "what.this_run": ("this run", "esta ejecución"),
+    "what.the_run": ("the run", "la ejecución"),
+    "what.the_run_named": ("the run {name}", "la ejecución {name}"),
+    "what.the_upload": ("the upload", "el archivo subido"),
+    "what.the_new_name": ("the new name", "el nuevo nombre"),
+    "what.unpacked_cifar10": ("the unpacked CIFAR-10", "CIFAR-10 descomprimido"),
+
+    # --- cnnlib.images and cnnlib.predict: one image --------------------------------------------------
+    "images.formats": ("PNG, JPEG, WebP, BMP, GIF, TIFF or PPM", "PNG, JPEG, WebP, BMP, GIF, TIFF o PPM"),
+    "images.unidentified": ("not a readable image (PIL could not identify its format). Use a {formats} file.",
+                            "no es una imagen legible (PIL no reconoce su formato). Usa un archivo {formats}."),
+    "images.bomb": ("the image has over {pixels:,.0f} million pixels; the limit is {limit:.0f} million.",
+                    "la imagen tiene más de {pixels:,.0f} millones de píxeles; el límite es de {limit:.0f} millones."),
+    "images.damaged_header": ("not a readable image (its header is damaged). Use a {formats} file.",
+                              "no es una imagen legible (su cabecera está dañada). Usa un archivo {formats}."),
+    "images.damaged_data": ("not a readable image (the {format} data is damaged or cut short).",
+                            "no es una imagen legible (sus datos {format} están dañados o incompletos)."),
+    "images.too_large": ("the image is {width:,}×{height:,} pixels ({megapixels:,.0f} million); the limit is "
+                         "{limit:.0f} million pixels. Use a smaller copy.",
+                         "la imagen mide {width:,}×{height:,} píxeles ({megapixels:,.0f} millones); el límite es "
+                         "de {limit:.0f} millones de píxeles. Usa una copia más pequeña."),
+    "images.file_too_big": ("the file is {mb:.1f} MB; the limit is {limit:.0f} MB.",
+                            "el archivo ocupa {mb:.1f} MB; el límite es de {limit:.0f} MB."),
+
+    # --- cnnlib.data: data sets -----------------------------------------------------------------------
+    "dataset.builtin": ("Shapes-10 (built in)", "Shapes-10 (incluido)"),
+    "dataset.compact": ("CIFAR-10 (compact copy)", "CIFAR-10 (copia compacta)"),
+    "data.downloading": ("Downloading CIFAR-10: {done:.0f} of {total:.0f} MB",
+                         "Descargando CIFAR-10: {done:.0f} de {total:.0f} MB"),
+    "data.unpacking": ("Unpacking CIFAR-10", "Descomprimiendo CIFAR-10"),
+    "data.reading": ("Reading images: {done:,} of {total:,}", "Leyendo imágenes: {done:,} de {total:,}"),
+    "data.cifar10_help": (
+        "To use CIFAR-10 without a network, put cifar-10-python.tar.gz (or its extracted cifar-10-batches-py folder) "
+        "into {root}/, or train on an image folder or .zip (train/<class>/… and test/<class>/…), or on the built-in "
+        "Shapes-10 set (data 'builtin').",
+        "Para usar CIFAR-10 sin red, pon cifar-10-python.tar.gz (o su carpeta extraída cifar-10-batches-py) en "
+        "{root}/, o entrena con una carpeta de imágenes o un .zip (train/<clase>/… y test/<clase>/…), o con el "
+        "conjunto incluido Shapes-10 (data 'builtin')."),
+    "data.download_failed": ("CIFAR-10 could not be downloaded ({reason}). {help}",
+                             "No se pudo descargar CIFAR-10 ({reason}). {help}"),
+    "data.cifar10_damaged": ("CIFAR-10 in {root}/ is missing or damaged ({reason}). Delete the broken files and try "
+                             "again. {help}",
+                             "CIFAR-10 en {root}/ falta o está dañado ({reason}). Borra los archivos dañados y "
+                             "vuelve a intentarlo. {help}"),
+    "data.unsafe_path": ("{name} holds an unsafe path {member} (absolute, or escaping with '..'): it was not read. "
+                         "Make the zip from the data folder itself.",
+                         "{name} contiene una ruta insegura, {member} (absoluta, o que sale de la carpeta con '..'): "
+                         "no se ha leído. Haz el zip desde la propia carpeta de datos."),
+    "data.too_many_files": ("{name} holds {files:,} files; the limit is {limit:,}.",
+                            "{name} contiene {files:,} archivos; el límite es {limit:,}."),
+    "data.zip_bomb_file": ("{name} is a zip bomb: {file} unpacks to {size} from {packed} packed, where an image is at "
+                           "most {limit} and hardly compresses. Nothing was unpacked.",
+                           "{name} es una bomba zip: {file} ocupa {size} descomprimido a partir de {packed} "
+                           "comprimido, cuando una imagen ocupa como mucho {limit} y apenas se comprime. No se ha "
+                           "descomprimido nada."),
+    "data.largest": (" (the largest file, {file}, {size})", " (el archivo más grande, {file}, {size})"),
+    "data.too_big": ("{name} unpacks to {total}{largest}; the limit is {limit}. Nothing was unpacked.",
+                     "{name} ocupa {total} descomprimido{largest}; el límite es {limit}. No se ha descomprimido "
+                     "nada."),
+    "data.zip_bomb": ("{name} is a zip bomb: it unpacks to {total} from {packed} packed{largest}, more than {ratio} "
+                      "times its size, which image files never do. Nothing was unpacked.",
+                      "{name} es una bomba zip: ocupa {total} descomprimido a partir de {packed} comprimido{largest}, "
+                      "más de {ratio} veces su tamaño, algo que los archivos de imagen nunca hacen. No se ha "
+                      "descomprimido nada."),
+    "data.not_a_zip": ("{name} is not a readable .zip ({reason}).", "{name} no es un .zip legible ({reason})."),
+    "data.entry_unreadable": ("the zip entry cannot be unpacked", "no se puede descomprimir la entrada del zip"),
+    "data.folder_too_many": ("{name} holds over {limit:,} files; that is the limit.",
+                             "{name} contiene más de {limit:,} archivos, que es el límite."),
+    "data.skipped_big": (" ({files} file(s) over {size} were skipped)",
+                         " (se omitieron {files} archivo(s) de más de {size})"),
+    "data.two_classes": ("{name} needs at least two class folders (found {found}){skipped}: lay it out as "
+                         "train/<class>/… and test/<class>/…, or <class>/… with one folder per class.",
+                         "{name} necesita al menos dos carpetas de clase (tiene {found}){skipped}: organízalo como "
+                         "train/<clase>/… y test/<clase>/…, o como <clase>/… con una carpeta por clase."),
+    "data.too_many_classes": ("{name} has {classes:,} class folders; the limit is {limit:,}.",
+                              "{name} tiene {classes:,} carpetas de clase; el límite es {limit:,}."),
+    "data.bad_class_name": ("{name} has a class folder named {folder}: a class name is 1 to {limit} characters, not "
+                            "only spaces.",
+                            "{name} tiene una carpeta de clase llamada {folder}: el nombre de una clase tiene de 1 a "
+                            "{limit} caracteres, y no solo espacios."),
+    "data.missing": ("{path} does not exist. Give an image folder or a .zip of one.",
+                     "{path} no existe. Indica una carpeta de imágenes o un .zip de una."),
+    "data.and_more": ("{listed} and {more} more", "{listed} y {more} más"),
+    "data.empty_classes": ("Class folder(s) {listed} in {name} hold no readable image: add images or remove the "
+                           "folder.",
+                           "La(s) carpeta(s) de clase {listed} de {name} no contienen ninguna imagen legible: añade "
+                           "imágenes o quita la carpeta."),
+    "data.skipped": ("Skipped {files} file(s) that are not readable images: {parts}.",
+                     "Se omitieron {files} archivo(s) que no son imágenes legibles: {parts}."),
+    "data.skipped_other": ("{files} not images (or outside a class folder)",
+                           "{files} que no son imágenes (o están fuera de una carpeta de clase)"),
+    "data.skipped_unreadable": ("{files} unreadable", "{files} ilegibles"),
+    "data.skipped_too_big": ("{files} too large (over {size} or {megapixels:.0f} million pixels)",
+                             "{files} demasiado grandes (más de {size} o de {megapixels:.0f} millones de píxeles)"),
+
+    # the classes of the built-in data sets, as a page shows them (class_name)
+    "class.airplane": ("airplane", "avión"),
+    "class.automobile": ("automobile", "automóvil"),
+    "class.bird": ("bird", "pájaro"),
+    "class.cat": ("cat", "gato"),
+    "class.deer": ("deer", "ciervo"),
+    "class.dog": ("dog", "perro"),
+    "class.frog": ("frog", "rana"),
+    "class.horse": ("horse", "caballo"),
+    "class.ship": ("ship", "barco"),
+    "class.truck": ("truck", "camión"),
+    "class.disc": ("disc", "disco"),
+    "class.square": ("square", "cuadrado"),
+    "class.triangle": ("triangle", "triángulo"),
+    "class.ring": ("ring", "anillo"),
+    "class.plus": ("plus", "cruz"),
+    "class.stripes": ("stripes", "rayas"),
+    "class.checker": ("checker", "damero"),
+    "class.star": ("star", "estrella"),
+    "class.crescent": ("crescent", "media luna"),
+    "class.pair": ("pair", "pareja"),
+
+    # --- cnnlib.runfile and cnnlib.checkpoints: saved runs --------------------------------------------
+    "runfile.wrong": ("run.json's '{field}' is {value}, but {allowed}.",
+                      "'{field}' en run.json vale {value}, pero {allowed}."),
+    "runfile.list_of": ("a list of {n}", "una lista de {n}"),
+    "runfile.mapping_of": ("a mapping of {n}", "un diccionario de {n}"),
+    "runfile.one_of": ("it must be one of {choices}", "debe ser uno de estos: {choices}"),
+    "runfile.text": ("it must be text", "debe ser texto"),
+    "runfile.number_from_to": ("it must be a number from {lo:g} to {hi:g}", "debe ser un número de {lo:g} a {hi:g}"),
+    "runfile.whole_from_to": ("it must be a whole number from {lo:g} to {hi:g}",
+                              "debe ser un número entero de {lo:g} a {hi:g}"),
+    "runfile.classes": ("it must be a list of 2 to {most} different class names, each text of 1 to {length} "
+                        "characters",
+                        "debe ser una lista de 2 a {most} nombres de clase distintos, cada uno un texto de 1 a "
+                        "{length} caracteres"),
+    "runfile.twice": ("each name must be different ({name} is there twice)",
+                      "cada nombre debe ser distinto ({name} aparece dos veces)"),
+    "runfile.config": ("it must be a mapping of training settings",
+                       "debe ser un diccionario de ajustes de entrenamiento"),
+    "runfile.bad_config": ("run.json's 'config' is not one CNN Lab can use: {problems}",
+                           "el 'config' de run.json no es uno que CNN Lab pueda usar: {problems}"),
+    "runfile.records": ("it must be a list of at most {most:,} records, each with {fields}",
+                        "debe ser una lista de como mucho {most:,} registros, cada uno con {fields}"),
+    "runfile.missing_field": ("it has no '{name}' ({what})", "le falta '{name}' ({what})"),
+    "runfile.stats": ("it must be 3 numbers from {lo:g} to 1 (one per colour channel), as the mean and std go "
+                      "together",
+                      "debe ser 3 números de {lo:g} a 1 (uno por canal de color), porque la media (mean) y la "
+                      "desviación típica (std) van juntas"),
+    "runfile.per_class": ("it must map at most {most} class names to accuracies from 0 to 1",
+                          "debe asignar a como mucho {most} nombres de clase una precisión de 0 a 1"),
+    "runfile.versions": ("it must map at most 50 library names to version text",
+                         "debe asignar a como mucho 50 nombres de biblioteca un texto de versión"),
+    "runfile.too_big": ("{where}: run.json is {mb:.1f} MB; a run's run.json is at most {limit:.0f} MB.",
+                        "{where}: run.json ocupa {mb:.1f} MB; el run.json de una ejecución ocupa como mucho "
+                        "{limit:.0f} MB."),
+    "runfile.unreadable": ("{where}: run.json cannot be read ({reason}).",
+                           "{where}: no se puede leer run.json ({reason})."),
+    "runfile.bad_json": ("{where}: run.json is not valid JSON ({reason}).",
+                         "{where}: run.json no es JSON válido ({reason})."),
+    "runfile.not_a_run": ("{where} is not a CNN Lab run (its run.json has no '{format}' format tag).",
+                          "{where} no es una ejecución de CNN Lab (su run.json no tiene la etiqueta de formato "
+                          "'{format}')."),
+    "runfile.at": ("{where}: {problem}", "{where}: {problem}"),
+    "runfile.image_size": ("{where}: run.json's 'image_size' is {size}: {problem}",
+                           "{where}: 'image_size' en run.json vale {size}: {problem}"),
+    "runfile.not_loaded": ("{where}: {problem} It was not loaded.", "{where}: {problem} No se ha cargado."),
+    "checkpoints.weights_too_big": (
+        "{where}: weights.pt is {mb:,.1f} MB, but the weights of a '{model}' network for {classes} classes take at "
+        "most {limit:,.1f} MB: it holds something else, and was not read.",
+        "{where}: weights.pt ocupa {mb:,.1f} MB, pero los pesos de una red '{model}' para {classes} clases ocupan "
+        "como mucho {limit:,.1f} MB: contiene otra cosa, y no se ha leído."),
+    "checkpoints.not_torch_save": (
+        "{where}: the weights file is damaged or not plain weights (not the format torch.save writes); it was not "
+        "loaded.",
+        "{where}: el archivo de pesos está dañado o no contiene solo pesos (no tiene el formato que escribe "
+        "torch.save); no se ha cargado."),
+    "checkpoints.not_weights": ("{where}: the weights file is damaged or not plain weights ({kind}); it was not "
+                                "loaded.",
+                                "{where}: el archivo de pesos está dañado o no contiene solo pesos ({kind}); no se ha "
+                                "cargado."),
+    "checkpoints.no_state_dict": ("{where}: the weights file holds no state_dict of tensors.",
+                                  "{where}: el archivo de pesos no contiene un state_dict de tensores."),
+    "checkpoints.saved_on": (", saved {date}", ", guardada el {date}"),
+    "checkpoints.do_not_fit": (
+        "{where}: the weights do not fit a '{model}' network for {classes} classes ({detail}). If the run came from "
+        "an older CNN Lab{saved}, its '{model}' may have had other layers: train it again with this version.",
+        "{where}: los pesos no encajan en una red '{model}' para {classes} clases ({detail}). Si la ejecución viene "
+        "de una versión anterior de CNN Lab{saved}, quizá su '{model}' tenía otras capas: vuelve a entrenarla con "
+        "esta versión."),
+    "checkpoints.not_saved_run": ("{where} is not a saved run: it needs {weights} and {meta} side by side.",
+                                  "{where} no es una ejecución guardada: necesita {weights} y {meta} juntos."),
+    "checkpoints.unreadable": ("{where} cannot be read ({reason}).", "No se puede leer {where} ({reason})."),
+    "checkpoints.bundle_too_big": ("{name} is {mb:.0f} MB; a run file is at most {limit:.0f} MB.",
+                                   "{name} ocupa {mb:.0f} MB; un archivo de ejecución ocupa como mucho "
+                                   "{limit:.0f} MB."),
+    "checkpoints.not_run_file": ("{name} is not a CNN Lab run file: it needs {meta} and {weights} inside.",
+                                 "{name} no es un archivo de ejecución de CNN Lab: debe contener {meta} y {weights}."),
+    "checkpoints.bundle_meta_too_big": ("{name}: its run.json is {mb:.1f} MB; a run's run.json is at most "
+                                        "{limit:.0f} MB.",
+                                        "{name}: su run.json ocupa {mb:.1f} MB; el run.json de una ejecución ocupa "
+                                        "como mucho {limit:.0f} MB."),
+    "checkpoints.not_a_zip": ("{name} is not a CNN Lab run file (not a readable .zip). Download one from the Runs "
+                              "page.",
+                              "{name} no es un archivo de ejecución de CNN Lab (no es un .zip legible). Descarga uno "
+                              "desde la página Ejecuciones."),
+    "runs.half": ("{name} has {there} but no {missing} beside it.", "{name} tiene {there}, pero no {missing} al lado."),
+    "runs.label": ("{name} · {state} · best {best:.0f} % · {created}",
+                   "{name} · {state} · mejor {best:.0f} % · {created}"),
+    "runs.unnamed": ("run", "ejecución"),
+    "runs.default_name": ("{model} on {data}", "{model} en {data}"),
+
+    # --- cnnlib.runner and cnnlib.session: a run in the background ------------------------------------
+    "state.idle": ("idle", "sin empezar"),
+    "state.waiting": ("waiting", "en espera"),
+    "state.loading": ("loading", "cargando"),
+    "state.running": ("running", "entrenando"),
+    "state.paused": ("paused", "en pausa"),
+    "state.finished": ("finished", "terminada"),
+    "state.stopped": ("stopped", "detenida"),
+    "state.diverged": ("diverged", "divergente"),
+    "state.failed": ("failed", "fallida"),
+    "runner.keep": ("Download the run below to keep it.", "Descarga la ejecución aquí abajo para conservarla."),
+    "runner.an_error": ("an error", "un error"),
+    "runner.write_failed": ("The run could not be written to the server's disk ({reason}). {keep}",
+                            "No se pudo escribir la ejecución en el disco del servidor ({reason}). {keep}"),
+    "runner.save_failed": ("The run could not be saved ({kind}). {keep}",
+                           "No se pudo guardar la ejecución ({kind}). {keep}"),
+    "runner.stopped_at": ("Stopped in epoch {epoch}, step {step}.", "Detenida en la época {epoch}, paso {step}."),
+    "runner.slot_given": ("Paused for over {grace:.0f} s while others waited: the training slot went to the next in "
+                          "line. Resume queues for a slot again.",
+                          "En pausa más de {grace:.0f} s mientras otros esperaban: la plaza de entrenamiento pasó al "
+                          "siguiente de la cola. Al reanudar, vuelve a esperar una plaza."),
+    "runner.stopped_waiting": ("Stopped before a training slot was free.",
+                               "Detenida antes de que quedara libre una plaza de entrenamiento."),
+    "runner.limit": ("This server lets a run train for at most {minutes:g} minutes (its setting "
+                     "CNNLAB_MAX_RUN_MINUTES).",
+                     "Este servidor deja entrenar una ejecución como mucho {minutes:g} minutos (su ajuste "
+                     "CNNLAB_MAX_RUN_MINUTES)."),
+    "runner.failed": ("Training failed: {kind}: {error}", "El entrenamiento falló: {kind}: {error}"),
+    "runner.nothing_trained": ("Nothing was trained, so nothing was saved.", "No se entrenó nada, así que no se "
+                               "guardó nada."),
+    "runner.waiting": ("Waiting for a free training slot on this server…",
+                       "Esperando una plaza de entrenamiento libre en este servidor…"),
+    "session.already_training": ("This session is already training: stop that run first.",
+                                 "Esta sesión ya está entrenando: detén primero esa ejecución."),
+    "session.waiting": ("Waiting for a free training slot…", "Esperando una plaza de entrenamiento libre…"),
+    "session.loading": ("Loading the data…", "Cargando los datos…"),
+    "session.paused": ("Paused", "En pausa"),
+    "session.finished": ("Finished", "Terminada"),
+    "session.stopped": ("Stopped before the first steps", "Detenida antes de los primeros pasos"),
+    "session.diverged": ("Diverged in its first steps", "Divergió en sus primeros pasos"),
+    "session.failed": ("Failed before training began", "Falló antes de empezar a entrenar"),
+    "session.starting": ("Starting…", "Empezando…"),
+    "session.eta": ("ETA {time} · ", "faltan {time} · "),
+    "session.progress": ("Epoch {epoch}/{epochs} · step {step}/{steps} · {eta}{rate:,.0f} images/s",
+                         "Época {epoch}/{epochs} · paso {step}/{steps} · {eta}{rate:,.0f} imágenes/s"),
+    "session.best": ("Best test accuracy", "Mejor precisión de prueba"),
+    "session.final": ("Final test accuracy", "Precisión de prueba final"),
+    "session.epochs": ("Epochs", "Épocas"),
+    "session.time": ("Training time", "Tiempo de entrenamiento"),
+    "session.epochs_of": ("{done} of {total}", "{done} de {total}"),
+    "percent": ("{value:.1f} %", "{value:.1f} %"),
+
+    # --- the app: the pages' names and ui.py's shared widgets ---------------------------------------
+    "page.home": ("Home", "Inicio"),
+    "page.data": ("Data", "Datos"),
+    "page.train": ("Train", "Entrenar"),
+    "page.predict": ("Predict", "Predecir"),
+    "page.evaluate": ("Evaluate", "Evaluar"),
+    "page.inspect": ("Inspect", "Inspeccionar"),
+    "page.runs": ("Runs & compare", "Ejecuciones y comparación"),
+    "ui.language": ("Language · Idioma", "Idioma · Language"),
+    "ui.uploader_button": ("Upload", "Subir"),
+    "ui.choose": ("Choose options", "Elige opciones"),
+    "ui.uploader_limit": ("{mb} MB per file", "{mb} MB por archivo como máximo"),
+    "ui.loading_data": ("Loading the data set (once for the whole server)…",
+                        "Cargando el conjunto de datos (una sola vez para todo el servidor)…"),
+    "ui.loading_model": ("Loading the model…", "Cargando el modelo…"),
+    "ui.testing_model": ("Testing the model on the test images…", "Probando el modelo con las imágenes de prueba…"),
+    "ui.testing_images": ("Testing the model on {n:,} test images…",
+                          "Probando el modelo con {n:,} imágenes de prueba…"),
+    "ui.data_unusable": ("{data} cannot be used: {problem} Choose another data set in the sidebar.",
+                         "No se puede usar {data}: {problem} Elige otro conjunto de datos en la barra lateral."),
+    "ui.link_problems": ("Some of this link's settings could not be used, so they were left out:",
+                         "Algunos ajustes de este enlace no se pudieron usar, así que se han omitido:"),
+    "ui.data_set": ("Data set", "Conjunto de datos"),
+    "ui.data_set_help": ("What Data shows, Train trains on, and Evaluate and Inspect test with, in this browser "
+                         "session.",
+                         "Lo que muestra Datos, con lo que entrena Entrenar y con lo que prueban Evaluar e "
+                         "Inspeccionar, en esta sesión del navegador."),
+    "ui.slots": ("Training slots on this server: {used} of {limit} in use.",
+                 "Plazas de entrenamiento en este servidor: {used} de {limit} ocupadas."),
+    "ui.slots_waiting": ("Training slots on this server: {used} of {limit} in use, {waiting} waiting.",
+                         "Plazas de entrenamiento en este servidor: {used} de {limit} ocupadas, {waiting} en espera."),
+    "ui.queue": ("Every training slot on this server is busy{place}{wait}. Runs start in the order Start was pressed.",
+                 "Todas las plazas de entrenamiento de este servidor están ocupadas{place}{wait}. Las ejecuciones "
+                 "empiezan en el orden en que se pulsó Iniciar."),
+    "ui.queue_next": (": this run is next in line", ": esta ejecución es la siguiente de la cola"),
+    "ui.queue_number": (": this run is number {place} in line", ": esta ejecución es la número {place} de la cola"),
+    "ui.queue_wait": (", expected to start in about {time}", ", y se espera que empiece dentro de unos {time}"),
+    "ui.queue_no_estimate": (" (no run of this network has trained here yet, so the wait cannot be estimated)",
+                             " (aún no se ha entrenado aquí ninguna ejecución de esta red, así que no se puede "
+                             "estimar la espera)"),
+    "ui.unsaved_kept": ("The run is kept in this browser session until the session ends. A downloaded run can be "
+                        "added to a server again on Runs & compare.",
+                        "La ejecución se conserva en esta sesión del navegador hasta que la sesión termine. Una "
+                        "ejecución descargada se puede volver a añadir a un servidor en Ejecuciones y comparación."),
+    "ui.download_unsaved": ("Download this run", "Descargar esta ejecución"),
+    "ui.this_run_unsaved": ("This session's run (not saved)", "La ejecución de esta sesión (sin guardar)"),
+    "ui.this_run_training": ("This session's run, after epoch {epoch} (still training)",
+                             "La ejecución de esta sesión, tras la época {epoch} (aún entrenando)"),
+    "ui.this_run_saved": ("This session's run · {label}", "La ejecución de esta sesión · {label}"),
+    "ui.pretrained": ("pretrained: {name}", "preentrenado: {name}"),
+    "ui.still_training": ("This session's run is still training: it is listed as it was at its last epoch end "
+                          "(after the first epoch), and updated at each new one.",
+                          "La ejecución de esta sesión aún está entrenando: aparece tal como estaba al final de su "
+                          "última época (a partir de la primera) y se actualiza con cada nueva."),
+    "ui.no_model": ("There is no trained model yet: train one on the Train page first (the *demo* preset takes about "
+                    "a minute), and it will appear here.",
+                    "Todavía no hay ningún modelo entrenado: entrena uno primero en la página Entrenar (la receta "
+                    "*demo* tarda alrededor de un minuto) y aparecerá aquí."),
+    "ui.go_to_train": ("Go to Train", "Ir a Entrenar"),
+    "ui.model": ("Model", "Modelo"),
+    "ui.model_help": ("This session's run, a pretrained model, or any run saved on this server.",
+                      "La ejecución de esta sesión, un modelo preentrenado o cualquier ejecución guardada en este "
+                      "servidor."),
+    "ui.saved_run_unusable": ("That saved run cannot be used: {problem}",
+                              "No se puede usar esa ejecución guardada: {problem}"),
+    "ui.views": ("As in the run's own tests, each answer averages the network's outputs on {views} (test-time views).",
+                 "Como en las pruebas de la propia ejecución, cada respuesta promedia las salidas de la red para "
+                 "{views} (vistas en la prueba)."),
+    "ui.misfit": ("{problem} {data} has {size}×{size} images: choose another model.",
+                  "{problem} {data} tiene imágenes de {size}×{size}: elige otro modelo."),
+    "ui.layers": ("**{model}**: {about} For {data} ({classes} classes, {size}×{size} images): **{total:,} "
+                  "parameters** in these layers.",
+                  "**{model}**: {about} Para {data} ({classes} clases, imágenes de {size}×{size}): **{total:,} "
+                  "parámetros** en estas capas."),
+    "ui.layers_learned": ("**{model}**: {about} For {data} ({classes} classes, {size}×{size} images): **{total:,} "
+                          "parameters** in these layers, **{learned:,}** of them learned (the rest stay as they "
+                          "start).",
+                          "**{model}**: {about} Para {data} ({classes} clases, imágenes de {size}×{size}): "
+                          "**{total:,} parámetros** en estas capas, de los que **{learned:,}** se aprenden (el resto "
+                          "se queda como empieza)."),
+    "ui.column.layer": ("layer", "capa"),
+    "ui.column.kind": ("kind", "tipo"),
+    "ui.column.output_shape": ("output shape", "forma de la salida"),
+    "ui.column.parameters": ("parameters", "parámetros"),
+    "ui.column.learned": ("learned", "aprendidos"),
+    "ui.what_for": ("\n\n**What for:** {why}", "\n\n**Para qué sirve:** {why}"),
+    "ui.preset": ("Preset", "Receta"),
+    "ui.preset_help": ("Sets every field below; the tutorial's exact recipe comes first.",
+                       "Rellena todos los campos de abajo; la receta exacta del tutorial va primero."),
+    "ui.no_gpu_one": ("This server has no GPU: on a 2-core CPU this recipe takes about {minutes:,} minute on {data}. "
+                      "For a lesson, *fast-cpu* (seconds) or *cpu-5min* (minutes) fit the time.",
+                      "Este servidor no tiene GPU: en una CPU de 2 núcleos esta receta tarda alrededor de {minutes:,} "
+                      "minuto con {data}. Para una clase, *fast-cpu* (segundos) o *cpu-5min* (minutos) se ajustan "
+                      "al tiempo."),
+    "ui.no_gpu": ("This server has no GPU: on a 2-core CPU this recipe takes about {minutes:,} minutes on {data}. For "
+                  "a lesson, *fast-cpu* (seconds) or *cpu-5min* (minutes) fit the time.",
+                  "Este servidor no tiene GPU: en una CPU de 2 núcleos esta receta tarda unos {minutes:,} minutos con "
+                  "{data}. Para una clase, *fast-cpu* (segundos) o *cpu-5min* (minutos) se ajustan al tiempo."),
+    "ui.set_by_link": ("Set by the link this page was opened with{locked}{hidden}.",
+                       "Fijado por el enlace con el que se abrió esta página{locked}{hidden}."),
+    "ui.link_locked": (": {names} (shown, not to be changed)", ": {names} (se muestran, pero no se pueden cambiar)"),
+    "ui.link_hidden_one": ("; {n} more setting fixed and not shown", "; {n} ajuste más, fijado y oculto"),
+    "ui.link_hidden": ("; {n} more settings fixed and not shown", "; {n} ajustes más, fijados y ocultos"),
+    "ui.share": ("Share this setup", "Compartir esta configuración"),
+    "ui.share_caption": ("Whoever opens this link gets the same data set and settings (their own run, not yours).",
+                         "Quien abra este enlace tendrá el mismo conjunto de datos y los mismos ajustes (en una "
+                         "ejecución suya, no en la tuya)."),
+    "ui.share_lock": ("Fix these settings (shown, not to be changed)",
+                      "Fijar estos ajustes (se muestran, pero no se pueden cambiar)"),
+    "ui.share_hide": ("Fix and hide these settings", "Fijar y ocultar estos ajustes"),
+    "ui.share_pages": ("Show only these pages (all when empty)",
+                       "Mostrar solo estas páginas (todas si no eliges ninguna)"),
+    "ui.share_presets": ("Offer only these presets (all when empty)",
+                         "Ofrecer solo estas recetas (todas si no eliges ninguna)"),
+
+    "upload.unusable": ("{name} cannot be used: {problem}", "No se puede usar {name}: {problem}"),
+    "file_problem": ("{name}: {problem}", "{name}: {problem}"),
+
+    # --- pages/home.py --------------------------------------------------------------------------------
+    "home.intro": (
+        "Train a real convolutional neural network in your browser and watch it learn. CNN Lab starts from the "
+        "classic PyTorch tutorial (a small CNN, SGD, ten epochs, 41 % after one epoch and 57 % after ten on "
+        "CIFAR-10) and lets you change every part of it.\n\n"
+        "**Where to start:** look at the images on **Data**, press *Start* on **Train** with the tutorial's recipe, "
+        "then upload a photo on **Predict** to see what your network thinks.",
+        "Entrena una red neuronal convolucional de verdad en tu navegador y observa cómo aprende. CNN Lab parte del "
+        "clásico tutorial de PyTorch (una CNN pequeña, SGD, diez épocas, un 41 % de precisión tras una época y un "
+        "57 % tras diez en CIFAR-10) y te deja cambiar cada una de sus partes.\n\n"
+        "**Por dónde empezar:** mira las imágenes en **Datos**, pulsa *Iniciar* en **Entrenar** con la receta del "
+        "tutorial y luego sube una foto en **Predecir** para ver qué piensa tu red."),
+    "home.ready_original": ("CIFAR-10 is ready: the original files ({root}/).",
+                            "CIFAR-10 está listo: los archivos originales ({root}/)."),
+    "home.ready_compact": ("CIFAR-10 is ready: the compact copy that ships with CNN Lab, no download needed.",
+                           "CIFAR-10 está listo: la copia compacta que viene con CNN Lab, sin necesidad de descargar "
+                           "nada."),
+    "home.compact_caption": (
+        "Its images are JPEG-compressed, so a network scores about 3 points lower on it than on the original files. "
+        "To use those, download them below (163 MB) or put `cifar-10-python.tar.gz` into `{root}/` on the server.",
+        "Sus imágenes están comprimidas en JPEG, así que una red saca unos 3 puntos menos con ella que con los "
+        "archivos originales. Para usar estos, descárgalos aquí abajo (163 MB) o pon `cifar-10-python.tar.gz` en "
+        "`{root}/` en el servidor."),
+    "home.absent": (
+        "CIFAR-10 is not on this server yet, so CNN Lab uses **{data}** instead (Shapes-10 is CNN Lab's own offline "
+        "set of ten shape classes: similar in spirit, but it is *not* CIFAR-10). To get CIFAR-10: download it below "
+        "(163 MB), put `cifar-10-python.tar.gz` into `{root}/` on the server, or upload your own image-folder zip.",
+        "CIFAR-10 aún no está en este servidor, así que CNN Lab usa **{data}** en su lugar (Shapes-10 es el "
+        "conjunto propio de CNN Lab, sin conexión, con diez clases de formas: parecido en espíritu, pero *no* es "
+        "CIFAR-10). Para conseguir CIFAR-10: descárgalo aquí abajo (163 MB), pon `cifar-10-python.tar.gz` en "
+        "`{root}/` en el servidor o sube tu propio zip de carpetas de imágenes."),
+    "home.download": ("Download CIFAR-10", "Descargar CIFAR-10"),
+    "home.connecting": ("Connecting…", "Conectando…"),
+    "home.own_images": (
+        "**Your own images**: a `.zip` of `train/<class>/…` and `test/<class>/…`, or just `<class>/…` (10 % of each "
+        "class is then kept for testing). {formats} images of up to {megapixels} megapixels.",
+        "**Tus propias imágenes**: un `.zip` con `train/<clase>/…` y `test/<clase>/…`, o solo `<clase>/…` (entonces "
+        "se reserva un 10 % de cada clase para la prueba). Imágenes {formats} de hasta {megapixels} megapíxeles."),
+    "home.zip": ("Image-folder zip", "Zip de carpetas de imágenes"),
+    "home.loaded": ("{name}: {classes} classes, {train:,} training and {test:,} test images.",
+                    "{name}: {classes} clases, {train:,} imágenes de entrenamiento y {test:,} de prueba."),
+    "home.in_use": ("In use now: **{data}** (change it in the sidebar).",
+                    "En uso ahora: **{data}** (cámbialo en la barra lateral)."),
+
+    # --- pages/data.py --------------------------------------------------------------------------------
+    "data.caption": ("{data}: {train:,} training and {test:,} test images of {size}×{size} pixels, {classes} classes.",
+                     "{data}: {train:,} imágenes de entrenamiento y {test:,} de prueba, de {size}×{size} píxeles, "
+                     "{classes} clases."),
+    "data.split": ("Split", "Conjunto"),
+    "data.class": ("Class", "Clase"),
+    "data.all_classes": ("all classes", "todas las clases"),
+    "data.augmentation": ("Augmentation to show", "Aumento de datos que mostrar"),
+    "data.augmentation_help": ("The training pipeline's random flips and 4-pixel crops, applied to this batch.",
+                               "Los volteos aleatorios y los recortes de 4 píxeles del entrenamiento, aplicados a "
+                               "este lote."),
+    "data.next": ("Next batch", "Siguiente lote"),
+    "data.shuffle": ("Shuffle", "Barajar"),
+    "data.batch": ("Batch {number} of {batches} ({images} images, {order}).",
+                   "Lote {number} de {batches} ({images} imágenes, {order})."),
+    "data.shuffled": ("shuffled", "barajadas"),
+    "data.stored_order": ("in stored order", "en el orden guardado"),
+    "data.the_batch": ("**The batch**", "**El lote**"),
+    "data.augmented": ("**The same images after `{mode}`**", "**Las mismas imágenes tras `{mode}`**"),
+
+    # --- pages/train.py -------------------------------------------------------------------------------
+    "train.settings": ("Settings", "Ajustes"),
+    "train.start": ("Start", "Iniciar"),
+    "train.pause": ("Pause", "Pausar"),
+    "train.resume": ("Resume", "Reanudar"),
+    "train.stop": ("Stop", "Detener"),
+    "train.new": ("New run", "Nueva ejecución"),
+    "train.change": ("Change the learning rate or momentum during the run",
+                     "Cambiar la tasa de aprendizaje o el momento durante la ejecución"),
+    "train.apply": ("Apply", "Aplicar"),
+    "train.change_refused": ("{problem} The run goes on as it was.", "{problem} La ejecución sigue como estaba."),
+    "train.changed": ("From the next step on: lr {lr:g}, momentum {momentum:g}.",
+                      "A partir del siguiente paso: lr {lr:g}, momento {momentum:g}."),
+    "train.choose": ("Choose a preset (the tutorial's recipe is first), change what you like, and press Start.",
+                     "Elige una receta (la del tutorial es la primera), cambia lo que quieras y pulsa Iniciar."),
+    "train.history_kept": ("{message} The history so far is kept above.",
+                           "{message} El historial hasta este momento se conserva arriba."),
+    "train.saving": ("Saving the run…", "Guardando la ejecución…"),
+    "train.stopping": ("Stopping: the run ends after the step or test it is in, then it is saved…",
+                       "Deteniendo: la ejecución termina tras el paso o la prueba en que está, y luego se guarda…"),
+    "train.finished": ("Finished: {epochs} epochs on {data}.", "Terminada: {epochs} épocas con {data}."),
+    "train.saved": ("Saved on this server as *{name}*: use it on Predict, Evaluate and Inspect, or download it from "
+                    "Runs & compare.",
+                    "Guardada en este servidor como *{name}*: úsala en Predecir, Evaluar e Inspeccionar, o descárgala "
+                    "desde Ejecuciones y comparación."),
+
+    # --- pages/predict.py, evaluate.py and inspect.py -------------------------------------------------
+    "predict.how_many": ("How many classes to show", "Cuántas clases mostrar"),
+    "predict.images": ("Images ({formats}; up to {megapixels} megapixels)",
+                       "Imágenes ({formats}; hasta {megapixels} megapíxeles)"),
+    "predict.upload": ("Upload one or more images. The network knows these classes: {classes}.",
+                       "Sube una o más imágenes. La red conoce estas clases: {classes}."),
+    "predict.most_likely": ("**{name}**: most likely **{label}** ({p:.0f} %)",
+                            "**{name}**: lo más probable es **{label}** ({p:.0f} %)"),
+    "predict.as_uploaded": ("as uploaded ({width}×{height})", "tal como se subió ({width}×{height})"),
+    "predict.sees": ("what the network sees ({size}×{size})", "lo que ve la red ({size}×{size})"),
+    "eval.mistakes": ("Mistakes", "Errores"),
+    "eval.of": ("{n:,} of {total:,}", "{n:,} de {total:,}"),
+    "eval.shares": ("Show each row as shares (each true class sums to 100 %)",
+                    "Mostrar cada fila como proporciones (cada clase real suma 100 %)"),
+    "eval.most_confident": ("The most confident mistakes", "Los errores más seguros"),
+    "eval.captions": ("Each caption reads: true class → the network's answer (its confidence).",
+                      "Cada pie de imagen dice: clase real → la respuesta de la red (su seguridad)."),
+    "eval.no_mistakes": ("No mistakes on the test split.", "Ningún error en el conjunto de prueba."),
+    "eval.how_many": ("How many to show", "Cuántos mostrar"),
+    "inspect.title": ("Inspect: what the network sees", "Inspeccionar: lo que ve la red"),
+    "inspect.image": ("Image", "Imagen"),
+    "inspect.from_test": ("From the test set", "Del conjunto de prueba"),
+    "inspect.from_upload": ("Upload", "Subir una"),
+    "inspect.an_image": ("An image ({formats}; up to {megapixels} megapixels)",
+                         "Una imagen ({formats}; hasta {megapixels} megapíxeles)"),
+    "inspect.upload": ("Upload an image, or pick one from the test set.",
+                       "Sube una imagen o elige una del conjunto de prueba."),
+    "inspect.or_upload": ("{problem} Or upload an image instead.", "{problem} O sube una imagen en su lugar."),
+    "inspect.random": ("Random", "Al azar"),
+    "inspect.test_image": ("Test image", "Imagen de prueba"),
+    "inspect.about": ("Test image {index}, a {label}", "Imagen de prueba {index}, de la clase {label}"),
+    "inspect.evidence_for": ("Grad-CAM shows the evidence for", "Grad-CAM muestra la evidencia de"),
+    "inspect.predicted": ("the predicted class", "la clase predicha"),
+    "inspect.says": ("**{about}**: the network says **{label}** ({p:.0f} %).",
+                     "**{about}**: la red dice **{label}** ({p:.0f} %)."),
+    "inspect.gradcam": ("Grad-CAM: where the evidence is", "Grad-CAM: dónde está la evidencia"),
+    "inspect.sees": ("what the network sees ({size}×{size} pixels, enlarged)",
+                     "lo que ve la red ({size}×{size} píxeles, ampliada)"),
+    "inspect.evidence": ("evidence for '{label}' ({p:.0f} %)", "evidencia de '{label}' ({p:.0f} %)"),
+    "inspect.feature_maps": ("Feature maps of every convolution layer",
+                             "Mapas de características de cada capa de convolución"),
+    "inspect.channels": ("{layer}: {channels} channels of {height}×{width}",
+                         "{layer}: {channels} canales de {height}×{width}"),
+    "inspect.channels_first": ("{layer}: first 64 of {channels} channels of {height}×{width}",
+                               "{layer}: los primeros 64 de {channels} canales de {height}×{width}"),
+    "inspect.filters": ("The first layer's filters", "Los filtros de la primera capa"),
+    "inspect.patches": ("each patch is one filter of the first layer: its weights for red, green and blue, enlarged",
+                        "cada parche es un filtro de la primera capa: sus pesos para el rojo, el verde y el azul, "
+                        "ampliados"),
+
+    # --- pages/follow.py and its link on Train ---------------------------------------------------------
+    "page.follow": ("Follow a run", "Seguir una ejecución"),
+    "follow.title": ("Following a run", "Siguiendo una ejecución"),
+    "follow.not_found": ("No run on this server has this follow link. It may come from another server, or from "
+                         "before the server restarted (saved runs on a cloud server's disk do not survive a restart), "
+                         "or the run was deleted.",
+                         "Ninguna ejecución de este servidor tiene este enlace de seguimiento. Puede venir de otro "
+                         "servidor, o de antes de que el servidor se reiniciara (las ejecuciones guardadas en el "
+                         "disco de un servidor en la nube no sobreviven a un reinicio), o la ejecución se borró."),
+    "follow.saved": ("{name} · {state} · saved {created} · read-only",
+                     "{name} · {state} · guardada el {created} · solo lectura"),
+    "follow.live": ("{model} on {data} · {epochs} epochs · read-only: the run is controlled from its own page",
+                    "{model} con {data} · {epochs} épocas · solo lectura: la ejecución se controla desde su propia "
+                    "página"),
+    "follow.its_data": ("its data set", "su conjunto de datos"),
+    "follow.ended": ("The run has ended.", "La ejecución ha terminado."),
+    "follow.ended_saved": ("The run has ended. It is saved on this server.",
+                           "La ejecución ha terminado. Está guardada en este servidor."),
+    "train.follow": ("Follow this run on another screen", "Seguir esta ejecución en otra pantalla"),
+    "train.follow_caption": ("Anyone who opens this link sees this run's chart and progress live, and its summary at "
+                             "the end, without its controls: put it on the classroom's projector, or send it to the "
+                             "class.",
+                             "Quien abra este enlace verá en directo la gráfica y el progreso de esta ejecución, y su "
+                             "resumen al final, sin sus controles: ponlo en el proyector del aula o envíalo a la "
+                             "clase."),
+
+    # --- pages/runs.py --------------------------------------------------------------------------------
+    "runs.not_renamed": ("It was not renamed: {problem}", "No se ha cambiado el nombre: {problem}"),
+    "runs.add": ("Add a run from a file (a .zip downloaded from this page)",
+                 "Añadir una ejecución desde un archivo (un .zip descargado de esta página)"),
+    "runs.file": ("Run file", "Archivo de ejecución"),
+    "runs.added": ("{name} is saved on this server as `{saved}`.", "{name} se ha guardado en este servidor como "
+                   "`{saved}`."),
+    "runs.broken": ("Broken runs ({n}): folders on the server that cannot be used",
+                    "Ejecuciones dañadas ({n}): carpetas del servidor que no se pueden usar"),
+    "runs.delete_broken": ("Delete {name} from the server for good", "Borrar {name} del servidor para siempre"),
+    "runs.delete": ("Delete", "Borrar"),
+    "runs.none": ("No run is saved on this server yet: train one on the Train page, or add a run file above. Runs are "
+                  "kept on the server and are still here after a restart.",
+                  "Todavía no hay ninguna ejecución guardada en este servidor: entrena una en la página Entrenar o "
+                  "añade un archivo de ejecución arriba. Las ejecuciones se guardan en el servidor y siguen aquí "
+                  "después de reiniciarlo."),
+    "runs.shipped": ("Meanwhile, the models that come with CNN Lab can be compared below.",
+                     "Mientras tanto, puedes comparar abajo los modelos que vienen con CNN Lab."),
+    "runs.compare": ("Compare", "Comparar"),
+    "runs.to_compare": ("Runs to compare", "Ejecuciones que comparar"),
+    "runs.manage": ("Manage a run", "Gestionar una ejecución"),
+    "runs.run": ("Run", "Ejecución"),
+    "runs.name": ("Name", "Nombre"),
+    "runs.rename": ("Rename", "Cambiar el nombre"),
+    "runs.download": ("Download", "Descargar"),
+    "runs.download_help": ("The run as one file (weights and run.json), to keep or to add on another server.",
+                           "La ejecución en un solo archivo (pesos y run.json), para guardarla o añadirla en otro "
+                           "servidor."),
+    "runs.delete_sure": ("Delete this run from the server for good", "Borrar esta ejecución del servidor para siempre"),
+
+    # --- the training settings: each field's label, help (its comment in cnnlib.config) and use ---------
+    "label.model": ("Network", "Red"),
+    "label.conv_dropout": ("Dropout after the first conv", "Dropout tras la primera convolución"),
+    "label.fc_dropout": ("Dropout before the classifier", "Dropout antes del clasificador"),
+    "label.epochs": ("Epochs", "Épocas"),
+    "label.batch_size": ("Batch size", "Tamaño de lote"),
+    "label.optimizer": ("Optimizer", "Optimizador"),
+    "label.lr": ("Learning rate", "Tasa de aprendizaje"),
+    "label.schedule": ("Learning-rate schedule", "Programa de la tasa de aprendizaje"),
+    "label.warmup": ("Warm-up share", "Fracción de calentamiento"),
+    "label.lr_end": ("Final lr share", "Fracción final de la tasa"),
+    "label.momentum": ("Momentum", "Momento"),
+    "label.nesterov": ("Nesterov momentum", "Momento de Nesterov"),
+    "label.weight_decay": ("Weight decay", "Decaimiento de pesos"),
+    "label.bias_lr": ("BN shift lr multiplier", "Multiplicador de la tasa para los desplazamientos de BN"),
+    "label.lookahead": ("Lookahead every N steps", "Lookahead cada N pasos"),
+    "label.label_smoothing": ("Label smoothing", "Suavizado de etiquetas"),
+    "label.augment": ("Augmentation", "Aumento de datos"),
+    "label.crop": ("Crop shift (pixels)", "Desplazamiento del recorte (píxeles)"),
+    "label.alternate_flips": ("Alternate flips", "Volteos alternos"),
+    "label.normalize": ("Normalise inputs", "Normalizar las entradas"),
+    "label.tta": ("Test-time views", "Vistas en la prueba"),
+    "label.max_train": ("Training images (0 = all)", "Imágenes de entrenamiento (0 = todas)"),
+    "label.max_test": ("Test images (0 = all)", "Imágenes de prueba (0 = todas)"),
+    "label.seed": ("Random seed", "Semilla aleatoria"),
+    "label.device": ("Device", "Dispositivo"),
+    "label.precision": ("Precision", "Formato numérico"),
+    "label.report_every": ("Progress every N steps", "Progreso cada N pasos"),
+    "label.eval_every": ("Test every N steps (0 = at epoch ends)", "Prueba cada N pasos (0 = al final de cada época)"),
+    "help.max_train": ("use at most this many training images (0 = all)",
+                       "usar como mucho estas imágenes de entrenamiento (0 = todas)"),
+    "help.max_test": ("use at most this many test images (0 = all)",
+                      "usar como mucho estas imágenes de prueba (0 = todas)"),
+    "help.model": ("architecture name, see cnnlib.models.ARCHITECTURES",
+                   "nombre de la arquitectura, ver cnnlib.models.ARCHITECTURES"),
+    "help.conv_dropout": ("dropout probability after the first conv (tutorial: 0.3)",
+                          "probabilidad de dropout tras la primera convolución (tutorial: 0.3)"),
+    "help.fc_dropout": ("dropout probability before the classifier (tutorial: 0.5)",
+                        "probabilidad de dropout antes del clasificador (tutorial: 0.5)"),
+    "help.epochs": ("passes over the training set", "pasadas por el conjunto de entrenamiento"),
+    "help.batch_size": ("images per step", "imágenes por paso"),
+    "help.optimizer": ('"sgd", "adam" or "adamw"', '"sgd", "adam" o "adamw"'),
+    "help.lr": ("peak learning rate", "tasa de aprendizaje máxima"),
+    "help.schedule": ('"constant", "onecycle" (warm-up then linear decay), "cosine", "step"',
+                      '"constant", "onecycle" (calentamiento y luego descenso lineal), "cosine", "step"'),
+    "help.warmup": ("fraction of all steps spent warming up (onecycle and cosine)",
+                    "fracción de todos los pasos dedicada al calentamiento (onecycle y cosine)"),
+    "help.lr_end": ("learning rate at the last step, as a fraction of lr (onecycle and cosine)",
+                    "tasa de aprendizaje en el último paso, como fracción de lr (onecycle y cosine)"),
+    "help.momentum": ("SGD momentum, or Adam's beta1", "momento de SGD, o beta1 de Adam"),
+    "help.nesterov": ("Nesterov momentum (SGD only)", "momento de Nesterov (solo SGD)"),
+    "help.weight_decay": ("L2 penalty per step (decoupled for AdamW)",
+                          "penalización L2 por paso (desacoplada en AdamW)"),
+    "help.bias_lr": ("batch norm shifts' learning rate as a multiple of lr (same decay per step)",
+                     "tasa de aprendizaje de los desplazamientos de la normalización por lotes, como múltiplo de lr "
+                     "(con el mismo descenso en cada paso)"),
+    "help.lookahead": ("steps between pulls of the weights toward their running average (0 = none)",
+                       "pasos entre cada acercamiento de los pesos a su media móvil (0 = ninguno)"),
+    "help.label_smoothing": ("cross-entropy label smoothing, 0 = none",
+                             "suavizado de etiquetas de la entropía cruzada, 0 = ninguno"),
+    "help.augment": ('"none", "flip", "crop" or "flip+crop"', '"none", "flip", "crop" o "flip+crop"'),
+    "help.crop": ("pixels a random crop may move the image each way (zero padding)",
+                  "píxeles que un recorte aleatorio puede mover la imagen en cada dirección (relleno con ceros)"),
+    "help.alternate_flips": ("flips: each image mirrored in every other epoch, not at random",
+                             "volteos: cada imagen se refleja en una de cada dos épocas, no al azar"),
+    "help.normalize": ("subtract per-channel mean and divide by std (tutorial: ToTensor only)",
+                       "restar la media de cada canal y dividir por su desviación típica (tutorial: solo ToTensor)"),
+    "help.seed": ("seed for weights, shuffling, augmentation and dropout",
+                  "semilla de los pesos, el barajado, el aumento de datos y el dropout"),
+    "help.device": ('"auto" (CUDA, then MPS, then CPU), "cpu", "cuda" or "mps"',
+                    '"auto" (CUDA, luego MPS, luego CPU), "cpu", "cuda" o "mps"'),
+    "help.precision": ("fp32, bf16/fp16 autocast, or auto (bf16 on CUDA or an AMX CPU, else fp32)",
+                       "fp32, autocast bf16/fp16, o auto (bf16 en CUDA o en una CPU con AMX; si no, fp32)"),
+    "help.report_every": ("steps between progress events", "pasos entre avisos de progreso"),
+    "help.tta": ('test-time views: "none", "flip" (+ mirror), "flip+shift" (+ both shifted 1 px)',
+                 'vistas en la prueba: "none", "flip" (+ reflejo), "flip+shift" (+ ambas desplazadas 1 píxel)'),
+    "help.eval_every": ("steps between extra test-set checks within an epoch (0 = epoch ends only)",
+                        "pasos entre pruebas extra con el conjunto de prueba dentro de una época (0 = solo al final "
+                        "de cada época)"),
+    "why.warmup": ("Small steps first let the new network and batch norm's statistics settle before the big ones.",
+                   "Empezar con pasos pequeños deja que la red nueva y las estadísticas de la normalización por lotes "
+                   "se asienten antes de los pasos grandes."),
+    "why.lr_end": ("A decay that stops a little above zero keeps the last steps learning. The speed record ends at "
+                   "0.07; gpu-speedrun, measured both ways here, does as well at 0.",
+                   "Un descenso que se detiene un poco por encima de cero hace que los últimos pasos sigan "
+                   "aprendiendo. "
+                   "El récord de velocidad termina en 0.07; gpu-speedrun, medido aquí de las dos formas, funciona "
+                   "igual de bien con 0."),
+    "why.nesterov": ("Momentum that corrects itself one step ahead: usually a little faster and steadier.",
+                     "Un momento que se corrige mirando un paso por delante: suele ser algo más rápido y estable."),
+    "why.weight_decay": ("Pulls every weight a little toward zero each step, so the network does not lean on a few "
+                         "large weights; it usually tests better.",
+                         "Acerca cada peso un poco a cero en cada paso, para que la red no dependa de unos pocos pesos "
+                         "grandes; suele dar mejores resultados en la prueba."),
+    "why.bias_lr": ("Batch norm's shifts are few and want large steps: the speed record trains them 64 times as fast "
+                    "as the other weights.",
+                    "Los desplazamientos de la normalización por lotes son pocos y necesitan pasos grandes: el récord "
+                    "de velocidad los entrena 64 veces más rápido que el resto de los pesos."),
+    "why.lookahead": ("Averaging the weights over recent steps smooths out the noise of single batches, so the "
+                      "finished network tests better.",
+                      "Promediar los pesos de los últimos pasos suaviza el ruido de cada lote, así que la red final "
+                      "da mejores resultados en la prueba."),
+    "why.label_smoothing": ("Asks the network to be, say, 90 % sure instead of 100 %: it stays less over-confident "
+                            "and usually tests better.",
+                            "Pide a la red que esté, por ejemplo, segura al 90 % en lugar de al 100 %: así peca menos "
+                            "de exceso de confianza y suele dar mejores resultados en la prueba."),
+    "why.crop": ("Moving each image a few pixels shows the same object in new places, so the network learns the "
+                 "object, not where it sits.",
+                 "Mover cada imagen unos píxeles muestra el mismo objeto en sitios nuevos, así que la red aprende el "
+                 "objeto y no dónde está."),
+    "why.alternate_flips": ("Every image is seen mirrored in exactly every other epoch, not by chance: in a short run "
+                            "each one is seen both ways.",
+                            "Cada imagen se ve reflejada exactamente en una de cada dos épocas, no al azar: en una "
+                            "ejecución corta cada una se ve de las dos formas."),
+    "why.normalize": ("Centres each colour on zero with the same spread, so the first layer learns faster.",
+                      "Centra cada color en cero con la misma dispersión, para que la primera capa aprenda más "
+                      "rápido."),
+    "why.tta": ("Averaging the answers for a few views of each test image is a cheap way to a better test score.",
+                "Promediar las respuestas para unas cuantas vistas de cada imagen de prueba es una forma barata de "
+                "mejorar la puntuación en la prueba."),
+    "why.eval_every": ("Tests within an epoch too, so a short run's chart has more than one point.",
+                       "Prueba también dentro de cada época, para que la gráfica de una ejecución corta tenga más de "
+                       "un punto."),
+    "group.model": ("Model", "Modelo"),
+    "group.optimisation": ("Optimisation", "Optimización"),
+    "group.data": ("Data pipeline", "Preparación de los datos"),
+    "group.run": ("Run", "Ejecución"),
+
+    # --- cnnlib.inspection: how to read each view -----------------------------------------------------
+    "explain.confusion": (
+        "Each row is the true class of the test images and each column the class the network chose, so the "
+        "diagonal counts the right answers. Bright cells off the diagonal show which classes the network mixes up, "
+        "and in which direction.",
+        "Cada fila es la clase real de las imágenes de prueba y cada columna la clase que eligió la red, así que la "
+        "diagonal cuenta los aciertos. Las celdas intensas fuera de la diagonal muestran qué clases confunde la red, "
+        "y en qué sentido."),
+    "explain.per_class": (
+        "The bar for a class is the share of its test images that the network labelled correctly. Classes with "
+        "short bars are the hard ones: look at their mistakes to see why.",
+        "La barra de una clase es la proporción de sus imágenes de prueba que la red etiquetó correctamente. Las "
+        "clases con barras cortas son las difíciles: mira sus errores para ver por qué."),
+    "explain.mistakes": (
+        "These are test images the network got wrong, the most confident mistakes first. A confident mistake often "
+        "shows a shortcut the network learned, such as judging by colour or background instead of shape.",
+        "Estas son imágenes de prueba en las que la red se equivocó, primero los errores en los que estaba más "
+        "segura. Un error muy seguro suele delatar un atajo que aprendió la red, como juzgar por el color o por el "
+        "fondo en vez de por la forma."),
+    "explain.feature_maps": (
+        "Each small grey square is one channel of a convolution layer's output: bright where that filter found its "
+        "pattern in the image, dark where it did not. Early layers respond to edges and colours; deeper layers are "
+        "smaller and respond to larger, more abstract parts.",
+        "Cada cuadrito gris es un canal de la salida de una capa de convolución: claro donde ese filtro encontró su "
+        "patrón en la imagen y oscuro donde no. Las primeras capas responden a bordes y colores; las más profundas "
+        "son más pequeñas y responden a partes más grandes y abstractas."),
+    "explain.filters": (
+        "These are the first layer's filters, the small weight patterns slid over every spot of the image, shown as "
+        "colour patches. A filter answers strongly wherever the image looks like it, so you will often see edge "
+        "detectors and colour blobs.",
+        "Estos son los filtros de la primera capa, los pequeños patrones de pesos que se deslizan por cada punto de "
+        "la imagen, mostrados como parches de color. Un filtro responde con fuerza allí donde la imagen se le "
+        "parece, así que a menudo verás detectores de bordes y manchas de color."),
+    "explain.filters_fitted": (
+        "This network's first layer is not learned: its filters are set once from the training images so that "
+        "neighbouring pixels and colours no longer echo each other (whitening), each twice, once negated. The "
+        "layers after it learn from what it hands on.",
+        "La primera capa de esta red no se aprende: sus filtros se calculan una sola vez a partir de las imágenes "
+        "de entrenamiento para que los píxeles vecinos y los colores dejen de repetir la misma información "
+        "(blanqueo, o whitening), cada uno dos veces, una de ellas con el signo cambiado. Las capas siguientes "
+        "aprenden de lo que ella les pasa."),
+    "explain.gradcam": (
+        "Grad-CAM colours the parts of the image that pushed the network towards the chosen class: red is strong "
+        "evidence, blue is none. If the heat sits on the background instead of the object, the network may be "
+        "right for the wrong reason.",
+        "Grad-CAM colorea las partes de la imagen que empujaron a la red hacia la clase elegida: el rojo es una "
+        "evidencia fuerte y el azul, ninguna. Si el calor está en el fondo en lugar de en el objeto, puede que la "
+        "red acierte por el motivo equivocado."),
+    "explain.compare": (
+        "The curves show each run's test accuracy and loss after every epoch, so you can see which settings learn "
+        "faster and which overfit. The table lists only the settings that differ between the runs, next to their "
+        "results.",
+        "Las curvas muestran la precisión y la pérdida de prueba de cada ejecución tras cada época, para que veas "
+        "qué ajustes aprenden más rápido y cuáles sobreajustan. La tabla muestra solo los ajustes que cambian de "
+        "una ejecución a otra, junto a sus resultados."),
+
+    # --- cnnlib.plots and cnnlib.evalplots: the figures ----------------------------------------------
+    "plots.train": ("train", "entrenamiento"),
+    "plots.test": ("test", "prueba"),
+    "plots.images": ("images", "imágenes"),
+    "plots.images_per_class": ("Images per class", "Imágenes por clase"),
+    "plots.reference_cifar10": ("Show the tutorial's test accuracy on CIFAR-10 (dashed)",
+                                "Mostrar la precisión de prueba del tutorial en CIFAR-10 (discontinua)"),
+    "plots.reference_other": ("Show the tutorial's test accuracy (dashed): it was measured on CIFAR-10, not on {data}",
+                              "Mostrar la precisión de prueba del tutorial (discontinua): se midió en CIFAR-10, no "
+                              "en {data}"),
+    "plots.training_loss_title": ("Training loss", "Pérdida de entrenamiento"),
+    "plots.accuracy_title": ("Accuracy (%)", "Precisión (%)"),
+    "plots.training_loss": ("training loss", "pérdida de entrenamiento"),
+    "plots.train_accuracy": ("train accuracy", "precisión de entrenamiento"),
+    "plots.test_accuracy": ("test accuracy", "precisión de prueba"),
+    "plots.test_within_epoch": ("test accuracy (within epoch)", "precisión de prueba (dentro de la época)"),
+    "plots.tutorial": ("tutorial (CIFAR-10)", "tutorial (CIFAR-10)"),
+    "plots.reached": ("{target:.0%} reached", "{target:.0%} alcanzado"),
+    "plots.reached_after": ("the tutorial's {target:.0%} after {seconds:.1f} s",
+                            "el {target:.0%} del tutorial tras {seconds:.1f} s"),
+    "plots.change": ("lr {lr:g}, momentum {momentum:g}", "lr {lr:g}, momento {momentum:g}"),
+    "plots.epoch": ("epoch", "época"),
+    "plots.probability": ("probability (%)", "probabilidad (%)"),
+    "plots.hover_confusion": ("true %{{y}}<br>predicted %{{x}}<br>%{{text}}<extra></extra>",
+                              "real %{{y}}<br>predicha %{{x}}<br>%{{text}}<extra></extra>"),
+    "plots.share_of_row": ("share of row", "proporción de la fila"),
+    "plots.confusion": ("Confusion matrix", "Matriz de confusión"),
+    "plots.confusion_rows": ("Confusion matrix (each row sums to 100 %)", "Matriz de confusión (cada fila suma 100 %)"),
+    "plots.predicted_class": ("predicted class", "clase predicha"),
+    "plots.true_class": ("true class", "clase real"),
+    "plots.no_images": ("no images", "sin imágenes"),
+    "plots.overall": ("overall {accuracy:.1%}", "global {accuracy:.1%}"),
+    "plots.per_class": ("Accuracy per class", "Precisión por clase"),
+    "plots.run_number": ("run {n}", "ejecución {n}"),
+    "plots.test_accuracy_title": ("Test accuracy", "Precisión de prueba"),
+    "plots.test_loss_title": ("Test loss", "Pérdida de prueba"),
+    "plots.training_suffix": ("{run} (training)", "{run} (entrenamiento)"),
+    "table.run": ("run", "ejecución"),
+    "table.dataset": ("dataset", "datos"),
+    "table.state": ("state", "estado"),
+    "table.epochs": ("epochs", "épocas"),
+    "table.best": ("best acc", "mejor precisión"),
+    "table.final": ("final acc", "precisión final"),
+    "table.seconds": ("seconds", "segundos"),
+    "table.changes": ("changes", "cambios"),
+
+    # --- cnnlib.predictor and cnnlib.links ------------------------------------------------------------
+    "predictor.classes": ("This model knows {known} classes ({classes}), but {data} has {has} ({data_classes}). "
+                          "Choose {where} in the sidebar, or another model.",
+                          "Este modelo conoce {known} clases ({classes}), pero {data} tiene {has} ({data_classes}). "
+                          "Elige {where} en la barra lateral, u otro modelo."),
+    "predictor.where_cifar10": ("CIFAR-10 (if the sidebar does not offer it, get it onto this server on the Home page)",
+                                "CIFAR-10 (si la barra lateral no lo ofrece, consíguelo para este servidor en la "
+                                "página Inicio)"),
+    "predictor.where_own": ("the data set it was trained on", "el conjunto de datos con el que se entrenó"),
+    "predictor.size": ("This model reads {size}×{size} images, but {data}'s are {has}×{has}.",
+                       "Este modelo lee imágenes de {size}×{size}, pero las de {data} son de {has}×{has}."),
+    "links.kind.bool": ("true or false", "verdadero o falso (true o false)"),
+    "links.kind.int": ("a whole number", "un número entero"),
+    "links.kind.float": ("a number", "un número"),
+    "links.kind.str": ("text", "texto"),
+    "links.not_kind": ("{name}={text} in the link is not {kind}: left out.",
+                       "{name}={text} en el enlace no es {kind}: se ha omitido."),
+    "links.left_out": ("{problem} It was left out of the link's setup.",
+                       "{problem} Se ha dejado fuera de la configuración del enlace."),
+    "links.unknown_names": ("{names}: not {what} CNN Lab knows, left out of the link.",
+                            "{names}: no son {what} que CNN Lab conozca; se han omitido del enlace."),
+    "links.what.settings": ("settings", "ajustes"),
+    "links.what.pages": ("pages", "páginas"),
+    "links.what.presets": ("presets", "recetas"),
+    "links.bad_data": ("data={data} in the link is not a data set it can name ({choices}): left out.",
+                       "data={data} en el enlace no es un conjunto de datos que pueda nombrar ({choices}): se ha "
+                       "omitido."),
+    "links.bad_preset": ("preset={name} in the link is not one of {choices}: left out.",
+                         "preset={name} en el enlace no es ninguna de estas: {choices}; se ha omitido."),
+    "links.bad_lang": ("lang={lang} in the link is not a language CNN Lab speaks ({choices}): left out.",
+                       "lang={lang} en el enlace no es un idioma que CNN Lab hable ({choices}): se ha omitido."),
+    "links.unknown_key": ("{key} in the link is not a setting CNN Lab knows: left out.",
+                          "{key} en el enlace no es un ajuste que CNN Lab conozca: se ha omitido."),
+    "links.preset_not_offered": ("preset={name} is not among the presets the link offers ({offered}): {first} is "
+                                 "used.",
+                                 "preset={name} no está entre las recetas que ofrece el enlace ({offered}): se usa "
+                                 "{first}."),
+}
+
+# The names cnnlib gives things that a page shows (a data set's name, kept in caches and run.json as
+# English): said in the reader's language wherever they appear.
+NAMES: dict[str, str] = {"Shapes-10 (built in)": "dataset.builtin", "CIFAR-10 (compact copy)": "dataset.compact"}
+
