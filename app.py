@@ -13,7 +13,7 @@ st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
 @st.cache_resource(show_spinner=False)
 def _configure_once() -> int:
     skip_triton()                             # 80 MB this server would never use
-    tune_malloc(SERVER_MALLOC)                # freed buffers kept while training; runs hand them back when they end
+    tune_malloc(SERVER_MALLOC)                # glibc's own settings; runs, pages and tests hand memory back
     return configure_torch(ui.slots().limit)  # the cores, shared among the training slots
 
 

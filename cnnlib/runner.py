@@ -27,10 +27,11 @@ from cnnlib.words import Message, joined, message_of
 
 STATES = ("idle", "waiting", "loading", "running", "paused", "finished", "stopped", "diverged", "failed")
 ENDED = ("finished", "stopped", "diverged", "failed")
-# The allocator settings of a server that trains (train.MALLOC): freed buffers are kept while a run
-# trains, and each run hands what it freed back to the system when it ends (bench/bench_malloc.py,
-# BENCHMARKS.md §6: the same speed, and no memory kept for ever by each thread that trained).
-SERVER_MALLOC = "speed"
+# The allocator settings of a server that trains (train.MALLOC): glibc's own. Keeping every freed
+# buffer ("speed", as the command line does) bought no measurable speed in a training thread here
+# (0.97-0.98x of it with glibc's own, within the noise) and kept twice the memory after each run
+# (bench/bench_malloc.py, BENCHMARKS.md §6); what runs, pages and tests free is handed back besides.
+SERVER_MALLOC = "default"
 
 
 @dataclass(eq=False)
