@@ -75,13 +75,26 @@ def _predictor(folder: str) -> predictor.Predictor:
         return _load_predictor(folder)
 
 
+@st.cache_resource(show_spinner=False)
+def _testing() -> threading.Lock:
+    """One test of a model on a test split at a time, for the whole server: each takes a hundred MB or
+    more while it runs, and a page that changes model mid-test starts the next before the first has
+    ended (seen: two at once, 1.36 GB on the class bench); the others wait their turn."""
+    return threading.Lock()
+
+
+def _test(model: predictor.Predictor, ds: Dataset) -> inspection.EvalReport:
+    with _testing():
+        report = predictor.evaluate(model, ds)
+        train.release_memory()              # the test's activations go back to the system
+    return report
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _evaluate_saved(folder: str, source: str, n_test: int) -> inspection.EvalReport:
     """A saved run's evaluation on a data set's test split, shared by every session: a class that
     opens Evaluate on the same shipped model tests it once, not once per student (read-only)."""
-    report = predictor.evaluate(_predictor(folder), dataset(source))
-    train.release_memory()                  # the test's activations go back to the system
-    return report
+    return _test(_predictor(folder), dataset(source))
 
 
 def _saved_evaluation(folder: str, source: str, n_test: int) -> inspection.EvalReport:
@@ -429,8 +442,7 @@ def evaluation(choice: str | predictor.Predictor, model: predictor.Predictor, ds
     kept = st.session_state.get("evaluation")
     if kept is None or kept[0] != key:
         with st.spinner(t("ui.testing_images", n=len(ds.y_test))):
-            kept = st.session_state["evaluation"] = (key, predictor.evaluate(model, ds))
-            train.release_memory()
+            kept = st.session_state["evaluation"] = (key, _test(model, ds))
     return kept[1]
 
 
