@@ -6,7 +6,7 @@ memory (RSS) all along.
     .venv/bin/python bench/bench_malloc.py --preset fast-cpu --images 10000 --runs 3 --rounds 2
     .venv/bin/python bench/bench_malloc.py --preset tutorial --images 4000 --runs 2 --rounds 2
 
-Modes: "speed" and "default" are cnnlib.train.MALLOC's settings; "+trim" also hands free memory back
+Modes: "speed", "default" and "server" are cnnlib.train.MALLOC's settings; "+trim" also hands free memory back
 to the system after each run (cnnlib.train.release_memory, glibc's malloc_trim). Figures per mode:
 images/s (median of the runs), the peak RSS, and the RSS after the last run, above the RSS the process
 had with its data loaded, before training.
@@ -23,7 +23,7 @@ import time
 
 from common import ROOT, load_bench_data, worker_records
 
-MODES = ("speed", "default", "speed+trim", "default+trim")
+MODES = ("speed", "default", "server", "speed+trim", "default+trim")
 
 
 def rss_mb() -> float:

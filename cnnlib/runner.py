@@ -27,11 +27,13 @@ from cnnlib.words import Message, joined, message_of
 
 STATES = ("idle", "waiting", "loading", "running", "paused", "finished", "stopped", "diverged", "failed")
 ENDED = ("finished", "stopped", "diverged", "failed")
-# The allocator settings of a server that trains (train.MALLOC): glibc's own. Keeping every freed
-# buffer ("speed", as the command line does) bought no measurable speed in a training thread here
-# (0.97-0.98x of it with glibc's own, within the noise) and kept twice the memory after each run
-# (bench/bench_malloc.py, BENCHMARKS.md §6); what runs, pages and tests free is handed back besides.
-SERVER_MALLOC = "default"
+# The allocator settings of a server that trains (train.MALLOC): glibc's own, with two arenas at
+# most. Keeping every freed buffer ("speed", as the command line does) bought no measurable speed in
+# a training thread here (0.97-0.98x of it with glibc's own, within the noise) and kept twice the
+# memory after each run; without the cap on arenas, the threads of the pages' tests kept hundreds of
+# MB (bench/bench_malloc.py, bench/memory.py, BENCHMARKS.md §6). What runs, pages and tests free is
+# handed back besides (release_memory).
+SERVER_MALLOC = "server"
 
 
 @dataclass(eq=False)
