@@ -306,7 +306,19 @@ class Session:
         self.finished = 0                          # script runs finished, as the server said
         self._news = asyncio.Event()
         page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
-        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+        self.asked: float | None = None            # when the page last asked the server for a script run
+        self.answers: list[tuple[float, float]] = []   # (asked at, seconds until the server's 'finished')
+        page.on("websocket", lambda ws: (ws.on("framereceived", self._frame), ws.on("framesent", self._sent)))
+
+    def _sent(self, payload) -> None:
+        """A request for a script run (a click, a page change, a fragment's timer) leaves the page."""
+        from google.protobuf.message import DecodeError
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        try:
+            if isinstance(payload, bytes) and BackMsg.FromString(payload).WhichOneof("type") == "rerun_script":
+                self.asked = time.monotonic()
+        except DecodeError:
+            pass
 
     def _frame(self, payload) -> None:
         from google.protobuf.message import DecodeError
@@ -320,6 +332,9 @@ class Session:
         if kind == "script_finished":
             self.finished += 1
             self._news.set()
+            if self.asked is not None:             # the server's answer time, the browser's drawing left out
+                self.answers.append((self.asked, time.monotonic() - self.asked))
+                self.asked = None
 
     async def _run_finished_since(self, before: int) -> None:
         while self.finished <= before:
