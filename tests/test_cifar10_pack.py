@@ -52,6 +52,39 @@ def test_the_pack_decodes_to_each_files_own_pixels_split_by_split(tmp_path):
     assert xtr.is_contiguous() and xte.is_contiguous()
 
 
+def test_worker_processes_decode_the_same_pixels_as_one_process(tmp_path):
+    """The pack is split between fresh Python processes on a big pack; each part lands in its slice."""
+    make_pack(tmp_path / "pack.npz", split=(0, 1) * 5, labels=tuple(range(10)))
+    path = tmp_path / "pack.npz"
+    with np.load(path) as z:
+        order = np.argsort(z["split"], kind="stable")
+    alone = cifar10_pack._decode(str(path), order)
+    parts = np.array_split(np.arange(10), 3)
+    images = np.zeros((10, 3, 32, 32), np.uint8)
+    cifar10_pack._decode_in_processes(path, parts, images)
+    assert np.array_equal(images, alone)
+
+
+def test_without_worker_processes_the_pack_decodes_in_this_one(tmp_path, monkeypatch):
+    make_pack(tmp_path / "pack.npz", split=(0, 1) * 5, labels=tuple(range(10)))
+
+    def no_processes(*args, **kwargs):
+        raise OSError("Resource temporarily unavailable")
+    monkeypatch.setattr(cifar10_pack.subprocess, "Popen", no_processes)
+    monkeypatch.setattr(cifar10_pack, "_SPLIT_FROM", 2)       # split even this small pack
+    classes, xtr, ytr, xte, yte = cifar10_pack.load(tmp_path / "pack.npz", workers=2)
+    assert xtr.shape == (5, 3, 32, 32) and ytr.tolist() == [0, 2, 4, 6, 8] and xte.shape == (5, 3, 32, 32)
+    assert xtr.float().std() > 10                             # real pixels, not the empty buffer
+
+
+def test_a_worker_that_dies_is_reported_not_taken_as_pixels(tmp_path, monkeypatch):
+    make_pack(tmp_path / "pack.npz", split=(0, 1) * 5, labels=tuple(range(10)))
+    monkeypatch.setattr(cifar10_pack, "_WORKER", "import sys; sys.stdout.buffer.write(b'x' * 10); sys.exit(3)")
+    with pytest.raises(cifar10_pack.subprocess.SubprocessError):
+        cifar10_pack._decode_in_processes(tmp_path / "pack.npz", np.array_split(np.arange(10), 2),
+                                          np.zeros((10, 3, 32, 32), np.uint8))
+
+
 def test_cifar10_without_a_network_is_the_compact_copy_cached_once(tmp_path, monkeypatch):
     make_pack(tmp_path / "pack.npz")
     monkeypatch.setenv("CNNLAB_CIFAR10_PACK", str(tmp_path / "pack.npz"))
