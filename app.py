@@ -20,9 +20,11 @@ def _configure_once() -> int:
 @st.cache_resource(show_spinner=False)
 def _clean_up_once() -> None:
     """What a killed server left half-written (a run being saved, a temporary file) goes, and the kept
-    uploads are trimmed to the server's limit."""
+    uploads are trimmed to the server's limit. Then the default data set starts loading (a fresh
+    server decodes CIFAR-10's compact copy while the first student reads Home)."""
     runs.clean_up(runs.runs_dir())
     sources.clean_up_data()
+    ui.load_in_background(sources.default_source())
 
 
 # Each page's icon; its title is the catalogue's page.<name>, in the session's language

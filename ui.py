@@ -5,6 +5,7 @@ word a page shows comes from the catalogue (cnnlib.words) in the session's langu
 page's own words, `tr(text)` for a sentence cnnlib handed up (a words.Message)."""
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import threading
@@ -49,6 +50,16 @@ def dataset(source: str) -> Dataset:
     """The data set of a source, loaded once for the whole server; raises DataError."""
     with st.spinner(t("ui.loading_data")):
         return _dataset(source)
+
+
+def load_in_background(source: str) -> None:
+    """Start loading a data set for the whole server in a thread of its own, so that it is ready (or
+    nearly) when a page first asks for it: a fresh server decodes CIFAR-10's compact copy in a few
+    seconds while the first student reads Home. Errors are left for the page that uses it to say."""
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            _dataset(source)
+    threading.Thread(target=load, name="cnnlab-load-data", daemon=True).start()
 
 
 def forget_data_sets() -> None:
