@@ -145,6 +145,20 @@ class Server:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    @property
+    def clock(self) -> Path:
+        return self.folder / "answers.jsonl"
+
+    def answers(self) -> list[tuple[float, float, bool]]:
+        """(asked at, seconds to the answer, a fragment's run?) for every script run the server answered,
+        timed inside the server (bench/server_clock): the browsers' own load left out."""
+        import json
+        try:
+            lines = self.clock.read_text().splitlines()
+        except OSError:
+            return []
+        return [(a["asked"], a["seconds"], a["fragment"]) for a in map(json.loads, lines)]
+
     def saved_runs(self) -> int:
         """Run folders with a run.json: runs that ended and were saved."""
         return len(list(self.runs.glob("*/run.json")))
@@ -211,6 +225,10 @@ def class_server(work: Path, data: str = "builtin", ttl: float = 0, slots: int =
     if train_images:
         env["CNNLAB_DATA_LIMIT"] = str(train_images)
     env.update(extra_env or {})
+    # the server's own clock of its answers (bench/server_clock); nothing else in the server changes
+    env.update(CNNLAB_BENCH_CLOCK=str(folder / "answers.jsonl"),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parent / "server_clock"),
+                                                        env.get("PYTHONPATH", "")])))
     options = ("--server.disconnectedSessionTTL", f"{ttl:g}") if ttl else ()
     with streamlit_process(folder, env, folder / "streamlit.log", launch, options) as (url, proc):
         sampler = Sampler(proc.pid)
