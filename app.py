@@ -33,6 +33,7 @@ PAGES = {"home": ":material/home:", "data": ":material/grid_view:", "train": ":m
          "runs": ":material/compare_arrows:"}
 
 _configure_once()
+ui.use_runs_storage()                             # the store's credentials, from the secrets (CNNLAB_RUNS=s3://…)
 _clean_up_once()
 ui.forget_lang()                                  # this run's language is worked out afresh, once
 if ui.following():                               # a follow link shows that run, read-only, and nothing else

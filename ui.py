@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnlib import follow, inspection, links, models, predictor, runs, session, sources, train, words
+from cnnlib import follow, inspection, links, models, predictor, runs, session, sources, store, train, words
 from cnnlib.checkpoints import CheckpointError, bundle_bytes, slug
 from cnnlib.config import (ALLOWED, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
                            cpu_minutes)
@@ -50,6 +50,25 @@ def dataset(source: str) -> Dataset:
     """The data set of a source, loaded once for the whole server; raises DataError."""
     with st.spinner(t("ui.loading_data")):
         return _dataset(source)
+
+
+def use_runs_storage() -> None:
+    """Hand the [runs_storage] section of Streamlit's secrets (key, secret, endpoint_url, ...: fsspec's
+    storage options) to cnnlib.store, when CNNLAB_RUNS names object storage. No secrets file, or no
+    such section: the environment's credentials (AWS_ACCESS_KEY_ID, ...) alone."""
+    if not store.is_url(runs.location()):
+        return
+    try:
+        options = st.secrets["runs_storage"].to_dict() if "runs_storage" in st.secrets else {}
+    except Exception:  # noqa: BLE001 - no secrets file, or one that cannot be read: Streamlit logs that itself
+        options = {}
+    store.use_options(options)
+
+
+def store_warning() -> None:
+    """While the runs store fails, say so: runs saved meanwhile are kept on this server only."""
+    if problem := runs.store_status():
+        st.warning(tr(problem))
 
 
 def load_in_background(source: str) -> None:

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 from cnnlib.config import ALLOWED, FIELD_HELP, PRESETS, Range, TrainConfig, preset
-from cnnlib.runs import runs_dir
 
 
 def _add_config_options(p: argparse.ArgumentParser) -> None:
@@ -42,8 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--from-link", default="", metavar="LINK",
                    help="start from the setup in an app's link (a whole address or its ?query): its data set, "
                         "preset and settings; options given here win")
-    t.add_argument("--out", default=str(runs_dir()),
-                   help="folder to save the run in (default: $CNNLAB_RUNS or runs, where the app looks)")
+    t.add_argument("--out", default=None,
+                   help="folder to save the run in, or object storage's URL (s3://bucket/prefix; credentials "
+                        "from AWS_* or $CNNLAB_RUNS_OPTIONS) (default: $CNNLAB_RUNS or runs, where the app looks)")
     t.add_argument("--dry-run", action="store_true", help="run one batch of each phase, save nothing")
     t.add_argument("--name", default="", help="a name for the run (default: model and data set)")
     t.add_argument("--half", action="store_true", help="store the weights as float16 (half the file size)")
@@ -59,8 +59,8 @@ def _parser() -> argparse.ArgumentParser:
 def train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from cnnlib import runs, store
     from cnnlib.data import DataError, load_builtin, load_dataset
-    from cnnlib.runs import save_history
     from cnnlib.runner import History
     from cnnlib.train import Diverged, EpochEnd, Finished, Step, fit, make_model, resolve_device, tune_malloc
 
@@ -137,9 +137,15 @@ def train(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("Dry run: one batch of training and of testing ran; nothing saved.")
         return 0
-    folder = save_history(args.out, model, h, name=args.name, half=args.half,
-                          command="python -m cnnlib " + shlex.join(sys.argv[1:]))
-    print(f"Saved the run to {folder}")
+    out = args.out or runs.location()
+    folder = runs.save_history(runs.local_folder(out), model, h, name=args.name, half=args.half,
+                               command="python -m cnnlib " + shlex.join(sys.argv[1:]))
+    if not store.is_url(out):
+        print(f"Saved the run to {folder}")
+    elif problem := store.owning(folder.parent).status():     # no listing: this run was sent, or kept here
+        print(f"Saved the run to {folder}, on this machine only: {problem}", file=sys.stderr)
+    else:
+        print(f"Saved the run to {store.public(out).rstrip('/')}/{folder.name} (a copy is in {folder})")
     return 0 if h.state == "finished" else 1
 
 

@@ -344,6 +344,31 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "runs.unnamed": ("run", "ejecución"),
     "runs.default_name": ("{model} on {data}", "{model} en {data}"),
 
+    # --- cnnlib.store: runs kept in object storage (CNNLAB_RUNS=s3://…) --------------------------------
+    "store.kept_here": ("The runs store ({where}) cannot be used: {problem}. Nothing is lost: runs saved meanwhile "
+                        "({n} now) are kept on this server only, listed as usual, and sent to the store as soon as "
+                        "it answers. Until then a restart of the server would lose them: download any you need.",
+                        "No se puede usar el almacén de ejecuciones ({where}): {problem}. No se pierde nada: las "
+                        "ejecuciones guardadas mientras tanto ({n} ahora) se conservan solo en este servidor, "
+                        "aparecen en la lista como siempre y se envían al almacén en cuanto responda. Hasta entonces, "
+                        "un reinicio del servidor las perdería: descarga las que necesites."),
+    "store.unreachable": ("it does not answer ({detail})", "no responde ({detail})"),
+    "store.denied": ("it refuses access: check the key and secret (the runs_storage secrets, or AWS_ACCESS_KEY_ID "
+                     "and AWS_SECRET_ACCESS_KEY) ({detail})",
+                     "no permite el acceso: revisa la clave y el secreto (los secretos de runs_storage, o "
+                     "AWS_ACCESS_KEY_ID y AWS_SECRET_ACCESS_KEY) ({detail})"),
+    "store.no_bucket": ("its bucket does not exist ({detail})", "su bucket no existe ({detail})"),
+    "store.needs_package": ("this server lacks the Python package {package}: add {package} to requirements.txt, "
+                            "or run pip install {package}",
+                            "a este servidor le falta el paquete de Python {package}: añade {package} a "
+                            "requirements.txt, o ejecuta pip install {package}"),
+    "store.bad_options": ("{var} must be a JSON object of storage options ({detail})",
+                          "{var} debe ser un objeto JSON con las opciones del almacén ({detail})"),
+    "store.unknown_kind": ("CNNLAB_RUNS names a kind of storage that is not known ({protocol}://); use s3:// for "
+                           "S3 or any S3-compatible store",
+                           "CNNLAB_RUNS nombra un tipo de almacén que no se conoce ({protocol}://); usa s3:// para S3 "
+                           "o cualquier almacén compatible con S3"),
+
     # --- cnnlib.runner and cnnlib.session: a run in the background ------------------------------------
     "state.idle": ("idle", "sin empezar"),
     "state.waiting": ("waiting", "en espera"),

@@ -65,9 +65,7 @@ def read(path: str | os.PathLike, where: str) -> dict:
     """A run.json file, checked (its size before it is read) and normalised; raises CheckpointError."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_META_BYTES:
-            raise CheckpointError(_too_big(where, size))
+        check_size(path.stat().st_size, where)
         raw = path.read_bytes()
     except OSError as e:
         raise CheckpointError(Message("runfile.unreadable", where=where,
@@ -84,6 +82,12 @@ def parse(raw: bytes, where: str) -> dict:
     except (ValueError, RecursionError) as e:   # bad JSON or text, too many digits, nested too deep
         raise CheckpointError(Message("runfile.bad_json", where=where, reason=str(e)[:120])) from None
     return validate(meta, where)
+
+
+def check_size(size: int, where: str) -> None:
+    """Refuse a run.json of `size` bytes before it is read, if it is larger than any run's can be."""
+    if size > MAX_META_BYTES:
+        raise CheckpointError(_too_big(where, size))
 
 
 def _too_big(where: str, size: int) -> Message:

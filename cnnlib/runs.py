@@ -1,7 +1,8 @@
 """The runs folder: every saved run (finished, stopped or diverged), listed, renamed and deleted;
 the folders in it that are broken (a run.json that does not pass cnnlib.runfile's checks, or one of
 the two files missing), listed with the reason so that they can be deleted too; and what a killed
-save left there, cleaned up."""
+save left there, cleaned up. When CNNLAB_RUNS names object storage (s3://bucket/prefix), the runs
+folder is this server's working copy of it, and each of these goes through cnnlib.store too."""
 from __future__ import annotations
 
 import json
@@ -11,8 +12,16 @@ from pathlib import Path
 
 import torch
 
-from cnnlib import runfile
-from cnnlib.checkpoints import META, WEIGHTS, CheckpointError, check_weights_size, run_meta, save_new_run
+from cnnlib import runfile, store
+from cnnlib.checkpoints import (
+    META,
+    WEIGHTS,
+    CheckpointError,
+    check_weights_size,
+    run_meta,
+    save_bundle_to,
+    save_new_run,
+)
 from cnnlib.files import atomic_write, remove, remove_leftovers, saving
 from cnnlib.runner import STATES, History
 from cnnlib.words import Message
@@ -20,9 +29,34 @@ from cnnlib.words import Message
 DOWNLOAD_INSTEAD = "disk.download_instead"   # a full disk's advice when a run ends (files.DiskFull fills in {fix})
 
 
+def location() -> str:
+    """Where runs are kept, as set: $CNNLAB_RUNS (a folder, or object storage's URL), or runs."""
+    return os.environ.get("CNNLAB_RUNS", "runs")
+
+
+def local_folder(where: str | os.PathLike) -> Path:
+    """The folder runs are saved to and read from for `where`: the folder itself, or for object
+    storage's URL this server's working copy of the store (cnnlib.store; nothing is asked of it yet)."""
+    return store.open_store(str(where)).mirror if store.is_url(where) else Path(where)
+
+
 def runs_dir() -> Path:
-    """Where runs are kept: $CNNLAB_RUNS, or ./runs."""
-    return Path(os.environ.get("CNNLAB_RUNS", "runs"))
+    """The runs folder: $CNNLAB_RUNS, or ./runs; for a store's URL, this server's working copy of it."""
+    return local_folder(location())
+
+
+def store_status(folder: str | os.PathLike | None = None) -> Message | None:
+    """While the store behind the runs folder fails: why, and that runs saved meanwhile are kept on
+    this server only until it answers. None for a plain folder, or a store that works."""
+    s = _synced(folder)[1]
+    return s.status() if s is not None else None
+
+
+def _publish(folder: Path, only_meta: bool = False) -> None:
+    """Send a run just saved (or renamed) in the runs folder to its store, if it has one; a store that
+    fails keeps it here (store_status says so) and is tried again by the next listing or save."""
+    if (s := store.owning(folder.parent)) is not None:
+        s.publish(folder, only_meta)
 
 
 def pretrained_dir() -> Path:
@@ -52,7 +86,16 @@ def save_history(folder: str | os.PathLike, model: torch.nn.Module, h: History, 
     raises files.DiskFull, whose message says to download the run instead, and leaves nothing."""
     meta = history_meta(h, name, **extra)
     with saving(Message("what.this_run"), advice=DOWNLOAD_INSTEAD):
-        return save_new_run(folder, meta["name"], model, meta, half=half)
+        saved = save_new_run(folder, meta["name"], model, meta, half=half)
+    _publish(saved)
+    return saved
+
+
+def add_run_file(data: bytes, name: str = "upload", folder: str | os.PathLike | None = None) -> Path:
+    """An uploaded run file (a .zip from the Runs page), checked, saved as a new run in the runs folder."""
+    saved = save_bundle_to(Path(folder) if folder else runs_dir(), data, name)
+    _publish(saved)
+    return saved
 
 
 def clean_up(folder: str | os.PathLike | None = None, now: float | None = None) -> list[Path]:
@@ -111,15 +154,28 @@ def _scan(folder: Path) -> tuple[list[tuple[Path, dict]], list[tuple[Path, str]]
     return sorted(good, key=lambda r: r[1]["created"], reverse=True), broken
 
 
+def _synced(folder: str | os.PathLike | None) -> tuple[Path, store.Store | None]:
+    """The runs folder, brought in step with its store first if it has one (store.Store.sync: at most
+    one listing every few seconds)."""
+    folder = Path(folder) if folder else runs_dir()
+    if (s := store.owning(folder)) is not None:
+        s.sync()
+    return folder, s
+
+
 def list_runs(folder: str | os.PathLike | None = None) -> list[tuple[Path, dict]]:
     """(run folder, run.json checked and normalised by cnnlib.runfile) for every usable run, newest first."""
-    return _scan(Path(folder) if folder else runs_dir())[0]
+    return _scan(_synced(folder)[0])[0]
 
 
 def broken_runs(folder: str | os.PathLike | None = None) -> list[tuple[Path, str]]:
     """(folder, why it cannot be used) for every broken run in the runs folder: a run.json that cannot
-    be read or does not pass its checks, weights.pt without run.json, or run.json without weights.pt."""
-    return _scan(Path(folder) if folder else runs_dir())[1]
+    be read or does not pass its checks, weights.pt without run.json, or run.json without weights.pt;
+    and, with a store, each run in it that cannot be used for the same reasons."""
+    folder, s = _synced(folder)
+    broken = _scan(folder)[1]
+    here = {f.name for f, _ in broken}
+    return broken + [(f, why) for f, why in (s.broken() if s else []) if f.name not in here]
 
 
 def rename_run(folder: str | os.PathLike, name: str) -> None:
@@ -129,14 +185,22 @@ def rename_run(folder: str | os.PathLike, name: str) -> None:
     meta["name"] = name.strip()[:runfile.TEXT_LIMITS["name"]] or meta.get("name", "")
     with saving(Message("what.the_new_name")):
         atomic_write(path, json.dumps(meta, indent=1).encode())
+    _publish(Path(folder), only_meta=True)
 
 
 def delete_run(folder: str | os.PathLike, root: str | os.PathLike | None = None) -> bool:
     """Delete a run folder, working or broken; True if it was deleted. Only a folder directly inside
     `root` (the runs folder by default) that holds a run.json or a weights.pt is ever deleted: not a
-    link, not the runs folder itself, nothing outside it."""
+    link, not the runs folder itself, nothing outside it. With a store, the run is deleted there first
+    (a run only the store holds, broken, included); False if the store could not be told (store_status
+    says why), and the run stays."""
     root = Path(root) if root else runs_dir()
     folder = Path(folder)
+    if (s := store.owning(root)) is not None:
+        if folder.is_symlink() or folder.parent.resolve() != root.resolve() or not s.delete(folder.name):
+            return False
+        if not folder.exists():
+            return True                            # it was in the store only
     try:
         target, parent = folder.resolve(strict=True), root.resolve(strict=True)
         if folder.is_symlink() or target.parent != parent or not target.is_dir():

@@ -7,10 +7,10 @@ import streamlit as st
 
 import ui
 from cnnlib import evalplots, runs
-from cnnlib.checkpoints import bundle, save_bundle_to
+from cnnlib.checkpoints import bundle
 from cnnlib.files import DiskFull
 from cnnlib.inspection import EXPLAIN
-from cnnlib.runs import delete_run, list_runs, pretrained_runs, rename_run, runs_dir
+from cnnlib.runs import add_run_file, delete_run, list_runs, pretrained_runs, rename_run
 from cnnlib.words import Message
 
 
@@ -26,10 +26,11 @@ def rename(folder: str, name: str) -> None:
 ui.sidebar()
 t, lang = ui.t, ui.lang()
 st.title(t("page.runs"))
+ui.store_warning()
 with st.expander(t("runs.add")):
     upload = st.file_uploader(t("runs.file"), type=["zip"], key="bundle")
 if upload is not None:
-    added, problem = ui.once_per_upload(upload, lambda: save_bundle_to(runs_dir(), upload.getvalue(), upload.name))
+    added, problem = ui.once_per_upload(upload, lambda: add_run_file(upload.getvalue(), upload.name))
     if problem:
         st.error(t("upload.unusable", name=upload.name, problem=problem))
     else:

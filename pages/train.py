@@ -106,6 +106,7 @@ def live_view(seen: tuple) -> None:
             col.metric(ui.tr(name), ui.tr(value))
         if h.checkpoint:
             st.caption(t("train.saved", name=ui.saved_name(h.checkpoint)))
+            ui.store_warning()
         elif h.save_error:
             ui.unsaved_run(lab, h)
 
