@@ -47,6 +47,7 @@ import contextlib
 import math
 import os
 import re
+import shlex
 import subprocess
 import time
 from collections.abc import Iterator
@@ -242,6 +243,14 @@ def in_cgroup(folder: Path) -> tuple[str, ...]:
     return ("sh", "-c", f'echo $$ > {folder / "cgroup.procs"} && exec "$@"', "sh")
 
 
+def with_python(python: str) -> tuple[str, ...]:
+    """A launcher that runs the server with another Python (another environment's PyTorch build)
+    instead of this one; none for this one. Its PID stays the server's."""
+    if not python:
+        return ()
+    return ("sh", "-c", f'shift; exec {shlex.quote(python)} "$@"', "sh")
+
+
 def cgroup_report(folder: Path, limit: int, server: Server, since: float) -> dict:
     def read(name: str) -> str:
         try:
@@ -309,6 +318,14 @@ async def settle(server: Server, seconds: float) -> int:
     return server.sampler.now()[0]
 
 
+def server_torch(python: str) -> str:
+    """The server's PyTorch build: its version (a CPU-only build says +cpu)."""
+    import sys
+    out = subprocess.run([python or sys.executable, "-c", "import torch; print(torch.__version__)"],
+                         capture_output=True, text=True)
+    return out.stdout.strip() or "unknown"
+
+
 def figures(m: dict, server: Server, args) -> dict:
     stages: list[Stage] = m["stages"]
     idle_rss = stages[0].end
@@ -319,7 +336,7 @@ def figures(m: dict, server: Server, args) -> dict:
         per_extra = (stages[5].end - stages[1].end) / extras if extras else None
         returned = stages[5].peak - m["settled"]
     return {
-        "bench": "memory", "cpu": cpu_model(), "settings": vars(args) | {"out": str(args.out or "")},
+        "bench": "memory", "cpu": cpu_model(), "torch": server_torch(args.python), "settings": vars(args) | {"out": str(args.out or "")},
         "stages": [{"stage": s.name, "seconds": round(s.ended - s.began, 1), "peak_mb": mb(s.peak), "end_mb": mb(s.end),
                     "end_above_idle_mb": mb(s.end - idle_rss)} for s in stages],
         "complete": complete,
@@ -344,7 +361,7 @@ def targets(f: dict) -> dict[str, bool]:
 
 def summary(f: dict, verdicts: dict[str, bool]) -> list[str]:
     s, q = f["settings"], f["after_queue"]
-    lines = [f"CPU: {f['cpu']}",
+    lines = [f"CPU: {f['cpu']}; the server's PyTorch: {f['torch']}",
              (f"CIFAR-10; tutorial runs of {s['tutorial_epochs']} epoch(s) on {s['max_train'] or 'all'} images; "
               f"{s['sessions']} sessions, a queue of {s['queue']} fast-cpu runs on {s['queue_max_train'] or 'all'} "
               f"images" + (f"; server environment {' '.join(s['env'])}" if s["env"] else "")),
@@ -401,6 +418,8 @@ def main() -> None:
                     help="run the server inside a cgroup v1 memory limit of SIZE (e.g. 1G; needs root)")
     ap.add_argument("--env", action="append", default=[], type=env_pair, metavar="KEY=VALUE",
                     help="an environment variable for the server (repeatable), e.g. MALLOC_ARENA_MAX=2")
+    ap.add_argument("--python", default="", metavar="PATH",
+                    help="run the server with this Python (e.g. an environment with PyTorch's CPU-only build)")
     ap.add_argument("--run-timeout", type=float, default=1800, help="seconds a run may take until it is saved")
     ap.add_argument("--page-timeout", type=float, default=300, help="seconds any one page answer may take")
     ap.add_argument("--keep", action="store_true", help="keep the server's folder (its log, runs) in bench/out/")
@@ -413,9 +432,9 @@ def main() -> None:
     with work_folder("memory-", args.keep) as work:
         if args.cgroup:
             with memory_cgroup(args.cgroup) as folder:
-                f = measure(args, work, in_cgroup(folder), folder)
+                f = measure(args, work, in_cgroup(folder) + with_python(args.python), folder)
         else:
-            f = measure(args, work)
+            f = measure(args, work, with_python(args.python))
     verdicts = targets(f)
     if "cgroup" in f:
         verdicts["the server survived the memory limit"] = f["cgroup"]["server_survived"]

@@ -51,5 +51,5 @@ def _install() -> None:
 if _PATH and "streamlit" in " ".join(sys.orig_argv[:3]):
     try:
         _install()
-    except Exception as e:                          # a Streamlit whose insides moved: the bench says so
+    except Exception as e:  # noqa: BLE001 - a Streamlit whose insides moved: the bench says so
         print(f"bench/server_clock: not installed ({e!r})", file=sys.stderr)
