@@ -339,3 +339,20 @@ def test_the_runs_page_lists_a_run_only_the_store_has(bucket, s3, tmp_path, monk
     at = runs_page(f"http://127.0.0.1:{free_port()}")          # nothing listens there
     assert "kept on this server only" in at.warning[0].value and "testing" not in at.warning[0].value
     assert at.multiselect(key="compare").value == [str(mirror / folder.name)]
+
+
+def test_a_store_that_refuses_the_credentials_says_so_and_keeps_the_run_here(bucket, s3, monkeypatch):
+    """moto accepts any key, so the store's refusal is what s3fs raises for S3's AccessDenied."""
+    model = trained_like_model()
+    s = store.open_store(runs.location())
+    fs = s._filesystem()
+
+    def denied(*args, **kwargs):
+        raise PermissionError("Access Denied")
+    monkeypatch.setattr(fs, "put_file", denied)
+    folder = runs.save_history(runs.runs_dir(), model, history(), name="refused")
+    problem = runs.store_status()
+    assert problem is not None and problem.key == "store.kept_here" and "Access Denied" in problem
+    assert problem.params["problem"].key == "store.denied" and "no permite el acceso" in problem.say("es")
+    assert [f for f, _ in runs.list_runs()] == [folder] and s.pending() == [folder.name]
+    monkeypatch.undo()                                           # the credentials are right again
