@@ -18,6 +18,7 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnlib import follow, inspection, links, models, predictor, runs, session, sources, store, train, words
+from cnnlib import guess as guessing
 from cnnlib.checkpoints import CheckpointError, bundle_bytes, slug
 from cnnlib.config import (ALLOWED, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
                            cpu_minutes)
@@ -458,6 +459,49 @@ def prediction(model: predictor.Predictor, upload) -> predictor.Prediction:
         cache[upload.file_id] = (model.model, result)
         train.release_memory()             # a large photo's full decoding goes back to the system at once
     return result
+
+
+def forget_predictions(uploads: list) -> None:
+    """Forget the kept predictions of files no longer on the page (a retaken photo, a removed upload),
+    so that a session that takes photo after photo keeps one, not all of them."""
+    cache = st.session_state.get("predictions", {})
+    keep = {u.file_id for u in uploads}
+    for file_id in [i for i in cache if i not in keep]:
+        del cache[file_id]
+
+
+def use_camera(key: str) -> bool:
+    """An Upload / Camera choice; True when the student chose the camera. The camera widget is drawn
+    only then, so that the browser asks for the camera only when the student wants it."""
+    said = {"upload": t("camera.upload"), "camera": t("camera.camera")}
+    return st.radio(t("camera.from"), list(said), key=key, horizontal=True, format_func=said.get) == "camera"
+
+
+def photo(key: str, size: int):
+    """The camera's widget with what it is for; the photo taken (an uploaded file, checked and loaded
+    as any upload is), or None before one is taken."""
+    st.caption(t("camera.explain", size=size))
+    return st.camera_input(t("camera.take"), key=key)
+
+
+def guess_form(disabled: bool = False) -> guessing.Guess:
+    """Guess first: the student's optional guess of how the run will go, before Start."""
+    gaps = {g: t(f"guess.{g}") for g in guessing.GAPS}
+    with st.expander(t("guess.title")):
+        st.caption(t("guess.explain"))
+        c1, c2 = st.columns(2)
+        accuracy = c1.number_input(t("guess.accuracy"), 0.0, 100.0, None, 1.0, format="%.0f", key="guess_acc",
+                                   disabled=disabled)
+        gap = c2.radio(t("guess.gap"), list(gaps), index=None, key="guess_gap", format_func=gaps.get,
+                       horizontal=True, disabled=disabled)
+    return guessing.Guess(accuracy, gap)
+
+
+def guess_result(guess, epochs: list, key: str) -> None:
+    """A run's guess beside what happened, as a small table; nothing when no guess was made."""
+    if rows := guessing.compare(guess, epochs):
+        st.markdown(f"**{t('guess.heading')}**")
+        table([{t(f"guess.{c}"): tr(r[c]) for c in ("what", "guessed", "happened")} for r in rows], key=key)
 
 
 def evaluation(choice: str | predictor.Predictor, model: predictor.Predictor, ds: Dataset) -> inspection.EvalReport:

@@ -988,6 +988,51 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                             "{names}: no son {what} que CNN Lab conozca; se han omitido del enlace."),
     "links.what.settings": ("settings", "ajustes"),
     "links.what.pages": ("pages", "páginas"),
+    # --- Learn by doing (issue #18): the camera on Predict and Inspect, and Guess first on Train ------
+    "camera.from": ("Images from", "Imágenes de"),
+    "camera.upload": ("Upload", "Subir"),
+    "camera.camera": ("Camera", "Cámara"),
+    "camera.take": ("Take a photo", "Haz una foto"),
+    "camera.photo": ("Your photo", "Tu foto"),
+    "camera.explain": ("The photo goes through the same steps as an upload: it is shrunk to {size}×{size} pixels, "
+                       "the size of the images the network learned from. Fill the frame with one object of a class "
+                       "it knows: a small thing in a big room keeps only a few of those pixels.",
+                       "La foto pasa por los mismos pasos que una imagen subida: se reduce a {size}×{size} píxeles, "
+                       "el tamaño de las imágenes con las que aprendió la red. Llena el encuadre con un objeto de "
+                       "una clase que conozca: algo pequeño en una habitación grande se queda en unos pocos de "
+                       "esos píxeles."),
+    "camera.info": ("Take a photo of something the network knows: {classes}.",
+                    "Haz una foto de algo que la red conozca: {classes}."),
+    "guess.title": ("Guess first (optional)", "Primero, adivina (opcional)"),
+    "guess.explain": ("Before you press Start, write down what you expect; after the run, your guess is shown "
+                      "beside what happened. Guessing first makes the result tell you something: a surprise "
+                      "is where you learn.",
+                      "Antes de pulsar Iniciar, anota lo que esperas; al acabar la ejecución, tu predicción se "
+                      "muestra junto a lo que pasó. Adivinar primero hace que el resultado te diga algo: la "
+                      "sorpresa es donde se aprende."),
+    "guess.accuracy": ("Final test accuracy you expect (%)", "Precisión de prueba final que esperas (%)"),
+    "guess.gap": ("Will the test accuracy fall behind the training accuracy?",
+                  "¿Quedará la precisión de prueba por detrás de la precisión de entrenamiento?"),
+    "guess.yes": ("yes, it will fall behind", "sí, quedará por detrás"),
+    "guess.no": ("no, it will keep up", "no, se mantendrá a la par"),
+    "guess.unsure": ("not sure", "no estoy seguro"),
+    "guess.heading": ("Your guess and what happened", "Tu predicción y lo que pasó"),
+    "guess.what": ("Question", "Pregunta"),
+    "guess.guessed": ("Your guess", "Tu predicción"),
+    "guess.happened": ("What happened", "Lo que pasó"),
+    "guess.final": ("Final test accuracy", "Precisión de prueba final"),
+    "guess.final_was": ("{value:.1f} % ({off:+.1f} points)", "{value:.1f} % ({off:+.1f} puntos)"),
+    "guess.behind": ("Test accuracy behind training accuracy", "Precisión de prueba por detrás de la de entrenamiento"),
+    "guess.behind_yes": ("yes: {test:.1f} % on the test set, {train:.1f} % in training",
+                         "sí: {test:.1f} % en el conjunto de prueba, {train:.1f} % en entrenamiento"),
+    "guess.behind_no": ("no: {test:.1f} % on the test set, {train:.1f} % in training",
+                        "no: {test:.1f} % en el conjunto de prueba, {train:.1f} % en entrenamiento"),
+    "guess.bad_accuracy": ("A guessed accuracy must be from 0 to 100 %, not {value}.",
+                           "Una precisión adivinada debe ir de 0 a 100 %, no {value}."),
+    "guess.bad_gap": ("A guess of the gap must be yes, no or unsure, not {value}.",
+                      "Una predicción de la diferencia debe ser yes, no o unsure, no {value}."),
+    "runfile.guess": ("it must be a mapping of 'accuracy' (0 to 100, or null) and 'gap' ({choices}, or null)",
+                      "debe ser un diccionario de 'accuracy' (0 a 100, o null) y 'gap' ({choices}, o null)"),
     "links.what.presets": ("presets", "recetas"),
     "links.bad_data": ("data={data} in the link is not a data set it can name ({choices}): left out.",
                        "data={data} en el enlace no es un conjunto de datos que pueda nombrar ({choices}): se ha "

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from cnnlib.config import TrainConfig, shown
 from cnnlib.data import MAX_CLASS_NAME, MAX_CLASSES
+from cnnlib.guess import GAPS
 from cnnlib.models import footprint, too_large
 from cnnlib.runner import ENDED
 from cnnlib.words import Message, Parts, message_of
@@ -140,6 +141,7 @@ def _fields(meta: dict) -> dict:
     out["seconds"] = None if seconds is None else _number(seconds, "seconds", 0, BIG)
     out["per_class_acc"] = _per_class(meta.get("per_class_acc"))
     out["versions"] = _versions(meta.get("versions"))
+    out["guess"] = _guess(meta.get("guess"))
     return out
 
 
@@ -232,3 +234,16 @@ def _versions(value) -> dict[str, str]:
     if not isinstance(value, dict) or len(value) > 50 or not all(isinstance(v, str) for v in value.values()):
         raise _wrong("versions", value, Message("runfile.versions"))
     return {str(k)[:40]: v[:100] for k, v in value.items()}
+
+
+def _guess(value) -> dict | None:
+    """The student's guess before the run (cnnlib.guess): absent (None), or both parts, each None
+    (not guessed) or in range: the final test accuracy in percent, whether test fell behind training."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _wrong("guess", value, Message("runfile.guess", choices=", ".join(GAPS)))
+    accuracy, gap = value.get("accuracy"), value.get("gap")
+    if gap is not None and gap not in GAPS:
+        raise _wrong("guess.gap", gap, Message("runfile.one_of", choices=", ".join(GAPS)))
+    return {"accuracy": None if accuracy is None else _number(accuracy, "guess.accuracy", 0, 100), "gap": gap}

@@ -20,6 +20,7 @@ import torch
 from cnnlib.config import TrainConfig, check_value
 from cnnlib.data import Dataset, DataError
 from cnnlib.files import DiskFull, is_disk_full
+from cnnlib.guess import Guess
 from cnnlib.models import build_model, too_large, too_large_to_train
 from cnnlib.train import (Changed, Diverged, EpochEnd, Finished, Step, Stopped, Tested, fit, make_model,
                           release_memory, resolve_device)
@@ -177,6 +178,7 @@ class History:
     image_size: int = 32                                      # side of the images trained on, pixels
     mean: list[float] | None = None                           # per-channel normalisation used, if any
     std: list[float] | None = None
+    guess: Guess | None = None                                # what the student expected before Start (Guess first)
 
     @property
     def ended(self) -> bool:
@@ -309,13 +311,15 @@ class Runner:
     """
 
     def __init__(self, cfg: TrainConfig, data: Dataset | Callable[[], Dataset], slots: Slots | None = None,
-                 on_end: Callable[[torch.nn.Module, History], str | os.PathLike | None] | None = None):
+                 on_end: Callable[[torch.nn.Module, History], str | os.PathLike | None] | None = None,
+                 guess: Guess | None = None):
         self.cfg = cfg
         self._data = data
         self._slots = slots
         self._on_end = on_end
         self._lock = threading.Lock()
-        self._history = History(cfg, follow=secrets.token_urlsafe(9))
+        self._history = History(cfg, follow=secrets.token_urlsafe(9),
+                                guess=None if guess is None or guess.empty else guess)
         self._thread: threading.Thread | None = None
         self.model: torch.nn.Module | None = None
         self._epoch_state: dict[str, torch.Tensor] | None = None

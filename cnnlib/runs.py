@@ -75,7 +75,7 @@ def history_meta(h: History, name: str = "", **extra) -> dict:
     name = name or Message("runs.default_name", model=h.config.model, data=h.dataset or h.config.data)
     return run_meta(h.config, h.classes, h.epochs, name=name, dataset=h.dataset, state=h.state,
                     image_size=h.image_size, mean=h.mean, std=h.std, message=h.message,
-                    seconds=h.seconds, follow=h.follow,
+                    seconds=h.seconds, follow=h.follow, guess=h.guess.to_dict() if h.guess else None,
                     changes=[c.__dict__ for c in h.changes],
                     per_class_acc=dict(zip(h.classes, h.finished.per_class_acc)) if h.finished else {}, **extra)
 

@@ -12,6 +12,7 @@ from typing import Callable
 
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
+from cnnlib.guess import Guess
 from cnnlib.links import Setup
 from cnnlib.runner import History, Runner, Slots
 from cnnlib.runs import runs_dir, save_history
@@ -34,13 +35,15 @@ class SessionRun:
         self.lang: str | None = None          # the language chosen in the sidebar (None: the link's, or the browser's)
 
     def start(self, cfg: TrainConfig, data: Dataset, slots: Slots | None = None,
-              folder: str | os.PathLike | None = None, name: str = "") -> Runner:
+              folder: str | os.PathLike | None = None, name: str = "", guess: Guess | None = None) -> Runner:
         """Start a new run (refused while one is alive), saved into `folder` when it ends, as `name`
-        (by default its network and data set, in English: runs.history_meta)."""
+        (by default its network and data set, in English: runs.history_meta), with the student's
+        `guess` of how it will go, if any."""
         if self.runner is not None and self.runner.alive:
             raise RuntimeError(Message("session.already_training"))
         folder = Path(folder or runs_dir())
-        self.runner = Runner(cfg, data, slots, on_end=lambda model, h: save_history(folder, model, h, name))
+        self.runner = Runner(cfg, data, slots, on_end=lambda model, h: save_history(folder, model, h, name),
+                             guess=guess)
         self.runner.start()
         return self.runner
 

@@ -1,5 +1,6 @@
 """Inspect: what the network sees in one image (a test image or an upload): Grad-CAM's map of the
-evidence for a class, the output of every convolution layer, and the first layer's filters."""
+evidence for a class, the output of every convolution layer, and the first layer's filters. The
+image may also be a photo from the camera, loaded and checked as an upload is."""
 import random
 
 import streamlit as st
@@ -16,18 +17,22 @@ st.title(t("inspect.title"))
 _, model = ui.pick_model("inspect_model")
 name = ui.class_names(model.classes)
 
-sources = {"test": t("inspect.from_test"), "upload": t("inspect.from_upload")}
+sources = {"test": t("inspect.from_test"), "upload": t("inspect.from_upload"), "camera": t("camera.camera")}
 where = st.radio(t("inspect.image"), list(sources), key="inspect_from", horizontal=True, format_func=sources.get)
-if where == "upload":
-    f = st.file_uploader(t("inspect.an_image", formats=FORMAT_WORDS, megapixels=MAX_PIXELS // 10**6),
-                         key="inspect_img", type=UPLOAD_TYPES)
+if where in ("upload", "camera"):   # the camera only when asked for: the browser asks before it is used
+    if where == "camera":
+        f = ui.photo("inspect_camera", model.image_size)
+    else:
+        f = st.file_uploader(t("inspect.an_image", formats=FORMAT_WORDS, megapixels=MAX_PIXELS // 10**6),
+                             key="inspect_img", type=UPLOAD_TYPES)
     if f is None:
-        st.info(t("inspect.upload"))
+        st.info(t("camera.info" if where == "camera" else "inspect.upload", classes=", ".join(name.values())))
         st.stop()
+    called = t("camera.photo") if where == "camera" else f.name
     try:
-        image, about = prepare(f.getvalue(), model.image_size).small, f.name
+        image, about = prepare(f.getvalue(), model.image_size).small, called
     except ImageError as e:
-        st.error(t("file_problem", name=f.name, problem=ui.tr_error(e)))
+        st.error(t("file_problem", name=called, problem=ui.tr_error(e)))
         st.stop()
 else:
     ds = ui.dataset_or_stop(ui.source())  # only here: an upload needs no data set

@@ -25,11 +25,13 @@ ui.share_link(cfg)
 problems = cfg.validate() + ([misfit] if misfit else [])
 for p in problems:
     st.error(ui.tr(p))
+guess = ui.guess_form(disabled=live)   # optional; kept with the run, shown beside the outcome when it ends
 
 cols = st.columns(5)
 if cols[0].button(t("train.start"), key="start", type="primary", disabled=live or bool(problems)):
     ds = ui.dataset_or_stop(ui.source())
-    lab.start(cfg, ds, ui.slots(), name=t("runs.default_name", model=cfg.model, data=ds.name))   # named in our words
+    lab.start(cfg, ds, ui.slots(), name=t("runs.default_name", model=cfg.model, data=ds.name),   # named in our words
+              guess=guess)
     st.rerun()
 if cols[1].button(t("train.pause"), key="pause", disabled=not h or h.state != "running" or stopping):
     lab.pause()
@@ -104,6 +106,7 @@ def live_view(seen: tuple) -> None:
             st.success(t("train.finished", epochs=len(h.epochs), data=h.dataset))
         for col, (name, value) in zip(st.columns(4), session.summary(h).items()):
             col.metric(ui.tr(name), ui.tr(value))
+        ui.guess_result(h.guess, h.epochs, key="guess_table")
         if h.checkpoint:
             st.caption(t("train.saved", name=ui.saved_name(h.checkpoint)))
             ui.store_warning()

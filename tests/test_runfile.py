@@ -32,6 +32,7 @@ from cnnlib.checkpoints import (
     save_run,
 )
 from cnnlib.config import TrainConfig
+from cnnlib.guess import Guess, compare
 from cnnlib.predictor import predict, predictor_from_folder
 from cnnlib.runner import History
 from cnnlib.runs import (
@@ -77,7 +78,7 @@ def history() -> History:
     epochs = [EpochEnd(0, 0.9, 0.55, 0.8, 0.6, 1.5, 1.5), EpochEnd(1, 0.7, 0.65, 0.75, 0.62, 1.4, 2.9)]
     return History(CFG, state="finished", epochs=epochs, changes=[Changed(1, 3, 0.01, 0.9)],
                    finished=Finished(2, 0.62, 0.62, 2.9, (0.5, 0.74)), dataset="tiny", classes=CLASSES,
-                   mean=[0.5, 0.45, 0.4], std=[0.25, 0.24, 0.26])
+                   mean=[0.5, 0.45, 0.4], std=[0.25, 0.24, 0.26], guess=Guess(70.0, "yes"))
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +113,8 @@ def paths(meta: dict) -> list[tuple]:
     out += [("config", k) for k in meta["config"]]
     for key in ("epochs", "changes", "tests"):
         out += [(key, 0, k) for k in meta[key][0]] + [(key, 0), (key, 1)]
-    out += [("mean", 1), ("std", 2), ("classes", 1), ("per_class_acc", "cat"), ("versions", "torch")]
+    out += [("mean", 1), ("std", 2), ("classes", 1), ("per_class_acc", "cat"), ("versions", "torch"),
+            ("guess", "accuracy"), ("guess", "gap")]
     return out
 
 
@@ -231,6 +233,7 @@ def test_a_valid_run_json_is_returned_whole_and_normalised(base):
     assert out["config"] == CFG.to_dict() and out["classes"] == list(CLASSES) and out["image_size"] == 32
     assert out["per_class_acc"] == {"cat": 0.5, "dog": 0.74} and out["mean"] == [0.5, 0.45, 0.4]
     assert out["command"] == "python -m cnnlib train" and out["versions"]["torch"] == torch.__version__
+    assert out["guess"] == {"accuracy": 70.0, "gap": "yes"}
     extra = dict(meta, future_field={"x": 1}, config=dict(meta["config"], future_setting=3))
     assert runfile.validate(extra, "x") == out                     # unknown keys are dropped, not refused
 
@@ -246,6 +249,7 @@ def test_shipped_and_older_runs_stay_valid(tmp_path):
         del old[key]
     out = runfile.validate(old, "old")
     assert out["config"]["tta"] == "flip" and out["image_size"] == 32 and out["mean"] is None
+    assert out["guess"] is None                                     # before Guess first: no guess
 
 
 # --- the reproductions ---------------------------------------------------------------------------
@@ -280,6 +284,10 @@ def test_an_upload_with_epochs_abc_is_refused_naming_the_field(base, tmp_path):
     ({"changes": [{"epoch": 0, "step": 1, "lr": -1, "momentum": 0.9}]}, "changes[0].lr"),
     ({"config": {"model": "small", "nesterov": "no"}}, "nesterov"), ({"config": {"data_root": 7}}, "data_root"),
     ({"config": {"lr": "abc"}}, "lr"), ({"config": "fast"}, "config"),
+    ({"guess": 70}, "guess"), ({"guess": {"accuracy": 101, "gap": None}}, "guess.accuracy"),
+    ({"guess": {"accuracy": "70"}}, "guess.accuracy"), ({"guess": {"accuracy": True}}, "guess.accuracy"),
+    ({"guess": {"accuracy": float("nan")}}, "guess.accuracy"), ({"guess": {"gap": "maybe"}}, "guess.gap"),
+    ({"guess": {"gap": ["yes"]}}, "guess.gap"),
 ])
 def test_wrong_types_and_values_are_refused_naming_the_field(base, changes, field):
     _, folder, _ = base
@@ -403,3 +411,33 @@ def test_a_renamed_run_stays_valid(base, tmp_path):
     run = save_run(tmp_path / "r", models.build_model("small", 2), json.loads((good / "run.json").read_text()))
     rename_run(run, "x" * 10_000)
     assert len(list_runs(tmp_path)[0][1]["name"]) == runfile.TEXT_LIMITS["name"]
+
+
+# --- Guess first ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("guess, want", [
+    (None, None), ({}, {"accuracy": None, "gap": None}), ({"gap": "unsure"}, {"accuracy": None, "gap": "unsure"}),
+    ({"accuracy": 0, "gap": "no"}, {"accuracy": 0.0, "gap": "no"}), ({"accuracy": 100}, {"accuracy": 100.0, "gap": None}),
+])
+def test_a_guess_is_optional_and_each_part_of_it_too(base, guess, want):
+    _, _, meta = base
+    assert runfile.validate(dict(meta, guess=guess), "x")["guess"] == want
+
+
+def test_a_guess_out_of_range_is_refused_where_it_is_made():
+    with pytest.raises(ValueError, match="from 0 to 100"):
+        Guess(120.0)
+    with pytest.raises(ValueError, match="yes, no or unsure"):
+        Guess(gap="maybe")
+    assert Guess().empty and not Guess(gap="no").empty
+
+
+def test_the_guess_is_set_beside_the_final_epoch():
+    epochs = [{"train_acc": 0.5, "test_acc": 0.5}, {"train_acc": 0.9, "test_acc": 0.62}]
+    rows = compare({"accuracy": 70.0, "gap": "no"}, epochs)
+    assert [r["guessed"] for r in rows] == ["70.0 %", "no, it will keep up"]
+    assert rows[0]["happened"] == "62.0 % (-8.0 points)"
+    assert rows[1]["happened"].startswith("yes: 62.0 % on the test set, 90.0 % in training")
+    assert compare(Guess(gap="yes"), [EpochEnd(0, 1, 0.6, 1, 0.6, 1, 1)])[0]["happened"].startswith("no:")
+    assert compare(None, epochs) == compare(Guess(50), []) == []
+    assert rows[1]["happened"].say("es").startswith("sí: 62,0 %")
