@@ -1015,7 +1015,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                   "¿Quedará la precisión de prueba por detrás de la precisión de entrenamiento?"),
     "guess.yes": ("yes, it will fall behind", "sí, quedará por detrás"),
     "guess.no": ("no, it will keep up", "no, se mantendrá a la par"),
-    "guess.unsure": ("not sure", "no estoy seguro"),
+    "guess.unsure": ("not sure", "no lo sé"),
     "guess.heading": ("Your guess and what happened", "Tu predicción y lo que pasó"),
     "guess.what": ("Question", "Pregunta"),
     "guess.guessed": ("Your guess", "Tu predicción"),

@@ -69,7 +69,7 @@ st.subheader(t("runs.manage"))
 if st.session_state.get("manage") not in saved:   # e.g. just deleted
     st.session_state.pop("manage", None)
 folder = st.selectbox(t("runs.run"), list(saved), format_func=label.get, key="manage")
-ui.guess_result(saved[folder]["guess"], saved[folder]["epochs"], key="guess_run")   # Guess first, if made
+ui.guess_result(saved[folder].get("guess"), saved[folder]["epochs"], key="guess_run")   # Guess first, if made
 c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
 name = c1.text_input(t("runs.name"), saved[folder].get("name", ""), key=f"name_{folder}")
 c2.button(t("runs.rename"), key="rename", on_click=rename, args=(folder, name), disabled=not name.strip())

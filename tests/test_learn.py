@@ -10,9 +10,11 @@ import json
 import pytest
 from PIL import Image
 
-from test_app import app, env, markdown_table, text, tiny_run, wait  # noqa: F401  (env: the autouse set-up)
+from test_app import app, markdown_table, text, tiny_run, wait
+from test_app import env as _env
 
 pytestmark = pytest.mark.slow
+env = _env   # test_app's autouse fixture: temporary data and runs folders, tiny data
 
 
 def jpeg(color=(200, 30, 30), size=(64, 48)) -> bytes:
