@@ -1020,8 +1020,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "inspect.chart_needs_test": ("The accuracy chart attacks test images: pick one from the test set to see it.",
                                  "El gráfico de precisión ataca imágenes de prueba: elige una del conjunto de prueba "
                                  "para verlo."),
-    "plots.robustness": ("Test accuracy against ε (FGSM, {n} test images)",
-                         "Precisión en el conjunto de prueba según ε (FGSM, {n} imágenes de prueba)"),
+    "plots.robustness": ("Test accuracy against ε", "Precisión de prueba según ε"),
+    "plots.robustness_sample": ("FGSM on {n} test images", "FGSM sobre {n} imágenes de prueba"),
     "plots.epsilon": ("ε (levels of 255 per pixel)", "ε (niveles de 255 por píxel)"),
     "links.what.presets": ("presets", "recetas"),
     "links.bad_data": ("data={data} in the link is not a data set it can name ({choices}): left out.",

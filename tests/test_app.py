@@ -1081,7 +1081,7 @@ def test_a_spanish_link_opens_every_page_in_spanish(env):
              "predict": ["Cuántas clases mostrar", "Sube una o más imágenes"],
              "evaluate": ["Matriz de confusión", "Precisión por clase", "Los errores más seguros", "media luna"],
              "inspect": ["Inspeccionar: lo que ve la red", "Mapas de características",
-                         "Los filtros de la primera capa", "Engañar a la red", "Precisión en el conjunto de prueba según ε"],
+                         "Los filtros de la primera capa", "Engañar a la red", "Precisión de prueba según ε"],
              "runs": ["Comparar", "Precisión de prueba", "mejor precisión", "Gestionar una ejecución"]}
     for page, spanish in pages.items():
         if page:
