@@ -16,6 +16,7 @@ from cnnlib.adversarial import (EPSILONS, EXPLAIN, accuracy_vs_epsilon, fgsm, pe
                                 sample)
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
+from cnnlib.models import ARCHITECTURES, build_model
 from cnnlib.predictor import Predictor, fool, robustness
 from cnnlib.train import evaluate, fit, make_model
 
@@ -157,3 +158,13 @@ def test_robustness_figure_draws_epsilon_in_levels_of_255():
     es = robustness_figure(EPSILONS, [0.5] * 6, 60, lang="es")
     assert "Precisión de prueba según ε" in es.layout.title.text and "60 imágenes de prueba" in es.layout.title.text
     assert es.layout.xaxis.title.text == "ε (niveles de 255 por píxel)"
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_every_architecture_can_be_attacked(name):
+    torch.manual_seed(0)
+    model = build_model(name, 10).eval()
+    x = torch.randint(0, 256, (2, 3, 32, 32), dtype=torch.uint8)
+    y = torch.tensor([1, 2])
+    for adv in (fgsm(model, x, y, 2 / 255, MEAN, STD), pgd(model, x, y, 2 / 255, 2, MEAN, STD)):
+        assert float((adv - x.float() / 255).abs().max()) <= 2 / 255 + 1e-6
