@@ -174,6 +174,13 @@ def test_run_grows_chart_finishes_saves_and_predicts(env, monkeypatch):
     at.toggle(key="eval_normalized").set_value(True).run()
     assert not at.exception and not calls                        # the run is tested once, not on every rerun
 
+    at.switch_page("pages/inspect.py").run()                     # fooled, and attacked on a test sample once
+    assert not at.exception and at.selectbox(key="inspect_model").value.startswith("This session's run")
+    assert any("against ε" in c["layout"]["title"]["text"] for c in charts(at))
+    monkeypatch.setattr(predictor, "robustness", lambda *a, **kw: calls.append(1))
+    at.slider(key="inspect_eps").set_value(12).run()
+    assert not at.exception and not calls
+
 
 def start_long_run(report_every: int = 2):
     """The Train page with a 50-epoch run of the default recipe started: it outlasts any test."""
