@@ -67,8 +67,8 @@ attacks = {0: t("inspect.fgsm"), adversarial.PGD_STEPS: t("inspect.pgd", steps=a
 steps = c2.radio(t("inspect.attack"), list(attacks), key="inspect_attack", horizontal=True, format_func=attacks.get)
 fooled = predictor.fool(model, image, eps / 255, steps)
 b, a = fooled.before, fooled.after
-was, now, p, q = name[model.classes[b.target]], name[model.classes[a.target]], 100 * b.probabilities[b.target], \
-    100 * a.probabilities[a.target]
+was, now = name[model.classes[b.target]], name[model.classes[a.target]]
+p, q = 100 * b.probabilities[b.target], 100 * a.probabilities[a.target]
 pictures.markdown(t("inspect.fooled", before=was, p=p, after=now, q=q) if was != now
                   else t("inspect.not_fooled", label=was, p=p, q=100 * a.probabilities[b.target]))
 row, cams = pictures.columns(3), pictures.columns(3)
