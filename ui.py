@@ -17,7 +17,8 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnlib import follow, inspection, links, models, predictor, runs, session, sources, store, train, words
+from cnnlib import (adversarial, follow, inspection, links, models, predictor, runs, session, sources, store, train,
+                    words)
 from cnnlib import guess as guessing
 from cnnlib.checkpoints import CheckpointError, bundle_bytes, slug
 from cnnlib.config import (ALLOWED, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
@@ -518,6 +519,34 @@ def evaluation(choice: str | predictor.Predictor, model: predictor.Predictor, ds
         with st.spinner(t("ui.testing_images", n=len(ds.y_test))):
             kept = st.session_state["evaluation"] = (key, _test(model, ds))
     return kept[1]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _robustness_saved(folder: str, source: str, n_test: int) -> list[float]:
+    """A saved run's accuracy against epsilon on a data set's test sample, shared by every session: a
+    class that opens Inspect on the same shipped model attacks it once, not once per student."""
+    return _attack_sample(_load_predictor(folder), dataset(source))
+
+
+def _attack_sample(model: predictor.Predictor, ds: Dataset) -> list[float]:
+    with _testing():                        # one test or attack of a test sample at a time on the server
+        accuracy = predictor.robustness(model, ds)
+        train.release_memory()
+    return accuracy
+
+
+def robustness(choice: str | predictor.Predictor, model: predictor.Predictor, ds: Dataset) -> list[float]:
+    """FGSM's test accuracy at each adversarial.EPSILONS on a fixed sample of the test split, kept as
+    `evaluation` keeps its report: a saved run's for every session, this session's own run's here."""
+    with st.spinner(t("inspect.attacking", n=min(adversarial.SAMPLE, len(ds.y_test)))):
+        if isinstance(choice, str):
+            return _robustness_saved(choice, source(), len(ds.y_test))
+        run = session_run().snapshot()
+        key = (f"{run.started_at}:{len(run.epochs)}:{run.ended}" if run else "", source(), len(ds.y_test))
+        kept = st.session_state.get("robustness")
+        if kept is None or kept[0] != key:
+            kept = st.session_state["robustness"] = (key, _attack_sample(model, ds))
+        return kept[1]
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

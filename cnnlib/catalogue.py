@@ -1033,6 +1033,41 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                       "Una predicción de la diferencia debe ser yes, no o unsure, no {value}."),
     "runfile.guess": ("it must be a mapping of 'accuracy' (0 to 100, or null) and 'gap' ({choices}, or null)",
                       "debe ser un diccionario de 'accuracy' (0 a 100, o null) y 'gap' ({choices}, o null)"),
+    # --- Inspect: fool the network (adversarial examples, FGSM and PGD; cnnlib.adversarial) ---
+    "explain.adversarial": (
+        "Each pixel of the image is moved by at most ε levels, in the direction that most lowers the network's "
+        "confidence in its answer (FGSM takes one step, PGD several small ones). A change too small for you to see "
+        "can be enough to make the network say something else, and Grad-CAM shows where it now looks.",
+        "Cada píxel de la imagen se mueve como mucho ε niveles, en la dirección que más reduce la confianza de la "
+        "red en su respuesta (FGSM da un solo paso, PGD varios pequeños). Un cambio demasiado pequeño para que lo "
+        "veas puede bastar para que la red diga otra cosa, y Grad-CAM muestra dónde mira ahora."),
+    "explain.robustness": (
+        "The chart attacks the same sample of test images with FGSM at each ε and measures the accuracy that is left. "
+        "A network whose accuracy falls steeply is easy to fool, even if it is very accurate on untouched images.",
+        "El gráfico ataca la misma muestra de imágenes de prueba con FGSM para cada ε y mide la precisión que queda. "
+        "Una red cuya precisión cae en picado es fácil de engañar, aunque sea muy precisa con las imágenes sin tocar."),
+    "inspect.fool": ("Fool the network: adversarial images", "Engañar a la red: imágenes adversarias"),
+    "inspect.epsilon": ("ε: how many levels (of 255) each pixel may change", "ε: cuántos niveles (de 255) puede cambiar cada píxel"),
+    "inspect.attack": ("Attack", "Ataque"),
+    "inspect.fgsm": ("FGSM (one step)", "FGSM (un paso)"),
+    "inspect.pgd": ("PGD ({steps} steps)", "PGD ({steps} pasos)"),
+    "inspect.before": ("before: {label} ({p:.0f} %)", "antes: {label} ({p:.0f} %)"),
+    "inspect.change": ("the change, magnified (grey: none; at most {eps}/255)",
+                       "el cambio, ampliado (gris: ninguno; como mucho {eps}/255)"),
+    "inspect.after": ("after: {label} ({p:.0f} %)", "después: {label} ({p:.0f} %)"),
+    "inspect.cam_before": ("Grad-CAM before: evidence for '{label}'", "Grad-CAM antes: evidencia de '{label}'"),
+    "inspect.cam_after": ("Grad-CAM after: evidence for '{label}'", "Grad-CAM después: evidencia de '{label}'"),
+    "inspect.fooled": ("Fooled: the network now says **{after}** ({q:.0f} %) instead of **{before}** ({p:.0f} %).",
+                       "Engañada: la red dice ahora **{after}** ({q:.0f} %) en lugar de **{before}** ({p:.0f} %)."),
+    "inspect.not_fooled": ("Not fooled: the network still says **{label}** ({p:.0f} % before, {q:.0f} % after).",
+                           "No engañada: la red sigue diciendo **{label}** ({p:.0f} % antes, {q:.0f} % después)."),
+    "inspect.attacking": ("Attacking {n} test images at each ε…", "Atacando {n} imágenes de prueba con cada ε…"),
+    "inspect.chart_needs_test": ("The accuracy chart attacks test images: pick one from the test set to see it.",
+                                 "El gráfico de precisión ataca imágenes de prueba: elige una del conjunto de prueba "
+                                 "para verlo."),
+    "plots.robustness": ("Test accuracy against ε", "Precisión de prueba según ε"),
+    "plots.robustness_sample": ("FGSM on {n} test images", "FGSM sobre {n} imágenes de prueba"),
+    "plots.epsilon": ("ε (levels of 255 per pixel)", "ε (niveles de 255 por píxel)"),
     "links.what.presets": ("presets", "recetas"),
     "links.bad_data": ("data={data} in the link is not a data set it can name ({choices}): left out.",
                        "data={data} en el enlace no es un conjunto de datos que pueda nombrar ({choices}): se ha "

@@ -138,3 +138,18 @@ def column(name: str, lang: str = "en") -> str:
     """A comparison table's column in `lang`: run, dataset, state, epochs, best, final, seconds, changes
     (in English "best acc" and "final acc" for best and final)."""
     return say(f"table.{name}", lang)
+
+
+# --- fooling the network -------------------------------------------------------------------------
+
+def robustness_figure(epsilons: Sequence[float], accuracy: Sequence[float], n: int, lang: str = "en") -> go.Figure:
+    """Test accuracy (0..1) against FGSM's epsilon (in [0, 1] units, drawn in levels of 255)."""
+    levels = [round(e * 255, 2) for e in epsilons]
+    fig = go.Figure(go.Scatter(x=levels, y=list(accuracy), mode="lines+markers", marker_color=COLORS[1],
+                               hovertemplate="ε = %{x}/255: %{y:.1%}<extra></extra>"))
+    title = f'{say("plots.robustness", lang)}<br><sup>{say("plots.robustness_sample", lang, n=n)}</sup>'
+    fig.update_layout(title=title,
+                      xaxis=dict(title=say("plots.epsilon", lang), tickvals=levels),
+                      yaxis=dict(range=[0, 1.05], tickformat=".0%", title=say("plots.test_accuracy", lang)),
+                      margin=dict(l=10, r=10, t=50, b=10), showlegend=False, height=360)
+    return fig

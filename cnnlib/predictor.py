@@ -1,6 +1,6 @@
 """A trained network in use, without Streamlit: from a saved run or a session's run still
 training, it predicts uploaded images, is tested on a data set's test split (with its mistakes),
-and shows what it sees (Grad-CAM, feature maps, filters)."""
+and shows what it sees (Grad-CAM, feature maps, filters) and what fools it (adversarial images)."""
 from __future__ import annotations
 
 import os
@@ -14,6 +14,8 @@ import torch
 from PIL import Image
 from torch import nn
 
+from cnnlib.adversarial import (EPSILONS, SAMPLE, accuracy_vs_epsilon, fgsm, perturbation_image, pgd,
+                                quantize, sample)
 from cnnlib.checkpoints import load_run
 from cnnlib.data import CIFAR10_CLASSES, Dataset
 from cnnlib.inspection import (EvalReport, GradCAM, evaluate_test, feature_maps, filter_tiles, first_layer_fitted,
@@ -138,3 +140,39 @@ def see(p: Predictor, image: torch.Tensor, target: int | None = None, max_channe
              for name, m in maps.items()}
     return Sight(upscale(image, 8), cam.probabilities, grids, {n: tuple(m.shape) for n, m in maps.items()},
                  filters, cam, overlay(image, cam.heatmap, scale=8), first_layer_fitted(p.model))
+
+
+# --- fooling the network -------------------------------------------------------------------------
+
+@dataclass
+class Fooled:
+    perturbed: torch.Tensor           # (3, S, S) uint8: the image after the attack
+    original: np.ndarray              # the image, enlarged, RGB uint8
+    perturbation: np.ndarray          # the change, magnified to show (grey: none), enlarged
+    adversarial: np.ndarray           # the perturbed image, enlarged
+    before: GradCAM                   # Grad-CAM of the predicted class, and the probabilities, before...
+    after: GradCAM                    # ...and after the attack
+    overlay_before: np.ndarray
+    overlay_after: np.ndarray
+
+
+def fool(p: Predictor, image: torch.Tensor, epsilon: float, steps: int = 0) -> Fooled:
+    """Attack one uint8 (3, S, S) image against the network's own answer: FGSM (`steps` = 0) or PGD of
+    `steps` steps, with `epsilon` in [0, 1] pixel units; the result as a uint8 image, with Grad-CAM
+    of the predicted class before and after."""
+    with p.lock:
+        before = grad_cam(p.model, image, None, p.mean, p.std)
+        y = torch.tensor([before.target])
+        x = (pgd(p.model, image[None], y, epsilon, steps, p.mean, p.std) if steps
+             else fgsm(p.model, image[None], y, epsilon, p.mean, p.std))
+        adv = quantize(x)[0]
+        after = grad_cam(p.model, adv, None, p.mean, p.std)
+    return Fooled(adv, upscale(image, 8), upscale(perturbation_image(image, adv, epsilon), 8), upscale(adv, 8),
+                  before, after, overlay(image, before.heatmap), overlay(adv, after.heatmap))
+
+
+def robustness(p: Predictor, ds: Dataset, epsilons: Sequence[float] = EPSILONS, n: int = SAMPLE) -> list[float]:
+    """FGSM's test accuracy (0..1) at each epsilon on the same `n` test images of `ds` every time."""
+    idx = sample(len(ds.y_test), n)
+    with p.lock:
+        return accuracy_vs_epsilon(p.model, ds.x_test[idx], ds.y_test[idx], epsilons, p.mean, p.std)

@@ -1,12 +1,13 @@
 """Inspect: what the network sees in one image (a test image or an upload): Grad-CAM's map of the
-evidence for a class, the output of every convolution layer, and the first layer's filters. The
-image may also be a photo from the camera, loaded and checked as an upload is."""
+evidence for a class, an adversarial version that fools it (with test accuracy against the attack's size),
+the output of every convolution layer, and the first layer's filters. The image may also be a photo from
+the camera, loaded and checked as an upload is."""
 import random
 
 import streamlit as st
 
 import ui
-from cnnlib import predictor
+from cnnlib import adversarial, evalplots, predictor
 from cnnlib.images import FORMAT_WORDS, MAX_PIXELS, UPLOAD_TYPES, ImageError
 from cnnlib.inspection import EXPLAIN
 from cnnlib.predict import prepare
@@ -14,7 +15,7 @@ from cnnlib.predict import prepare
 ui.sidebar()
 t = ui.t
 st.title(t("inspect.title"))
-_, model = ui.pick_model("inspect_model")
+choice, model = ui.pick_model("inspect_model")
 name = ui.class_names(model.classes)
 
 sources = {"test": t("inspect.from_test"), "upload": t("inspect.from_upload"), "camera": t("camera.camera")}
@@ -61,6 +62,33 @@ c1.image(sight.image, caption=t("inspect.sees", size=size), output_format="PNG")
 target, p = model.classes[sight.cam.target], sight.probabilities[sight.cam.target]
 c2.image(sight.overlay, caption=t("inspect.evidence", label=name[target], p=100 * p), output_format="PNG")
 st.caption(ui.tr(EXPLAIN["gradcam"]))
+
+st.subheader(t("inspect.fool"))
+st.caption(ui.tr(adversarial.EXPLAIN["adversarial"]))
+pictures, chart = st.columns([3, 2])
+c1, c2 = pictures.columns([3, 2], vertical_alignment="bottom")
+eps = c1.slider(t("inspect.epsilon"), 0, 16, 4, key="inspect_eps")
+attacks = {0: t("inspect.fgsm"), adversarial.PGD_STEPS: t("inspect.pgd", steps=adversarial.PGD_STEPS)}
+steps = c2.radio(t("inspect.attack"), list(attacks), key="inspect_attack", horizontal=True, format_func=attacks.get)
+fooled = predictor.fool(model, image, eps / 255, steps)
+b, a = fooled.before, fooled.after
+was, now = name[model.classes[b.target]], name[model.classes[a.target]]
+p, q = 100 * b.probabilities[b.target], 100 * a.probabilities[a.target]
+pictures.markdown(t("inspect.fooled", before=was, p=p, after=now, q=q) if was != now
+                  else t("inspect.not_fooled", label=was, p=p, q=100 * a.probabilities[b.target]))
+row, cams = pictures.columns(3), pictures.columns(3)
+row[0].image(fooled.original, caption=t("inspect.before", label=was, p=p), output_format="PNG")
+row[1].image(fooled.perturbation, caption=t("inspect.change", eps=eps), output_format="PNG")
+row[2].image(fooled.adversarial, caption=t("inspect.after", label=now, p=q), output_format="PNG")
+cams[0].image(fooled.overlay_before, caption=t("inspect.cam_before", label=was), output_format="PNG")
+cams[2].image(fooled.overlay_after, caption=t("inspect.cam_after", label=now), output_format="PNG")
+if where == "test":
+    accuracy, sampled = ui.robustness(choice, model, ds), min(adversarial.SAMPLE, n)
+    chart.plotly_chart(evalplots.robustness_figure(adversarial.EPSILONS, accuracy, sampled, ui.lang()),
+                       key="robustness")
+    chart.caption(ui.tr(adversarial.EXPLAIN["robustness"]))
+else:
+    chart.info(t("inspect.chart_needs_test"))
 
 st.subheader(t("inspect.feature_maps"))
 st.caption(ui.tr(EXPLAIN["feature_maps"]))

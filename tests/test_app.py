@@ -174,6 +174,13 @@ def test_run_grows_chart_finishes_saves_and_predicts(env, monkeypatch):
     at.toggle(key="eval_normalized").set_value(True).run()
     assert not at.exception and not calls                        # the run is tested once, not on every rerun
 
+    at.switch_page("pages/inspect.py").run()                     # fooled, and attacked on a test sample once
+    assert not at.exception and at.selectbox(key="inspect_model").value.startswith("This session's run")
+    assert any("against ε" in c["layout"]["title"]["text"] for c in charts(at))
+    monkeypatch.setattr(predictor, "robustness", lambda *a, **kw: calls.append(1))
+    at.slider(key="inspect_eps").set_value(12).run()
+    assert not at.exception and not calls
+
 
 def start_long_run(report_every: int = 2):
     """The Train page with a 50-epoch run of the default recipe started: it outlasts any test."""
@@ -449,7 +456,7 @@ def test_inspect_says_when_a_networks_first_layer_was_set_from_the_data(env):
     from cnnlib.inspection import EXPLAIN
     tiny_run(env / "runs", "mine", model_name="speedrun")
     at = app("inspect")
-    assert not at.exception and len(at.get("image")) == 2 + 7 + 1   # the whitening layer and 6 learned convs
+    assert not at.exception and len(at.get("image")) == 2 + 5 + 7 + 1   # the whitening layer and 6 learned convs
     assert EXPLAIN["filters_fitted"] in [c.value for c in at.caption]
 
 
@@ -511,18 +518,56 @@ def test_inspect_defaults_to_pretrained_and_shows_what_the_network_sees(env, mon
     tiny_run(env / "runs", "mine")
     at = app("inspect")
     assert at.selectbox(key="inspect_model").value == "pretrained: shipped"
-    assert len(at.get("image")) == 2 + 6 + 1    # image and Grad-CAM, the 6 conv layers of 'fast', the filters
+    # image and Grad-CAM, the adversarial five, the 6 conv layers of 'fast', the filters
+    assert len(at.get("image")) == 2 + 5 + 6 + 1
     assert EXPLAIN["filters_fitted"] not in [c.value for c in at.caption]   # its first layer learned
     at.button(key="inspect_random").click().run()
     at.selectbox(key="inspect_target").set_value("star").run()
     assert not at.exception and "evidence for 'star'" in at.get("image")[1].proto.imgs[0].caption
     at.radio(key="inspect_from").set_value("upload").run()
     at.file_uploader(key="inspect_img").set_value(("red.png", png(), "image/png")).run()
-    assert not at.exception and len(at.get("image")) == 9
+    assert not at.exception and len(at.get("image")) == 14
     at.file_uploader(key="inspect_img").set_value(("bad.png", b"not an image", "image/png")).run()
     assert not at.exception and "bad.png" in at.error[0].value
     at.switch_page("pages/predict.py").run()
     assert not at.exception and at.selectbox(key="model").value == "pretrained: shipped"
+
+
+def test_inspect_fools_the_network_and_charts_accuracy_against_epsilon(env, monkeypatch):
+    from cnnlib import adversarial, predictor
+    calls = []
+    real = predictor.robustness
+    monkeypatch.setattr(predictor, "robustness", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    torch.manual_seed(0)
+    tiny_run(env / "runs", "mine", lr=2.0)        # a network sure of its answer (50 %) on the first test image
+    at = app("inspect")
+    assert not at.exception and at.slider(key="inspect_eps").value == 4
+    assert at.subheader[1].value == "Fool the network: adversarial images"
+    assert adversarial.EXPLAIN["adversarial"] in [c.value for c in at.caption]
+    assert adversarial.EXPLAIN["robustness"] in [c.value for c in at.caption]
+    chart = next(c for c in charts(at) if "against ε" in c["layout"]["title"]["text"])
+    accuracy = values(chart["data"][0]["y"])
+    assert len(accuracy) == len(adversarial.EPSILONS) and all(0 <= a <= 1 for a in accuracy)
+    assert "60 test images" in chart["layout"]["title"]["text"]     # the whole (small) test split
+
+    def shown() -> tuple[str, str]:                 # the perturbed image's caption, the verdict above it
+        images = [i.proto.imgs[0].caption for i in at.get("image")]
+        verdict = next(m.value for m in at.markdown if "fooled" in m.value.lower())
+        return next(c for c in images if c.startswith("after:")), verdict
+
+    at.slider(key="inspect_eps").set_value(0).run()
+    assert not at.exception
+    after, verdict = shown()
+    before = next(i.proto.imgs[0].caption for i in at.get("image") if i.proto.imgs[0].caption.startswith("before:"))
+    assert after.replace("after:", "before:") == before and verdict.startswith("Not fooled")
+    at.slider(key="inspect_eps").set_value(16).run()
+    assert not at.exception and shown() != (after, verdict)
+    at.radio(key="inspect_attack").set_value(adversarial.PGD_STEPS).run()
+    assert not at.exception and shown()[0].startswith("after:")
+    assert len(calls) == 1                          # reruns and other epsilons: the chart is not computed again
+    at.radio(key="inspect_from").set_value("upload").run()
+    at.file_uploader(key="inspect_img").set_value(("red.png", png(), "image/png")).run()
+    assert not at.exception and "accuracy chart attacks test images" in at.info[0].value
 
 
 def test_runs_compare_rename_delete_download_upload(env):
@@ -617,7 +662,7 @@ def test_a_cifar10_model_without_cifar10_says_where_to_get_it(env, monkeypatch):
     assert not at.exception and "Home page" in at.warning[0].value and "upload an image" in at.warning[0].value
     at.radio(key="inspect_from").set_value("upload").run()
     at.file_uploader(key="inspect_img").set_value(("red.png", png(), "image/png")).run()
-    assert not at.exception and len(at.get("image")) == 9             # an upload needs no data set
+    assert not at.exception and len(at.get("image")) == 14            # an upload needs no data set
 
 
 def test_predict_decodes_and_runs_each_upload_once(env, monkeypatch):
@@ -1043,7 +1088,7 @@ def test_a_spanish_link_opens_every_page_in_spanish(env):
              "predict": ["Cuántas clases mostrar", "Sube una o más imágenes"],
              "evaluate": ["Matriz de confusión", "Precisión por clase", "Los errores más seguros", "media luna"],
              "inspect": ["Inspeccionar: lo que ve la red", "Mapas de características",
-                         "Los filtros de la primera capa"],
+                         "Los filtros de la primera capa", "Engañar a la red", "Precisión de prueba según ε"],
              "runs": ["Comparar", "Precisión de prueba", "mejor precisión", "Gestionar una ejecución"]}
     for page, spanish in pages.items():
         if page:

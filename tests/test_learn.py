@@ -52,7 +52,7 @@ def test_inspect_shows_what_the_network_sees_in_a_photo(env):
     at.radio(key="inspect_from").set_value("camera").run()
     assert not at.exception and len(at.camera_input) == 1
     at.camera_input(key="inspect_camera").set_value(("image.jpg", jpeg(), "image/jpeg")).run()
-    assert not at.exception and len(at.get("image")) == 9 and "**Your photo**: the network says" in text(at)
+    assert not at.exception and len(at.get("image")) == 14 and "**Your photo**: the network says" in text(at)
     at.camera_input(key="inspect_camera").set_value(("image.jpg", b"not a photo", "image/jpeg")).run()
     assert not at.exception and "Your photo: not a readable image" in at.error[0].value
 
