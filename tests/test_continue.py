@@ -7,6 +7,7 @@ file, and a run that names its parent.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
@@ -79,3 +80,112 @@ def test_continuing_without_the_optimiser_state_starts_it_afresh_at_the_schedule
     events = list(fit(model, tiny, cfg, start=TrainState(epoch=8)))
     assert [e.epoch for e in events if isinstance(e, EpochEnd)] == [8, 9]
     assert events[0].lr < cfg.lr * 0.1                      # the cosine's tail, not its start
+
+
+# --- optimizer.pt: saved beside the weights, checked on load, carried in a run file ----------------
+
+def _saved_run(tmp_path, tiny, epochs: int = 2, stop_at: int = 0):
+    """A run trained on `tiny` through the session (its runner, saved as the app saves runs)."""
+    from cnnlib.session import SessionRun
+    cfg = TrainConfig(epochs=epochs, batch_size=16, report_every=4, device="cpu", precision="fp32",
+                      optimizer="adam", lr=0.003, momentum=0.9, conv_dropout=0.1, seed=2)
+    lab = SessionRun()
+    runner = lab.start(cfg, tiny, folder=tmp_path, name="parent")
+    runner._thread.join(60)
+    h = lab.snapshot()
+    assert h.checkpoint and h.resume is None, h.save_error      # saved, and not kept in memory too
+    return Path(h.checkpoint), h
+
+
+def test_a_saved_run_has_its_optimiser_state_beside_its_weights(tmp_path, tiny):
+    from cnnlib import runfile
+    from cnnlib.checkpoints import OPTIMIZER, load_train_state
+    folder, h = _saved_run(tmp_path, tiny)
+    assert (folder / OPTIMIZER).is_file()
+    meta = runfile.read(folder / "run.json", folder.name)
+    state = load_train_state(folder, meta)
+    assert state.epoch == 2 and state.step == 8 and state.optimizer["state"] and state.best == h.best_acc()
+    assert meta["parent"] == ""                                       # a run of its own
+
+
+def test_a_run_file_carries_the_optimiser_state_and_an_upload_keeps_it(tmp_path, tiny):
+    from cnnlib.checkpoints import OPTIMIZER, bundle, load_bundle, save_bundle_to
+    folder, _ = _saved_run(tmp_path / "a", tiny)
+    data = bundle(folder)
+    assert load_bundle(data).optimizer == (folder / OPTIMIZER).read_bytes()
+    again = save_bundle_to(tmp_path / "b", data, "up.zip")
+    assert (again / OPTIMIZER).read_bytes() == (folder / OPTIMIZER).read_bytes()
+
+
+def test_a_bad_or_oversized_optimiser_file_is_refused_with_a_message(tmp_path, tiny, monkeypatch):
+    import io
+
+    from cnnlib import checkpoints, runfile
+    from cnnlib.runfile import CheckpointError
+    folder, _ = _saved_run(tmp_path, tiny)
+    meta = runfile.read(folder / "run.json", folder.name)
+    for junk in (b"not a zip", _torch_bytes({"epoch": 7, "step": 1}), _torch_bytes({"epoch": 2, "step": -1}),
+                 _torch_bytes([1, 2])):
+        (folder / checkpoints.OPTIMIZER).write_bytes(junk)
+        with pytest.raises(CheckpointError, match=folder.name):
+            checkpoints.load_train_state(folder, meta)
+    monkeypatch.setattr(checkpoints, "train_state_limit", lambda meta: 10)
+    with pytest.raises(CheckpointError, match="MB"):
+        checkpoints.load_train_state(folder, meta)
+
+
+def _torch_bytes(obj) -> bytes:
+    import io
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return buf.getvalue()
+
+
+def test_optimiser_state_of_another_network_is_refused_before_it_changes_anything(tiny):
+    cfg = RECIPES["sgd"]
+    model = make_model(cfg, tiny)
+    from cnnlib.train import make_optimizer
+    opt = make_optimizer(cfg, model)
+    with pytest.raises(ValueError):
+        opt.load_state_dict({"state": {0: {"momentum_buffer": torch.zeros(3)}}, "param_groups": []})
+    with pytest.raises(ValueError):
+        opt.load_state_dict({"state": {10_000: {}}, "param_groups": []})
+    assert not opt.state
+
+
+# --- a run that continues a saved one -----------------------------------------------------------
+
+def test_a_continued_run_names_its_parent_and_its_epochs_go_on(tmp_path, tiny):
+    from cnnlib import runfile
+    from cnnlib.runs import continuation, list_runs
+    from cnnlib.session import SessionRun
+    folder, parent = _saved_run(tmp_path, tiny)
+    meta = runfile.read(folder / "run.json", folder.name)
+    cfg = continuation(folder, meta, 3, tiny)
+    assert cfg.epochs == 5 and cfg.lr == parent.config.lr
+    lab = SessionRun()
+    lab.start(cfg, tiny, folder=tmp_path, name="child", parent=folder)
+    lab.runner._thread.join(60)
+    h = lab.snapshot()
+    assert h.state == "finished" and h.checkpoint, (h.message, h.save_error)
+    assert [e.epoch for e in h.epochs] == [0, 1, 2, 3, 4]
+    assert h.epochs[:2] == parent.epochs                     # the chart continues the parent's curve
+    assert h.steps[0].epoch == 2 and h.steps[0].elapsed > parent.seconds
+    child = dict(list_runs(tmp_path))[Path(h.checkpoint)]
+    assert child["parent"] == folder.name and [e["epoch"] for e in child["epochs"]] == [0, 1, 2, 3, 4]
+
+
+def test_a_run_is_continued_only_on_its_own_data_and_not_after_diverging(tmp_path, tiny):
+    from cnnlib import runfile
+    from cnnlib.runs import continuation
+    from smalldata import tiny_dataset
+    folder, _ = _saved_run(tmp_path, tiny)
+    meta = runfile.read(folder / "run.json", folder.name)
+    other = tiny_dataset()
+    other.name = "other"
+    with pytest.raises(ValueError, match="other"):
+        continuation(folder, meta, 1, other)
+    with pytest.raises(ValueError):
+        continuation(folder, dict(meta, state="diverged"), 1, tiny)
+    with pytest.raises(ValueError):
+        continuation(folder, meta, 5000, tiny)                 # more epochs than a run may have
