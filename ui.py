@@ -349,11 +349,33 @@ def saved_name(folder: str) -> str:
     return Path(folder).name
 
 
+def continue_run(folder: str, meta: dict, more: int) -> None:
+    """Start, in this session's runner, a run that goes on from the saved run in `folder` (its checked
+    run.json `meta`) for `more` epochs, on the session's data set, and open Train to watch it; a run
+    already training here, other data or a bad file are said on this page instead."""
+    lab = session_run()
+    if lab.busy:
+        st.warning(t("continue.busy"))
+        return
+    ds = dataset_or_stop(source())
+    try:
+        cfg = runs.continuation(folder, meta, more, ds)
+        if problem := memory_problem(cfg, len(ds.classes), ds.image_size):
+            raise ValueError(problem)
+        lab.start(cfg, ds, slots(), name=t("continue.name", name=meta.get("name") or Path(folder).name),
+                  parent=folder)
+    except (ValueError, RuntimeError) as e:
+        st.error(t("continue.refused", problem=tr_error(e)))
+        return
+    st.switch_page("pages/train.py")
+
+
 def unsaved_run(run: session.SessionRun, h: History) -> None:
     """A run that ended but could not be saved (a full disk): say so, and offer it for download."""
     st.error(tr(h.save_error))
     st.caption(t("ui.unsaved_kept"))
-    st.download_button(t("ui.download_unsaved"), lambda: bundle_bytes(run.runner.model, runs.history_meta(h)),
+    st.download_button(t("ui.download_unsaved"),
+                       lambda: bundle_bytes(run.runner.model, runs.history_meta(h), train_state=h.resume),
                        key="download_unsaved",
                        file_name=f"{slug(t('runs.default_name', model=h.config.model, data=h.dataset))}.zip",
                        mime="application/zip",

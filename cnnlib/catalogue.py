@@ -1009,9 +1009,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                             "se entrenó con {data} y el conjunto de datos elegido en la barra lateral es {chosen}. "
                             "Elige primero {data} allí."),
     "continue.name": ("{name} (continued)", "{name} (continuación)"),
-    "continue.of": ("Continues the run {parent}: its first {epochs} epochs are that run's.",
-                    "Continúa la ejecución {parent}: sus primeras {epochs} épocas son las de esa ejecución."),
+    "continue.of": ("Continues the run {parent}: the curves begin with that run's epochs.",
+                    "Continúa la ejecución {parent}: las curvas empiezan con las épocas de esa ejecución."),
     "continue.parent": ("Continues {parent}.", "Continúa {parent}."),
+    "optim.misfit": ("The saved optimiser state does not fit this network's weights (another run's, or a damaged "
+                     "optimizer.pt).",
+                     "El estado del optimizador guardado no encaja con los pesos de esta red (es de otra ejecución, "
+                     "o optimizer.pt está dañado)."),
     "checkpoints.optimizer_too_big": (
         "{where}: optimizer.pt is {mb:,.1f} MB, more than this network's optimiser state can take ({limit:,.1f} MB): "
         "it holds something else, and was not read.",

@@ -15,6 +15,8 @@ from collections import defaultdict
 import torch
 from torch import Tensor
 
+from cnnlib.words import Message
+
 
 class _Fused:
     """Parameter groups and per-weight state, as torch.optim.Optimizer keeps them."""
@@ -50,15 +52,15 @@ class _Fused:
         params = [p for g in self.param_groups for p in g["params"]]
         state = saved.get("state") if isinstance(saved, dict) else None
         if not isinstance(state, dict):
-            raise ValueError("not an optimiser state")
+            raise ValueError(Message("optim.misfit"))
         loaded = {}
         for i, s in state.items():
             if not isinstance(i, int) or not 0 <= i < len(params) or not isinstance(s, dict):
-                raise ValueError(f"no weight {i!r} to take state for")
+                raise ValueError(Message("optim.misfit"))
             p = params[i]
             for name, t in s.items():
                 if not isinstance(t, Tensor) or (t.dim() and t.shape != p.shape):
-                    raise ValueError(f"state {name!r} of weight {i} does not fit its shape")
+                    raise ValueError(Message("optim.misfit"))
             loaded[p] = {name: t.to(p.device, dtype=p.dtype if t.dim() else t.dtype) for name, t in s.items()}
         self.state.clear()
         self.state.update(loaded)

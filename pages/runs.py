@@ -1,6 +1,6 @@
 """Runs & compare: every run saved on this server. Overlay the curves of several beside a table of
 what differs between them; rename, delete or download a run as one file; upload such a file to
-use the run again. Broken run folders are listed with the reason, to be deleted."""
+use the run again; continue a run's training for more epochs, as a new run. Broken run folders are listed with the reason, to be deleted."""
 from pathlib import Path
 
 import streamlit as st
@@ -76,5 +76,15 @@ c3.download_button(t("runs.download"), lambda: bundle(folder), file_name=f"{Path
                    mime="application/zip", key="download_run", on_click="ignore", help=t("runs.download_help"))
 if failed := st.session_state.pop("rename_failed", ""):
     st.error(ui.tr(failed))
+if parent := saved[folder].get("parent"):
+    st.caption(t("continue.parent", parent=parent))
 sure = st.checkbox(t("runs.delete_sure"), key=f"sure_{folder}")
 st.button(t("runs.delete"), key="delete", disabled=not sure, on_click=delete_run, args=(folder,))
+
+st.subheader(t("continue.title"))
+st.caption(t("continue.explain"))
+c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
+more = c1.number_input(t("continue.epochs"), min_value=1, max_value=1000, value=5, step=1, key="continue_epochs")
+if c2.button(t("continue.start"), key="continue", disabled=ui.session_run().busy,
+             help=t("continue.busy") if ui.session_run().busy else None):
+    ui.continue_run(folder, saved[folder], int(more))
