@@ -529,6 +529,7 @@ class Runner:
                     h = self._history
                     h.parent, h.epochs, h.changes, h.tests = cont.parent, list(cont.epochs), list(cont.changes), \
                         list(cont.tests)
+                del cont                                   # the parent's weights: the model holds them now
             with self._lock:
                 self._history.begin(data)
                 self._history.state = "running"   # pause() acts only on a running run, so none is pending here
@@ -565,7 +566,7 @@ class Runner:
         h = self.snapshot()
         if self._on_end is None or self.model is None:
             return
-        if not h.steps and not h.epochs:
+        if not h.steps and (not h.epochs or h.parent):     # a continuation's first epochs are its parent's
             self._set(message=joined(h.message, Message("runner.nothing_trained")))
             return
         try:

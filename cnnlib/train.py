@@ -439,11 +439,13 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     opt = make_optimizer(cfg, model)
     if state.optimizer is not None:
         opt.load_state_dict(state.optimizer)
+        state.optimizer = None                         # the optimiser holds it now (to_dict asks it)
     # fp16's small gradients underflow to 0 unless the loss is scaled up first (and the step skipped
     # when that overflows); bf16 and fp32 have fp32's range and need nothing: the scaler passes through
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     if state.scaler and scaler.is_enabled():
         scaler.load_state_dict(state.scaler)
+        state.scaler = None
     state.live = (opt, scaler)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     n = len(y_train)

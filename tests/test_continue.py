@@ -189,3 +189,33 @@ def test_a_run_is_continued_only_on_its_own_data_and_not_after_diverging(tmp_pat
         continuation(folder, dict(meta, state="diverged"), 1, tiny)
     with pytest.raises(ValueError):
         continuation(folder, meta, 5000, tiny)                 # more epochs than a run may have
+
+
+def test_a_continuation_stopped_before_its_first_step_saves_nothing(tmp_path, tiny):
+    from cnnlib import runfile
+    from cnnlib.runs import continuation, list_runs
+    from cnnlib.session import SessionRun
+    folder, _ = _saved_run(tmp_path, tiny)
+    cfg = continuation(folder, runfile.read(folder / "run.json", folder.name), 2, tiny)
+    lab = SessionRun()
+    lab.start(cfg, tiny, folder=tmp_path, parent=folder)
+    assert lab.stop(60)
+    h = lab.snapshot()
+    assert h.state == "stopped" and not h.checkpoint and [f for f, _ in list_runs(tmp_path)] == [folder]
+
+
+def test_a_continuation_of_a_run_whose_optimiser_file_is_damaged_fails_with_the_reason(tmp_path, tiny):
+    from cnnlib import runfile
+    from cnnlib.checkpoints import OPTIMIZER
+    from cnnlib.runs import continuation
+    from cnnlib.session import SessionRun
+    from cnnlib.words import tr
+    folder, _ = _saved_run(tmp_path, tiny)
+    cfg = continuation(folder, runfile.read(folder / "run.json", folder.name), 2, tiny)
+    (folder / OPTIMIZER).write_bytes(b"junk")
+    lab = SessionRun()
+    lab.start(cfg, tiny, folder=tmp_path, parent=folder)
+    lab.runner._thread.join(60)
+    h = lab.snapshot()
+    assert h.state == "failed" and "not the optimiser state" in tr(h.message, "en") \
+        and "no es el estado del optimizador" in tr(h.message, "es")
