@@ -320,7 +320,7 @@ class Runner:
 
     With `start`, a function that loads a `Continuation` (called in the worker, as `data` is), the run
     goes on from a saved run: its weights, its optimiser's state and its history; `cfg.epochs` is then
-    the total, the parent's epochs included.
+    the total, the parent's epochs included; `parent` names it at once, for the page.
 
     With `slots`, the run queues for a training slot first come, first served; paused for longer
     than `pause_grace()` while others wait, it gives its slot up and queues again on Resume. A run
@@ -329,14 +329,14 @@ class Runner:
 
     def __init__(self, cfg: TrainConfig, data: Dataset | Callable[[], Dataset], slots: Slots | None = None,
                  on_end: Callable[[torch.nn.Module, History], str | os.PathLike | None] | None = None,
-                 start: Callable[[], Continuation] | None = None):
+                 start: Callable[[], Continuation] | None = None, parent: str = ""):
         self.cfg = cfg
         self._data = data
         self._start = start
         self._slots = slots
         self._on_end = on_end
         self._lock = threading.Lock()
-        self._history = History(cfg, follow=secrets.token_urlsafe(9))
+        self._history = History(cfg, follow=secrets.token_urlsafe(9), parent=parent)
         self._thread: threading.Thread | None = None
         self.model: torch.nn.Module | None = None
         self._epoch_state: dict[str, torch.Tensor] | None = None

@@ -44,7 +44,7 @@ class SessionRun:
         folder = Path(folder or runs_dir())
         start = (lambda: load_continuation(parent)) if parent else None
         self.runner = Runner(cfg, data, slots, on_end=lambda model, h: save_history(folder, model, h, name),
-                             start=start)
+                             start=start, parent=Path(parent).name if parent else "")
         self.runner.start()
         return self.runner
 

@@ -83,8 +83,4 @@ st.button(t("runs.delete"), key="delete", disabled=not sure, on_click=delete_run
 
 st.subheader(t("continue.title"))
 st.caption(t("continue.explain"))
-c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
-more = c1.number_input(t("continue.epochs"), min_value=1, max_value=1000, value=5, step=1, key="continue_epochs")
-if c2.button(t("continue.start"), key="continue", disabled=ui.session_run().busy,
-             help=t("continue.busy") if ui.session_run().busy else None):
-    ui.continue_run(folder, saved[folder], int(more))
+ui.continue_control(folder, saved[folder])

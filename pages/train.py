@@ -109,6 +109,7 @@ def live_view(seen: tuple) -> None:
         if h.checkpoint:
             st.caption(t("train.saved", name=ui.saved_name(h.checkpoint)))
             ui.store_warning()
+            ui.continue_control(h.checkpoint, here=True)   # more epochs of it, as a new run
         elif h.save_error:
             ui.unsaved_run(lab, h)
 

@@ -52,6 +52,26 @@ def test_a_saved_run_continues_from_the_runs_page_as_a_new_run_naming_its_parent
     assert not at.exception and f"Continues {parent.name}." in [c.value for c in at.caption]
 
 
+def test_a_finished_run_continues_from_train_itself(env):
+    parent = saved_run(env / "runs")
+    at = app("runs")
+    at.number_input(key="continue_epochs").set_value(1)
+    at.button(key="continue").click().run()
+    at.switch_page("pages/train.py").run()
+    wait(at, lambda at: (h := mine(at).snapshot()) is not None and h.ended and not mine(at).busy and h.checkpoint)
+    child = mine(at).snapshot()
+    at.run()
+    assert at.button(key="continue").label == "Continue training"           # under the saved run's summary
+    at.number_input(key="continue_epochs").set_value(1)
+    at.button(key="continue").click().run()
+    assert not at.exception and mine(at).snapshot().parent == Path(child.checkpoint).name
+    wait(at, lambda at: (h := mine(at).snapshot()).ended and not mine(at).busy and h.checkpoint)
+    h = mine(at).snapshot()
+    assert h.state == "finished" and [e.epoch for e in h.epochs] == [0, 1, 2]
+    assert json.loads((Path(h.checkpoint) / "run.json").read_text())["parent"] == Path(child.checkpoint).name
+    assert parent.name != Path(child.checkpoint).name
+
+
 def test_continuing_on_other_data_is_refused_with_a_message(env, monkeypatch):
     from cnnlib import runs
     parent = saved_run(env / "runs")
