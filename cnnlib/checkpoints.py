@@ -34,6 +34,7 @@ from cnnlib.config import TrainConfig
 from cnnlib.files import atomic_write, fsync_dir, saving
 from cnnlib.models import build_model
 from cnnlib.runfile import FORMAT, CheckpointError
+from cnnlib.train import TrainState
 from cnnlib.words import Message
 
 WEIGHTS, META, OPTIMIZER = "weights.pt", "run.json", "optimizer.pt"
@@ -202,11 +203,10 @@ def _check_train_state_size(n_bytes: int, meta: dict, where: str) -> None:
                                       limit=limit / 2**20))
 
 
-def _train_state(data: bytes, meta: dict, where: str):
+def _train_state(data: bytes, meta: dict, where: str) -> TrainState:
     """The TrainState in optimizer.pt's bytes, checked as weights.pt is (the sizes its zip declares
     before anything is read, then weights_only): its numbers in range and its epochs those of run.json.
     Whether the optimiser's state fits the network is checked when training takes it up."""
-    from cnnlib.train import TrainState      # here: cnnlib.train imports the runner, which imports runfile
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             _check_train_state_size(sum(i.file_size for i in z.infolist()), meta, where)
@@ -227,7 +227,7 @@ def _train_state(data: bytes, meta: dict, where: str):
     return TrainState.from_dict(d)
 
 
-def load_train_state(folder: str | os.PathLike, meta: dict):
+def load_train_state(folder: str | os.PathLike, meta: dict) -> TrainState | None:
     """Where a saved run's training stood (train.TrainState) from its optimizer.pt, checked; None for a
     run saved without one (an older CNN Lab's, a shipped one). Raises CheckpointError."""
     path, where = Path(folder) / OPTIMIZER, Path(folder).name

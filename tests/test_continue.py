@@ -219,3 +219,16 @@ def test_a_continuation_of_a_run_whose_optimiser_file_is_damaged_fails_with_the_
     h = lab.snapshot()
     assert h.state == "failed" and "not the optimiser state" in tr(h.message, "en") \
         and "no es el estado del optimizador" in tr(h.message, "es")
+
+
+def test_run_json_keeps_a_parent_as_text_and_older_files_without_one_still_load(tmp_path, tiny):
+    import json
+
+    from cnnlib import runfile
+    from cnnlib.runfile import CheckpointError
+    folder, _ = _saved_run(tmp_path, tiny)
+    meta = json.loads((folder / "run.json").read_text())
+    assert "parent" not in meta and runfile.validate(meta, "old")["parent"] == ""
+    assert runfile.validate(dict(meta, parent="20261130-x"), "new")["parent"] == "20261130-x"
+    with pytest.raises(CheckpointError, match="parent"):
+        runfile.validate(dict(meta, parent=["not", "text"]), "bad")
