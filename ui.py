@@ -17,10 +17,10 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnlib import (adversarial, follow, inspection, links, models, predictor, runs, session, sources, store, train,
-                    words)
+from cnnlib import (adversarial, follow, inspection, links, models, predictor, runfile, runs, session, sources, store,
+                    train, words)
 from cnnlib import guess as guessing
-from cnnlib.checkpoints import CheckpointError, bundle_bytes, slug
+from cnnlib.checkpoints import META, CheckpointError, bundle_bytes, slug
 from cnnlib.config import (ALLOWED, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
                            cpu_minutes)
 from cnnlib.data import Dataset, DataError
@@ -351,11 +351,53 @@ def saved_name(folder: str) -> str:
     return Path(folder).name
 
 
+def continue_control(folder: str, meta: dict | None = None, here: bool = False) -> None:
+    """Continue training for the saved run in `folder` (its checked run.json `meta`, read if not
+    given): the epochs to add and the button (`continue_run`); `here` on Train, which it redraws."""
+    if meta is None:
+        try:
+            meta = runfile.read(Path(folder) / META, Path(folder).name)
+        except CheckpointError as e:
+            st.error(t("continue.refused", problem=tr_error(e)))
+            return
+    busy = session_run().busy
+    c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
+    more = c1.number_input(t("continue.epochs"), min_value=1, max_value=1000, value=5, step=1, key="continue_epochs")
+    if c2.button(t("continue.start"), key="continue", disabled=busy,
+                 help=t("continue.busy") if busy else t("continue.explain")):
+        continue_run(folder, meta, int(more), here)
+
+
+def continue_run(folder: str, meta: dict, more: int, here: bool = False) -> None:
+    """Start, in this session's runner, a run that goes on from the saved run in `folder` (its checked
+    run.json `meta`) for `more` epochs, on the session's data set, and open Train to watch it (`here`:
+    on Train, draw it again); a run already training here, other data or a bad file are said on this
+    page instead."""
+    lab = session_run()
+    if lab.busy:
+        st.warning(t("continue.busy"))
+        return
+    ds = dataset_or_stop(source())
+    try:
+        cfg = runs.continuation(folder, meta, more, ds)
+        if problem := memory_problem(cfg, len(ds.classes), ds.image_size):
+            raise ValueError(problem)
+        lab.start(cfg, ds, slots(), name=t("continue.name", name=meta.get("name") or Path(folder).name),
+                  parent=folder)
+    except (ValueError, RuntimeError) as e:
+        st.error(t("continue.refused", problem=tr_error(e)))
+        return
+    if here:
+        st.rerun()
+    st.switch_page("pages/train.py")
+
+
 def unsaved_run(run: session.SessionRun, h: History) -> None:
     """A run that ended but could not be saved (a full disk): say so, and offer it for download."""
     st.error(tr(h.save_error))
     st.caption(t("ui.unsaved_kept"))
-    st.download_button(t("ui.download_unsaved"), lambda: bundle_bytes(run.runner.model, runs.history_meta(h)),
+    st.download_button(t("ui.download_unsaved"),
+                       lambda: bundle_bytes(run.runner.model, runs.history_meta(h), train_state=h.resume),
                        key="download_unsaved",
                        file_name=f"{slug(t('runs.default_name', model=h.config.model, data=h.dataset))}.zip",
                        mime="application/zip",

@@ -62,7 +62,8 @@ def train(args: argparse.Namespace) -> int:
     from cnnlib import runs, store
     from cnnlib.data import DataError, load_builtin, load_dataset
     from cnnlib.runner import History
-    from cnnlib.train import Diverged, EpochEnd, Finished, Step, fit, make_model, resolve_device, tune_malloc
+    from cnnlib.train import (Diverged, EpochEnd, Finished, Step, TrainState, fit, make_model, resolve_device,
+                              tune_malloc)
 
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
                  if getattr(args, f.name) is not None}
@@ -115,7 +116,8 @@ def train(args: argparse.Namespace) -> int:
     h = History(cfg, state="running")
     h.begin(data)
     bar = None
-    for ev in fit(model, data, cfg, max_steps=1 if args.dry_run else 0):
+    progress = TrainState()    # saved as optimizer.pt, so that the app can continue this run exactly
+    for ev in fit(model, data, cfg, max_steps=1 if args.dry_run else 0, start=progress):
         h.record(ev)
         if isinstance(ev, Step):
             if bar is None:
@@ -138,6 +140,7 @@ def train(args: argparse.Namespace) -> int:
         print("Dry run: one batch of training and of testing ran; nothing saved.")
         return 0
     out = args.out or runs.location()
+    h.resume = progress.to_dict()
     folder = runs.save_history(runs.local_folder(out), model, h, name=args.name, half=args.half,
                                command="python -m cnnlib " + shlex.join(sys.argv[1:]))
     if not store.is_url(out):

@@ -1068,6 +1068,43 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "plots.robustness": ("Test accuracy against ε", "Precisión de prueba según ε"),
     "plots.robustness_sample": ("FGSM on {n} test images", "FGSM sobre {n} imágenes de prueba"),
     "plots.epsilon": ("ε (levels of 255 per pixel)", "ε (niveles de 255 por píxel)"),
+    # --- continue a run (issue #18 point 5): train a saved run further, as a new run naming its parent --------
+    "continue.title": ("Continue training", "Seguir entrenando"),
+    "continue.explain": (
+        "Training goes on from this run's last weights, with its optimiser's memory (momentum) and its learning "
+        "rate schedule where they were, so its curves carry on from where they stopped. It is saved as a new run "
+        "that names this one as its parent; this run stays as it is.",
+        "El entrenamiento sigue desde los últimos pesos de esta ejecución, con la memoria de su optimizador "
+        "(el momento) y su programa de tasa de aprendizaje donde estaban, así que sus curvas siguen desde donde se "
+        "detuvieron. Se guarda como una ejecución nueva que nombra a esta como su madre; esta queda como está."),
+    "continue.epochs": ("Epochs to add", "Épocas que añadir"),
+    "continue.start": ("Continue training", "Seguir entrenando"),
+    "continue.busy": ("This session is training a run already: wait for it to end, or stop it on Train.",
+                      "Esta sesión ya está entrenando una ejecución: espera a que termine o detenla en Entrenar."),
+    "continue.refused": ("This run cannot be continued: {problem}", "Esta ejecución no se puede continuar: {problem}"),
+    "continue.diverged": ("it diverged, so its last weights are not worth training further.",
+                          "divergió, así que no vale la pena seguir entrenando sus últimos pesos."),
+    "continue.other_data": ("it was trained on {data}, and the data set chosen in the sidebar is {chosen}. Choose "
+                            "{data} there first.",
+                            "se entrenó con {data} y el conjunto de datos elegido en la barra lateral es {chosen}. "
+                            "Elige primero {data} allí."),
+    "continue.name": ("{name} (continued)", "{name} (continuación)"),
+    "continue.of": ("Continues the run {parent}: the curves begin with that run's epochs.",
+                    "Continúa la ejecución {parent}: las curvas empiezan con las épocas de esa ejecución."),
+    "continue.parent": ("Continues {parent}.", "Continúa {parent}."),
+    "optim.misfit": ("The saved optimiser state does not fit this network's weights (another run's, or a damaged "
+                     "optimizer.pt).",
+                     "El estado del optimizador guardado no encaja con los pesos de esta red (es de otra ejecución, "
+                     "o optimizer.pt está dañado)."),
+    "checkpoints.optimizer_too_big": (
+        "{where}: optimizer.pt is {mb:,.1f} MB, more than this network's optimiser state can take ({limit:,.1f} MB): "
+        "it holds something else, and was not read.",
+        "{where}: optimizer.pt ocupa {mb:,.1f} MB, más de lo que puede ocupar el estado del optimizador de esta red "
+        "({limit:,.1f} MB): contiene otra cosa y no se ha leído."),
+    "checkpoints.not_optimizer": (
+        "{where}: {file} is not the optimiser state of this run (a damaged file, or another run's).",
+        "{where}: {file} no es el estado del optimizador de esta ejecución (un archivo dañado, o el de otra "
+        "ejecución)."),
     "links.what.presets": ("presets", "recetas"),
     "links.bad_data": ("data={data} in the link is not a data set it can name ({choices}): left out.",
                        "data={data} en el enlace no es un conjunto de datos que pueda nombrar ({choices}): se ha "

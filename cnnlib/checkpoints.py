@@ -1,5 +1,7 @@
 """Saving and loading runs: weights (state_dict) in `weights.pt`, and `run.json` beside them
-with the config, class names, per-epoch metrics and library versions.
+with the config, class names, per-epoch metrics and library versions; and, for a run that can be
+continued exactly, `optimizer.pt` with where its training stood (train.TrainState: the epochs and
+steps done, the optimiser's state), checked and size-limited on load as the weights are.
 
 Writes are atomic: a run folder is written hidden, then renamed into place, so that it appears
 whole or not at all; a full disk raises files.DiskFull. Loading checks every size before reading or
@@ -32,9 +34,10 @@ from cnnlib.config import TrainConfig
 from cnnlib.files import atomic_write, fsync_dir, saving
 from cnnlib.models import build_model
 from cnnlib.runfile import FORMAT, CheckpointError
+from cnnlib.train import TrainState
 from cnnlib.words import Message
 
-WEIGHTS, META = "weights.pt", "run.json"
+WEIGHTS, META, OPTIMIZER = "weights.pt", "run.json", "optimizer.pt"
 MAX_BUNDLE_BYTES = 64 * 1024 ** 2   # an uploaded run file, bytes
 PARTIAL = ".partial-"              # a run folder being written; hidden, and renamed into place when whole
 
@@ -45,6 +48,7 @@ class Run:
     config: TrainConfig
     classes: tuple[str, ...]
     meta: dict               # run.json, checked and normalised (cnnlib.runfile)
+    optimizer: bytes = b""   # a bundle's optimizer.pt, checked (load_train_state); b"" for none
 
 
 def slug(text: str) -> str:
@@ -88,14 +92,23 @@ def run_meta(cfg: TrainConfig, classes, epochs=(), name: str = "", dataset: str 
     }
 
 
-def _run_files(model: nn.Module, meta: dict, half: bool = False) -> dict[str, bytes]:
-    """A run's two files as bytes: its weights (float16 if `half`) and its run.json."""
+def _run_files(model: nn.Module, meta: dict, half: bool = False, train_state: dict | bytes | None = None
+               ) -> dict[str, bytes]:
+    """A run's files as bytes: its weights (float16 if `half`) and its run.json; with `train_state`
+    (train.TrainState.to_dict(), or the bytes of an optimizer.pt), its optimizer.pt too."""
     buf = io.BytesIO()
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     torch.save(state, buf)
-    return {WEIGHTS: buf.getvalue(), META: json.dumps(meta, indent=1).encode()}
+    files = {WEIGHTS: buf.getvalue(), META: json.dumps(meta, indent=1).encode()}
+    if isinstance(train_state, dict):
+        buf = io.BytesIO()
+        torch.save(train_state, buf)
+        files[OPTIMIZER] = buf.getvalue()
+    elif train_state:
+        files[OPTIMIZER] = train_state
+    return files
 
 
 def _write_partial(parent: Path, name: str, files: dict[str, bytes]) -> Path:
@@ -130,14 +143,15 @@ def _publish(partial: Path, target: Path) -> bool:
     return True
 
 
-def save_run(folder: str | os.PathLike, model: nn.Module, meta: dict, half: bool = False) -> Path:
+def save_run(folder: str | os.PathLike, model: nn.Module, meta: dict, half: bool = False,
+             train_state: dict | bytes | None = None) -> Path:
     """Save a run as the folder `folder`, which appears whole or not at all: weights.pt and run.json
     are written into a hidden partial folder beside it, flushed to disk, and the folder is renamed
     into place. Over an existing run, each file is replaced atomically instead. `half` stores
     floating-point weights as float16 (half the size; loading casts them back). A full disk raises
-    files.DiskFull and leaves nothing behind."""
+    files.DiskFull and leaves nothing behind. With `train_state`, optimizer.pt is written too."""
     folder = Path(folder)
-    files = _run_files(model, meta, half)
+    files = _run_files(model, meta, half, train_state)
     with saving(Message("what.the_run_named", name=folder.name)):
         if folder.is_dir() and any(folder.iterdir()):
             for file, data in files.items():
@@ -153,12 +167,13 @@ def save_run(folder: str | os.PathLike, model: nn.Module, meta: dict, half: bool
     return folder
 
 
-def save_new_run(parent: str | os.PathLike, name: str, model: nn.Module, meta: dict, half: bool = False) -> Path:
+def save_new_run(parent: str | os.PathLike, name: str, model: nn.Module, meta: dict, half: bool = False,
+                 train_state: dict | bytes | None = None) -> Path:
     """Save a run as a new folder in `parent` (named by `new_run_folder`), as `save_run` does; two
     sessions saving runs of one name in the same second get a folder each, never one over the other."""
     parent = Path(parent)
     with saving(Message("what.the_run")):
-        partial = _write_partial(parent, name, _run_files(model, meta, half))
+        partial = _write_partial(parent, name, _run_files(model, meta, half, train_state))
         try:
             while not _publish(partial, target := new_run_folder(parent, name)):
                 pass
@@ -175,6 +190,55 @@ def check_weights_size(n_bytes: int, meta: dict, where: str) -> None:
         raise CheckpointError(Message("checkpoints.weights_too_big", where=where, mb=n_bytes / 2**20,
                                       model=meta["config"]["model"], classes=len(meta["classes"]),
                                       limit=limit / 2**20))
+
+
+def train_state_limit(meta: dict) -> int:
+    """The largest optimizer.pt `meta`'s network can have: Adam keeps two numbers for each weight."""
+    return 2 * runfile.weights_limit(meta)
+
+
+def _check_train_state_size(n_bytes: int, meta: dict, where: str) -> None:
+    if n_bytes > (limit := train_state_limit(meta)):
+        raise CheckpointError(Message("checkpoints.optimizer_too_big", where=where, mb=n_bytes / 2**20,
+                                      limit=limit / 2**20))
+
+
+def _train_state(data: bytes, meta: dict, where: str) -> TrainState:
+    """The TrainState in optimizer.pt's bytes, checked as weights.pt is (the sizes its zip declares
+    before anything is read, then weights_only): its numbers in range and its epochs those of run.json.
+    Whether the optimiser's state fits the network is checked when training takes it up."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            _check_train_state_size(sum(i.file_size for i in z.infolist()), meta, where)
+        d = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except CheckpointError:
+        raise
+    except Exception:  # noqa: BLE001 - not a zip, a pickle error, refused globals: not a saved state
+        raise CheckpointError(Message("checkpoints.not_optimizer", where=where, file=OPTIMIZER)) from None
+    numbers = isinstance(d, dict) and all(isinstance(d.get(k), int) and not isinstance(d.get(k), bool)
+                                          and 0 <= d[k] <= 10**12 for k in ("epoch", "step")) \
+        and all(isinstance(d.get(k, 0.0), (int, float)) and 0 <= d.get(k, 0.0) < runfile.BIG for k in ("elapsed", "best"))
+    opt = d.get("optimizer") if isinstance(d, dict) else None
+    fits = opt is None or (isinstance(opt, dict) and isinstance(opt.get("state"), dict)
+                           and isinstance(opt.get("param_groups"), list))
+    if not numbers or not fits or not isinstance(d.get("scaler") or {}, dict) \
+            or d["epoch"] != len(meta["epochs"]) or d["epoch"] > meta["config"]["epochs"]:
+        raise CheckpointError(Message("checkpoints.not_optimizer", where=where, file=OPTIMIZER))
+    return TrainState.from_dict(d)
+
+
+def load_train_state(folder: str | os.PathLike, meta: dict) -> TrainState | None:
+    """Where a saved run's training stood (train.TrainState) from its optimizer.pt, checked; None for a
+    run saved without one (an older CNN Lab's, a shipped one). Raises CheckpointError."""
+    path, where = Path(folder) / OPTIMIZER, Path(folder).name
+    try:
+        if not path.is_file():
+            return None
+        _check_train_state_size(path.stat().st_size, meta, where)
+        return _train_state(path.read_bytes(), meta, where)
+    except OSError as e:
+        raise CheckpointError(Message("checkpoints.unreadable", where=where,
+                                      reason=e.strerror or type(e).__name__)) from None
 
 
 def _load_state(weights: bytes, meta: dict, where: str) -> dict:
@@ -241,21 +305,23 @@ def _too_big_bundle(name: str, size: int) -> Message:
 def _zip(files: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-        for name in (META, WEIGHTS):
-            z.writestr(name, files[name])
+        for name in (META, WEIGHTS, OPTIMIZER):
+            if name in files:
+                z.writestr(name, files[name])
     return buf.getvalue()
 
 
 def bundle(folder: str | os.PathLike) -> bytes:
-    """A run folder as one .zip file (weights.pt + run.json), for download."""
+    """A run folder as one .zip file (weights.pt + run.json, and optimizer.pt if it has one), for download."""
     folder = Path(folder)
-    return _zip({name: (folder / name).read_bytes() for name in (META, WEIGHTS)})
+    return _zip({name: (folder / name).read_bytes() for name in (META, WEIGHTS, OPTIMIZER)
+                 if name != OPTIMIZER or (folder / name).is_file()})
 
 
-def bundle_bytes(model: nn.Module, meta: dict, half: bool = False) -> bytes:
+def bundle_bytes(model: nn.Module, meta: dict, half: bool = False, train_state: dict | None = None) -> bytes:
     """A run that is not saved (the disk was full) as the same .zip file as `bundle()`, made in
     memory: so it can still be downloaded, and uploaded again later."""
-    return _zip(_run_files(model, meta, half))
+    return _zip(_run_files(model, meta, half, train_state))
 
 
 def load_bundle(data: bytes, name: str = "upload") -> Run:
@@ -273,15 +339,23 @@ def load_bundle(data: bytes, name: str = "upload") -> Run:
             meta = runfile.parse(z.read(META), name)
             check_weights_size(z.getinfo(WEIGHTS).file_size, meta, name)
             weights = z.read(WEIGHTS)
+            optimizer = b""
+            if OPTIMIZER in names:
+                _check_train_state_size(z.getinfo(OPTIMIZER).file_size, meta, name)
+                optimizer = z.read(OPTIMIZER)
     except CheckpointError:
         raise
     except Exception:  # noqa: BLE001 - not a zip, or a damaged one (bad CRC, unknown compression, ...)
         raise CheckpointError(Message("checkpoints.not_a_zip", name=name)) from None
-    return _build(meta, weights, name)
+    if optimizer:
+        _train_state(optimizer, meta, name)
+    run = _build(meta, weights, name)
+    run.optimizer = optimizer
+    return run
 
 
 def save_bundle_to(folder: str | os.PathLike, data: bytes, name: str = "upload") -> Path:
     """Check an uploaded bundle, then unpack it as a new run folder."""
     run = load_bundle(data, name)
     run.meta["name"] = run.meta["name"] or Path(name).stem[:runfile.TEXT_LIMITS["name"]]
-    return save_new_run(folder, run.meta["name"], run.model, run.meta)
+    return save_new_run(folder, run.meta["name"], run.model, run.meta, train_state=run.optimizer or None)

@@ -5,7 +5,8 @@ as torch.optim's classes with fused=True, result for result (tests/test_optim.py
 Why not torch.optim itself: its step() imports torch._dynamo, the compiler's front end, which a
 long-lived server then keeps in memory for nothing (75 MB of a class server's 1 GB; BENCHMARKS.md
 §6). These classes keep what the engine, GradScaler and Lookahead use of an optimizer: `param_groups`
-(each with its own lr, momentum or betas, and weight decay), `state`, `step()` and `zero_grad()`.
+(each with its own lr, momentum or betas, and weight decay), `state`, `step()` and `zero_grad()`;
+and `state_dict()` / `load_state_dict()`, so that a saved run can be continued exactly.
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from collections import defaultdict
 
 import torch
 from torch import Tensor
+
+from cnnlib.words import Message
 
 
 class _Fused:
@@ -33,6 +36,34 @@ class _Fused:
                     p.grad = None
                 elif p.grad is not None:
                     p.grad.zero_()
+
+    def state_dict(self) -> dict:
+        """The per-weight state in torch.optim's layout: {"state": {index: {name: tensor}}, "param_groups":
+        [{hyperparameters, "params": [indices]}]}, weights numbered in group order (as torch numbers them)."""
+        index = {id(p): i for i, p in enumerate(p for g in self.param_groups for p in g["params"])}
+        return {"state": {index[id(p)]: dict(s) for p, s in self.state.items() if s},
+                "param_groups": [{**{k: v for k, v in g.items() if k != "params"},
+                                  "params": [index[id(p)] for p in g["params"]]} for g in self.param_groups]}
+
+    def load_state_dict(self, saved: dict) -> None:
+        """Take up `state_dict()`'s per-weight state (momentum, Adam's averages and step counts); the
+        hyperparameters stay this optimiser's. A state that does not fit these weights (another
+        network, another optimiser's buffers) raises ValueError and changes nothing."""
+        params = [p for g in self.param_groups for p in g["params"]]
+        state = saved.get("state") if isinstance(saved, dict) else None
+        if not isinstance(state, dict):
+            raise ValueError(Message("optim.misfit"))
+        loaded = {}
+        for i, s in state.items():
+            if not isinstance(i, int) or not 0 <= i < len(params) or not isinstance(s, dict):
+                raise ValueError(Message("optim.misfit"))
+            p = params[i]
+            for name, t in s.items():
+                if not isinstance(t, Tensor) or (t.dim() and t.shape != p.shape):
+                    raise ValueError(Message("optim.misfit"))
+            loaded[p] = {name: t.to(p.device, dtype=p.dtype if t.dim() else t.dtype) for name, t in s.items()}
+        self.state.clear()
+        self.state.update(loaded)
 
     @staticmethod
     def _with_grads(group: dict) -> tuple[list[Tensor], list[Tensor]]:

@@ -27,7 +27,7 @@ MAX_META_BYTES = 4 * 2**20          # a run.json, bytes (a 1,000-epoch run takes
 MAX_RECORDS = 100_000               # entries in each list of records (epochs, changes, tests)
 IMAGE_SIZES = (8, 1024)             # side of the images a run was trained on, pixels (the memory limit comes first)
 TEXT_LIMITS = {"name": 200, "created": 40, "dataset": 200, "message": 4000, "command": 4000,  # characters kept
-               "follow": 40}
+               "follow": 40, "parent": 200}   # parent: the folder of the run this one continued
 BIG = 1e30                          # the largest loss or time that is still a number worth drawing
 
 # Each record's fields: (lowest, highest, whole number). Losses and times are finite and not negative,

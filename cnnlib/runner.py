@@ -22,8 +22,8 @@ from cnnlib.data import Dataset, DataError
 from cnnlib.files import DiskFull, is_disk_full
 from cnnlib.guess import Guess
 from cnnlib.models import build_model, too_large, too_large_to_train
-from cnnlib.train import (Changed, Diverged, EpochEnd, Finished, Step, Stopped, Tested, fit, make_model,
-                          release_memory, resolve_device)
+from cnnlib.train import (Changed, Diverged, EpochEnd, Finished, Step, Stopped, Tested, TrainState, fit,
+                          make_model, release_memory, resolve_device)
 from cnnlib.words import Message, joined, message_of
 
 STATES = ("idle", "waiting", "loading", "running", "paused", "finished", "stopped", "diverged", "failed")
@@ -179,6 +179,9 @@ class History:
     mean: list[float] | None = None                           # per-channel normalisation used, if any
     std: list[float] | None = None
     guess: Guess | None = None                                # what the student expected before Start (Guess first)
+    parent: str = ""                                          # the saved run this one continues (its folder's name)
+    resume: dict | None = field(default=None, repr=False)     # where training stood when it ended
+                                                              # (TrainState.to_dict), until the run is saved
 
     @property
     def ended(self) -> bool:
@@ -224,6 +227,18 @@ class History:
             self.state, self.message = "stopped", Message("runner.stopped_at", epoch=ev.epoch + 1, step=ev.step)
         elif isinstance(ev, Diverged):
             self.state, self.message = "diverged", ev.message
+
+
+@dataclass
+class Continuation:
+    """A saved run to go on training from (Runner's `start`): its weights, where its training stood
+    and its history, which the new run's begins with, so that its chart continues the parent's curve."""
+    parent: str                          # the parent's folder name, for the new run's run.json
+    weights: dict[str, torch.Tensor]     # its state_dict
+    state: TrainState                    # epochs and steps done, the optimiser's state (None: a fresh one)
+    epochs: list[EpochEnd] = field(default_factory=list)
+    changes: list[Changed] = field(default_factory=list)
+    tests: list[Tested] = field(default_factory=list)
 
 
 def skip_triton() -> None:
@@ -305,6 +320,10 @@ class Runner:
     value, a path, is recorded in the history, and an exception from it (a full disk) in
     `history.save_error`, the run itself staying as it ended.
 
+    With `start`, a function that loads a `Continuation` (called in the worker, as `data` is), the run
+    goes on from a saved run: its weights, its optimiser's state and its history; `cfg.epochs` is then
+    the total, the parent's epochs included; `parent` names it at once, for the page.
+
     With `slots`, the run queues for a training slot first come, first served; paused for longer
     than `pause_grace()` while others wait, it gives its slot up and queues again on Resume. A run
     that trains longer than `run_limit()` is stopped (and saved) with a message saying why.
@@ -312,13 +331,14 @@ class Runner:
 
     def __init__(self, cfg: TrainConfig, data: Dataset | Callable[[], Dataset], slots: Slots | None = None,
                  on_end: Callable[[torch.nn.Module, History], str | os.PathLike | None] | None = None,
-                 guess: Guess | None = None):
+                 guess: Guess | None = None, start: Callable[[], Continuation] | None = None, parent: str = ""):
         self.cfg = cfg
         self._data = data
+        self._start = start
         self._slots = slots
         self._on_end = on_end
         self._lock = threading.Lock()
-        self._history = History(cfg, follow=secrets.token_urlsafe(9),
+        self._history = History(cfg, follow=secrets.token_urlsafe(9), parent=parent,
                                 guess=None if guess is None or guess.empty else guess)
         self._thread: threading.Thread | None = None
         self.model: torch.nn.Module | None = None
@@ -503,11 +523,21 @@ class Runner:
             data = self._data() if callable(self._data) else self._data
             data = data.subset(self.cfg.max_train, self.cfg.max_test, self.cfg.seed)
             self.model = make_model(self.cfg, data)
+            progress = TrainState()
+            if self._start is not None:
+                cont = self._start()
+                self.model.load_state_dict(cont.weights)   # raises for weights of another network or data set
+                progress = cont.state
+                with self._lock:
+                    h = self._history
+                    h.parent, h.epochs, h.changes, h.tests = cont.parent, list(cont.epochs), list(cont.changes), \
+                        list(cont.tests)
+                del cont                                   # the parent's weights: the model holds them now
             with self._lock:
                 self._history.begin(data)
                 self._history.state = "running"   # pause() acts only on a running run, so none is pending here
             self._active_since = time.monotonic()
-            for ev in fit(self.model, data, self.cfg, _Control(self)):
+            for ev in fit(self.model, data, self.cfg, _Control(self), start=progress):
                 if isinstance(ev, EpochEnd):  # a copy of the weights now, for evaluating a run still training
                     state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
                     if self._slots is not None and ev.seconds > 0:   # a whole epoch: warm-up and all
@@ -519,7 +549,7 @@ class Runner:
                     elif isinstance(ev, Stopped) and self._stop_reason == "limit":
                         self._history.message = joined(self._history.message,
                                                        Message("runner.limit", minutes=self._limit / 60))
-            self._set(ended_at=time.time())
+            self._set(ended_at=time.time(), resume=progress.to_dict())
             self._save()
         except (DataError, ValueError) as e:
             self._set(state="failed", message=message_of(e), ended_at=time.time())
@@ -539,7 +569,7 @@ class Runner:
         h = self.snapshot()
         if self._on_end is None or self.model is None:
             return
-        if not h.steps and not h.epochs:
+        if not h.steps and (not h.epochs or h.parent):     # a continuation's first epochs are its parent's
             self._set(message=joined(h.message, Message("runner.nothing_trained")))
             return
         try:
@@ -549,7 +579,7 @@ class Runner:
             self._set(save_error=_save_problem(e))
             return
         if path:
-            self._set(checkpoint=str(path))
+            self._set(checkpoint=str(path), resume=None)   # saved in optimizer.pt: not kept in memory too
 
 
 _WAITING = Message("runner.waiting")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -15,16 +16,22 @@ import torch
 from cnnlib import runfile, store
 from cnnlib.checkpoints import (
     META,
+    OPTIMIZER,
     WEIGHTS,
     CheckpointError,
     check_weights_size,
+    load_run,
+    load_train_state,
     run_meta,
     save_bundle_to,
     save_new_run,
 )
 from cnnlib.files import atomic_write, remove, remove_leftovers, saving
-from cnnlib.runner import STATES, History
-from cnnlib.words import Message
+from cnnlib.config import TrainConfig
+from cnnlib.data import Dataset
+from cnnlib.runner import STATES, Continuation, History
+from cnnlib.train import Changed, EpochEnd, Tested, TrainState
+from cnnlib.words import Message, message_of
 
 DOWNLOAD_INSTEAD = "disk.download_instead"   # a full disk's advice when a run ends (files.DiskFull fills in {fix})
 
@@ -76,17 +83,19 @@ def history_meta(h: History, name: str = "", **extra) -> dict:
     return run_meta(h.config, h.classes, h.epochs, name=name, dataset=h.dataset, state=h.state,
                     image_size=h.image_size, mean=h.mean, std=h.std, message=h.message,
                     seconds=h.seconds, follow=h.follow, guess=h.guess.to_dict() if h.guess else None,
+                    **({"parent": h.parent} if h.parent else {}),
                     changes=[c.__dict__ for c in h.changes],
                     per_class_acc=dict(zip(h.classes, h.finished.per_class_acc)) if h.finished else {}, **extra)
 
 
 def save_history(folder: str | os.PathLike, model: torch.nn.Module, h: History, name: str = "",
                  half: bool = False, **extra) -> Path:
-    """Save a runner's model and history as a new run folder inside `folder`. On a full disk it
-    raises files.DiskFull, whose message says to download the run instead, and leaves nothing."""
+    """Save a runner's model and history as a new run folder inside `folder`, with where its training
+    stood (h.resume: optimizer.pt) so that it can be continued. On a full disk it raises
+    files.DiskFull, whose message says to download the run instead, and leaves nothing."""
     meta = history_meta(h, name, **extra)
     with saving(Message("what.this_run"), advice=DOWNLOAD_INSTEAD):
-        saved = save_new_run(folder, meta["name"], model, meta, half=half)
+        saved = save_new_run(folder, meta["name"], model, meta, half=half, train_state=h.resume)
     _publish(saved)
     return saved
 
@@ -119,7 +128,7 @@ def clean_up(folder: str | os.PathLike | None = None, now: float | None = None) 
             names = {p.name for p in run.iterdir()}
         except OSError:
             continue
-        if names <= {WEIGHTS}:                        # no run.json, and no save going on inside
+        if names <= {WEIGHTS, OPTIMIZER}:             # no run.json, and no save going on inside
             remove(run)
             removed.append(run)
     return removed
@@ -211,6 +220,40 @@ def delete_run(folder: str | os.PathLike, root: str | os.PathLike | None = None)
     except OSError:
         return False
     return True
+
+
+def continuation(folder: str | os.PathLike, meta: dict, more: int, data: Dataset) -> TrainConfig:
+    """The config of a run that continues the saved run in `folder` (its checked run.json `meta`) for
+    `more` epochs on `data`: the parent's, its epochs the total. Raises ValueError with the reason
+    when it cannot be continued: it diverged, `data` is not what it was trained on, or the total is
+    more epochs than a run may have."""
+    if meta["state"] == "diverged":
+        raise ValueError(Message("continue.diverged"))
+    if data.name != meta["dataset"] or list(data.classes) != meta["classes"] or data.image_size != meta["image_size"]:
+        raise ValueError(Message("continue.other_data", data=meta["dataset"] or "?", chosen=data.name))
+    cfg = replace(TrainConfig.from_dict(meta["config"]), epochs=len(meta["epochs"]) + int(more))
+    if problems := cfg.validate():
+        raise ValueError(problems[0])
+    return cfg
+
+
+def load_continuation(folder: str | os.PathLike) -> Continuation:
+    """What a run needs to go on from the saved run in `folder` (runner.Continuation): its weights,
+    checked as every load is; where its training stood, from optimizer.pt, or for a run saved without
+    one (an older CNN Lab's, or one fetched from object storage, which keeps only weights.pt and
+    run.json) the epochs done, with the optimiser starting afresh; and its history. Raises
+    ValueError with CheckpointError's message."""
+    try:
+        run = load_run(folder)
+        meta = run.meta
+        state = load_train_state(folder, meta)
+    except CheckpointError as e:
+        raise ValueError(message_of(e)) from None
+    state = state or TrainState(
+        epoch=len(meta["epochs"]), elapsed=meta["seconds"] or (meta["epochs"][-1]["elapsed"] if meta["epochs"] else 0.0),
+        best=max((e["test_acc"] for e in meta["epochs"]), default=0.0))
+    return Continuation(Path(folder).name, run.model.state_dict(), state, [EpochEnd(**e) for e in meta["epochs"]],
+                        [Changed(**c) for c in meta["changes"]], [Tested(**t) for t in meta["tests"]])
 
 
 def run_label(meta: dict) -> Message:

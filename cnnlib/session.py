@@ -15,7 +15,7 @@ from cnnlib.data import Dataset
 from cnnlib.guess import Guess
 from cnnlib.links import Setup
 from cnnlib.runner import History, Runner, Slots
-from cnnlib.runs import runs_dir, save_history
+from cnnlib.runs import load_continuation, runs_dir, save_history
 from cnnlib.words import Message
 
 
@@ -35,15 +35,18 @@ class SessionRun:
         self.lang: str | None = None          # the language chosen in the sidebar (None: the link's, or the browser's)
 
     def start(self, cfg: TrainConfig, data: Dataset, slots: Slots | None = None,
-              folder: str | os.PathLike | None = None, name: str = "", guess: Guess | None = None) -> Runner:
+              folder: str | os.PathLike | None = None, name: str = "", guess: Guess | None = None,
+              parent: str | os.PathLike | None = None) -> Runner:
         """Start a new run (refused while one is alive), saved into `folder` when it ends, as `name`
         (by default its network and data set, in English: runs.history_meta), with the student's
-        `guess` of how it will go, if any."""
+        `guess` of how it will go, if any. With `parent`, a saved run's folder, the run continues it
+        (runs.continuation gives its config), loaded in the worker."""
         if self.runner is not None and self.runner.alive:
             raise RuntimeError(Message("session.already_training"))
         folder = Path(folder or runs_dir())
+        start = (lambda: load_continuation(parent)) if parent else None
         self.runner = Runner(cfg, data, slots, on_end=lambda model, h: save_history(folder, model, h, name),
-                             guess=guess)
+                             guess=guess, start=start, parent=Path(parent).name if parent else "")
         self.runner.start()
         return self.runner
 

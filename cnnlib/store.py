@@ -5,7 +5,8 @@ a folder, this module owns the store: its address and credentials, this server's
 the two in step: each run saved here is published, runs saved elsewhere are fetched, renames and
 deletes go to the store, and a store that does not answer costs no run.
 
-In the store a run is `<prefix>/<folder>/weights.pt` and `run.json`, written in that order. Each PUT is
+In the store a run is `<prefix>/<folder>/weights.pt` and `run.json`, written in that order (after
+optimizer.pt, where training stood, for a run saved with one: fetched with it, if its size fits). Each PUT is
 atomic and a run counts only once its run.json is there, so no reader sees half a run; a weights.pt
 left alone for STALE_SECONDS is what a killed save left, and is removed (as runs.clean_up does in a
 folder). The store's listing is the truth: a run it lists is fetched whole into the mirror (sizes
@@ -40,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnlib import runfile
-from cnnlib.checkpoints import META, PARTIAL, WEIGHTS, check_weights_size, slug
+from cnnlib.checkpoints import META, OPTIMIZER, PARTIAL, WEIGHTS, check_weights_size, slug, train_state_limit
 from cnnlib.files import (
     STALE_SECONDS,
     DiskFull,
@@ -201,7 +202,7 @@ class Store:
         with self._lock:
             def rm() -> None:
                 fs = self._filesystem()
-                for file in (META, WEIGHTS):
+                for file in (META, WEIGHTS, OPTIMIZER):
                     try:
                         fs.rm_file(self._path(name, file))
                     except FileNotFoundError:
@@ -290,7 +291,7 @@ class Store:
         for path, info in fs.find(self._root, detail=True).items():   # one listing (in pages of 1,000)
             parts = path[len(self._root):].strip("/").split("/")
             if path.startswith(self._root) and len(parts) == 2 and _NAME.fullmatch(parts[0]) \
-                    and parts[1] in (META, WEIGHTS):
+                    and parts[1] in (META, WEIGHTS, OPTIMIZER):
                 stored.setdefault(parts[0], {})[parts[1]] = info
         self._in_store = {name for name, files in stored.items() if META in files}
         published = set()
@@ -303,8 +304,9 @@ class Store:
         broken = {}
         for name, files in stored.items():
             if META not in files:
-                if _age(files[WEIGHTS]) > STALE_SECONDS:     # a save killed between its two files
-                    fs.rm_file(self._path(name, WEIGHTS))
+                for file, info in files.items():            # a save killed between its files
+                    if _age(info) > STALE_SECONDS:
+                        fs.rm_file(self._path(name, file))
             elif name not in published and (why := self._fetch(name, files)):
                 broken[name] = why
         self._broken = broken
@@ -324,6 +326,7 @@ class Store:
             if WEIGHTS not in files:
                 raise CheckpointError(Message("runs.half", name=name, there=META, missing=WEIGHTS))
             check_weights_size(files[WEIGHTS]["size"], meta, name)
+            optimizer = OPTIMIZER in files and files[OPTIMIZER]["size"] <= train_state_limit(meta)
         except CheckpointError as e:
             if here is not None:
                 remove(local)                        # an older copy of what is now unusable
@@ -334,10 +337,14 @@ class Store:
             partial.mkdir()
             try:
                 fs.get_file(self._path(name, WEIGHTS), str(partial / WEIGHTS))
+                if optimizer:                        # too big: the run continues with a fresh optimiser
+                    fs.get_file(self._path(name, OPTIMIZER), str(partial / OPTIMIZER))
                 (partial / META).write_bytes(raw)
                 (partial / STORED).write_text(version)
                 if local.is_dir():                   # a new version of a run mirrored before: file by file
-                    for file in (WEIGHTS, META, STORED):
+                    if not optimizer:
+                        (local / OPTIMIZER).unlink(missing_ok=True)
+                    for file in (OPTIMIZER, WEIGHTS, META, STORED) if optimizer else (WEIGHTS, META, STORED):
                         os.replace(partial / file, local / file)
                 else:
                     os.rename(partial, local)
@@ -358,6 +365,8 @@ class Store:
         (folder / STORED).unlink(missing_ok=True)   # kept here only until the store has this run.json
         fs = self._filesystem()
         if not only_meta:
+            if (folder / OPTIMIZER).is_file():
+                fs.put_file(str(folder / OPTIMIZER), self._path(name, OPTIMIZER))
             fs.put_file(str(folder / WEIGHTS), self._path(name, WEIGHTS))
         fs.put_file(str(folder / META), self._path(name, META))
         version = _version(fs.info(self._path(name, META)))

@@ -114,6 +114,53 @@ class NoControl:
         return {}
 
 
+# --- where a training stands ----------------------------------------------------------------------
+
+@dataclass
+class TrainState:
+    """Where a training stands, so that another `fit` can go on from there exactly: the epochs
+    completed, the optimiser steps taken, the optimiser's per-weight state (momentum, Adam's
+    averages) and fp16's loss scale. Given to `fit` as `start`, it says where to begin (epoch
+    `epoch`, the schedule at step `epoch` x steps per epoch); `fit` keeps it up to date as it trains,
+    and `to_dict()` is then what a run saves beside its weights (checkpoints.OPTIMIZER).
+
+    Randomness needs nothing saved: every epoch seeds its own shuffling, augmentation and dropout
+    (`epoch_seed`: the run's seed and the epoch's number), so epoch k draws the same numbers whether
+    the epochs before it ran in this process or in another one last week. A run stopped in the middle
+    of an epoch saves its weights as they were; continued, it does that epoch again from its start."""
+    epoch: int = 0                  # epochs completed
+    step: int = 0                   # optimiser steps taken in all (the schedule's position)
+    elapsed: float = 0.0            # seconds of training so far (evaluation excluded)
+    best: float = 0.0               # best test accuracy after any epoch, 0..1
+    optimizer: dict | None = None   # the optimiser's state_dict() to start from (None: a fresh one)
+    scaler: dict | None = None      # fp16's GradScaler.state_dict() to start from
+    live: tuple | None = field(default=None, repr=False, compare=False)   # (optimiser, scaler) while fit runs
+
+    def to_dict(self) -> dict:
+        """What `torch.save` writes to optimizer.pt: plain numbers, and the tensors of the optimiser's
+        state as they are now (a copy on the CPU)."""
+        opt, scaler = self.live if self.live else (None, None)
+        optimizer = opt.state_dict() if opt is not None else self.optimizer
+        if optimizer is not None:
+            optimizer = {"state": {i: {k: v.detach().to("cpu", copy=True) if isinstance(v, torch.Tensor) else v
+                                       for k, v in s.items()} for i, s in optimizer["state"].items()},
+                         "param_groups": optimizer["param_groups"]}
+        scale = scaler.state_dict() if scaler is not None and scaler.is_enabled() else self.scaler
+        return {"epoch": self.epoch, "step": self.step, "elapsed": self.elapsed, "best": self.best,
+                "optimizer": optimizer, "scaler": scale or None}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainState":
+        """The state `to_dict()` saved (checked by checkpoints.load_train_state)."""
+        return cls(int(d["epoch"]), int(d["step"]), float(d.get("elapsed", 0.0)), float(d.get("best", 0.0)),
+                   d.get("optimizer"), d.get("scaler"))
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of epoch `epoch`'s randomness (shuffling, augmentation, dropout) in a run seeded `seed`."""
+    return (seed + 1_000_003 * epoch) % 2**63
+
+
 # --- set-up helpers ------------------------------------------------------------------------------
 
 # glibc's allocator settings (mallopt), by what a process is for. "speed" keeps every freed buffer in
@@ -369,14 +416,18 @@ class _Tally:
 
 
 def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | None = None,
-        max_steps: int = 0) -> Iterator[Event]:
+        max_steps: int = 0, start: TrainState | None = None) -> Iterator[Event]:
     """Train `model` on `data` as `cfg` says, yielding events. `max_steps` > 0 stops each phase
-    after that many batches (the command line's --dry-run)."""
+    after that many batches (the command line's --dry-run). With `start` (a saved run's TrainState,
+    `model` holding that run's weights), training goes on from epoch `start.epoch` of cfg.epochs with
+    the optimiser's state and the schedule where they were, as if it had never stopped; `start` is
+    kept up to date as training goes (TrainState), for saving the run so that it can go on again."""
     cfg.check()
+    state = start if start is not None else TrainState()
     control = control or NoControl()
     device = resolve_device(cfg.device)
-    torch.manual_seed(cfg.seed)                        # dropout masks
-    gen = torch.Generator().manual_seed(cfg.seed)      # shuffling and augmentation
+    torch.manual_seed(cfg.seed)                        # what set-up draws; each epoch then seeds its own
+    gen = torch.Generator().manual_seed(cfg.seed)      # alternating flips' halves (each epoch reseeds it)
     precision = resolve_precision(cfg.precision, device)
     model.to(device=device, memory_format=LAYOUT)
     model.train()
@@ -386,19 +437,27 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     x_test, y_test = data.x_test.to(device), data.y_test.to(device)
     mean, std = (t.to(device) for t in data.mean_std()) if cfg.normalize else (None, None)
     opt = make_optimizer(cfg, model)
+    if state.optimizer is not None:
+        opt.load_state_dict(state.optimizer)
+        state.optimizer = None                         # the optimiser holds it now (to_dict asks it)
     # fp16's small gradients underflow to 0 unless the loss is scaled up first (and the step skipped
     # when that overflows); bf16 and fp32 have fp32's range and need nothing: the scaler passes through
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+    if state.scaler and scaler.is_enabled():
+        scaler.load_state_dict(state.scaler)
+        state.scaler = None
+    state.live = (opt, scaler)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     n = len(y_train)
     steps = math.ceil(n / cfg.batch_size)
     if max_steps:
         steps = min(steps, max_steps)
-    total, done = steps * cfg.epochs, 0
+    first = state.epoch                               # the epoch to begin with: 0, or a saved run's next
+    total, done = steps * cfg.epochs, steps * first
     base_lr, momentum = cfg.lr, cfg.momentum
-    lr = base_lr * lr_factor(cfg, 0, total)           # set anew before every step
+    lr = base_lr * lr_factor(cfg, done, total)        # set anew before every step
     check_every_step = device.type == "cpu"
-    elapsed, best, test = 0.0, 0.0, None
+    elapsed, best, test = state.elapsed, state.best, None
     t0 = time.perf_counter()
     spread = x_train[::max(1, n // FIT_SAMPLE)][:FIT_SAMPLE]
     fit_to_data(model, lambda: to_float(spread, mean, std))   # a whitening layer, if any
@@ -407,8 +466,10 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
     flips = alternating_flips(n, gen, device) if cfg.alternate_flips and cfg.uses("alternate_flips") else None
     fitting = time.perf_counter() - t0                 # counted as the first epoch's training time
 
-    for epoch in range(cfg.epochs):
-        t0 = time.perf_counter() - (fitting if epoch == 0 else 0.0)   # the epoch's training clock is now - t0
+    for epoch in range(first, cfg.epochs):
+        t0 = time.perf_counter() - (fitting if epoch == first else 0.0)   # the epoch's training clock is now - t0
+        torch.manual_seed(epoch_seed(cfg.seed, epoch))         # this epoch's dropout masks, on every device
+        gen.manual_seed(epoch_seed(cfg.seed, epoch))           # and its shuffling and augmentation
         tally = _Tally(device, time.perf_counter() - t0)
         for step, idx in enumerate(batch_indices(n, cfg.batch_size, True, gen, device=device), start=1):
             if step > steps:
@@ -441,6 +502,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
             scaler.step(opt)
             scaler.update()
             done += 1
+            state.step = done
             if lookahead and done % cfg.lookahead == 0:
                 lookahead.pull(done)
             ld = loss.detach()
@@ -471,6 +533,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
             yield Diverged(epoch, steps, ev.loss, Message("train.diverged_test", loss=ev.loss, epoch=epoch + 1))
             return
         best = max(best, ev.accuracy)
+        state.epoch, state.elapsed, state.best = epoch + 1, elapsed, best
         yield EpochEnd(epoch, tally.loss_sum.item() / max(1, tally.seen), tally.correct.item() / max(1, tally.seen),
                        ev.loss, ev.accuracy, seconds, elapsed)
         test = ev

@@ -1,6 +1,6 @@
 """Runs & compare: every run saved on this server. Overlay the curves of several beside a table of
 what differs between them; rename, delete or download a run as one file; upload such a file to
-use the run again. Broken run folders are listed with the reason, to be deleted."""
+use the run again; continue a run's training for more epochs, as a new run. Broken run folders are listed with the reason, to be deleted."""
 from pathlib import Path
 
 import streamlit as st
@@ -77,5 +77,11 @@ c3.download_button(t("runs.download"), lambda: bundle(folder), file_name=f"{Path
                    mime="application/zip", key="download_run", on_click="ignore", help=t("runs.download_help"))
 if failed := st.session_state.pop("rename_failed", ""):
     st.error(ui.tr(failed))
+if parent := saved[folder].get("parent"):
+    st.caption(t("continue.parent", parent=parent))
 sure = st.checkbox(t("runs.delete_sure"), key=f"sure_{folder}")
 st.button(t("runs.delete"), key="delete", disabled=not sure, on_click=delete_run, args=(folder,))
+
+st.subheader(t("continue.title"))
+st.caption(t("continue.explain"))
+ui.continue_control(folder, saved[folder])

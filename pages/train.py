@@ -79,6 +79,8 @@ def live_view(seen: tuple) -> None:
         st.rerun()
     # inside the fragment, so that a click reruns only the live view, not the whole page
     reference = st.toggle(ui.tr(plots.reference_label(h)), value=True, key="reference")
+    if h.parent:
+        st.caption(t("continue.of", parent=h.parent))
     fraction, text = session.progress(h)
     st.progress(fraction, text=f"{t(f'state.{h.state}').capitalize()} · {ui.tr(text)}" if h.steps else ui.tr(text))
     if h.state == "waiting":
@@ -110,6 +112,7 @@ def live_view(seen: tuple) -> None:
         if h.checkpoint:
             st.caption(t("train.saved", name=ui.saved_name(h.checkpoint)))
             ui.store_warning()
+            ui.continue_control(h.checkpoint, here=True)   # more epochs of it, as a new run
         elif h.save_error:
             ui.unsaved_run(lab, h)
 

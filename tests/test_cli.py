@@ -113,7 +113,7 @@ def test_train_saves_a_run_and_predict_prints_three_classes(tmp_path, folder_set
     assert saved, r.stdout
     run = Path(saved.group(1).strip())
     run = run if run.is_absolute() else tmp_path / run
-    assert run.parent == out and sorted(p.name for p in run.iterdir()) == ["run.json", "weights.pt"]
+    assert run.parent == out and sorted(p.name for p in run.iterdir()) == ["optimizer.pt", "run.json", "weights.pt"]
 
     (tmp_path / "photo.png").write_bytes(png((200, 30, 30), (50, 40)))
     r = cli("predict", "photo.png", "--checkpoint", str(run), cwd=tmp_path)

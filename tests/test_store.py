@@ -356,3 +356,18 @@ def test_a_store_that_refuses_the_credentials_says_so_and_keeps_the_run_here(buc
     assert problem.params["problem"].key == "store.denied" and "no permite el acceso" in problem.say("es")
     assert [f for f, _ in runs.list_runs()] == [folder] and s.pending() == [folder.name]
     monkeypatch.undo()                                           # the credentials are right again
+
+
+def test_a_runs_optimiser_state_goes_to_the_store_comes_back_and_is_deleted_with_it(bucket, s3, tmp_path,
+                                                                                  monkeypatch):
+    from cnnlib.checkpoints import OPTIMIZER, load_train_state
+    from cnnlib.train import TrainState
+    h = history()
+    h.resume = TrainState(epoch=1, step=4, elapsed=2.0, best=0.45, optimizer={"state": {}, "param_groups": []}).to_dict()
+    folder = runs.save_history(runs.runs_dir(), trained_like_model(), h, name="first")
+    stored = objects(bucket, s3.endpoint)
+    assert stored[f"{folder.name}/{OPTIMIZER}"] == (folder / OPTIMIZER).read_bytes()
+    another_server(tmp_path, monkeypatch)
+    (there, meta), = runs.list_runs()
+    assert load_train_state(there, meta).step == 4                 # a wiped server can continue it exactly
+    assert runs.delete_run(there) and objects(bucket, s3.endpoint) == {}
