@@ -504,10 +504,10 @@ def cell_selectors(names: list[str]) -> tuple[int, int | None]:
         if st.session_state.get(key) not in range(top):     # another data set's classes: start again
             st.session_state.pop(key, None)
     st.session_state.setdefault(CELL_ANSWER, k)
+    labels = [*names, t("cells.any_wrong")]    # said now: a format_func may be called after the script run
     left, right = st.columns(2)
-    true = left.selectbox(t("cells.true"), range(k), format_func=names.__getitem__, key=CELL_TRUE)
-    answer = right.selectbox(t("cells.answer"), range(k + 1), key=CELL_ANSWER,
-                             format_func=lambda i: names[i] if i < k else t("cells.any_wrong"))
+    true = left.selectbox(t("cells.true"), range(k), format_func=labels.__getitem__, key=CELL_TRUE)
+    answer = right.selectbox(t("cells.answer"), range(k + 1), format_func=labels.__getitem__, key=CELL_ANSWER)
     return true, None if answer == k else answer
 
 
