@@ -19,7 +19,8 @@ from cnnlib.runner import STATES
 from cnnlib.words import say, tr
 
 COLORS = qualitative.Plotly
-CELL_MARKER = 34   # px: the invisible marker over each confusion cell, about a cell of a 10-class matrix
+CELL_MARKER = 6   # px: the invisible marker at each confusion cell's centre; smaller than a cell, so that
+                  # Plotly's hover (and so the click) goes to the nearest centre, never to a neighbour
 
 
 def selected_cell(selection: dict | None, chart: str, num_classes: int) -> tuple[int, int | None] | None:
@@ -65,6 +66,7 @@ def confusion_figure(confusion: torch.Tensor, classes: Sequence[str], normalized
     fig.update_layout(title=say("plots.confusion_rows" if normalized else "plots.confusion", lang),
                       xaxis=dict(title=say("plots.predicted_class", lang), side="bottom"),
                       yaxis=dict(title=say("plots.true_class", lang), autorange="reversed"),   # first class at the top
+                      hoverdistance=-1,     # anywhere in a cell is nearest to its marker: no cut-off
                       margin=dict(l=10, r=10, t=50, b=10))
     return fig
 

@@ -50,6 +50,8 @@ def test_confusion_figure_has_one_clickable_marker_per_cell():
     assert list(cells.y[3:6]) == ["dog"] * 3 and list(cells.x[3:6]) == list(CLASSES)
     assert list(cells.text[3:6]) == ["1", "6", "3"] and "%{text}" in cells.hovertemplate
     assert confusion_figure(CM, CLASSES).data[0].hoverinfo == "skip"
+    # small markers and no hover cut-off: a click anywhere in a cell goes to that cell's marker, not a neighbour's
+    assert cells.marker.size < 10 and confusion_figure(CM, CLASSES).layout.hoverdistance == -1
 
 
 def point(curve: int, index: int) -> dict:
