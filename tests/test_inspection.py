@@ -97,6 +97,20 @@ def test_cell_images_most_confident_first_at_most_limit():
     assert cell_images(old, 0, 1).indices == []
 
 
+def test_cell_tiles_caption_each_image_with_its_answer():
+    from cnnlib.predictor import cell_tiles
+    rep = made_up_report()
+    ds = Dataset("made up", ("cat", "dog", "frog"), images(2, 8), torch.zeros(2, dtype=torch.long),
+                 images(7, 8, seed=1), rep.labels.long())
+    tiles, more = cell_tiles(rep, ds, 0, None, n=1, scale=2)
+    assert more == 1 and len(tiles) == 1
+    image, caption = tiles[0]
+    assert caption == "cat → dog (95 %)" and image.shape == (16, 16, 3)
+    assert (image[::2, ::2] == ds.x_test[5].permute(1, 2, 0).numpy()).all()      # image 5, the surest mistake
+    tiles, more = cell_tiles(rep, ds, 0, 0, names=["gato", "perro", "rana"])
+    assert [c for _, c in tiles] == ["gato → gato (90 %)", "gato → gato (50 %)"] and more == 0
+
+
 def test_cell_images_ties_keep_test_order():
     labels = torch.zeros(4, dtype=torch.int16)
     rep = EvalReport(1.0, 0.0, torch.tensor([[4]]), torch.ones(1), [], labels, labels.clone(),
