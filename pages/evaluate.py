@@ -1,5 +1,6 @@
 """Evaluate: a trained model on the data set's test split: the confusion matrix, the accuracy of
-each class, and the test images it gets wrong, the most confident mistakes first."""
+each class, the test images of a cell (clicked, or chosen in two select boxes), and the test images it
+gets wrong, the most confident mistakes first."""
 import streamlit as st
 
 import ui
