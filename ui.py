@@ -6,6 +6,7 @@ page's own words, `tr(text)` for a sentence cnnlib handed up (a words.Message)."
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import secrets
 import threading
@@ -17,8 +18,8 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnlib import (adversarial, follow, inspection, links, models, predictor, runfile, runs, session, sources, store,
-                    train, words)
+from cnnlib import (adversarial, evalplots, follow, inspection, links, models, predictor, runfile, runs, session,
+                    sources, store, train, words)
 from cnnlib import guess as guessing
 from cnnlib.checkpoints import META, CheckpointError, bundle_bytes, slug
 from cnnlib.config import (ALLOWED, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
@@ -589,6 +590,40 @@ def robustness(choice: str | predictor.Predictor, model: predictor.Predictor, ds
         if kept is None or kept[0] != key:
             kept = st.session_state["robustness"] = (key, _attack_sample(model, ds))
         return kept[1]
+
+
+# the selectors of Evaluate's "mistakes by cell": a true class, and an answer (a class, or K: any wrong one)
+CELL_TRUE, CELL_ANSWER = "cell_true", "cell_answer"
+
+
+def _take_click(chart: str, num_classes: int) -> None:
+    """A click on a cell of the confusion matrix or a bar of the per-class chart moves the selectors there."""
+    cell = evalplots.selected_cell((st.session_state.get(chart) or {}).get("selection"), chart, num_classes)
+    if cell is not None:
+        st.session_state[CELL_TRUE] = cell[0]
+        st.session_state[CELL_ANSWER] = num_classes if cell[1] is None else cell[1]
+
+
+def clickable_chart(where, figure, chart: str, num_classes: int) -> None:
+    """An Evaluate chart (`chart`: "confusion" or "per_class", its key too) whose cells or bars choose
+    the images that `cell_selectors` shows."""
+    where.plotly_chart(figure, key=chart, on_select=functools.partial(_take_click, chart, num_classes),
+                       selection_mode=("points",))
+
+
+def cell_selectors(names: list[str]) -> tuple[int, int | None]:
+    """Two select boxes, a true class and the network's answer (None: any wrong answer), kept in step
+    with the clicks on the charts; for keyboards."""
+    k = len(names)
+    for key, top in ((CELL_TRUE, k), (CELL_ANSWER, k + 1)):
+        if st.session_state.get(key) not in range(top):     # another data set's classes: start again
+            st.session_state.pop(key, None)
+    st.session_state.setdefault(CELL_ANSWER, k)
+    labels = [*names, t("cells.any_wrong")]    # said now: a format_func may be called after the script run
+    left, right = st.columns(2)
+    true = left.selectbox(t("cells.true"), range(k), format_func=labels.__getitem__, key=CELL_TRUE)
+    answer = right.selectbox(t("cells.answer"), range(k + 1), format_func=labels.__getitem__, key=CELL_ANSWER)
+    return true, None if answer == k else answer
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -1105,6 +1105,25 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{where}: {file} is not the optimiser state of this run (a damaged file, or another run's).",
         "{where}: {file} no es el estado del optimizador de esta ejecución (un archivo dañado, o el de otra "
         "ejecución)."),
+    # --- Evaluate: mistakes by cell (click a cell of the confusion matrix or a bar) -----------------
+    "cells.title": ("Mistakes by cell", "Errores por celda"),
+    "cells.explain": (
+        "Click a cell of the confusion matrix, or choose a true class and an answer below, to see the test images "
+        "of that class that the network gave that answer, the most confident first. A cell on the diagonal shows "
+        "the images it got right; a bar of the per-class chart shows all the mistakes of its class.",
+        "Haz clic en una celda de la matriz de confusión, o elige abajo una clase real y una respuesta, para ver "
+        "las imágenes de prueba de esa clase a las que la red dio esa respuesta, primero las más seguras. Una celda "
+        "de la diagonal muestra las imágenes que acertó; una barra de la precisión por clase muestra todos los "
+        "errores de su clase."),
+    "cells.true": ("True class", "Clase real"),
+    "cells.answer": ("The network's answer", "Respuesta de la red"),
+    "cells.any_wrong": ("any wrong answer", "cualquier respuesta errónea"),
+    "cells.count": ("{n:,} test images of {true} answered {answer}.",
+                    "{n:,} imágenes de prueba de {true} con la respuesta {answer}."),
+    "cells.count_wrong": ("{n:,} test images of {true} answered wrongly.",
+                          "{n:,} imágenes de prueba de {true} con una respuesta errónea."),
+    "cells.more": ("…and {n:,} more, less confident.", "…y {n:,} más, menos seguras."),
+
     "links.what.presets": ("presets", "recetas"),
     "links.bad_data": ("data={data} in the link is not a data set it can name ({choices}): left out.",
                        "data={data} en el enlace no es un conjunto de datos que pueda nombrar ({choices}): se ha "

@@ -19,6 +19,23 @@ from cnnlib.runner import STATES
 from cnnlib.words import say, tr
 
 COLORS = qualitative.Plotly
+CELL_MARKER = 6   # px: the invisible marker at each confusion cell's centre; smaller than a cell, so that
+                  # Plotly's hover (and so the click) goes to the nearest centre, never to a neighbour
+
+
+def selected_cell(selection: dict | None, chart: str, num_classes: int) -> tuple[int, int | None] | None:
+    """The (true class, answer) that a click chose, from Streamlit's selection state of a chart drawn by
+    `confusion_figure` (`chart="confusion"`: a cell) or `per_class_figure` ("per_class": a bar, answer
+    None, meaning every wrong answer); the last point clicked counts. None when nothing (valid) is chosen."""
+    for point in reversed((selection or {}).get("points") or []):
+        i = point.get("point_index", point.get("point_number"))
+        if not isinstance(i, int) or i < 0:
+            continue
+        if chart == "confusion" and point.get("curve_number") == 1 and i < num_classes ** 2:
+            return divmod(i, num_classes)
+        if chart == "per_class" and point.get("curve_number", 0) == 0 and i < num_classes:
+            return i, None
+    return None
 
 
 def confusion_figure(confusion: torch.Tensor, classes: Sequence[str], normalized: bool = False,
@@ -30,17 +47,26 @@ def confusion_figure(confusion: torch.Tensor, classes: Sequence[str], normalized
         cm = cm / cm.sum(1, keepdim=True).clamp(min=1)
     z = cm.tolist()
     names = [str(c) for c in classes]
+    text = [[f"{v:.0%}" if normalized else f"{int(v)}" for v in row] for row in z]
+    k = len(names)
     fig = go.Figure(go.Heatmap(
         z=z, x=names, y=names, colorscale="Blues", zmin=0, zmax=1 if normalized else None,
-        text=[[f"{v:.0%}" if normalized else f"{int(v)}" for v in row] for row in z],
-        texttemplate="%{text}",
-        hovertemplate=say("plots.hover_confusion", lang),
+        text=text, texttemplate="%{text}", hoverinfo="skip",
         colorbar=dict(tickformat=".0%" if normalized else None,
                       title=say("plots.share_of_row" if normalized else "plots.images", lang)),
     ))
+    # Plotly cannot select a heatmap's cells: one invisible square marker per cell, row by row
+    # (point i*K + j is true class i, answer j; `selected_cell` reads it back), takes the clicks and hovers
+    fig.add_trace(go.Scatter(
+        x=[names[j] for i in range(k) for j in range(k)], y=[names[i] for i in range(k) for j in range(k)],
+        text=[v for row in text for v in row], mode="markers", showlegend=False,
+        marker=dict(symbol="square", size=CELL_MARKER, color="rgba(0,0,0,0)"),
+        selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
+        hovertemplate=say("plots.hover_confusion", lang)))
     fig.update_layout(title=say("plots.confusion_rows" if normalized else "plots.confusion", lang),
                       xaxis=dict(title=say("plots.predicted_class", lang), side="bottom"),
                       yaxis=dict(title=say("plots.true_class", lang), autorange="reversed"),   # first class at the top
+                      hoverdistance=-1,     # anywhere in a cell is nearest to its marker: no cut-off
                       margin=dict(l=10, r=10, t=50, b=10))
     return fig
 

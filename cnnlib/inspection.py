@@ -56,6 +56,10 @@ class EvalReport:
     confusion: torch.Tensor             # (K, K) int64 counts; row = true class, column = predicted
     per_class: torch.Tensor             # (K,) float accuracy per true class; NaN for a class with no test image
     mistakes: list[Mistake] = field(default_factory=list)   # most confident mistake first
+    # every test image's answer, compact because reports are cached for the whole server (N bytes x 6)
+    labels: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.int16), repr=False)
+    predictions: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.int16), repr=False)
+    confidence: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.float16), repr=False)
 
 
 def confusion_matrix(y: torch.Tensor, predictions: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -78,7 +82,28 @@ def evaluate_split(model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_class
     order = wrong[ev.confidence[wrong].argsort(descending=True, stable=True)]
     mistakes = [Mistake(int(i), int(y_cpu[i]), int(ev.predictions[i]), float(ev.confidence[i]))
                 for i in order.tolist()]
-    return EvalReport(ev.accuracy, ev.loss, cm, per_class, mistakes)
+    return EvalReport(ev.accuracy, ev.loss, cm, per_class, mistakes, y_cpu.to(torch.int16),
+                      ev.predictions.cpu().to(torch.int16), ev.confidence.cpu().to(torch.float16))
+
+
+@dataclass(frozen=True)
+class CellImages:
+    indices: list[int]        # positions in the test split, most confident answer first
+    confidence: list[float]   # the network's confidence in its answer for each, 0..1
+    more: int                 # how many more images the cell holds than `indices` lists
+
+
+def cell_images(report: EvalReport, true: int, predicted: int | None = None, limit: int = 16) -> CellImages:
+    """The test images of class `true` that the network answered `predicted` (a cell of the confusion
+    matrix; the diagonal holds the class's correct answers), or every wrong answer for `true` when
+    `predicted` is None (a bar of the per-class chart): at most `limit`, the most confident first
+    (ties in test-split order)."""
+    hit = report.labels == true
+    hit &= (report.predictions != true) if predicted is None else (report.predictions == predicted)
+    found = hit.nonzero().flatten()
+    order = found[report.confidence[found].float().argsort(descending=True, stable=True)]
+    shown = order[:max(0, limit)]
+    return CellImages(shown.tolist(), report.confidence[shown].float().tolist(), len(order) - len(shown))
 
 
 def evaluate_test(model: nn.Module, data: Dataset, mean: Stats = None, std: Stats = None,

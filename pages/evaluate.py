@@ -1,10 +1,13 @@
 """Evaluate: a trained model on the data set's test split: the confusion matrix, the accuracy of
-each class, and the test images it gets wrong, the most confident mistakes first."""
+each class, the test images of a cell (clicked, or chosen in two select boxes), and the test images it
+gets wrong, the most confident mistakes first."""
 import streamlit as st
 
 import ui
 from cnnlib import evalplots, predictor
 from cnnlib.inspection import EXPLAIN
+
+CELL_IMAGES = 16   # at most this many images of one cell
 
 ui.sidebar()
 t, lang = ui.t, ui.lang()
@@ -27,10 +30,22 @@ left, right = st.columns(2)
 left.subheader(t("plots.confusion"))
 left.caption(ui.tr(EXPLAIN["confusion"]))
 normalized = left.toggle(t("eval.shares"), key="eval_normalized")
-left.plotly_chart(evalplots.confusion_figure(report.confusion, names, normalized, lang), key="confusion")
+ui.clickable_chart(left, evalplots.confusion_figure(report.confusion, names, normalized, lang), "confusion", len(names))
 right.subheader(t("plots.per_class"))
 right.caption(ui.tr(EXPLAIN["per_class"]))
-right.plotly_chart(evalplots.per_class_figure(report.per_class, names, report.accuracy, lang), key="per_class")
+ui.clickable_chart(right, evalplots.per_class_figure(report.per_class, names, report.accuracy, lang), "per_class",
+                   len(names))
+
+st.subheader(t("cells.title"))
+st.caption(t("cells.explain"))
+true, answer = ui.cell_selectors(names)
+tiles, more = predictor.cell_tiles(report, ds, true, answer, CELL_IMAGES, names=names)
+count = dict(n=len(tiles) + more, true=names[true])
+st.caption(t("cells.count_wrong", **count) if answer is None else t("cells.count", answer=names[answer], **count))
+if tiles:
+    st.image([image for image, _ in tiles], caption=[caption for _, caption in tiles], output_format="PNG")
+if more:
+    st.caption(t("cells.more", n=more))
 
 st.subheader(t("eval.most_confident"))
 st.caption(ui.tr(EXPLAIN["mistakes"]) + " " + t("eval.captions"))

@@ -481,12 +481,89 @@ def test_evaluate_a_saved_run(env, monkeypatch):
     assert heat["data"][0]["type"] == "heatmap" and len(heat["data"][0]["z"]) == 10
     assert sum(map(sum, heat["data"][0]["z"])) == 60                  # every test image counted once
     assert bars["data"][0]["type"] == "bar" and len(bars["data"][0]["y"]) == 10
-    gallery = at.get("image")[0].proto.imgs                         # the mistakes, most confident first
+    gallery = at.get("image")[-1].proto.imgs                        # the mistakes, most confident first
     assert len(gallery) == 16 and " → " in gallery[0].caption and "%" in gallery[0].caption
     at.toggle(key="eval_normalized").set_value(True).run()
     z = charts(at)[0]["data"][0]["z"]
     assert not at.exception and all(abs(sum(r) - 1) < 1e-6 for r in z if sum(r))
     assert len(calls) == 1                                           # the toggle did not evaluate again
+
+
+def click_chart(at, monkeypatch, chart: int, points: list[dict]):
+    """Rerun `at` as if the browser had sent a click on its `chart`-th Plotly chart, selecting `points`.
+    AppTest has no Plotly widget: the selection is added to the widget states it sends."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+    from streamlit.testing.v1.element_tree import ElementTree
+    chart_id = at.get("plotly_chart")[chart].proto.id
+    real = ElementTree.get_widget_states
+
+    def with_click(tree):
+        states = real(tree)
+        states.widgets.append(WidgetState(id=chart_id, string_value=json.dumps(
+            {"selection": {"points": points, "point_indices": [p["point_index"] for p in points],
+                           "box": [], "lasso": []}})))
+        return states
+    monkeypatch.setattr(ElementTree, "get_widget_states", with_click)
+    at.run()
+    monkeypatch.setattr(ElementTree, "get_widget_states", real)
+    return at
+
+
+def test_evaluate_shows_the_images_of_a_cell(env, monkeypatch):
+    from streamlit.proto.PlotlyChart_pb2 import PlotlyChart
+    from cnnlib import predictor, sources
+    folder = tiny_run(env / "runs", lr=3.0)
+    at = app("evaluate")
+    for chart in at.get("plotly_chart"):                            # both charts answer a click on a point
+        assert list(chart.proto.selection_mode) == [PlotlyChart.SelectionMode.POINTS]
+    assert charts(at)[0]["data"][1]["type"] == "scatter"             # the cells' invisible markers
+    names = at.selectbox(key="cell_true").options
+    assert len(names) == 10 and at.selectbox(key="cell_answer").options[-1] == "any wrong answer"
+    report = predictor.evaluate(predictor.predictor_from_folder(folder), sources.load_source("builtin"))
+    cm = report.confusion
+
+    def shown(true: int, answer: int | None) -> None:
+        n = int(cm[true].sum() - cm[true, true]) if answer is None else int(cm[true, answer])
+        said = " ".join(c.value for c in at.caption)
+        if answer is None:
+            assert f"{n:,} test images of {names[true]} answered wrongly." in said
+        else:
+            assert f"{n:,} test images of {names[true]} answered {names[answer]}." in said
+        gallery = at.get("image")[0].proto.imgs if n else []
+        assert len(gallery) == min(n, 16)
+        assert all(g.caption.startswith(f"{names[true]} → ") for g in gallery)
+        if answer is not None:
+            assert all(g.caption.split(" (")[0] == f"{names[true]} → {names[answer]}" for g in gallery)
+        sure = [int(g.caption.split("(")[1].split(" ")[0]) for g in gallery]
+        assert sure == sorted(sure, reverse=True)                    # the most confident first
+        assert (f"…and {n - 16:,} more, less confident." in said) == (n > 16)
+
+    shown(0, None)                                                   # at first: the first class's mistakes
+    busy = divmod(int(cm.flatten().argmax()), 10)                    # the fullest cell
+    at.selectbox(key="cell_true").set_value(names[busy[0]])
+    at.selectbox(key="cell_answer").set_value(names[busy[1]]).run()
+    assert not at.exception
+    shown(*busy)
+    empty = divmod(int(cm.flatten().argmin()), 10)
+    at.selectbox(key="cell_true").set_value(names[empty[0]])
+    at.selectbox(key="cell_answer").set_value(names[empty[1]]).run()
+    assert not at.exception and at.caption and cm[empty] == 0
+    shown(*empty)
+
+    # a click on the confusion matrix's cell (true 3, answer 7) moves both selectors there
+    click_chart(at, monkeypatch, 0, [{"curve_number": 1, "point_number": 37, "point_index": 37}])
+    assert not at.exception
+    assert (at.selectbox(key="cell_true").value, at.selectbox(key="cell_answer").value) == (3, 7)   # class numbers
+    shown(3, 7)
+    # a bar of the per-class chart: that class's mistakes
+    click_chart(at, monkeypatch, 1, [{"curve_number": 0, "point_number": 5, "point_index": 5}])
+    assert not at.exception and at.selectbox(key="cell_answer").value == 10       # any wrong answer
+    assert at.selectbox(key="cell_true").value == 5
+    shown(5, None)
+    # the selectors still work after a click (the chart's selection does not pin them)
+    at.selectbox(key="cell_answer").set_value(names[5]).run()
+    assert not at.exception
+    shown(5, 5)
 
 
 def test_evaluate_tests_with_the_views_the_run_was_tested_with(env):
@@ -1086,7 +1163,8 @@ def test_a_spanish_link_opens_every_page_in_spanish(env):
              "train": ["Tasa de aprendizaje (lr)", "Iniciar", "pulsa Iniciar", "Compartir esta configuración",
                        "parámetros"],
              "predict": ["Cuántas clases mostrar", "Sube una o más imágenes"],
-             "evaluate": ["Matriz de confusión", "Precisión por clase", "Los errores más seguros", "media luna"],
+             "evaluate": ["Matriz de confusión", "Precisión por clase", "Los errores más seguros", "media luna",
+                          "Errores por celda", "Clase real", "cualquier respuesta errónea", "con una respuesta errónea"],
              "inspect": ["Inspeccionar: lo que ve la red", "Mapas de características",
                          "Los filtros de la primera capa", "Engañar a la red", "Precisión de prueba según ε"],
              "runs": ["Comparar", "Precisión de prueba", "mejor precisión", "Gestionar una ejecución"]}

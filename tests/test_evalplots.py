@@ -13,7 +13,8 @@ import torch
 
 from cnnlib.checkpoints import run_meta
 from cnnlib.config import TrainConfig
-from cnnlib.evalplots import comparison_table, confusion_figure, curves_figure, per_class_figure, run_labels
+from cnnlib.evalplots import (comparison_table, confusion_figure, curves_figure, per_class_figure, run_labels,
+                              selected_cell)
 from cnnlib.train import EpochEnd
 
 CLASSES = ("cat", "dog", "frog")
@@ -22,7 +23,7 @@ CM = torch.tensor([[8, 2, 0], [1, 6, 3], [0, 0, 0]])
 
 def test_confusion_figure_counts():
     fig = confusion_figure(CM, CLASSES)
-    assert isinstance(fig, go.Figure) and len(fig.data) == 1
+    assert isinstance(fig, go.Figure) and len(fig.data) == 2
     hm = fig.data[0]
     assert hm.type == "heatmap"
     assert [list(r) for r in hm.z] == CM.tolist()
@@ -40,6 +41,33 @@ def test_confusion_figure_normalized():
     assert z[2] == [0.0, 0.0, 0.0]                   # a class with no test image stays empty, not NaN
     assert list(hm.text[0]) == ["80%", "20%", "0%"]
     assert hm.zmax == 1
+
+
+def test_confusion_figure_has_one_clickable_marker_per_cell():
+    cells = confusion_figure(CM, CLASSES).data[1]
+    assert cells.type == "scatter" and cells.mode == "markers" and cells.marker.color == "rgba(0,0,0,0)"
+    # point i*K + j sits on true class i (a row), answer j (a column), and tells the cell's count on hover
+    assert list(cells.y[3:6]) == ["dog"] * 3 and list(cells.x[3:6]) == list(CLASSES)
+    assert list(cells.text[3:6]) == ["1", "6", "3"] and "%{text}" in cells.hovertemplate
+    assert confusion_figure(CM, CLASSES).data[0].hoverinfo == "skip"
+    # small markers and no hover cut-off: a click anywhere in a cell goes to that cell's marker, not a neighbour's
+    assert cells.marker.size < 10 and confusion_figure(CM, CLASSES).layout.hoverdistance == -1
+
+
+def point(curve: int, index: int) -> dict:
+    """One point of Streamlit's selection state, as a click on a chart sends it."""
+    return {"curve_number": curve, "point_number": index, "point_index": index, "x": "dog", "y": "cat"}
+
+
+def test_selected_cell_reads_a_click():
+    assert selected_cell({"points": [point(1, 5)], "point_indices": [5]}, "confusion", 3) == (1, 2)
+    assert selected_cell({"points": [point(1, 0)]}, "confusion", 3) == (0, 0)
+    assert selected_cell({"points": [point(1, 0), point(1, 8)]}, "confusion", 3) == (2, 2)   # the last one
+    assert selected_cell({"points": [point(0, 2)]}, "per_class", 3) == (2, None)             # a bar: its mistakes
+    for nothing in (None, {}, {"points": []}, {"points": [point(0, 4)]},                     # the heatmap itself
+                    {"points": [point(1, 9)]}, {"points": [{"curve_number": 1}]}):
+        assert selected_cell(nothing, "confusion", 3) is None
+    assert selected_cell({"points": [point(0, 3)]}, "per_class", 3) is None
 
 
 def test_per_class_figure():

@@ -13,7 +13,7 @@ import torch
 
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
-from cnnlib.inspection import (EXPLAIN, EvalReport, conv_layers, confusion_matrix, evaluate_split, evaluate_test,
+from cnnlib.inspection import (EXPLAIN, EvalReport, cell_images, conv_layers, confusion_matrix, evaluate_split, evaluate_test,
                                feature_maps, filter_tiles, first_conv, first_layer_fitted, grad_cam, grid, overlay, tile_maps)
 from cnnlib.models import ARCHITECTURES, build_model, summary
 from cnnlib.train import evaluate, fit, make_model
@@ -62,6 +62,60 @@ def test_confusion_matches_evaluate(small_data, norm):
     for m in rep.mistakes:
         assert m.true == int(small_data.y_test[m.index]) != m.predicted == int(ev.predictions[m.index])
         assert m.confidence == pytest.approx(float(ev.confidence[m.index]))
+    # each image's answer is kept, compactly, and every cell lists exactly the matrix's count
+    assert rep.predictions.dtype == rep.labels.dtype == torch.int16 and rep.confidence.dtype == torch.float16
+    assert rep.predictions.tolist() == ev.predictions.tolist() and rep.labels.tolist() == small_data.y_test.tolist()
+    for t in range(4):
+        for p in range(4):
+            cell = cell_images(rep, t, p, limit=n)
+            assert len(cell.indices) == int(rep.confusion[t, p]) and cell.more == 0
+        assert len(cell_images(rep, t, None, limit=n).indices) == int(rep.confusion[t].sum() - rep.confusion[t, t])
+
+
+def made_up_report() -> EvalReport:
+    """Seven test images of 3 classes: labels, the network's answers and its confidence in each."""
+    labels = torch.tensor([0, 0, 0, 1, 1, 0, 2], dtype=torch.int16)
+    answers = torch.tensor([0, 1, 0, 1, 0, 1, 2], dtype=torch.int16)
+    conf = torch.tensor([0.5, 0.6, 0.9, 0.7, 0.8, 0.95, 0.4], dtype=torch.float16)
+    cm = confusion_matrix(labels, answers, 3)
+    return EvalReport(4 / 7, 1.0, cm, cm.diagonal().double() / cm.sum(1), [], labels, answers, conf)
+
+
+def test_cell_images_most_confident_first_at_most_limit():
+    rep = made_up_report()
+    right = cell_images(rep, 0, 0)                     # the diagonal: class 0's right answers
+    assert right.indices == [2, 0] and right.confidence == pytest.approx([0.9, 0.5], abs=1e-3) and right.more == 0
+    assert cell_images(rep, 0, 1).indices == [5, 1]    # cat taken for dog, the surest first
+    top = cell_images(rep, 0, 1, limit=1)
+    assert top.indices == [5] and top.more == 1
+    assert cell_images(rep, 1, None).indices == [4]    # a bar: every wrong answer for class 1
+    assert cell_images(rep, 0, None).indices == [5, 1]
+    empty = cell_images(rep, 2, 0)
+    assert empty.indices == [] and empty.more == 0
+    assert cell_images(rep, 0, 0, limit=0).more == 2
+    old = EvalReport(0.0, 0.0, torch.zeros(2, 2), torch.zeros(2), [])     # made before answers were kept
+    assert cell_images(old, 0, 1).indices == []
+
+
+def test_cell_tiles_caption_each_image_with_its_answer():
+    from cnnlib.predictor import cell_tiles
+    rep = made_up_report()
+    ds = Dataset("made up", ("cat", "dog", "frog"), images(2, 8), torch.zeros(2, dtype=torch.long),
+                 images(7, 8, seed=1), rep.labels.long())
+    tiles, more = cell_tiles(rep, ds, 0, None, n=1, scale=2)
+    assert more == 1 and len(tiles) == 1
+    image, caption = tiles[0]
+    assert caption == "cat → dog (95 %)" and image.shape == (16, 16, 3)
+    assert (image[::2, ::2] == ds.x_test[5].permute(1, 2, 0).numpy()).all()      # image 5, the surest mistake
+    tiles, more = cell_tiles(rep, ds, 0, 0, names=["gato", "perro", "rana"])
+    assert [c for _, c in tiles] == ["gato → gato (90 %)", "gato → gato (50 %)"] and more == 0
+
+
+def test_cell_images_ties_keep_test_order():
+    labels = torch.zeros(4, dtype=torch.int16)
+    rep = EvalReport(1.0, 0.0, torch.tensor([[4]]), torch.ones(1), [], labels, labels.clone(),
+                     torch.full((4,), 0.5, dtype=torch.float16))
+    assert cell_images(rep, 0, 0).indices == [0, 1, 2, 3]
 
 
 def test_confusion_matrix_known_values():
