@@ -1,0 +1,136 @@
+"""cnnlib.export: the plain PyTorch program behind a config. It compiles for every preset and every
+architecture, defines the same network as cnnlib.models (parameter for parameter, output for output),
+names what it leaves out, and (slow) trains on a tiny folder of PNGs as a program of its own; the Train
+page's Code view shows it in the page's language with a download button.
+
+    .venv/bin/python -m pytest tests/test_export.py -q
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from cnnlib import export
+from cnnlib.config import PRESETS, TrainConfig, preset
+from cnnlib.models import ARCHITECTURES, build_model, count_parameters
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load(src: str, path: Path):
+    """The generated program as a module (its main() not run)."""
+    path.write_text(src)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_the_program_compiles_for_every_preset(name, lang):
+    src = export.program(preset(name), lang=lang, preset=name)
+    compile(src, export.file_name(name), "exec")
+    assert "import streamlit" not in src and "cnnlib" not in src.replace("CNN Lab", "")
+    assert max(len(line) for line in src.splitlines()) <= 120
+
+
+@pytest.mark.parametrize("model", list(ARCHITECTURES))
+def test_the_network_is_cnnlibs_parameter_for_parameter_and_output_for_output(model, tmp_path):
+    cfg = TrainConfig(model=model, conv_dropout=0.2, fc_dropout=0.3)
+    facts = export.DataFacts("tiny", ("a", "b", "c"), 32)
+    module = load(export.program(cfg, facts, preset="x"), tmp_path / f"net_{model}.py")
+    ours, theirs = module.build(3), build_model(model, 3, 0.2, 0.3, 32)
+    assert count_parameters(ours) == count_parameters(theirs)
+    whitening = 24 * 3 * 2 * 2 if ARCHITECTURES[model][1] and ARCHITECTURES[model][1].whiten else 0
+    assert count_parameters(ours, learned=True) == count_parameters(theirs, learned=True) + whitening  # it learns
+    # the same layers in the same order: copy cnnlib's weights over and both compute the same logits
+    for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
+        assert a.shape == b.shape
+        a.data.copy_(b.data)
+    stats = lambda m: [t for n, t in m.named_buffers() if "running" in n]   # noqa: E731
+    for a, b in zip(stats(ours), stats(theirs), strict=True):
+        a.copy_(b)
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(ours.eval()(x), theirs.eval()(x), atol=1e-5)
+
+
+def test_what_the_program_leaves_out_is_said_at_its_top():
+    src = export.program(preset("gpu-speedrun"), lang="en", preset="gpu-speedrun")
+    top = "".join(line[2:] + " " for line in src.splitlines()[:12] if line.startswith("# "))
+    assert "This program leaves out:" in top
+    for said in ("tta=flip+shift", "Lookahead (lookahead=5)", "whitening", "precision=auto", "alternating flips"):
+        assert said in top, said
+    assert "leaves out" not in export.program(TrainConfig(data="cifar10"), lang="en")
+    es = export.program(preset("cpu-5min"), lang="es", preset="cpu-5min")
+    assert "Este programa deja fuera:" in es and "época" in es
+
+
+def test_the_settings_values_are_in_the_program():
+    cfg = TrainConfig(data="cifar10", lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.001, label_smoothing=0.1,
+                      batch_size=64, epochs=3, schedule="cosine", augment="flip+crop", crop=3, optimizer="sgd")
+    src = export.program(cfg)
+    for line in ("LR = 0.05", "MOMENTUM = 0.8", "NESTEROV = True", "WEIGHT_DECAY = 0.001", "LABEL_SMOOTHING = 0.1",
+                 "BATCH_SIZE = 64", "EPOCHS = 3", "CROP = 3", "T.RandomHorizontalFlip()", "math.cos",
+                 "T.RandomCrop(IMAGE_SIZE, padding=CROP)", "torch.optim.SGD("):
+        assert line in src, line
+    assert "lr_factor" not in export.program(TrainConfig(data="cifar10"))             # a constant rate
+    assert "torch.optim.AdamW(" in export.program(TrainConfig(optimizer="adamw"))
+    biased = export.program(preset("gpu-speedrun"))
+    assert "LR * 64.0" in biased and "WEIGHT_DECAY / 64.0" in biased
+
+
+def test_the_schedule_is_cnnlibs(tmp_path):
+    from cnnlib.train import lr_factor
+    for schedule in ("onecycle", "cosine", "step"):
+        cfg = TrainConfig(schedule=schedule, warmup=0.2, lr_end=0.1)
+        module = load(export.program(cfg), tmp_path / f"sched_{schedule}.py")
+        assert all(abs(module.lr_factor(s, 50) - lr_factor(cfg, s, 50)) < 1e-9 for s in range(51)), schedule
+
+
+# --- the program on its own -------------------------------------------------------------------------
+
+def tiny_folder(root: Path, per_class: int = 24) -> Path:
+    """Three classes of 32x32 PNGs, each a noisy colour of its own: easy to learn in a few steps."""
+    gen = torch.Generator().manual_seed(0)
+    for k, colour in enumerate([(220, 40, 40), (40, 200, 40), (40, 40, 220)]):
+        folder = root / f"class{k}"
+        folder.mkdir(parents=True)
+        for i in range(per_class):
+            noise = torch.randint(-40, 40, (32, 32, 3), generator=gen)
+            pixels = (torch.tensor(colour) + noise).clamp(0, 255).to(torch.uint8).numpy()
+            Image.fromarray(pixels).save(folder / f"{i}.png")
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, epochs", [("tutorial", 6), ("demo", 6), ("fast-cpu", 6)])
+def test_the_program_trains_on_a_folder_of_images(name, epochs, tmp_path):
+    data = tiny_folder(tmp_path / "images")
+    facts = export.DataFacts("images", ("class0", "class1", "class2"), 32, (0.4, 0.4, 0.4), (0.3, 0.3, 0.3), "folder")
+    cfg = preset(name, data=str(data))
+    path = tmp_path / export.file_name(name)
+    path.write_text(export.program(cfg, facts, lang="es", preset=name))
+    done = subprocess.run([sys.executable, str(path), "--data", str(data), "--epochs", str(epochs), "--workers", "0"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    losses = [float(v) for v in re.findall(r"pérdida (\d+\.\d+)", done.stdout)]
+    assert len(losses) == epochs and losses[-1] < losses[0], done.stdout
+    assert "precisión en el conjunto de prueba" in done.stdout
+
+
+@pytest.mark.slow
+def test_a_folder_program_without_data_says_what_to_give(tmp_path):
+    facts = export.DataFacts("images", ("a", "b"), 32, source="folder")
+    path = tmp_path / "p.py"
+    path.write_text(export.program(TrainConfig(data="/x"), facts, lang="en"))
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "give --data" in done.stderr
