@@ -25,6 +25,7 @@ ui.share_link(cfg)
 problems = cfg.validate() + ([misfit] if misfit else [])
 for p in problems:
     st.error(ui.tr(p))
+ui.code_view(cfg, bool(cfg.validate()))  # the plain PyTorch program: it runs on any machine, whatever this server holds
 
 cols = st.columns(5)
 if cols[0].button(t("train.start"), key="start", type="primary", disabled=live or bool(problems)):

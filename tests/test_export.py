@@ -134,3 +134,93 @@ def test_a_folder_program_without_data_says_what_to_give(tmp_path):
     path.write_text(export.program(TrainConfig(data="/x"), facts, lang="en"))
     done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "give --data" in done.stderr
+
+
+# --- the Train page's Code view ---------------------------------------------------------------------
+
+@pytest.fixture
+def page_env(tmp_path, monkeypatch):
+    """As tests/test_app.py sets the app up: temporary data and runs folders, a tiny Shapes-10."""
+    import logging
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: "missing ScriptRunContext" not in record.getMessage())
+    monkeypatch.setenv("CNNLAB_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("CNNLAB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("CNNLAB_DATA_LIMIT", "300")
+    monkeypatch.setenv("CNNLAB_PRETRAINED", str(tmp_path / "no-pretrained"))
+    monkeypatch.syspath_prepend(str(ROOT))     # the pages import the top-level `ui` module
+    threads = torch.get_num_threads()          # app.py sets torch's thread count for the whole process
+    yield tmp_path
+    torch.set_num_threads(threads)
+
+
+def train_page(params: dict | None = None):
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for k, v in (params or {}).items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    return at
+
+
+def program_shown(at) -> str:
+    return next(c.value for c in at.code if c.language == "python")
+
+
+def download_label(at) -> str:
+    (button,) = [b for b in at.get("download_button") if b.proto.id.endswith("export_download")]
+    return button.proto.label
+
+
+@pytest.mark.slow
+def test_train_shows_the_program_of_the_chosen_preset_and_a_download(page_env):
+    at = train_page()
+    assert "The code behind these settings" in [e.label for e in at.expander]
+    assert any("plain PyTorch program" in c.value for c in at.caption)
+    src = program_shown(at)
+    assert "class Net(nn.Module)" in src and "self.fc3 = nn.Linear(32 * 16 * 16, 512)" in src and "LR = 0.001" in src
+    assert "Shapes-10, which CNN Lab draws itself" in src            # the built-in set: CIFAR-10 instead, said
+    assert download_label(at) == "Download cnnlab_tutorial.py"
+    at.selectbox(key="preset").set_value("fast-cpu").run()
+    src = program_shown(at)
+    assert not at.exception and "BATCH_SIZE = 256" in src and "self.conv3b = nn.Conv2d(64, 64" in src
+    assert download_label(at) == "Download cnnlab_fast_cpu.py"
+    compile(src, "cnnlab_fast_cpu.py", "exec")
+    at.number_input(key="cfg_lr").set_value(50.0).run()              # a setting out of range: no program
+    assert not at.exception and any("when the settings above have no problems" in i.value for i in at.info)
+    assert not [c for c in at.code if c.language == "python"]
+
+
+@pytest.mark.slow
+def test_the_program_speaks_spanish_with_lang_es(page_env):
+    at = train_page({"lang": "es"})
+    assert "El código detrás de estos ajustes" in [e.label for e in at.expander]
+    assert any("programa de PyTorch sencillo" in c.value for c in at.caption)
+    src = program_shown(at)
+    assert "# Los ajustes, tal como los tiene la página Entrenar." in src and "época {epoch}" in src
+    assert "The settings, as the Train page" not in src
+    assert download_label(at) == "Descargar cnnlab_tutorial.py"
+
+
+@pytest.mark.slow
+def test_a_folder_of_images_gives_a_program_that_reads_it(page_env):
+    import ui
+    folder = tiny_folder(page_env / "colours", per_class=6)
+    at = train_page()
+    mine = ui.sessions().get(at.session_state["_token"])
+    mine.uploads, mine.source = [str(folder)], str(folder)        # as the sidebar offers an upload
+    at.selectbox(key="preset").set_value("demo").run()
+    src = program_shown(at)
+    assert not at.exception and "NUM_CLASSES = 3" in src and "HOLDOUT = 0.1" in src and "Give --data" in src
+    assert re.search(r"MEAN = \(0\.\d+, 0\.\d+, 0\.\d+\)", src) and "Shapes-10" not in src
+
+
+def test_the_facts_of_a_folder_data_set():
+    from smalldata import tiny_dataset
+    ds = tiny_dataset()
+    facts = export.facts_of(ds, "/somewhere/shapes", normalize=True)
+    assert facts.source == "folder" and facts.classes == tuple(ds.classes) and facts.image_size == 32
+    assert facts.mean == tuple(round(float(v), 4) for v in ds.mean_std()[0])
+    assert export.facts_of(ds, "builtin") == export.CIFAR10 == export.facts_of(ds, "cifar10")
