@@ -1018,10 +1018,16 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "export.c.leaves_out": ("This program leaves out: {items}.", "Este programa deja fuera: {items}."),
     "export.out.builtin": ("Shapes-10, which CNN Lab draws itself (CIFAR-10 instead, or your --data folder)",
                            "Shapes-10, que CNN Lab dibuja por sí mismo (en su lugar CIFAR-10, o tu carpeta --data)"),
-    "export.out.tta": ("the test-time views (tta={tta}): the test sees each image once",
-                       "las vistas en la prueba (tta={tta}): la prueba ve cada imagen una vez"),
-    "export.out.lookahead": ("Lookahead (lookahead={n}): the weights are never pulled toward their average",
-                             "Lookahead (lookahead={n}): los pesos nunca se acercan a su media"),
+    "export.c.views": ("The views of a test image whose outputs the test averages (tta={tta}): the image and its "
+                       "mirror, and for flip+shift both moved one pixel each way, the edge reflected into the gap.",
+                       "Las vistas de una imagen de prueba cuyas salidas promedia la prueba (tta={tta}): la imagen y "
+                       "su reflejo, y con flip+shift ambas desplazadas un píxel en cada sentido, con el borde "
+                       "reflejado en el hueco."),
+    "export.c.lookahead": ("Lookahead: every LOOKAHEAD steps the weights (and batch norm's statistics) are pulled "
+                           "part of the way back to their running average, more strongly as training goes on.",
+                           "Lookahead: cada LOOKAHEAD pasos los pesos (y las estadísticas de la normalización por "
+                           "lotes) se acercan en parte a su media móvil, con más fuerza a medida que avanza el "
+                           "entrenamiento."),
     "export.out.whiten": ("the whitening first layer, which CNN Lab sets from the images: here it learns like the "
                           "others", "la primera capa de blanqueo, que CNN Lab fija a partir de las imágenes: aquí "
                           "aprende como las demás"),

@@ -48,10 +48,6 @@ def leaves_out(cfg: TrainConfig, source: str = "") -> list[Message]:
     out = []
     if source == "builtin":
         out.append(Message("export.out.builtin"))
-    if cfg.tta != "none":
-        out.append(Message("export.out.tta", tta=cfg.tta))
-    if cfg.lookahead:
-        out.append(Message("export.out.lookahead", n=str(cfg.lookahead)))
     spec = ARCHITECTURES[cfg.model][1]
     if spec is not None and spec.whiten:
         out.append(Message("export.out.whiten"))
@@ -237,6 +233,27 @@ def _schedule(w: _Writer, cfg: TrainConfig) -> None:
     w.blank(2)
 
 
+def _views(w: _Writer, cfg: TrainConfig) -> None:
+    """views(x): the test-time views whose logits the test averages (cnnlib.data.tta_views)."""
+    if cfg.tta == "none":
+        return
+    w.comment("export.c.views", tta=cfg.tta)
+    w.code("""
+        def views(x: torch.Tensor) -> list[torch.Tensor]:
+            seen = [x, x.flip(3)]
+    """)
+    if cfg.tta == "flip+shift":
+        w.code("""
+            h, w = x.shape[2:]
+            padded = nn.functional.pad(x, (1, 1, 1, 1), mode="reflect")
+            for d in (0, 2):
+                moved = padded[:, :, d:d + h, d:d + w]
+                seen += [moved, moved.flip(3)]
+        """, indent=4)
+    w.code("    return seen")
+    w.blank(2)
+
+
 def program(cfg: TrainConfig, facts: DataFacts = CIFAR10, lang: str = "en", preset: str = "",
             source: str = "") -> str:
     """The plain PyTorch program that `cfg` amounts to on data like `facts`, its comments in `lang`."""
@@ -278,6 +295,8 @@ def program(cfg: TrainConfig, facts: DataFacts = CIFAR10, lang: str = "en", pres
         MAX_TEST = {cfg.max_test!r}
         CIFAR = {facts.source == "cifar10"!r}
     """)
+    if cfg.lookahead:
+        w.code(f"LOOKAHEAD = {cfg.lookahead!r}")
     if cfg.schedule in ("onecycle", "cosine"):
         w.code(f"WARMUP = {cfg.warmup!r}\nLR_END = {cfg.lr_end!r}")
     if facts.source == "folder":
@@ -342,6 +361,7 @@ def program(cfg: TrainConfig, facts: DataFacts = CIFAR10, lang: str = "en", pres
     w.blank(2)
     _schedule(w, cfg)
 
+    _views(w, cfg)
     w.comment("export.c.test")
     w.code("""
         @torch.no_grad()
@@ -349,11 +369,31 @@ def program(cfg: TrainConfig, facts: DataFacts = CIFAR10, lang: str = "en", pres
             model.eval()
             correct = total = 0
             for inputs, labels in loader:
-                y_pred = model(inputs.to(device))
-                correct += (y_pred.argmax(1) == labels.to(device)).sum().item()
-                total += len(labels)
-            return correct / max(1, total)
     """)
+    w.code("        y_pred = model(inputs.to(device))" if cfg.tta == "none" else
+           "        seen = views(inputs.to(device))\n        y_pred = sum(model(x) for x in seen) / len(seen)")
+    w.code("""
+        correct += (y_pred.argmax(1) == labels.to(device)).sum().item()
+        total += len(labels)
+    """, indent=8)
+    w.code("    return correct / max(1, total)")
+    w.blank(2)
+    if cfg.lookahead:
+        w.comment("export.c.lookahead")
+        w.code("""
+            class Lookahead:
+                def __init__(self, model: nn.Module, total: int):
+                    self.total = max(1, total)
+                    self.live = [t for t in model.state_dict().values() if t.is_floating_point()]
+                    self.average = [t.clone() for t in self.live]
+
+                @torch.no_grad()
+                def pull(self, done: int) -> None:
+                    rho = 0.95 ** LOOKAHEAD * (done / self.total) ** 3
+                    for average, live in zip(self.average, self.live):
+                        average.lerp_(live, 1 - rho)
+                        live.copy_(average)
+        """)
     w.blank(2)
     _main(w, cfg)
     return "\n".join(w.lines).rstrip() + "\n"
@@ -406,9 +446,12 @@ def _main(w: _Writer, cfg: TrainConfig) -> None:
     else:
         cls = "Adam" if cfg.optimizer == "adam" else "AdamW"
         w.code(f"    optimizer = torch.optim.{cls}(params, lr=LR, betas=(MOMENTUM, 0.999), weight_decay=WEIGHT_DECAY)")
+    if cfg.schedule != "constant" or cfg.lookahead:
+        w.code("    total = args.epochs * len(train_loader)")
+    if cfg.lookahead:
+        w.code("    lookahead, done = Lookahead(model, total), 0")
     if cfg.schedule != "constant":
         w.code("""
-            total = args.epochs * len(train_loader)
             scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, total))
         """, indent=4)
     w.blank()
@@ -427,11 +470,22 @@ def _main(w: _Writer, cfg: TrainConfig) -> None:
     """, indent=4)
     if cfg.schedule != "constant":
         w.lines.append("            scheduler.step()")
+    if cfg.lookahead:
+        w.code("""
+            done += 1
+            if done % LOOKAHEAD == 0:
+                lookahead.pull(done)
+        """, indent=12)
     w.code("""
-                loss_sum += loss.item() * len(labels)
-                seen += len(labels)
-            accuracy = test(model, test_loader, device)
-    """, indent=8)
+        loss_sum += loss.item() * len(labels)
+        seen += len(labels)
+    """, indent=12)
+    if cfg.lookahead:
+        w.code("""
+            if done % LOOKAHEAD:                 # the test sees the averaged weights
+                lookahead.pull(done)
+        """, indent=8)
+    w.code("        accuracy = test(model, test_loader, device)")
     template = WORDS["export.print_epoch"][lang]
     w.lines += [f"        said = {template!r}",
                 "        print(said.format(epoch=epoch + 1, epochs=args.epochs, loss=loss_sum / max(1, seen),",
