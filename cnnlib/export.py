@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from cnnlib.config import TrainConfig
 from cnnlib.data import CIFAR10_CLASSES, Dataset
 from cnnlib.models import ARCHITECTURES, ConvNetSpec, footprint
-from cnnlib.words import Message, WORDS, say
+from cnnlib.words import WORDS, Message, say
 
 
 @dataclass(frozen=True)
@@ -265,9 +265,8 @@ def program(cfg: TrainConfig, facts: DataFacts = CIFAR10, lang: str = "en", pres
     missing = leaves_out(cfg, source or cfg.data)
     if missing:
         w.comment("export.c.leaves_out", items="; ".join(m.say(lang) for m in missing))
+    w.code("import argparse" + ("\nimport math" if cfg.schedule == "cosine" else ""))
     w.code("""
-        import argparse
-        import math
         from pathlib import Path
 
         import torch
@@ -293,14 +292,13 @@ def program(cfg: TrainConfig, facts: DataFacts = CIFAR10, lang: str = "en", pres
         NUM_CLASSES = {len(facts.classes)!r}
         MAX_TRAIN = {cfg.max_train!r}
         MAX_TEST = {cfg.max_test!r}
+        HOLDOUT = {cfg.holdout!r}
         CIFAR = {facts.source == "cifar10"!r}
     """)
     if cfg.lookahead:
         w.code(f"LOOKAHEAD = {cfg.lookahead!r}")
     if cfg.schedule in ("onecycle", "cosine"):
         w.code(f"WARMUP = {cfg.warmup!r}\nLR_END = {cfg.lr_end!r}")
-    if facts.source == "folder":
-        w.code(f"HOLDOUT = {cfg.holdout!r}")
     if cfg.normalize:
         w.code(f"MEAN = {facts.mean!r}\nSTD = {facts.std!r}")
     w.comment("export.c.classes", n=len(facts.classes), classes=", ".join(facts.classes[:20])
