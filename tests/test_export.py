@@ -43,6 +43,15 @@ def test_the_program_compiles_for_every_preset(name, lang):
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
+def test_a_spanish_program_has_no_english_sentence(name):
+    from cnnlib.words import fixed_phrases, plain
+    for facts in (export.CIFAR10, export.DataFacts("f", ("a", "b"), 32, source="folder")):
+        src = export.program(preset(name, tta="flip+shift", lookahead=2), facts, lang="es", preset=name)
+        src = plain(re.sub(r"\n\s*# ", " ", src))                  # comments wrapped over lines read as one
+        assert not [p for p in fixed_phrases("en") if p in src]
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
 def test_the_program_has_no_undefined_or_unused_names(name):
     api = pytest.importorskip("pyflakes.api")
     import io
