@@ -421,8 +421,10 @@ def _main(w: _Writer, cfg: TrainConfig) -> None:
             train_set, test_set = datasets(args.data, args.limit)
             train_loader = DataLoader(train_set, batch_size=BATCH_SIZE, shuffle=True, num_workers=args.workers)
             test_loader = DataLoader(test_set, batch_size=BATCH_SIZE, shuffle=False, num_workers=args.workers)
-            classes = train_set.dataset.classes if isinstance(train_set, Subset) else train_set.classes
-            model = build(len(classes)).to(device)
+            whole = train_set
+            while isinstance(whole, Subset):         # a held-out split, or --limit: the data set under it
+                whole = whole.dataset
+            model = build(len(whole.classes)).to(device)
     """, indent=4)
     w.comment("export.c.loss", indent=4, smoothing=str(cfg.label_smoothing))
     w.code("    loss_fn = nn.CrossEntropyLoss(label_smoothing=LABEL_SMOOTHING)")

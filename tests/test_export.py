@@ -168,7 +168,8 @@ def test_the_program_trains_on_a_folder_of_images(name, epochs, tmp_path):
     cfg = preset(name, data=str(data))
     path = tmp_path / export.file_name(name)
     path.write_text(export.program(cfg, facts, lang="es", preset=name))
-    done = subprocess.run([sys.executable, str(path), "--data", str(data), "--epochs", str(epochs), "--workers", "0"],
+    done = subprocess.run([sys.executable, str(path), "--data", str(data), "--epochs", str(epochs), "--workers", "0",
+                           "--limit", "60"],
                           capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     losses = [float(v) for v in re.findall(r"pérdida (\d+\.\d+)", done.stdout)]
