@@ -1028,9 +1028,17 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                            "Lookahead: cada LOOKAHEAD pasos los pesos (y las estadísticas de la normalización por "
                            "lotes) se acercan en parte a su media móvil, con más fuerza a medida que avanza el "
                            "entrenamiento."),
-    "export.out.whiten": ("the whitening first layer, which CNN Lab sets from the images: here it learns like the "
-                          "others", "la primera capa de blanqueo, que CNN Lab fija a partir de las imágenes: aquí "
-                          "aprende como las demás"),
+    "export.c.whiten": ("The first layer whitens the image's 2×2 patches: each filter is an eigenvector of the "
+                        "patches' covariance, scaled by one over the root of its eigenvalue, once as it is and once "
+                        "negated. Set once from training images; only its bias learns.",
+                        "La primera capa blanquea los parches de 2×2 de la imagen: cada filtro es un vector propio de "
+                        "la covarianza de los parches, escalado por uno entre la raíz de su valor propio, una vez tal "
+                        "cual y otra negado. Se fija una vez a partir de imágenes de entrenamiento; solo aprende su "
+                        "sesgo."),
+    "export.c.whiten_frozen": ("set from the data, not learned", "fijada a partir de los datos, no aprendida"),
+    "export.c.fit_whitening": ("Set the whitening layer from up to 5,000 training images, without augmentation.",
+                               "Fija la capa de blanqueo a partir de hasta 5000 imágenes de entrenamiento, sin aumento "
+                               "de datos."),
     "export.out.precision": ("mixed precision (precision={precision}): everything runs in float32",
                              "la precisión mixta (precision={precision}): todo se calcula en float32"),
     "export.out.alternate_flips": ("alternating flips (alternate_flips): images are mirrored at random",

@@ -48,9 +48,6 @@ def leaves_out(cfg: TrainConfig, source: str = "") -> list[Message]:
     out = []
     if source == "builtin":
         out.append(Message("export.out.builtin"))
-    spec = ARCHITECTURES[cfg.model][1]
-    if spec is not None and spec.whiten:
-        out.append(Message("export.out.whiten"))
     if cfg.precision != "fp32":
         out.append(Message("export.out.precision", precision=cfg.precision))
     if cfg.alternate_flips and cfg.uses("alternate_flips"):
@@ -196,6 +193,8 @@ def _convnet(w: _Writer, cfg: TrainConfig, facts: DataFacts, spec: ConvNetSpec) 
                  "with torch.no_grad():",
                  f"    for conv in ({', '.join(convs)}):",
                  "        nn.init.dirac_(conv.weight[:min(conv.in_channels, conv.out_channels)])"]
+    if spec.whiten:
+        init += [f"self.whiten.weight.requires_grad_(False){'':5}# {say('export.c.whiten_frozen', w.lang)}"]
     if bn and not spec.bn_scale:
         init += [f"# {say('export.c.frozen_scale', w.lang)}",
                  "for m in self.modules():",
@@ -213,6 +212,21 @@ def _convnet(w: _Writer, cfg: TrainConfig, facts: DataFacts, spec: ConvNetSpec) 
     w.lines += ["        " + line for line in init]
     w.blank()
     w.lines += ["    def forward(self, x):"] + ["        " + line for line in fwd]
+    if spec.whiten:
+        w.blank()
+        w.comment("export.c.whiten", indent=4)
+        w.code("""
+            @torch.no_grad()
+            def fit_whitening(self, images: torch.Tensor, eps: float = 5e-4) -> None:
+                c, k = self.whiten.in_channels, self.whiten.kernel_size[0]
+                patches = images.float().unfold(2, k, 1).unfold(3, k, 1)             # (N, C, H', W', k, k)
+                patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(-1, c * k * k)  # one row per patch
+                patches = patches - patches.mean(0)
+                eigval, eigvec = torch.linalg.eigh(patches.T @ patches / len(patches))
+                filters = (eigvec.T / (eigval.clamp(min=0) + eps).sqrt()[:, None]).reshape(-1, c, k, k)
+                self.whiten.weight.copy_(torch.cat([filters, -filters]))
+                self.whiten.bias.zero_()
+        """, indent=4)
 
 
 def _schedule(w: _Writer, cfg: TrainConfig) -> None:
@@ -326,19 +340,19 @@ def program(cfg: TrainConfig, facts: DataFacts = CIFAR10, lang: str = "en", pres
 
     w.comment("export.c.data")
     w.code("""
-        def datasets(folder: str | None, limit: int):
+        def datasets(folder: str | None, limit: int, augment: bool = True):
             if folder is None:
-                train = torchvision.datasets.CIFAR10("data", train=True, download=True, transform=transforms(True, False))
+                train = torchvision.datasets.CIFAR10("data", train=True, download=True, transform=transforms(augment, False))
                 test = torchvision.datasets.CIFAR10("data", train=False, download=True,
                                                     transform=transforms(False, False))
             elif (Path(folder) / "train").is_dir() and (Path(folder) / "test").is_dir():
-                train = torchvision.datasets.ImageFolder(Path(folder) / "train", transforms(True, True))
+                train = torchvision.datasets.ImageFolder(Path(folder) / "train", transforms(augment, True))
                 test = torchvision.datasets.ImageFolder(Path(folder) / "test", transforms(False, True))
             else:
     """)
     w.comment("export.c.holdout", indent=8)
     w.code("""
-        train = torchvision.datasets.ImageFolder(folder, transforms(True, True))
+        train = torchvision.datasets.ImageFolder(folder, transforms(augment, True))
         test = torchvision.datasets.ImageFolder(folder, transforms(False, True))
         order = torch.randperm(len(train), generator=torch.Generator().manual_seed(SEED)).tolist()
         held = max(1, round(len(order) * HOLDOUT))
@@ -398,7 +412,7 @@ def program(cfg: TrainConfig, facts: DataFacts = CIFAR10, lang: str = "en", pres
 
 
 def _main(w: _Writer, cfg: TrainConfig) -> None:
-    lang = w.lang
+    lang, spec = w.lang, ARCHITECTURES[cfg.model][1]
     data_help = say("export.help.data", lang)
     w.code(f"""
         def main() -> None:
@@ -426,6 +440,13 @@ def _main(w: _Writer, cfg: TrainConfig) -> None:
                 whole = whole.dataset
             model = build(len(whole.classes)).to(device)
     """, indent=4)
+    if spec is not None and spec.whiten:
+        w.comment("export.c.fit_whitening", indent=4)
+        w.code("""
+            plain, _ = datasets(args.data, args.limit, augment=False)
+            spread = DataLoader(plain, batch_size=5000, shuffle=True, generator=torch.Generator().manual_seed(SEED))
+            model.fit_whitening(next(iter(spread))[0].to(device))
+        """, indent=4)
     w.comment("export.c.loss", indent=4, smoothing=str(cfg.label_smoothing))
     w.code("    loss_fn = nn.CrossEntropyLoss(label_smoothing=LABEL_SMOOTHING)")
     shifts = cfg.bias_lr != 1 and cfg.uses("bias_lr")

@@ -71,8 +71,7 @@ def test_the_network_is_cnnlibs_parameter_for_parameter_and_output_for_output(mo
     module = load(export.program(cfg, facts, preset="x"), tmp_path / f"net_{model}.py")
     ours, theirs = module.build(3), build_model(model, 3, 0.2, 0.3, 32)
     assert count_parameters(ours) == count_parameters(theirs)
-    whitening = 24 * 3 * 2 * 2 if ARCHITECTURES[model][1] and ARCHITECTURES[model][1].whiten else 0
-    assert count_parameters(ours, learned=True) == count_parameters(theirs, learned=True) + whitening  # it learns
+    assert count_parameters(ours, learned=True) == count_parameters(theirs, learned=True)
     # the same layers in the same order: copy cnnlib's weights over and both compute the same logits
     for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
         assert a.shape == b.shape
@@ -89,9 +88,9 @@ def test_what_the_program_leaves_out_is_said_at_its_top():
     src = export.program(preset("gpu-speedrun"), lang="en", preset="gpu-speedrun")
     top = "".join(line[2:] + " " for line in src.splitlines()[:12] if line.startswith("# "))
     assert "This program leaves out:" in top
-    for said in ("whitening", "precision=auto", "alternating flips"):
+    for said in ("precision=auto", "alternating flips"):
         assert said in top, said
-    assert "class Lookahead" in src and "def views" in src          # these two it does: tested below
+    assert "class Lookahead" in src and "def views" in src and "def fit_whitening" in src   # these it does
     assert "leaves out" not in export.program(TrainConfig(data="cifar10"), lang="en")
     es = export.program(preset("cpu-5min"), lang="es", preset="cpu-5min")
     assert "Este programa deja fuera:" in es and "época" in es
@@ -127,6 +126,16 @@ def test_the_test_time_views_are_cnnlibs(tmp_path):
         ours, theirs = module.views(x), tta_views(x, tta)
         assert len(ours) == len(theirs) and all(torch.equal(a, b) for a, b in zip(ours, theirs)), tta
     assert "def views" not in export.program(TrainConfig())
+
+
+def test_the_whitening_layer_is_fitted_as_cnnlibs(tmp_path):
+    from cnnlib.models import Whiten
+    module = load(export.program(TrainConfig(model="speedrun")), tmp_path / "whiten.py")
+    net, theirs = module.build(10), Whiten()
+    x = torch.rand(50, 3, 16, 16)
+    net.fit_whitening(x)
+    theirs.fit(x)
+    assert torch.allclose(net.whiten.weight, theirs.conv.weight) and not net.whiten.weight.requires_grad
 
 
 def test_lookahead_pulls_the_weights_as_cnnlibs_does(tmp_path):
