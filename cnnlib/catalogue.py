@@ -1041,8 +1041,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                                "de datos."),
     "export.out.precision": ("mixed precision (precision={precision}): everything runs in float32",
                              "la precisión mixta (precision={precision}): todo se calcula en float32"),
-    "export.out.alternate_flips": ("alternating flips (alternate_flips): images are mirrored at random",
-                                   "los volteos alternos (alternate_flips): las imágenes se reflejan al azar"),
+    "export.c.alternating": ("Alternating flips: half the training images, drawn once, are mirrored in even epochs "
+                             "and the other half in odd ones, so that two epochs in a row show every image both ways.",
+                             "Volteos alternos: la mitad de las imágenes de entrenamiento, elegida una vez, se refleja "
+                             "en las épocas pares y la otra mitad en las impares, así dos épocas seguidas muestran "
+                             "cada imagen en los dos sentidos."),
+    "export.c.which_flips": ("which half is mirrored", "qué mitad se refleja"),
+    "export.c.flips_later": ("mirrored by AlternatingFlips, below", "las refleja AlternatingFlips, más abajo"),
     "export.out.eval_every": ("tests within an epoch (eval_every={n}): the test set is checked after each epoch only",
                               "las pruebas dentro de una época (eval_every={n}): el conjunto de prueba se comprueba "
                               "solo tras cada época"),

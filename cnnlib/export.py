@@ -50,8 +50,6 @@ def leaves_out(cfg: TrainConfig, source: str = "") -> list[Message]:
         out.append(Message("export.out.builtin"))
     if cfg.precision != "fp32":
         out.append(Message("export.out.precision", precision=cfg.precision))
-    if cfg.alternate_flips and cfg.uses("alternate_flips"):
-        out.append(Message("export.out.alternate_flips"))
     if cfg.eval_every:
         out.append(Message("export.out.eval_every", n=str(cfg.eval_every)))
     return out
@@ -247,6 +245,27 @@ def _schedule(w: _Writer, cfg: TrainConfig) -> None:
     w.blank(2)
 
 
+def _alternating_flips(w: _Writer, cfg: TrainConfig) -> None:
+    """AlternatingFlips: half the images mirrored in even epochs, the other half in odd (cnnlib.data)."""
+    if not (cfg.alternate_flips and cfg.uses("alternate_flips")):
+        return
+    w.comment("export.c.alternating")
+    w.code("""
+        class AlternatingFlips(Dataset):
+            def __init__(self, data: Dataset):
+                self.data, self.epoch = data, 0
+                self.first = (torch.rand(len(data), generator=torch.Generator().manual_seed(SEED)) < 0.5).tolist()
+
+            def __len__(self) -> int:
+                return len(self.data)
+
+            def __getitem__(self, i: int):
+                x, y = self.data[i]
+                return (x.flip(2) if self.first[i] != bool(self.epoch % 2) else x), y
+    """)
+    w.blank(2)
+
+
 def _views(w: _Writer, cfg: TrainConfig) -> None:
     """views(x): the test-time views whose logits the test averages (cnnlib.data.tta_views)."""
     if cfg.tta == "none":
@@ -276,6 +295,7 @@ def program(cfg: TrainConfig, facts: DataFacts = CIFAR10, lang: str = "en", pres
     w.comment("export.c.title", preset=preset or "-", data=facts.name)
     w.comment("export.c.needs", file=name)
     w.comment("export.c.data_cifar" if facts.source == "cifar10" else "export.c.data_folder")
+    alternate = cfg.alternate_flips and cfg.uses("alternate_flips")
     missing = leaves_out(cfg, source or cfg.data)
     if missing:
         w.comment("export.c.leaves_out", items="; ".join(m.say(lang) for m in missing))
@@ -287,8 +307,8 @@ def program(cfg: TrainConfig, facts: DataFacts = CIFAR10, lang: str = "en", pres
         import torchvision
         import torchvision.transforms as T
         from torch import nn
-        from torch.utils.data import DataLoader, Subset
     """)
+    w.code("from torch.utils.data import DataLoader, " + ("Dataset, " if alternate else "") + "Subset")
     w.blank()
     w.comment("export.c.settings")
     crop = cfg.crop if "crop" in cfg.augment else 0
@@ -328,7 +348,9 @@ def program(cfg: TrainConfig, facts: DataFacts = CIFAR10, lang: str = "en", pres
         w.code("    if train:")
         w.comment("export.c.augment", indent=8)
         if "flip" in cfg.augment:
-            w.code("        steps.append(T.RandomHorizontalFlip())")
+            w.code("        steps.append(T.RandomHorizontalFlip())" if not alternate else
+                   f"        pass{'':5}# {say('export.c.flips_later', w.lang)}" if not crop else
+                   f"        # {say('export.c.flips_later', w.lang)}")
         if crop:
             w.code("        steps.append(T.RandomCrop(IMAGE_SIZE, padding=CROP))")
     w.code("    steps.append(T.ToTensor())")
@@ -373,6 +395,7 @@ def program(cfg: TrainConfig, facts: DataFacts = CIFAR10, lang: str = "en", pres
     w.blank(2)
     _schedule(w, cfg)
 
+    _alternating_flips(w, cfg)
     _views(w, cfg)
     w.comment("export.c.test")
     w.code("""
@@ -413,6 +436,7 @@ def program(cfg: TrainConfig, facts: DataFacts = CIFAR10, lang: str = "en", pres
 
 def _main(w: _Writer, cfg: TrainConfig) -> None:
     lang, spec = w.lang, ARCHITECTURES[cfg.model][1]
+    alternate = cfg.alternate_flips and cfg.uses("alternate_flips")
     data_help = say("export.help.data", lang)
     w.code(f"""
         def main() -> None:
@@ -433,11 +457,15 @@ def _main(w: _Writer, cfg: TrainConfig) -> None:
            'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")', indent=4)
     w.code("""
             train_set, test_set = datasets(args.data, args.limit)
-            train_loader = DataLoader(train_set, batch_size=BATCH_SIZE, shuffle=True, num_workers=args.workers)
-            test_loader = DataLoader(test_set, batch_size=BATCH_SIZE, shuffle=False, num_workers=args.workers)
             whole = train_set
             while isinstance(whole, Subset):         # a held-out split, or --limit: the data set under it
                 whole = whole.dataset
+    """, indent=4)
+    if alternate:
+        w.code("    train_set = AlternatingFlips(train_set)")
+    w.code("""
+            train_loader = DataLoader(train_set, batch_size=BATCH_SIZE, shuffle=True, num_workers=args.workers)
+            test_loader = DataLoader(test_set, batch_size=BATCH_SIZE, shuffle=False, num_workers=args.workers)
             model = build(len(whole.classes)).to(device)
     """, indent=4)
     if spec is not None and spec.whiten:
@@ -480,6 +508,10 @@ def _main(w: _Writer, cfg: TrainConfig) -> None:
     w.code("""
             for epoch in range(args.epochs):
                 model.train()
+    """, indent=4)
+    if alternate:
+        w.code(f"        train_set.epoch = epoch{'':5}# {say('export.c.which_flips', lang)}")
+    w.code("""
                 loss_sum, seen = 0.0, 0
                 for inputs, labels in train_loader:
                     inputs, labels = inputs.to(device), labels.to(device)
@@ -488,7 +520,7 @@ def _main(w: _Writer, cfg: TrainConfig) -> None:
                     optimizer.zero_grad()
                     loss.backward()
                     optimizer.step()
-    """, indent=4)
+    """, indent=8)
     if cfg.schedule != "constant":
         w.lines.append("            scheduler.step()")
     if cfg.lookahead:

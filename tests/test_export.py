@@ -88,9 +88,9 @@ def test_what_the_program_leaves_out_is_said_at_its_top():
     src = export.program(preset("gpu-speedrun"), lang="en", preset="gpu-speedrun")
     top = "".join(line[2:] + " " for line in src.splitlines()[:12] if line.startswith("# "))
     assert "This program leaves out:" in top
-    for said in ("precision=auto", "alternating flips"):
-        assert said in top, said
-    assert "class Lookahead" in src and "def views" in src and "def fit_whitening" in src   # these it does
+    assert "precision=auto" in top and "alternating" not in top and "Lookahead" not in top
+    for done in ("class Lookahead", "def views", "def fit_whitening", "class AlternatingFlips"):   # tested below
+        assert done in src, done
     assert "leaves out" not in export.program(TrainConfig(data="cifar10"), lang="en")
     es = export.program(preset("cpu-5min"), lang="es", preset="cpu-5min")
     assert "Este programa deja fuera:" in es and "época" in es
@@ -136,6 +136,21 @@ def test_the_whitening_layer_is_fitted_as_cnnlibs(tmp_path):
     net.fit_whitening(x)
     theirs.fit(x)
     assert torch.allclose(net.whiten.weight, theirs.conv.weight) and not net.whiten.weight.requires_grad
+
+
+def test_alternating_flips_are_cnnlibs(tmp_path):
+    from cnnlib.data import alternating_flips
+    module = load(export.program(TrainConfig(augment="flip", alternate_flips=True, seed=3)), tmp_path / "flips.py")
+    images = [(torch.rand(3, 4, 4), k) for k in range(20)]
+    ours = module.AlternatingFlips(images)
+    theirs = alternating_flips(20, torch.Generator().manual_seed(3))
+    for epoch in (0, 1, 2):
+        ours.epoch = epoch
+        mirrored = [not torch.equal(ours[i][0], images[i][0]) for i in range(20)]
+        assert mirrored == theirs(epoch, torch.arange(20)).tolist()
+        assert all(torch.equal(ours[i][0], images[i][0].flip(2)) for i in range(20) if mirrored[i])
+    src = export.program(TrainConfig(augment="flip", alternate_flips=True))
+    assert "RandomHorizontalFlip" not in src and "RandomHorizontalFlip" in export.program(TrainConfig(augment="flip"))
 
 
 def test_lookahead_pulls_the_weights_as_cnnlibs_does(tmp_path):
