@@ -3,8 +3,9 @@ the tutorial (torchvision data and transforms, the network as an nn.Module layer
 optimiser, schedule, an epoch loop printing the test accuracy), that needs only torch and torchvision.
 
 Pure text: `program(cfg, facts, lang)` returns the source, its comments in `lang` (the catalogue's
-export.* keys). What the plain program does not reproduce is named at its top (`leaves_out`), never
-dropped in silence. The program takes --data (a folder of class subfolders), --epochs and --limit, and
+export.* keys). Test-time views, Lookahead, the whitening layer and alternating flips are written out
+as cnnlib does them; what the plain program does not reproduce (mixed precision, tests within an epoch,
+the built-in Shapes-10) is named at its top (`leaves_out`), never dropped in silence. The program takes --data (a folder of class subfolders), --epochs and --limit, and
 defines `build(num_classes)`, so that a test can train it on a tiny folder and count its parameters.
 """
 from __future__ import annotations
