@@ -18,8 +18,8 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnlib import (adversarial, evalplots, follow, inspection, links, models, predictor, runfile, runs, session,
-                    sources, store, train, words)
+from cnnlib import (adversarial, evalplots, export, follow, inspection, links, models, predictor, runfile, runs,
+                    session, sources, store, train, words)
 from cnnlib import guess as guessing
 from cnnlib.checkpoints import META, CheckpointError, bundle_bytes, slug
 from cnnlib.config import (ALLOWED, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
@@ -838,3 +838,26 @@ def share_link(cfg: TrainConfig) -> None:
                              sorted({*setup.locked, *locked} - {*setup.hidden, *hidden}),
                              sorted({*setup.hidden, *hidden}), pages, presets)
         st.code(links.link(st.context.url or "/", params), language=None, wrap_lines=True)
+
+
+def code_view(cfg: TrainConfig, problems: bool) -> None:
+    """"The code behind these settings": the plain PyTorch program the settings amount to (cnnlib.export),
+    its comments in this session's language, and a button that downloads it as one .py file."""
+    with st.expander(t("export.view")):
+        st.caption(t("export.explain"))
+        if problems:                          # the errors under the settings say what to fix
+            st.info(t("export.fix_first"))
+            return
+        facts = export.CIFAR10                # CIFAR-10 and Shapes-10 both become torchvision's CIFAR-10
+        if cfg.data not in ("cifar10", "builtin"):
+            try:
+                facts = export.facts_of(dataset(cfg.data), cfg.data, cfg.normalize)
+            except DataError:
+                st.info(t("export.no_data"))
+                return
+        chosen = st.session_state.get("preset", "")
+        src = export.program(cfg, facts, lang(), chosen)
+        st.code(src, language="python")
+        st.download_button(t("export.download", file=export.file_name(chosen)), src,
+                           file_name=export.file_name(chosen), mime="text/x-python", key="export_download",
+                           on_click="ignore")

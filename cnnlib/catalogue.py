@@ -1124,6 +1124,130 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                           "{n:,} imágenes de prueba de {true} con una respuesta errónea."),
     "cells.more": ("…and {n:,} more, less confident.", "…y {n:,} más, menos seguras."),
 
+    # --- the code behind the settings (cnnlib.export, the Train page's Code view) ---
+    "export.view": ("The code behind these settings", "El código detrás de estos ajustes"),
+    "export.explain": (
+        "This is the plain PyTorch program that these settings amount to, in the tutorial's shape: the data and "
+        "its transforms, the network layer by layer, the loss, the optimiser and the loop over the epochs. "
+        "Download it and run it with only torch and torchvision; anything it does not reproduce is named at its top.",
+        "Este es el programa de PyTorch sencillo al que equivalen estos ajustes, con la forma del tutorial: los "
+        "datos y sus transformaciones, la red capa a capa, la pérdida, el optimizador y el bucle de épocas. "
+        "Descárgalo y ejecútalo solo con torch y torchvision; lo que no reproduce se nombra al principio."),
+    "export.download": ("Download {file}", "Descargar {file}"),
+    "export.fix_first": ("The program appears when the settings above have no problems.",
+                         "El programa aparece cuando los ajustes de arriba no tienen problemas."),
+    "export.no_data": ("The program appears once the data set can be loaded (see the Data page).",
+                       "El programa aparece cuando el conjunto de datos se puede cargar (ver la página Datos)."),
+    "export.c.title": ("CNN Lab: the plain PyTorch program for these settings (preset {preset}, data {data}).",
+                       "CNN Lab: el programa de PyTorch sencillo para estos ajustes (receta {preset}, datos {data})."),
+    "export.c.needs": ("Needs only torch and torchvision. Run: python {file} [--data FOLDER] [--epochs N] [--limit N]",
+                       "Solo necesita torch y torchvision. Ejecución: python {file} [--data CARPETA] [--epochs N] "
+                       "[--limit N]"),
+    "export.c.data_cifar": ("Without --data it trains on CIFAR-10, which torchvision downloads into ./data; --data "
+                            "takes a folder of images with one subfolder per class instead.",
+                            "Sin --data entrena con CIFAR-10, que torchvision descarga en ./data; --data toma en "
+                            "su lugar una carpeta de imágenes con una subcarpeta por clase."),
+    "export.c.data_folder": ("Give --data: the folder of images, with one subfolder per class (or train/ and test/ "
+                             "folders, each with one subfolder per class).",
+                             "Indica --data: la carpeta de imágenes, con una subcarpeta por clase (o carpetas "
+                             "train/ y test/, cada una con una subcarpeta por clase)."),
+    "export.c.leaves_out": ("This program leaves out: {items}.", "Este programa deja fuera: {items}."),
+    "export.out.builtin": ("Shapes-10, which CNN Lab draws itself (CIFAR-10 instead, or your --data folder)",
+                           "Shapes-10, que CNN Lab dibuja por sí mismo (en su lugar CIFAR-10, o tu carpeta --data)"),
+    "export.c.views": ("The views of a test image whose outputs the test averages (tta={tta}): the image and its "
+                       "mirror, and for flip+shift both moved one pixel each way, the edge reflected into the gap.",
+                       "Las vistas de una imagen de prueba cuyas salidas promedia la prueba (tta={tta}): la imagen y "
+                       "su reflejo, y con flip+shift ambas desplazadas un píxel en cada sentido, con el borde "
+                       "reflejado en el hueco."),
+    "export.c.lookahead": ("Lookahead: every LOOKAHEAD steps the weights (and batch norm's statistics) are pulled "
+                           "part of the way back to their running average, more strongly as training goes on.",
+                           "Lookahead: cada LOOKAHEAD pasos los pesos (y las estadísticas de la normalización por "
+                           "lotes) se acercan en parte a su media móvil, con más fuerza a medida que avanza el "
+                           "entrenamiento."),
+    "export.c.whiten": ("The first layer whitens the image's 2×2 patches: each filter is an eigenvector of the "
+                        "patches' covariance, scaled by one over the root of its eigenvalue, once as it is and once "
+                        "negated. Set once from training images; only its bias learns.",
+                        "La primera capa blanquea los parches de 2×2 de la imagen: cada filtro es un vector propio de "
+                        "la covarianza de los parches, escalado por uno entre la raíz de su valor propio, una vez tal "
+                        "cual y otra negado. Se fija una vez a partir de imágenes de entrenamiento; solo aprende su "
+                        "sesgo."),
+    "export.c.whiten_frozen": ("set from the data, not learned", "fijada a partir de los datos, no aprendida"),
+    "export.c.fit_whitening": ("Set the whitening layer from up to 5,000 training images, without augmentation.",
+                               "Fija la capa de blanqueo a partir de hasta 5000 imágenes de entrenamiento, sin aumento "
+                               "de datos."),
+    "export.out.precision": ("mixed precision (precision={precision}): everything runs in float32",
+                             "la precisión mixta (precision={precision}): todo se calcula en float32"),
+    "export.c.alternating": ("Alternating flips: half the training images, drawn once, are mirrored in even epochs "
+                             "and the other half in odd ones, so that two epochs in a row show every image both ways.",
+                             "Volteos alternos: la mitad de las imágenes de entrenamiento, elegida una vez, se refleja "
+                             "en las épocas pares y la otra mitad en las impares, así dos épocas seguidas muestran "
+                             "cada imagen en los dos sentidos."),
+    "export.c.which_flips": ("which half is mirrored", "qué mitad se refleja"),
+    "export.c.flips_later": ("mirrored by AlternatingFlips, below", "las refleja AlternatingFlips, más abajo"),
+    "export.out.eval_every": ("tests within an epoch (eval_every={n}): the test set is checked after each epoch only",
+                              "las pruebas dentro de una época (eval_every={n}): el conjunto de prueba se comprueba "
+                              "solo tras cada época"),
+    "export.c.settings": ("The settings, as the Train page has them.",
+                          "Los ajustes, tal como los tiene la página Entrenar."),
+    "export.c.classes": ("The data set in the app: {n} classes ({classes}).",
+                         "El conjunto de datos de la aplicación: {n} clases ({classes})."),
+    "export.c.transforms": ("What happens to each image before the network sees it.",
+                            "Lo que le pasa a cada imagen antes de que la red la vea."),
+    "export.c.resize": ("Images from a folder: cropped to a square at their centre, resized to {size}×{size} pixels.",
+                        "Imágenes de una carpeta: recortadas a un cuadrado en su centro y redimensionadas a "
+                        "{size}×{size} píxeles."),
+    "export.c.augment": ("Training images only: mirrored and/or moved at random (augmentation).",
+                         "Solo las imágenes de entrenamiento: reflejadas y/o desplazadas al azar (aumento de datos)."),
+    "export.c.normalize": ("Each channel minus its mean, divided by its standard deviation (the training images').",
+                           "A cada canal se le resta su media y se divide por su desviación típica (las de las "
+                           "imágenes de entrenamiento)."),
+    "export.c.data": ("The training set and the test set: CIFAR-10, or a folder of images.",
+                      "El conjunto de entrenamiento y el conjunto de prueba: CIFAR-10, o una carpeta de imágenes."),
+    "export.c.holdout": ("No train/ and test/ folders: a fraction HOLDOUT of the images is held out for testing.",
+                         "Sin carpetas train/ y test/: una fracción HOLDOUT de las imágenes se reserva para la prueba."),
+    "export.c.limit": ("--limit, or the settings' MAX_TRAIN and MAX_TEST: only that many images of each set (0 = all).",
+                       "--limit, o MAX_TRAIN y MAX_TEST de los ajustes: solo esa cantidad de imágenes de cada "
+                       "conjunto (0 = todas)."),
+    "export.c.network": ("The network ({model}), layer by layer: {params:,} parameters for {classes} classes.",
+                         "La red ({model}), capa a capa: {params:,} parámetros para {classes} clases."),
+    "export.c.network_unsized": ("The network ({model}), layer by layer.", "La red ({model}), capa a capa."),
+    "export.c.block": ("block {i}: {cin} -> {cout} channels, the image halved to {size}×{size}",
+                       "bloque {i}: {cin} -> {cout} canales, la imagen reducida a la mitad, {size}×{size}"),
+    "export.c.residual": ("the block's first output is added to its last (a residual connection)",
+                          "la primera salida del bloque se suma a la última (una conexión residual)"),
+    "export.c.identity": ("Each 3×3 convolution starts as the identity on its first input-many filters.",
+                          "Cada convolución 3×3 empieza como la identidad en tantos filtros como canales de entrada."),
+    "export.c.frozen_scale": ("Batch norm's scales stay at 1: only its shifts learn.",
+                              "Las escalas de la normalización por lotes quedan en 1: solo aprenden sus desplazamientos."),
+    "export.c.head_scale": ("small logits calm the first steps", "unos logits pequeños calman los primeros pasos"),
+    "export.c.schedule": ("The learning-rate schedule ({schedule}): the rate at each step as a fraction of LR.",
+                          "El plan de la tasa de aprendizaje ({schedule}): la tasa en cada paso como fracción de LR."),
+    "export.c.test": ("Accuracy on the test set: the fraction of test images whose most likely class is the right one.",
+                      "Precisión en el conjunto de prueba: la fracción de imágenes de prueba cuya clase más probable "
+                      "es la correcta."),
+    "export.help.data": ("a folder of images, one subfolder per class (default: CIFAR-10)",
+                         "una carpeta de imágenes, una subcarpeta por clase (por defecto: CIFAR-10)"),
+    "export.help.limit": ("use at most this many training and test images (0: the settings' own)",
+                          "como mucho tantas imágenes de entrenamiento y de prueba (0: las de los ajustes)"),
+    "export.need_data": ("give --data: a folder of images with one subfolder per class",
+                         "indica --data: una carpeta de imágenes con una subcarpeta por clase"),
+    "export.c.device_cpu": ("The CPU, as the settings say (device=cpu).",
+                            "La CPU, como dicen los ajustes (device=cpu)."),
+    "export.c.device": ("A GPU if there is one, else the CPU.", "Una GPU si la hay; si no, la CPU."),
+    "export.c.loss": ("The loss: cross-entropy, with label smoothing {smoothing} (0 = none).",
+                      "La pérdida: entropía cruzada, con suavizado de etiquetas {smoothing} (0 = ninguno)."),
+    "export.c.optimizer": ("The optimiser ({optimizer}) with the settings' learning rate, momentum and weight decay.",
+                           "El optimizador ({optimizer}) con la tasa de aprendizaje, el momento y el decaimiento de "
+                           "pesos de los ajustes."),
+    "export.c.bias_lr": ("Batch norm's shifts learn at {times} times the learning rate, their weight decay divided by "
+                         "as much.", "Los desplazamientos de la normalización por lotes aprenden a {times} veces la "
+                         "tasa de aprendizaje, con su decaimiento de pesos dividido por lo mismo."),
+    "export.c.loop": ("Each epoch: every training batch once (forward pass, loss, backward pass, one step of the "
+                      "optimiser), then the test set.", "Cada época: cada lote de entrenamiento una vez (pasada hacia "
+                      "delante, pérdida, pasada hacia atrás, un paso del optimizador) y después el conjunto de prueba."),
+    "export.print_epoch": ("epoch {epoch}/{epochs}: loss {loss:.4f}, test accuracy {accuracy:.1%}",
+                           "época {epoch}/{epochs}: pérdida {loss:.4f}, precisión en el conjunto de prueba "
+                           "{accuracy:.1%}"),
     "links.what.presets": ("presets", "recetas"),
     "links.bad_data": ("data={data} in the link is not a data set it can name ({choices}): left out.",
                        "data={data} en el enlace no es un conjunto de datos que pueda nombrar ({choices}): se ha "

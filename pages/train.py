@@ -26,6 +26,7 @@ problems = cfg.validate() + ([misfit] if misfit else [])
 for p in problems:
     st.error(ui.tr(p))
 guess = ui.guess_form(disabled=live)   # optional; kept with the run, shown beside the outcome when it ends
+ui.code_view(cfg, bool(cfg.validate()))  # the plain PyTorch program: it runs on any machine, whatever this server holds
 
 cols = st.columns(5)
 if cols[0].button(t("train.start"), key="start", type="primary", disabled=live or bool(problems)):
