@@ -553,14 +553,22 @@ def evaluation(choice: str | predictor.Predictor, model: predictor.Predictor, ds
     cost nothing: a saved run's in the cache every session shares, this session's own run's here."""
     if isinstance(choice, str):
         return _saved_evaluation(choice, source(), len(ds.y_test))
-    # an unsaved run of this session: known by when it started and which weights it has (an epoch's
-    # copy while it trains, the final ones once it ended; pausing changes neither)
+
+    def test() -> inspection.EvalReport:
+        with st.spinner(t("ui.testing_images", n=len(ds.y_test))):
+            return _test(model, ds)
+    return _for_this_run("evaluation", ds, test)
+
+
+def _for_this_run(slot: str, ds: Dataset, compute: Callable[[], T]) -> T:
+    """What `compute` gives for this session's own run on the data set `ds`, kept in the session under
+    `slot` until the run's weights change: the run is known by when it started and which weights it
+    has (an epoch's copy while it trains, the final ones once it ended; pausing changes neither)."""
     run = session_run().snapshot()
     key = (f"{run.started_at}:{len(run.epochs)}:{run.ended}" if run else "", source(), len(ds.y_test))
-    kept = st.session_state.get("evaluation")
+    kept = st.session_state.get(slot)
     if kept is None or kept[0] != key:
-        with st.spinner(t("ui.testing_images", n=len(ds.y_test))):
-            kept = st.session_state["evaluation"] = (key, _test(model, ds))
+        kept = st.session_state[slot] = (key, compute())
     return kept[1]
 
 
@@ -584,12 +592,7 @@ def robustness(choice: str | predictor.Predictor, model: predictor.Predictor, ds
     with st.spinner(t("inspect.attacking", n=min(adversarial.SAMPLE, len(ds.y_test)))):
         if isinstance(choice, str):
             return _robustness_saved(choice, source(), len(ds.y_test))
-        run = session_run().snapshot()
-        key = (f"{run.started_at}:{len(run.epochs)}:{run.ended}" if run else "", source(), len(ds.y_test))
-        kept = st.session_state.get("robustness")
-        if kept is None or kept[0] != key:
-            kept = st.session_state["robustness"] = (key, _attack_sample(model, ds))
-        return kept[1]
+        return _for_this_run("robustness", ds, lambda: _attack_sample(model, ds))
 
 
 # the selectors of Evaluate's "mistakes by cell": a true class, and an answer (a class, or K: any wrong one)
