@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from drive import CHROME_ARGS, CHROMIUM, streamlit_app
+from drive import CHROME_ARGS, CHROMIUM, FAKE_CAMERA, streamlit_app
 
 TTL = 8   # seconds a disconnected session's run waits for its page to come back
 
@@ -32,7 +32,7 @@ def app_url(tmp_path_factory, server_log):
 def browser():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS + FAKE_CAMERA)
         yield b
         b.close()
 

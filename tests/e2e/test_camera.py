@@ -5,28 +5,21 @@ the permission prompt answered yes, so that Streamlit's camera widget takes a re
 """
 import pytest
 
-from drive import CHROME_ARGS, CHROMIUM, LIVE, go, settle
+from drive import LIVE, go, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-FAKE_CAMERA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
-
 
 @pytest.fixture
-def camera_page(app_url):
-    """A fresh page in a Chromium of its own, launched with a fake camera (only this test needs one)."""
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS + FAKE_CAMERA)
-        ctx = browser.new_context(viewport={"width": 1280, "height": 1400}, base_url=app_url,
-                                  permissions=["camera"])
-        page = ctx.new_page()
-        page.set_default_timeout(30_000)
-        page.console_errors = []
-        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-        yield page
-        ctx.close()
-        browser.close()
+def camera_page(browser, app_url):
+    """A fresh page allowed to use the camera (the shared Chromium has a fake one: drive.FAKE_CAMERA)."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1400}, base_url=app_url, permissions=["camera"])
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    page.console_errors = []
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    yield page
+    ctx.close()
 
 
 def test_a_photo_from_the_camera_is_predicted(camera_page):
@@ -39,8 +32,18 @@ def test_a_photo_from_the_camera_is_predicted(camera_page):
     shutter = page.get_by_test_id("stCameraInputButton")
     page.wait_for_function("() => { const b = document.querySelector('[data-testid=stCameraInputButton]');"
                            " return b && !b.disabled }")
-    shutter.click()
-    page.get_by_text("Your photo", exact=True).wait_for()               # the bold name in "Your photo: most likely …"
+    # the shutter works once the camera's stream shows frames (later when the browser has run other pages)
+    page.wait_for_function("() => { const v = document.querySelector('[data-testid=stCameraInput] video');"
+                           " return v && v.readyState >= 2 && v.videoWidth > 0 }")
+    photo = page.get_by_text("Your photo", exact=True)                  # the bold name in "Your photo: most likely …"
+    for _ in range(3):
+        shutter.click()
+        try:
+            photo.wait_for(timeout=10_000)
+            break
+        except Exception:  # noqa: BLE001 - a click before the first frame took nothing: press again
+            continue
+    photo.wait_for()
     page.wait_for_selector(f"{LIVE} [data-testid=stPlotlyChart] .js-plotly-plot")
     settle(page)
     assert "most likely" in page.get_by_test_id("stMain").inner_text()
