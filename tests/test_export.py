@@ -53,9 +53,9 @@ def test_a_spanish_program_has_no_english_sentence(name):
 
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_the_program_has_no_undefined_or_unused_names(name):
-    api = pytest.importorskip("pyflakes.api")
     import io
 
+    from pyflakes import api
     from pyflakes.reporter import Reporter
     for facts in (export.CIFAR10, export.DataFacts("f", ("a", "b"), 32, source="folder")):
         for tta, schedule in (("none", "constant"), ("flip", "cosine"), ("flip+shift", "step")):

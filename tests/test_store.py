@@ -26,7 +26,7 @@ from test_checkpoints import history, trained_like_model
 from cnnlib import runs, store
 from cnnlib.checkpoints import bundle, load_run
 
-pytest.importorskip("moto.server", reason="moto[server] (requirements-dev.txt) runs the S3 server these tests use")
+import moto.server  # noqa: E402,F401 - moto[server] (requirements-dev.txt) runs the S3 server these tests use
 logging.getLogger("werkzeug").setLevel(logging.ERROR)      # moto's server logs every request otherwise
 
 PREFIX = "some/prefix"
