@@ -363,7 +363,9 @@ def continue_control(folder: str, meta: dict | None = None, here: bool = False) 
             return
     busy = session_run().busy
     c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
-    more = c1.number_input(t("continue.epochs"), min_value=1, max_value=1000, value=5, step=1, key="continue_epochs")
+    # unbounded, as the settings' boxes: runs.continuation names a count out of range instead of the box
+    # quietly keeping its last good value
+    more = c1.number_input(t("continue.epochs"), value=5, step=1, key="continue_epochs")
     if c2.button(t("continue.start"), key="continue", disabled=busy,
                  help=t("continue.busy") if busy else t("continue.explain")):
         continue_run(folder, meta, int(more), here)
@@ -528,17 +530,23 @@ def photo(key: str, size: int):
     return st.camera_input(t("camera.take"), key=key)
 
 
-def guess_form(disabled: bool = False) -> guessing.Guess:
-    """Guess first: the student's optional guess of how the run will go, before Start."""
+def guess_form(disabled: bool = False) -> tuple[guessing.Guess, str]:
+    """Guess first: the student's optional guess of how the run will go, before Start, and what is wrong
+    with it ("" when nothing). The box takes any number, as the settings' do: one out of range is named
+    under it (and Start waits), not silently swapped for the last good one, as a bounded box would."""
     gaps = {g: t(f"guess.{g}") for g in guessing.GAPS}
     with st.expander(t("guess.title")):
         st.caption(t("guess.explain"))
         c1, c2 = st.columns(2)
-        accuracy = c1.number_input(t("guess.accuracy"), 0.0, 100.0, None, 1.0, format="%.0f", key="guess_acc",
+        accuracy = c1.number_input(t("guess.accuracy"), value=None, step=1.0, format="%.0f", key="guess_acc",
                                    disabled=disabled)
         gap = c2.radio(t("guess.gap"), list(gaps), index=None, key="guess_gap", format_func=gaps.get,
                        horizontal=True, disabled=disabled)
-    return guessing.Guess(accuracy, gap)
+        try:
+            return guessing.Guess(accuracy, gap), ""
+        except ValueError as e:
+            st.error(tr_error(e))
+            return guessing.Guess(), tr_error(e)
 
 
 def guess_result(guess, epochs: list, key: str) -> None:
@@ -843,6 +851,13 @@ def share_link(cfg: TrainConfig) -> None:
         st.code(links.link(st.context.url or "/", params), language=None, wrap_lines=True)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _program(cfg: TrainConfig, facts: export.DataFacts, language: str, chosen: str) -> str:
+    """The exported program of a setup, written once for every session (Train reruns often, the
+    expander's content with it, open or not)."""
+    return export.program(cfg, facts, language, chosen)
+
+
 def code_view(cfg: TrainConfig, problems: bool) -> None:
     """"The code behind these settings": the plain PyTorch program the settings amount to (cnnlib.export),
     its comments in this session's language, and a button that downloads it as one .py file."""
@@ -859,7 +874,7 @@ def code_view(cfg: TrainConfig, problems: bool) -> None:
                 st.info(t("export.no_data"))
                 return
         chosen = st.session_state.get("preset", "")
-        src = export.program(cfg, facts, lang(), chosen)
+        src = _program(cfg, facts, lang(), chosen)
         st.code(src, language="python")
         st.download_button(t("export.download", file=export.file_name(chosen)), src,
                            file_name=export.file_name(chosen), mime="text/x-python", key="export_download",

@@ -1248,6 +1248,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "export.print_epoch": ("epoch {epoch}/{epochs}: loss {loss:.4f}, test accuracy {accuracy:.1%}",
                            "época {epoch}/{epochs}: pérdida {loss:.4f}, precisión en el conjunto de prueba "
                            "{accuracy:.1%}"),
+    "continue.at_least_one": ("A run goes on for at least 1 more epoch, not {more}.",
+                              "Una ejecución sigue al menos 1 época más, no {more}."),
     "links.what.presets": ("presets", "recetas"),
     "links.bad_data": ("data={data} in the link is not a data set it can name ({choices}): left out.",
                        "data={data} en el enlace no es un conjunto de datos que pueda nombrar ({choices}): se ha "

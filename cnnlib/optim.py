@@ -11,6 +11,7 @@ and `state_dict()` / `load_state_dict()`, so that a saved run can be continued e
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 
 import torch
 from torch import Tensor
@@ -65,10 +66,12 @@ class _Fused:
         self.state.clear()
         self.state.update(loaded)
 
-    @staticmethod
-    def _with_grads(group: dict) -> tuple[list[Tensor], list[Tensor]]:
-        params = [p for p in group["params"] if p.grad is not None]
-        return params, [p.grad for p in params]
+    def _groups(self) -> Iterator[tuple[dict, list[Tensor], list[Tensor]]]:
+        """(group, its weights that have a gradient, those gradients) for each group with any."""
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if params:
+                yield group, params, [p.grad for p in params]
 
 
 class SGD(_Fused):
@@ -80,10 +83,7 @@ class SGD(_Fused):
 
     @torch.no_grad()
     def step(self) -> None:
-        for group in self.param_groups:
-            params, grads = self._with_grads(group)
-            if not params:
-                continue
+        for group, params, grads in self._groups():
             momentum = group["momentum"]
             buffers = [self.state[p].get("momentum_buffer") for p in params] if momentum else []
             first = bool(buffers) and all(b is None for b in buffers)
@@ -106,10 +106,7 @@ class Adam(_Fused):
 
     @torch.no_grad()
     def step(self) -> None:
-        for group in self.param_groups:
-            params, grads = self._with_grads(group)
-            if not params:
-                continue
+        for group, params, grads in self._groups():
             for p in params:
                 s = self.state[p]
                 if not s:

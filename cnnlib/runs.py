@@ -229,6 +229,8 @@ def continuation(folder: str | os.PathLike, meta: dict, more: int, data: Dataset
     more epochs than a run may have."""
     if meta["state"] == "diverged":
         raise ValueError(Message("continue.diverged"))
+    if int(more) < 1:
+        raise ValueError(Message("continue.at_least_one", more=int(more)))
     if data.name != meta["dataset"] or list(data.classes) != meta["classes"] or data.image_size != meta["image_size"]:
         raise ValueError(Message("continue.other_data", data=meta["dataset"] or "?", chosen=data.name))
     cfg = replace(TrainConfig.from_dict(meta["config"]), epochs=len(meta["epochs"]) + int(more))
@@ -240,8 +242,7 @@ def continuation(folder: str | os.PathLike, meta: dict, more: int, data: Dataset
 def load_continuation(folder: str | os.PathLike) -> Continuation:
     """What a run needs to go on from the saved run in `folder` (runner.Continuation): its weights,
     checked as every load is; where its training stood, from optimizer.pt, or for a run saved without
-    one (an older CNN Lab's, or one fetched from object storage, which keeps only weights.pt and
-    run.json) the epochs done, with the optimiser starting afresh; and its history. Raises
+    one (an older CNN Lab's, a pretrained run) the epochs done, with the optimiser starting afresh; and its history. Raises
     ValueError with CheckpointError's message."""
     try:
         run = load_run(folder)

@@ -22,14 +22,15 @@ with st.expander(t("train.settings"), expanded=h is None):
     cfg = ui.config_form(ui.source(), disabled=live)
     misfit = ui.architecture(cfg, ui.source())  # the network's layers, or why it does not fit the data or the server
 ui.share_link(cfg)
-problems = cfg.validate() + ([misfit] if misfit else [])
+invalid = cfg.validate()
+problems = invalid + ([misfit] if misfit else [])
 for p in problems:
     st.error(ui.tr(p))
-guess = ui.guess_form(disabled=live)   # optional; kept with the run, shown beside the outcome when it ends
-ui.code_view(cfg, bool(cfg.validate()))  # the plain PyTorch program: it runs on any machine, whatever this server holds
+guess, wrong_guess = ui.guess_form(disabled=live)   # optional; kept with the run, shown beside the outcome
+ui.code_view(cfg, bool(invalid))  # the plain PyTorch program: it runs on any machine, whatever this server holds
 
 cols = st.columns(5)
-if cols[0].button(t("train.start"), key="start", type="primary", disabled=live or bool(problems)):
+if cols[0].button(t("train.start"), key="start", type="primary", disabled=live or bool(problems) or bool(wrong_guess)):
     ds = ui.dataset_or_stop(ui.source())
     lab.start(cfg, ds, ui.slots(), name=t("runs.default_name", model=cfg.model, data=ds.name),   # named in our words
               guess=guess)

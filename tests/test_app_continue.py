@@ -83,3 +83,15 @@ def test_continuing_on_other_data_is_refused_with_a_message(env, monkeypatch):
     at.button(key="continue").click().run()
     assert not at.exception and "se entrenó con CIFAR-10" in at.error[0].value
     assert mine(at).runner is None
+
+
+def test_an_absurd_number_of_epochs_to_add_is_named_not_replaced(env):
+    """The box takes what is typed; the server names a count out of range and starts nothing."""
+    saved_run(env / "runs")
+    at = app("runs")
+    for typed, said in ((0, "at least 1 more epoch, not 0"), (100_000, "epochs")):
+        at.number_input(key="continue_epochs").set_value(typed)
+        at.button(key="continue").click().run()
+        assert not at.exception and mine(at).runner is None
+        assert any(said in e.value for e in at.error), [e.value for e in at.error]
+

@@ -189,6 +189,9 @@ def test_a_run_is_continued_only_on_its_own_data_and_not_after_diverging(tmp_pat
         continuation(folder, dict(meta, state="diverged"), 1, tiny)
     with pytest.raises(ValueError):
         continuation(folder, meta, 5000, tiny)                 # more epochs than a run may have
+    for none in (0, -3):
+        with pytest.raises(ValueError, match=f"at least 1 more epoch, not {none}"):
+            continuation(folder, meta, none, tiny)
 
 
 def test_a_continuation_stopped_before_its_first_step_saves_nothing(tmp_path, tiny):

@@ -92,6 +92,18 @@ def test_a_guess_made_before_start_is_shown_beside_what_happened(env):
     assert not at.exception and markdown_table(at, "Pregunta")[1]["Tu predicción"] == "sí, quedará por detrás"
 
 
+def test_an_absurd_guess_is_named_and_start_waits_for_a_good_one(env):
+    at = app("train")
+    at.selectbox(key="preset").set_value("demo").run()
+    at.number_input(key="guess_acc").set_value(150.0).run()      # a bounded box would keep its last value quietly
+    assert not at.exception and any("from 0 to 100 %, not 150" in e.value for e in at.error)
+    assert at.button(key="start").disabled
+    at.number_input(key="guess_acc").set_value(-5.0).run()
+    assert any("not -5" in e.value for e in at.error) and at.button(key="start").disabled
+    at.number_input(key="guess_acc").set_value(70.0).run()
+    assert not at.error and not at.button(key="start").disabled
+
+
 def test_no_guess_no_table(env):
     at = app("train")
     at.selectbox(key="preset").set_value("demo").run()

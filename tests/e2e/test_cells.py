@@ -57,6 +57,16 @@ def said(page) -> str:
     return " | ".join(page.locator(f"{LIVE} [data-testid=stCaptionContainer]").all_inner_texts())
 
 
+
+def click_until(page, at: list[float], caption: str) -> None:
+    """Click the chart at `at` (x, y on the page) as a mouse would, then wait for `caption` under it."""
+    page.mouse.move(*at)
+    page.wait_for_timeout(300)
+    page.mouse.click(*at)
+    page.wait_for_function("([s, w]) => [...document.querySelectorAll(s)].some(e => e.innerText.includes(w))",
+                           arg=[f"{LIVE} [data-testid=stCaptionContainer]", caption])
+    settle(page)
+
 def test_a_click_on_a_cell_shows_its_images(browser, url_with_a_run):
     ctx = browser.new_context(viewport={"width": 1280, "height": 1400}, base_url=url_with_a_run)
     page = ctx.new_page()
@@ -74,14 +84,8 @@ def test_a_click_on_a_cell_shows_its_images(browser, url_with_a_run):
         # the fullest cell off the diagonal (the barely trained network answers mostly one class)
         count, i, j = max((z[i][j], i, j) for i in range(k) for j in range(k) if i != j)
         assert count > 0
-        x, y = page.evaluate(WHERE, [PLOTS, 0, j, i])
-        page.mouse.move(x, y)
-        page.wait_for_timeout(300)
-        page.mouse.click(x, y)
-        want = f"{count:,} test images of {names[i]} answered {names[j]}."
-        page.wait_for_function("([s, w]) => [...document.querySelectorAll(s)].some(e => e.innerText.includes(w))",
-                               arg=[f"{LIVE} [data-testid=stCaptionContainer]", want])
-        settle(page)
+        click_until(page, page.evaluate(WHERE, [PLOTS, 0, j, i]),
+                    f"{count:,} test images of {names[i]} answered {names[j]}.")
         gallery = page.locator(f"{LIVE} [data-testid=stImage]")
         first = gallery.first.inner_text()
         assert first.startswith(f"{names[i]} → {names[j]}"), first
@@ -96,14 +100,8 @@ def test_a_click_on_a_cell_shows_its_images(browser, url_with_a_run):
         c = max(range(k), key=lambda c: (bars[c] is not None and bars[c] > 0.1, 0 < (bars[c] or 0) < 1))
         assert bars[c] > 0.1, bars
         wrong = sum(z[c]) - z[c][c]
-        x, y = page.evaluate(WHERE, [PLOTS, 1, c, bars[c] / 2])
-        page.mouse.move(x, y)
-        page.wait_for_timeout(300)
-        page.mouse.click(x, y)
-        want = f"{wrong:,} test images of {names[c]} answered wrongly."
-        page.wait_for_function("([s, w]) => [...document.querySelectorAll(s)].some(e => e.innerText.includes(w))",
-                               arg=[f"{LIVE} [data-testid=stCaptionContainer]", want])
-        settle(page)
+        click_until(page, page.evaluate(WHERE, [PLOTS, 1, c, bars[c] / 2]),
+                    f"{wrong:,} test images of {names[c]} answered wrongly.")
         assert chosen.and_(page.get_by_label("True class")).input_value() == names[c]
         assert chosen.and_(page.get_by_label("The network's answer")).input_value() == "any wrong answer"
         if wrong:
