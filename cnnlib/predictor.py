@@ -167,12 +167,13 @@ class Fooled:
     overlay_after: np.ndarray
 
 
-def fool(p: Predictor, image: torch.Tensor, epsilon: float, steps: int = 0) -> Fooled:
+def fool(p: Predictor, image: torch.Tensor, epsilon: float, steps: int = 0, before: GradCAM | None = None) -> Fooled:
     """Attack one uint8 (3, S, S) image against the network's own answer: FGSM (`steps` = 0) or PGD of
     `steps` steps, with `epsilon` in [0, 1] pixel units; the result as a uint8 image, with Grad-CAM
-    of the predicted class before and after."""
+    of the predicted class before and after. `before`: that Grad-CAM of the image if it is at hand
+    (`see`'s, when it looked at the predicted class), so that it is not worked out twice."""
     with p.lock:
-        before = grad_cam(p.model, image, None, p.mean, p.std)
+        before = before or grad_cam(p.model, image, None, p.mean, p.std)
         y = torch.tensor([before.target])
         x = (pgd(p.model, image[None], y, epsilon, steps, p.mean, p.std) if steps
              else fgsm(p.model, image[None], y, epsilon, p.mean, p.std))

@@ -17,7 +17,7 @@ from cnnlib.adversarial import (EPSILONS, EXPLAIN, accuracy_vs_epsilon, fgsm, pe
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
 from cnnlib.models import ARCHITECTURES, build_model
-from cnnlib.predictor import Predictor, fool, robustness
+from cnnlib.predictor import Predictor, fool, robustness, see
 from cnnlib.train import evaluate, fit, make_model
 
 MEAN, STD = [0.3, 0.25, 0.2], [0.2, 0.22, 0.25]
@@ -130,6 +130,9 @@ def test_predictor_fool_and_robustness(trained):
     same = fool(p, image, 0.0)
     assert torch.equal(same.perturbed, image) and same.before.target == same.after.target
     assert same.original.shape == same.adversarial.shape == same.perturbation.shape == (128, 128, 3)
+    seen = see(p, image)                                     # Inspect's own Grad-CAM of the answer, handed on
+    again = fool(p, image, 0.0, before=seen.cam)
+    assert again.before is seen.cam and torch.equal(again.before.heatmap, same.before.heatmap)
     hard = fool(p, image, 32 / 255, steps=5)
     assert int((hard.perturbed.int() - image.int()).abs().max()) <= 32
     assert hard.after.probabilities[hard.before.target] < same.before.probabilities[same.before.target]
