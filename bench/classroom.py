@@ -224,7 +224,7 @@ def summary(f: dict, verdicts: dict[str, bool]) -> list[str]:
               f"{s['train_images'] or 'all'} {s['data']} images; the class took {f['class_seconds']:.0f} s"),
              (f"CPU used during the class: the server {f['cpu_seconds']['server']:.0f} s, the browsers (and "
               f"Playwright) {f['cpu_seconds']['browsers']:.0f} s, in {f['class_seconds']:.0f} s of "
-              f"{len(os.sched_getaffinity(0))} cores"),
+              f"{os.cpu_count()} cores"),
              f"runs saved: {f['runs_saved']} of {f['sessions']} (pages that showed 'Saved': {f['runs_seen_saved']})"]
     kinds = (("all clicks", "all"), ("while a run trains", "while_training"), ("no run training", "not_training"))
     for name, k in kinds:
