@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import re
 import secrets
 import threading
@@ -572,12 +573,32 @@ def _for_this_run(slot: str, ds: Dataset, compute: Callable[[], T]) -> T:
     """What `compute` gives for this session's own run on the data set `ds`, kept in the session under
     `slot` until the run's weights change: the run is known by when it started and which weights it
     has (an epoch's copy while it trains, the final ones once it ended; pausing changes neither)."""
+    return _kept(slot, (_run_key(), source(), len(ds.y_test)), compute)
+
+
+def _run_key() -> str:
+    """This session's own run as far as its weights go: when it started and which weights it has (an
+    epoch's copy while it trains, the final ones once it ended; pausing changes neither)."""
     run = session_run().snapshot()
-    key = (f"{run.started_at}:{len(run.epochs)}:{run.ended}" if run else "", source(), len(ds.y_test))
+    return f"{run.started_at}:{len(run.epochs)}:{run.ended}" if run else ""
+
+
+def _kept(slot: str, key, compute: Callable[[], T]) -> T:
+    """`compute()`, kept in the session under `slot` (one at a time) until `key` changes."""
     kept = st.session_state.get(slot)
     if kept is None or kept[0] != key:
         kept = st.session_state[slot] = (key, compute())
     return kept[1]
+
+
+def fool(choice: str | predictor.Predictor, model: predictor.Predictor, image, eps: int, steps: int,
+         before=None) -> predictor.Fooled:
+    """Inspect's attack on `image` (`eps` levels of 255, `steps` of PGD or 0 for FGSM), kept for the
+    session until the model, the image, epsilon or the attack change: a rerun for anything else (the
+    class Grad-CAM shows, a toggle) does not attack again (10 steps of PGD take a second or two)."""
+    model_key = choice if isinstance(choice, str) else _run_key()
+    key = (model_key, hashlib.sha1(image.numpy().tobytes()).hexdigest(), eps, steps)
+    return _kept("fooled", key, lambda: predictor.fool(model, image, eps / 255, steps, before=before))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -70,7 +70,7 @@ c1, c2 = pictures.columns([3, 2], vertical_alignment="bottom")
 eps = c1.slider(t("inspect.epsilon"), 0, 16, 4, key="inspect_eps")
 attacks = {0: t("inspect.fgsm"), adversarial.PGD_STEPS: t("inspect.pgd", steps=adversarial.PGD_STEPS)}
 steps = c2.radio(t("inspect.attack"), list(attacks), key="inspect_attack", horizontal=True, format_func=attacks.get)
-fooled = predictor.fool(model, image, eps / 255, steps, before=sight.cam if pick is None else None)
+fooled = ui.fool(choice, model, image, eps, steps, before=sight.cam if pick is None else None)
 b, a = fooled.before, fooled.after
 was, now = name[model.classes[b.target]], name[model.classes[a.target]]
 p, q = 100 * b.probabilities[b.target], 100 * a.probabilities[a.target]

@@ -612,9 +612,10 @@ def test_inspect_defaults_to_pretrained_and_shows_what_the_network_sees(env, mon
 
 def test_inspect_fools_the_network_and_charts_accuracy_against_epsilon(env, monkeypatch):
     from cnnlib import adversarial, predictor
-    calls = []
-    real = predictor.robustness
+    calls, attacks = [], []
+    real, attack = predictor.robustness, predictor.fool
     monkeypatch.setattr(predictor, "robustness", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    monkeypatch.setattr(predictor, "fool", lambda *a, **kw: attacks.append(a[2:4]) or attack(*a, **kw))
     torch.manual_seed(0)
     tiny_run(env / "runs", "mine", lr=2.0)        # a network sure of its answer (50 %) on the first test image
     at = app("inspect")
@@ -642,6 +643,11 @@ def test_inspect_fools_the_network_and_charts_accuracy_against_epsilon(env, monk
     at.radio(key="inspect_attack").set_value(adversarial.PGD_STEPS).run()
     assert not at.exception and shown()[0].startswith("after:")
     assert len(calls) == 1                          # reruns and other epsilons: the chart is not computed again
+    attacked = len(attacks)
+    at.selectbox(key="inspect_target").select_index(1).run()
+    assert not at.exception and len(attacks) == attacked        # another class for Grad-CAM: no new attack
+    at.slider(key="inspect_eps").set_value(8).run()
+    assert not at.exception and len(attacks) == attacked + 1 and attacks[-1] == (8 / 255, adversarial.PGD_STEPS)
     at.radio(key="inspect_from").set_value("upload").run()
     at.file_uploader(key="inspect_img").set_value(("red.png", png(), "image/png")).run()
     assert not at.exception and "accuracy chart attacks test images" in at.info[0].value
