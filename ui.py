@@ -23,8 +23,7 @@ from cnnlib import (adversarial, evalplots, export, follow, inspection, links, m
                     session, sources, store, train, words)
 from cnnlib import guess as guessing
 from cnnlib.checkpoints import META, CheckpointError, bundle_bytes, slug
-from cnnlib.config import (ALLOWED, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
-                           cpu_minutes)
+from cnnlib.config import GPU_PRESETS, PRESETS, SETTINGS, TTA_WORDS, TrainConfig, cpu_minutes, facts, groups
 from cnnlib.data import Dataset, DataError
 from cnnlib.files import DiskFull
 from cnnlib.models import ARCHITECTURES
@@ -712,38 +711,11 @@ def table(rows: list[dict], percent: tuple[str, ...] = (), key: str = "") -> Non
 
 # --- training settings -----------------------------------------------------------------------------
 
-# Field -> (widget, step, number format, lowest value when 0 is not allowed); what each field allows comes
-# from cnnlib.config.ALLOWED, the table TrainConfig.validate() checks against. Fields without a widget kind
-# are choices.
-WIDGETS = {
-    "model": ("select",), "conv_dropout": ("slider", 0.05), "fc_dropout": ("slider", 0.05),
-    "epochs": ("number", 1), "batch_size": ("number", 1), "optimizer": ("select",),
-    "lr": ("number", 0.0005, "%.5f", 0.00001), "schedule": ("select",), "warmup": ("slider", 0.05),
-    "lr_end": ("slider", 0.01),
-    "momentum": ("number", 0.01, "%.3f"), "nesterov": ("check",), "weight_decay": ("number", 0.0001, "%.4f"),
-    "bias_lr": ("number", 1.0, "%.1f", 0.1), "lookahead": ("number", 1), "label_smoothing": ("slider", 0.05),
-    "augment": ("select",), "crop": ("number", 1), "alternate_flips": ("check",), "normalize": ("check",),
-    "tta": ("select",),
-    "max_train": ("number", 1000), "max_test": ("number", 1000),
-    "seed": ("number", 1), "device": ("select",), "precision": ("select",), "report_every": ("number", 1),
-    "eval_every": ("number", 10),
-}
-# What each widget says, in words (cnnlib.words: label.<field>); the field's own name follows in
-# brackets, as the command line and the error messages use it. Its help is the field's comment in
-# cnnlib.config (help.<field>), and for the less familiar settings what they are for, in a student's words
-# (why.<field>).
-LABELS = {name: words.Message(f"label.{name}") for name in WIDGETS}
-WHY = {name: words.Message(f"why.{name}") for name in (
-    "warmup", "lr_end", "nesterov", "weight_decay", "bias_lr", "lookahead", "label_smoothing", "crop",
-    "alternate_flips", "normalize", "tta", "eval_every")}
-# Choices whose names alone would not tell a student what they do
-CHOICE_WORDS = {"tta": TTA_WORDS}
-# The groups of settings, each under its title (group.<name>)
-GROUPS = {"model": ("model", "conv_dropout", "fc_dropout"),
-          "optimisation": ("epochs", "batch_size", "optimizer", "lr", "schedule", "warmup", "lr_end", "momentum",
-                           "nesterov", "weight_decay", "bias_lr", "lookahead", "label_smoothing"),
-          "data": ("augment", "crop", "alternate_flips", "normalize", "tta", "max_train", "max_test"),
-          "run": ("seed", "device", "precision", "report_every", "eval_every")}
+# Each setting is a TrainConfig field that names its group on the page (config.SETTINGS); what it allows,
+# when it has an effect and how it is drawn are its config.facts(). What its widget says is in the
+# catalogue under its name: label.<field>, followed by the field's own name in brackets, as the command line
+# and the error messages use it; help.<field> (the command line's help too); and, for the less familiar
+# settings, what they are for in a student's words (why.<field>).
 
 
 def _fixed() -> dict:
@@ -752,7 +724,7 @@ def _fixed() -> dict:
     if not setup.fixed:
         return {}
     cfg = setup.config()
-    return {name: getattr(cfg, name) for name in setup.fixed if name in WIDGETS}
+    return {name: getattr(cfg, name) for name in setup.fixed if name in SETTINGS}
 
 
 def fixed_by_link(name: str) -> bool:
@@ -761,7 +733,7 @@ def fixed_by_link(name: str) -> bool:
 
 def _apply_preset() -> None:
     cfg = PRESETS[st.session_state["preset"]][1]
-    for name in WIDGETS:
+    for name in SETTINGS:
         st.session_state[f"cfg_{name}"] = getattr(cfg, name)
     st.session_state.update({f"cfg_{name}": value for name, value in _fixed().items()})
 
@@ -769,28 +741,26 @@ def _apply_preset() -> None:
 def setting(name: str, disabled: bool = False, key: str = "", value=None):
     """The widget of a TrainConfig field: its label, help, range and step. Its value lives in
     session_state[key] (by default cfg_<name>, which the preset fills), or starts at `value`."""
-    kind, *spec = WIDGETS[name]
-    label = f"{tr(LABELS[name])} ({name})"
-    tip = t(f"help.{name}") + (t("ui.what_for", why=WHY[name]) if name in WHY else "")
+    known = facts(name)
+    label = f"{t(f'label.{name}')} ({name})"
+    tip = t(f"help.{name}") + (t("ui.what_for", why=words.Message(f"why.{name}")) if known.why else "")
     args = dict(key=key or f"cfg_{name}", help=tip, disabled=disabled)
     if value is not None:
         args["value"] = value
-    if kind == "select":
-        said = {v: tr(w) for v, w in CHOICE_WORDS.get(name, {}).items()}
-        return st.selectbox(label, ALLOWED[name], format_func=lambda v: f"{v}: {said[v]}" if v in said else v,
+    if known.choices:
+        said = {v: tr(w) for v, w in (known.choice_words or {}).items()}
+        return st.selectbox(label, known.choices, format_func=lambda v: f"{v}: {said[v]}" if v in said else v,
                             **args)
-    if kind == "check":
+    if known.widget is None:              # a switch
         return st.checkbox(label, **args)
-    lo, hi, lo_open = ALLOWED[name]
-    step = spec[0]
-    if lo_open:                           # the lower bound itself is not allowed
-        lo = spec[2] if len(spec) > 2 else step
-    if kind == "slider":
-        return st.slider(label, lo, hi, step=step, **args)
+    lo, hi, lo_open = known.allowed
+    step = known.widget.step
+    if known.widget.kind == "slider":     # from one step up where the lower bound itself is not allowed
+        return st.slider(label, step if lo_open else lo, hi, step=step, **args)
     # No bounds on the widget: a value typed outside them would be refused by the browser, which then
     # keeps the old value without a word to the server. Here every value arrives, and the config's
     # validation names the field and its range under the form and holds Start back.
-    return st.number_input(label, step=step, format=spec[1] if len(spec) > 1 else None, **args)
+    return st.number_input(label, step=step, format=known.widget.format, **args)
 
 
 def config_form(data: str, disabled: bool = False) -> TrainConfig:
@@ -806,8 +776,8 @@ def config_form(data: str, disabled: bool = False) -> TrainConfig:
         else:                             # the link's setup, or the first preset
             st.session_state["preset"] = setup.preset or offered[0]
             start = setup.config() if not setup.empty else PRESETS[st.session_state["preset"]][1]
-            st.session_state.update({f"cfg_{name}": getattr(start, name) for name in WIDGETS})
-    for name in WIDGETS:  # keep values while the user is on another page (Streamlit drops unrendered widgets)
+            st.session_state.update({f"cfg_{name}": getattr(start, name) for name in SETTINGS})
+    for name in SETTINGS:  # keep values while the user is on another page (Streamlit drops unrendered widgets)
         st.session_state[f"cfg_{name}"] = st.session_state[f"cfg_{name}"]
     st.session_state.update({f"cfg_{name}": value for name, value in fixed.items()})
     if st.session_state.get("preset") not in offered:
@@ -824,13 +794,13 @@ def config_form(data: str, disabled: bool = False) -> TrainConfig:
         minutes = max(1, round(minutes))
         st.warning(t("ui.no_gpu_one" if minutes == 1 else "ui.no_gpu", minutes=minutes, data=on))
     if setup.locked or setup.hidden:
-        locked = ", ".join(tr(LABELS[n]) for n in sorted(setup.locked) if n in LABELS)
+        locked = ", ".join(t(f"label.{n}") for n in sorted(setup.locked) if n in SETTINGS)
         n_hidden = len(setup.hidden)
         st.caption(t("ui.set_by_link", locked=t("ui.link_locked", names=locked) if setup.locked else "",
                      hidden=t("ui.link_hidden_one" if n_hidden == 1 else "ui.link_hidden", n=n_hidden)
                      if setup.hidden else ""))
     values = {}
-    for group, names in GROUPS.items():
+    for group, names in groups().items():
         shown = [name for name in names if name not in setup.hidden]
         values.update({name: fixed[name] for name in names if name in setup.hidden})
         if not shown:
@@ -839,9 +809,10 @@ def config_form(data: str, disabled: bool = False) -> TrainConfig:
             cols = st.columns(3)
             for i, name in enumerate(shown):
                 with cols[i % 3]:
-                    unused = name in USED_ONLY_IF and not USED_ONLY_IF[name]({**fixed, **values})
+                    rule = facts(name).used_if          # it reads only settings drawn above it
+                    unused = rule is not None and not rule({**fixed, **values})
                     values[name] = setting(name, disabled or unused or name in setup.locked)
-    mine.settings = {key: st.session_state[key] for key in ("preset", *(f"cfg_{name}" for name in WIDGETS))}
+    mine.settings = {key: st.session_state[key] for key in ("preset", *(f"cfg_{name}" for name in SETTINGS))}
     return TrainConfig(data=data, data_root=str(sources.data_root()), **values).replace(**fixed)
 
 
@@ -852,8 +823,8 @@ def share_link(cfg: TrainConfig) -> None:
     setup = session_run().setup
     with st.expander(t("ui.share")):
         st.caption(t("ui.share_caption"))
-        names = [n for n in WIDGETS if n not in setup.fixed]
-        labels = {n: tr(LABELS[n]) for n in names}
+        names = [n for n in SETTINGS if n not in setup.fixed]
+        labels = {n: t(f"label.{n}") for n in names}
         titles = {p: t(f"page.{p}") for p in links.PAGES}
         c1, c2 = st.columns(2)
         empty = t("ui.choose")                  # what an empty list says (Streamlit's own words are English)

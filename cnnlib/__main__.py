@@ -13,26 +13,27 @@ import shlex
 import sys
 from pathlib import Path
 
-from cnnlib.config import ALLOWED, FIELD_HELP, PRESETS, Range, TrainConfig, preset
+from cnnlib.config import PRESETS, TrainConfig, facts, preset
+from cnnlib.words import say
 
 
 def _add_config_options(p: argparse.ArgumentParser) -> None:
-    """One option per TrainConfig field, its help taken from the field's comment."""
+    """One option per TrainConfig field: its help is the app's (help.<field>, in English), its choices the
+    field's facts. Values are not checked here: validation names a bad one as the app does."""
     for f in dataclasses.fields(TrainConfig):
-        flag = "--" + f.name.replace("_", "-")
+        flag, help_ = "--" + f.name.replace("_", "-"), say(f"help.{f.name}")
         if f.type in ("bool", bool):
-            p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None,
-                           help=FIELD_HELP.get(f.name, ""))
+            p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_)
         else:
             kind = {"int": int, "float": float}.get(str(f.type), str)
-            allowed = ALLOWED.get(f.name)
-            choices = f"one of {', '.join(allowed)}; " if isinstance(allowed, tuple) and not isinstance(allowed, Range) else ""
+            choices = f"one of {', '.join(c)}; " if (c := facts(f.name).choices) else ""
             p.add_argument(flag, dest=f.name, type=kind, default=None, metavar=f.name.split("_")[-1].upper(),
-                           help=f"{FIELD_HELP.get(f.name, '')} ({choices}default: from the preset)")
+                           help=f"{help_} ({choices}default: from the preset)")
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m cnnlib", description="CNN Lab: train and use small CNNs on CIFAR-10 or your own images.")
+    ap = argparse.ArgumentParser(prog="python -m cnnlib",
+                                 description="CNN Lab: train and use small CNNs on CIFAR-10 or your own images.")
     sub = ap.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a network and save the run",
                        description="Train a network and save it as a run (weights.pt + run.json).",

@@ -735,7 +735,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                            "servidor."),
     "runs.delete_sure": ("Delete this run from the server for good", "Borrar esta ejecución del servidor para siempre"),
 
-    # --- the training settings: each field's label, help (its comment in cnnlib.config) and use ---------
+    # --- the training settings, by field name: the Train page's label, the help the page and the command
+    # line give (what the field's comment in cnnlib.config says), what it is for where the field's facts
+    # say so (config.Facts.why), and the page's group titles ---------------------------------------------
     "label.model": ("Network", "Red"),
     "label.conv_dropout": ("Dropout after the first conv", "Dropout tras la primera convolución"),
     "label.fc_dropout": ("Dropout before the classifier", "Dropout antes del clasificador"),
@@ -764,6 +766,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "label.precision": ("Precision", "Formato numérico"),
     "label.report_every": ("Progress every N steps", "Progreso cada N pasos"),
     "label.eval_every": ("Test every N steps (0 = at epoch ends)", "Prueba cada N pasos (0 = al final de cada época)"),
+    "help.data": ('"cifar10", "builtin", or a path to an image folder / .zip',
+                  '"cifar10", "builtin" o la ruta de una carpeta de imágenes o de un .zip'),
+    "help.data_root": ("folder where CIFAR-10 is downloaded and cached",
+                       "carpeta donde se descarga y se guarda CIFAR-10"),
+    "help.holdout": ("fraction of images held out for testing when a folder has no test split",
+                     "fracción de las imágenes que se apartan para la prueba cuando una carpeta no trae conjunto de "
+                     "prueba"),
     "help.max_train": ("use at most this many training images (0 = all)",
                        "usar como mucho estas imágenes de entrenamiento (0 = todas)"),
     "help.max_test": ("use at most this many test images (0 = all)",

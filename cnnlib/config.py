@@ -1,8 +1,11 @@
 """Training configuration: the frozen `TrainConfig` dataclass, its validation, and named presets.
 
-Every field carries its unit or meaning. `validate()` returns the problems as sentences (field,
-value, allowed range), each a words.Message: English for the command line, and said in the reader's
-language by the app. The presets' descriptions and the test-time views' words are in cnnlib.words.
+Every field carries its unit or meaning, and in one place what CNN Lab knows about it (its `Facts`,
+`facts(name)`): the range or choices it allows, when it has an effect, and the Train page's group and
+widget for it. Validation, the command line, links and the Train page all read those. `validate()`
+returns the problems as sentences (field, value, allowed range), each a words.Message: English for the
+command line, and said in the reader's language by the app. The fields' words (label, help, what for),
+the presets' descriptions and the test-time views' words are in the catalogue, cnnlib.catalogue.
 """
 from __future__ import annotations
 
@@ -29,34 +32,64 @@ class Range(NamedTuple):
     lo_open: bool = False   # True: lo itself is not allowed
 
 
-# What each field allows, in the order problems are reported: a Range for numbers, a tuple of
-# choices for strings. validate(), the app's widgets and live changes all read this one table.
-ALLOWED: dict[str, Range | tuple[str, ...]] = {
-    "holdout": Range(0.0, 0.9, True), "max_train": Range(0, 10_000_000), "max_test": Range(0, 10_000_000),
-    "model": tuple(ARCHITECTURES), "conv_dropout": Range(0.0, 0.9), "fc_dropout": Range(0.0, 0.9),
-    "epochs": Range(1, 1000), "batch_size": Range(1, 8192), "optimizer": OPTIMIZERS,
-    "lr": Range(0.0, 10.0, True), "schedule": SCHEDULES, "warmup": Range(0.0, 0.9),
-    "lr_end": Range(0.0, 1.0),
-    "momentum": Range(0.0, 0.999), "weight_decay": Range(0.0, 1.0), "bias_lr": Range(0.0, 1000.0, True),
-    "lookahead": Range(0, 1000), "label_smoothing": Range(0.0, 0.5), "augment": AUGMENTS, "crop": Range(1, 16),
-    "seed": Range(0, 2**31 - 1), "device": DEVICES, "precision": PRECISIONS,
-    "report_every": Range(1, 100_000), "eval_every": Range(0, 1_000_000), "tta": TTAS,
-}
+@dataclass(frozen=True)
+class Widget:
+    """How the Train page draws a number, as plain data (ui.setting draws it). A field with choices is a
+    list and a switch a checkbox: they need no Widget."""
+    kind: str                    # "slider", or "number": a box that takes any number (validation names a bad one)
+    step: float                  # what one click moves the value by, in the field's unit
+    format: str | None = None    # a number box's printf format ("%.5f"); None: Streamlit's own
+
+
+def _slider(step: float) -> Widget:
+    return Widget("slider", step)
+
+
+def _box(step: float, format: str | None = None) -> Widget:
+    return Widget("number", step, format)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What CNN Lab knows about one TrainConfig field, bar its words: what it allows, when it has an effect,
+    and where and how the Train page shows it. validate(), the command line, links and the Train page all
+    read these. The words are the catalogue's, under the field's name (cnnlib.catalogue): label.<field>,
+    help.<field> (the command line's help too), why.<field> where `why` is set."""
+    allowed: Range | tuple[str, ...] | None = None  # a number's Range or a string's choices; None: validate() checks it
+    used_if: Callable[[dict], bool] | None = None   # whether it has an effect, given the others' values; None: always
+    group: str = ""                  # the Train page's group it is shown in (titled group.<name>); "": not on the page
+    widget: Widget | None = None     # how the page draws a number (choices are a list, a switch a checkbox)
+    why: bool = False                # the catalogue says what it is for, in a student's words (why.<field>)
+    choice_words: dict[str, Message] | None = None   # what each choice does, where its name alone would not tell
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The strings it allows; () for a number, a switch or free text."""
+        return () if self.allowed is None or isinstance(self.allowed, Range) else self.allowed
+
+
+def _field(default, allowed: Range | tuple[str, ...] | None = None, **facts):
+    """A TrainConfig field with its Facts."""
+    return dataclasses.field(default=default, metadata={"facts": Facts(allowed, **facts)})
+
 
 # Fields that have an effect only when other fields say so, as rules on a dict of field values: the
-# Train page greys them out otherwise (its fields above them are set first), the engine ignores them.
+# Train page greys them out otherwise (it draws the fields they read first), the engine ignores them.
 def _decays(v: dict) -> bool:
     """Whether the schedule warms up and then decays (what warmup and lr_end shape)."""
     return v["schedule"] in ("onecycle", "cosine")
 
 
-USED_ONLY_IF: dict[str, Callable[[dict], bool]] = {
-    "warmup": _decays,
-    "lr_end": _decays,
-    "bias_lr": lambda v: has_batchnorm(v["model"]),
-    "crop": lambda v: "crop" in v["augment"],
-    "alternate_flips": lambda v: "flip" in v["augment"],
-}
+def _batchnorm(v: dict) -> bool:
+    return has_batchnorm(v["model"])
+
+
+def _crops(v: dict) -> bool:
+    return "crop" in v["augment"]
+
+
+def _flips(v: dict) -> bool:
+    return "flip" in v["augment"]
 
 
 def shown(value, limit: int = 60) -> str:
@@ -71,12 +104,15 @@ def not_allowed(field: str, value, what: Message) -> Message:
 
 
 def check_value(field: str, value) -> str:
-    """Why `value` is not allowed for `field` (naming both and the allowed range), or ""."""
-    allowed = ALLOWED[field]
-    if isinstance(allowed, tuple) and not isinstance(allowed, Range):
-        return "" if value in allowed else not_allowed(field, value, Message("config.choose_one",
-                                                                             choices=", ".join(allowed)))
-    lo, hi, lo_open = allowed
+    """Why `value` is not allowed for `field` (naming both and the allowed range), or "". A field with no
+    range or choices (a switch, the data's names) is validate()'s to check."""
+    known = facts(field)
+    if known.choices:
+        return "" if value in known.choices else not_allowed(field, value, Message("config.choose_one",
+                                                                                   choices=", ".join(known.choices)))
+    if known.allowed is None:
+        return ""
+    lo, hi, lo_open = known.allowed
     # the bounds as the code has them (0.0, 10): text, so that no language rewrites them
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         return not_allowed(field, value, Message("config.number_from_to", lo=str(lo), hi=str(hi)))
@@ -90,42 +126,78 @@ def check_value(field: str, value) -> str:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    # data
+    # Each field: its type, its default, its meaning or unit (the comment), and its Facts, if any. The
+    # Train page shows the fields that name a group, group by group, in this order; validation reports
+    # problems in this order too.
+    # --- data: the sidebar's choice, not the Train page's
     data: str = "builtin"             # "cifar10", "builtin", or a path to an image folder / .zip
     data_root: str = "data"           # folder where CIFAR-10 is downloaded and cached
-    holdout: float = 0.1              # fraction of images held out for testing when a folder has no test split
-    max_train: int = 0                # use at most this many training images (0 = all)
-    max_test: int = 0                 # use at most this many test images (0 = all)
-    # model
-    model: str = "tutorial"           # architecture name, see cnnlib.models.ARCHITECTURES
-    conv_dropout: float = 0.3         # dropout probability after the first conv (tutorial: 0.3)
-    fc_dropout: float = 0.5           # dropout probability before the classifier (tutorial: 0.5)
-    # optimisation
-    epochs: int = 10                  # passes over the training set
-    batch_size: int = 32              # images per step
-    optimizer: str = "sgd"            # "sgd", "adam" or "adamw"
-    lr: float = 0.001                 # peak learning rate
-    schedule: str = "constant"        # "constant", "onecycle" (warm-up then linear decay), "cosine", "step"
-    warmup: float = 0.2               # fraction of all steps spent warming up (onecycle and cosine)
-    lr_end: float = 0.0               # learning rate at the last step, as a fraction of lr (onecycle and cosine)
-    momentum: float = 0.9             # SGD momentum, or Adam's beta1
-    nesterov: bool = False            # Nesterov momentum (SGD only)
-    weight_decay: float = 0.0         # L2 penalty per step (decoupled for AdamW)
-    bias_lr: float = 1.0              # batch norm shifts' learning rate as a multiple of lr (same decay per step)
-    lookahead: int = 0                # steps between pulls of the weights toward their running average (0 = none)
-    label_smoothing: float = 0.0      # cross-entropy label smoothing, 0 = none
-    # data pipeline
-    augment: str = "none"             # "none", "flip", "crop" or "flip+crop"
-    crop: int = 4                     # pixels a random crop may move the image each way (zero padding)
-    alternate_flips: bool = False     # flips: each image mirrored in every other epoch, not at random
-    normalize: bool = False           # subtract per-channel mean and divide by std (tutorial: ToTensor only)
-    # run
-    seed: int = 0                     # seed for weights, shuffling, augmentation and dropout
-    device: str = "cpu"               # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda" or "mps"
-    precision: str = "fp32"           # fp32, bf16/fp16 autocast, or auto (bf16 on CUDA or an AMX CPU, else fp32)
-    report_every: int = 50            # steps between progress events
-    tta: str = "none"                 # test-time views: "none", "flip" (+ mirror), "flip+shift" (+ both shifted 1 px)
-    eval_every: int = 0               # steps between extra test-set checks within an epoch (0 = epoch ends only)
+    # fraction of images held out for testing when a folder has no test split (how a folder was split when it
+    # was loaded, once per server: a widget for it would change nothing)
+    holdout: float = _field(0.1, Range(0.0, 0.9, True))
+    # --- model
+    # architecture name, see cnnlib.models.ARCHITECTURES
+    model: str = _field("tutorial", tuple(ARCHITECTURES), group="model")
+    # dropout probability after the first conv (tutorial: 0.3)
+    conv_dropout: float = _field(0.3, Range(0.0, 0.9), group="model", widget=_slider(0.05))
+    # dropout probability before the classifier (tutorial: 0.5)
+    fc_dropout: float = _field(0.5, Range(0.0, 0.9), group="model", widget=_slider(0.05))
+    # --- optimisation
+    # passes over the training set
+    epochs: int = _field(10, Range(1, 1000), group="optimisation", widget=_box(1))
+    # images per step
+    batch_size: int = _field(32, Range(1, 8192), group="optimisation", widget=_box(1))
+    # "sgd", "adam" or "adamw"
+    optimizer: str = _field("sgd", OPTIMIZERS, group="optimisation")
+    # peak learning rate
+    lr: float = _field(0.001, Range(0.0, 10.0, True), group="optimisation", widget=_box(0.0005, "%.5f"))
+    # "constant", "onecycle" (warm-up then linear decay), "cosine", "step"
+    schedule: str = _field("constant", SCHEDULES, group="optimisation")
+    # fraction of all steps spent warming up (onecycle and cosine)
+    warmup: float = _field(0.2, Range(0.0, 0.9), group="optimisation", widget=_slider(0.05), used_if=_decays,
+                           why=True)
+    # learning rate at the last step, as a fraction of lr (onecycle and cosine)
+    lr_end: float = _field(0.0, Range(0.0, 1.0), group="optimisation", widget=_slider(0.01), used_if=_decays,
+                           why=True)
+    # SGD momentum, or Adam's beta1
+    momentum: float = _field(0.9, Range(0.0, 0.999), group="optimisation", widget=_box(0.01, "%.3f"))
+    # Nesterov momentum (SGD only)
+    nesterov: bool = _field(False, group="optimisation", why=True)
+    # L2 penalty per step (decoupled for AdamW)
+    weight_decay: float = _field(0.0, Range(0.0, 1.0), group="optimisation", widget=_box(0.0001, "%.4f"), why=True)
+    # batch norm shifts' learning rate as a multiple of lr (same decay per step)
+    bias_lr: float = _field(1.0, Range(0.0, 1000.0, True), group="optimisation", widget=_box(1.0, "%.1f"),
+                            used_if=_batchnorm, why=True)
+    # steps between pulls of the weights toward their running average (0 = none)
+    lookahead: int = _field(0, Range(0, 1000), group="optimisation", widget=_box(1), why=True)
+    # cross-entropy label smoothing, 0 = none
+    label_smoothing: float = _field(0.0, Range(0.0, 0.5), group="optimisation", widget=_slider(0.05), why=True)
+    # --- data pipeline
+    # "none", "flip", "crop" or "flip+crop"
+    augment: str = _field("none", AUGMENTS, group="data")
+    # pixels a random crop may move the image each way (zero padding)
+    crop: int = _field(4, Range(1, 16), group="data", widget=_box(1), used_if=_crops, why=True)
+    # flips: each image mirrored in every other epoch, not at random
+    alternate_flips: bool = _field(False, group="data", used_if=_flips, why=True)
+    # subtract per-channel mean and divide by std (tutorial: ToTensor only)
+    normalize: bool = _field(False, group="data", why=True)
+    # test-time views: "none", "flip" (+ mirror), "flip+shift" (+ both shifted 1 px)
+    tta: str = _field("none", TTAS, group="data", why=True, choice_words=TTA_WORDS)
+    # use at most this many training images (0 = all)
+    max_train: int = _field(0, Range(0, 10_000_000), group="data", widget=_box(1000))
+    # use at most this many test images (0 = all)
+    max_test: int = _field(0, Range(0, 10_000_000), group="data", widget=_box(1000))
+    # --- run
+    # seed for weights, shuffling, augmentation and dropout
+    seed: int = _field(0, Range(0, 2**31 - 1), group="run", widget=_box(1))
+    # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda" or "mps"
+    device: str = _field("cpu", DEVICES, group="run")
+    # fp32, bf16/fp16 autocast, or auto (bf16 on CUDA or an AMX CPU, else fp32)
+    precision: str = _field("fp32", PRECISIONS, group="run")
+    # steps between progress events
+    report_every: int = _field(50, Range(1, 100_000), group="run", widget=_box(1))
+    # steps between extra test-set checks within an epoch (0 = epoch ends only)
+    eval_every: int = _field(0, Range(0, 1_000_000), group="run", widget=_box(10), why=True)
 
     def validate(self) -> list[str]:
         """Return a list of problems, each naming the field, its value and what is allowed."""
@@ -137,7 +209,7 @@ class TrainConfig:
         # a config read from a file may hold anything: a switch must be true or false, not "no" (truthy)
         problems += [not_allowed(f.name, getattr(self, f.name), Message("config.true_or_false"))
                      for f in fields(self) if f.type == "bool" and not isinstance(getattr(self, f.name), bool)]
-        problems += [p for name in ALLOWED if (p := check_value(name, getattr(self, name)))]
+        problems += [p for f in fields(self) if (p := check_value(f.name, getattr(self, f.name)))]
         if self.nesterov is True and (self.optimizer != "sgd" or self.momentum == 0):
             problems.append(Message("config.nesterov"))
         if self.precision == "fp16" and self.device == "cpu":
@@ -152,8 +224,8 @@ class TrainConfig:
         return self
 
     def uses(self, name: str) -> bool:
-        """Whether field `name` has any effect, given the other fields (USED_ONLY_IF)."""
-        rule = USED_ONLY_IF.get(name)
+        """Whether field `name` has any effect, given the other fields (its Facts.used_if)."""
+        rule = facts(name).used_if
         return rule is None or rule(self.to_dict())
 
     def replace(self, **changes) -> "TrainConfig":
@@ -172,16 +244,24 @@ class TrainConfig:
         return cls(**d)
 
 
-def _field_help() -> dict[str, str]:
-    """Each field's comment above, as one line of help for the command line (the app says the same from
-    the catalogue, cnnlib.words, in English or Spanish; a test keeps the two in step)."""
-    import inspect
-    import re
-    src = inspect.getsource(TrainConfig)
-    return dict(re.findall(r"^    (\w+): [^=]+= .*?# (.+)$", src, re.M))
+_FACTS: dict[str, Facts] = {f.name: f.metadata.get("facts", Facts()) for f in fields(TrainConfig)}
 
 
-FIELD_HELP: dict[str, str] = _field_help()
+def facts(name: str) -> Facts:
+    """The Facts of TrainConfig's field `name` (a KeyError for a name that is not a field)."""
+    return _FACTS[name]
+
+
+# The fields the Train page shows (those that name a group), in the order it shows them
+SETTINGS: tuple[str, ...] = tuple(name for name, known in _FACTS.items() if known.group)
+
+
+def groups() -> dict[str, tuple[str, ...]]:
+    """The Train page's groups of settings, each with its fields, in the order the page shows them."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name in SETTINGS:
+        out[facts(name).group] = (*out.get(facts(name).group, ()), name)
+    return out
 
 
 # The fast recipe the batch-norm presets share: one-cycle Nesterov SGD at batch 256, label

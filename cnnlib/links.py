@@ -74,13 +74,8 @@ def _value(name: str, text: str) -> tuple[object, str]:
     except ValueError:
         kind = kind if kind in ("bool", "int", "float") else "str"
         return None, Message("links.not_kind", name=name, text=repr(text[:40]), kind=Message(f"links.kind.{kind}"))
-    problem = check_value(name, value) if name in _checked() else ""
+    problem = check_value(name, value)
     return (None, Message("links.left_out", problem=problem)) if problem else (value, "")
-
-
-def _checked() -> set[str]:
-    from cnnlib.config import ALLOWED
-    return set(ALLOWED)
 
 
 def _one(params: Mapping[str, str | Sequence[str]], key: str) -> str:

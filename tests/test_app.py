@@ -282,15 +282,21 @@ def test_change_during_run_is_marked_on_chart():
     assert not at.exception
 
 
-def test_every_config_field_has_a_widget():
-    import dataclasses
-    import ui
-    from cnnlib.config import FIELD_HELP, TrainConfig
-    # data and data_root are the sidebar's choice; holdout is how a folder was split when it was
-    # loaded (once per server, at the default), so a widget for it would change nothing
-    names = {f.name for f in dataclasses.fields(TrainConfig)} - {"data", "data_root", "holdout"}
-    assert names == set(ui.WIDGETS) == {n for group in ui.GROUPS.values() for n in group} == set(ui.LABELS)
-    assert names <= set(FIELD_HELP)
+def test_the_train_page_draws_each_setting_once_in_its_group():
+    from cnnlib.config import SETTINGS, facts, groups
+    from cnnlib.words import say
+
+    def keys(node) -> list[str]:
+        return [*([node.key] if getattr(node, "key", None) else []),
+                *(k for child in getattr(node, "children", {}).values() for k in keys(child))]
+    at = app("train")
+    titles = {say(f"group.{group}") for group in groups()}
+    drawn: dict[str, list[str]] = {}
+    for group in (e for e in at.expander if e.label in titles):     # inside the page's "Settings"
+        for key in keys(group):
+            if key.startswith("cfg_"):
+                drawn.setdefault(key.removeprefix("cfg_"), []).append(group.label)
+    assert drawn == {name: [say(f"group.{facts(name).group}")] for name in SETTINGS}
 
 
 def test_invalid_settings_are_explained_before_start():
@@ -838,8 +844,6 @@ def test_the_warm_up_and_final_lr_are_offered_only_for_a_schedule_that_uses_them
 
 
 def test_the_less_familiar_settings_say_what_they_are_for():
-    import ui
-    assert set(ui.WHY) <= set(ui.WIDGETS)
     at = app("train")
     assert at.number_input(key="cfg_bias_lr").help.startswith("batch norm shifts' learning rate")
     assert "**What for:**" in at.number_input(key="cfg_bias_lr").help

@@ -45,6 +45,20 @@ def test_help_lists_every_config_field(tmp_path):
     assert "tutorial" in r.stdout
 
 
+def test_each_options_help_is_the_apps_and_names_the_fields_choices():
+    import argparse
+
+    from cnnlib.__main__ import _parser
+    from cnnlib.config import facts
+    from cnnlib.words import say
+    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {a.dest: a.help for a in commands.choices["train"]._actions}
+    for f in dataclasses.fields(TrainConfig):
+        assert helps[f.name].startswith(say(f"help.{f.name}")), f.name          # the app's help, in English
+        choices = facts(f.name).choices
+        assert ("one of " + ", ".join(choices) + ";" in helps[f.name]) == bool(choices), f.name
+
+
 def test_a_bad_config_value_exits_2_naming_the_field(tmp_path):
     r = cli("train", "--data", "builtin", "--lr", "-1", cwd=tmp_path)
     assert r.returncode == 2, r.stderr

@@ -1,4 +1,4 @@
-"""TrainConfig: validation messages, presets, dict round trips.
+"""TrainConfig: validation messages, presets, dict round trips, and each field's facts.
 
     .venv/bin/python -m pytest tests/test_config.py -q
 """
@@ -8,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from cnnlib.config import FIELD_HELP, PRESETS, TrainConfig, preset
+from cnnlib.config import PRESETS, SETTINGS, Range, TrainConfig, facts, groups, preset
 
 
 def test_the_default_is_the_tutorials_recipe_and_valid():
@@ -117,9 +117,77 @@ def test_the_config_is_frozen_and_replace_makes_a_copy():
     assert cfg.replace(lr=0.5).lr == 0.5 and cfg.lr == 0.001
 
 
-def test_every_field_has_help_text():
-    assert set(FIELD_HELP) == {f.name for f in dataclasses.fields(TrainConfig)}
-    assert all(h.strip() for h in FIELD_HELP.values())
+# --- each field's facts: what validation, the command line and the Train page read ---------------------
+
+FIELDS = dataclasses.fields(TrainConfig)
+
+
+def _bad_and_good(allowed) -> tuple[list, list]:
+    """Values just outside a field's range or choices, and values at its edges (or each choice)."""
+    if not isinstance(allowed, Range):
+        return ["not-a-choice", 1], list(allowed)
+    lo, hi, lo_open = allowed
+    tiny = 1 if isinstance(lo, int) else 1e-6
+    good = [hi] + ([] if lo_open else [lo]) + ([lo + tiny] if lo_open else [])
+    whole = [lo + 0.5] if isinstance(lo, int) else []
+    return [hi + tiny, lo if lo_open else lo - tiny, "1", None, True, *whole], good
+
+
+@pytest.mark.parametrize("name", [f.name for f in FIELDS if facts(f.name).allowed is not None])
+def test_validation_refuses_what_a_fields_facts_do_not_allow_and_takes_what_they_do(name):
+    bad, good = _bad_and_good(facts(name).allowed)
+    base = TrainConfig(device="cuda")          # fp16 is for GPUs: no other problem than the one made here
+    for value in bad:
+        named = [p for p in base.replace(**{name: value}).validate() if p.startswith(f"{name}=")]
+        assert len(named) == 1, (value, named)
+    for value in good:
+        assert base.replace(**{name: value}).validate() == [], value
+
+
+def test_every_number_has_a_range_and_every_string_choices_or_its_own_check():
+    for f in FIELDS:
+        allowed = facts(f.name).allowed
+        if f.type in ("int", "float"):
+            assert isinstance(allowed, Range) and allowed.lo < allowed.hi, f.name
+            assert isinstance(allowed.lo, int) == (f.type == "int"), f.name   # a whole number's bounds are whole
+        elif f.type == "str":
+            assert facts(f.name).choices or f.name in ("data", "data_root"), f.name   # validate() checks those two
+        else:
+            assert f.type == "bool" and allowed is None, f.name
+
+
+def test_the_train_page_can_draw_every_setting():
+    # data and data_root are the sidebar's choice; holdout is how a folder was split when it was loaded
+    # (once per server, at the default), so a widget for it would change nothing
+    assert set(SETTINGS) == {f.name for f in FIELDS} - {"data", "data_root", "holdout"}
+    types = {f.name: f.type for f in FIELDS}
+    for name in SETTINGS:
+        known = facts(name)
+        if known.choices:                               # a list
+            assert known.widget is None, name
+            assert set(known.choice_words or {}) <= set(known.choices), name
+        elif types[name] == "bool":                     # a checkbox
+            assert known.widget is None and not known.choice_words, name
+        else:                                           # a slider or a box
+            assert known.widget is not None and known.widget.kind in ("slider", "number"), name
+            assert 0 < known.widget.step <= known.allowed.hi - known.allowed.lo, name
+            assert isinstance(known.widget.step, int) == (types[name] == "int"), name   # a float box steps in floats
+    assert all(facts(f.name).widget is None and not facts(f.name).why for f in FIELDS if f.name not in SETTINGS)
+
+
+def test_the_train_page_shows_each_setting_in_one_group_and_in_the_fields_order():
+    shown = [name for names in groups().values() for name in names]
+    assert shown == list(SETTINGS)           # each group's fields are together: none is shown twice or elsewhere
+    assert list(groups()) == ["model", "optimisation", "data", "run"]
+    assert all(facts(name).group == group for group, names in groups().items() for name in names)
+
+
+@pytest.mark.parametrize("name", [n for n in SETTINGS if facts(n).used_if])
+def test_a_settings_rule_reads_only_the_settings_the_page_draws_above_it(name):
+    # the Train page greys a setting out from the values drawn so far (and those a link fixes)
+    above = SETTINGS[:SETTINGS.index(name)]
+    for _, cfg in PRESETS.values():
+        assert facts(name).used_if({n: getattr(cfg, n) for n in above}) == cfg.uses(name)
 
 
 def test_uses_says_when_a_field_has_an_effect_given_the_others():
