@@ -27,8 +27,9 @@ from cnnlib.config import (ALLOWED, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_I
                            cpu_minutes)
 from cnnlib.data import Dataset, DataError
 from cnnlib.files import DiskFull
+from cnnlib.history import History
 from cnnlib.models import ARCHITECTURES
-from cnnlib.runner import History, Slots, default_slots, memory_problem
+from cnnlib.runner import Slots, default_slots, memory_problem
 from cnnlib.runs import list_runs, pretrained_runs
 from cnnlib.words import LANGUAGE_NAMES, LANGUAGES
 

@@ -61,7 +61,7 @@ def train(args: argparse.Namespace) -> int:
 
     from cnnlib import runs, store
     from cnnlib.data import DataError, load_builtin, load_dataset
-    from cnnlib.runner import History
+    from cnnlib.history import History
     from cnnlib.train import (Diverged, EpochEnd, Finished, Step, TrainState, fit, make_model, resolve_device,
                               tune_malloc)
 

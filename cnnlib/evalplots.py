@@ -15,7 +15,7 @@ import torch
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from cnnlib.runner import STATES
+from cnnlib.history import STATES
 from cnnlib.words import say, tr
 
 COLORS = qualitative.Plotly

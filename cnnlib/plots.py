@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from cnnlib.runner import History
+from cnnlib.history import History
 from cnnlib.words import Message, say
 
 # The tutorial's reported test accuracy after epochs 1..10, in percent: the dashed reference line.

@@ -12,7 +12,7 @@ from cnnlib.config import TrainConfig, preset
 from cnnlib.data import Dataset, make_shapes10
 from cnnlib.images import ImageError
 from cnnlib.models import build_model
-from cnnlib.runner import History
+from cnnlib.history import History
 from cnnlib import train
 from cnnlib.train import Changed, EpochEnd, Finished, Step
 from smalldata import png

@@ -34,7 +34,7 @@ from cnnlib.checkpoints import (
 from cnnlib.config import TrainConfig
 from cnnlib.guess import Guess, compare
 from cnnlib.predictor import predict, predictor_from_folder
-from cnnlib.runner import History
+from cnnlib.history import History
 from cnnlib.runs import (
     broken_runs,
     delete_run,

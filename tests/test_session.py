@@ -10,7 +10,7 @@ import time
 
 from cnnlib import session
 from cnnlib.config import TrainConfig
-from cnnlib.runner import History
+from cnnlib.history import History
 from cnnlib.session import Sessions, SessionRun
 
 
