@@ -22,11 +22,11 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from cnnlib import (adversarial, evalplots, export, follow, inspection, links, models, predictor, runfile, runs,
                     session, sources, store, train, words)
 from cnnlib import guess as guessing
-from cnnlib.checkpoints import META, CheckpointError, bundle_bytes, slug
+from cnnlib.checkpoints import META, CheckpointError, bundle_bytes
 from cnnlib.config import (ALLOWED, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
                            cpu_minutes)
 from cnnlib.data import Dataset, DataError
-from cnnlib.files import DiskFull
+from cnnlib.files import DiskFull, slug
 from cnnlib.history import History
 from cnnlib.models import ARCHITECTURES
 from cnnlib.runner import Slots, default_slots, memory_problem

@@ -431,7 +431,8 @@ def tiny_run(folder: Path, name: str = "tiny fast", classes=None, epochs: int = 
     """A network ('fast' unless told) trained one step on a few Shapes-10 images, saved as a run in
     `folder` (with float16 weights if `half`, as pretrained runs may be shipped; tested with `tta` views)."""
     from torch.nn import functional as F
-    from cnnlib.checkpoints import run_meta, save_run, slug
+    from cnnlib.checkpoints import run_meta, save_run
+    from cnnlib.files import slug
     from cnnlib.config import TrainConfig
     from cnnlib.data import SHAPES10_CLASSES, make_shapes10
     from cnnlib.models import build_model, fit_to_data
