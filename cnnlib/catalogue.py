@@ -919,7 +919,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "qué ajustes aprenden más rápido y cuáles sobreajustan. La tabla muestra solo los ajustes que cambian de "
         "una ejecución a otra, junto a sus resultados."),
 
-    # --- cnnlib.plots and cnnlib.evalplots: the figures ----------------------------------------------
+    # --- cnnlib.plots, cnnlib.evalplots and cnnlib.compare: the figures and tables -------------------
     "plots.train": ("train", "entrenamiento"),
     "plots.test": ("test", "prueba"),
     "plots.images": ("images", "imágenes"),

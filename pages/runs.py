@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 import ui
-from cnnlib import evalplots, runs
+from cnnlib import compare, runs
 from cnnlib.checkpoints import bundle
 from cnnlib.files import DiskFull
 from cnnlib.inspection import EXPLAIN
@@ -59,9 +59,9 @@ chosen = st.multiselect(t("runs.to_compare"), list(every), format_func=label.get
 if chosen:
     metas = [every[f] for f in chosen]
     st.caption(ui.tr(EXPLAIN["compare"]))
-    st.plotly_chart(evalplots.curves_figure(metas, lang=lang), key="curves")
-    ui.table(evalplots.comparison_table(metas, lang), key="table",
-             percent=(evalplots.column("best", lang), evalplots.column("final", lang)))
+    st.plotly_chart(compare.curves_figure(metas, lang=lang), key="curves")
+    ui.table(compare.comparison_table(metas, lang), key="table",
+             percent=(compare.column("best", lang), compare.column("final", lang)))
 
 if not saved:  # the shipped models are not managed here
     st.stop()
