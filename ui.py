@@ -19,13 +19,14 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnlib import (adversarial, evalplots, export, follow, inspection, links, models, predictor, runfile, runs,
-                    session, sources, store, train, words)
+from cnnlib import (adversarial, evalplots, export, follow, links, models, predictor, runfile, runs, session, sources,
+                    store, train, words)
 from cnnlib import guess as guessing
 from cnnlib.checkpoints import META, CheckpointError, bundle_bytes
 from cnnlib.config import (ALLOWED, GPU_PRESETS, PRESETS, TTA_WORDS, USED_ONLY_IF, TrainConfig,
                            cpu_minutes)
 from cnnlib.data import Dataset, DataError
+from cnnlib.evaluation import EvalReport
 from cnnlib.files import DiskFull, slug
 from cnnlib.history import History
 from cnnlib.models import ARCHITECTURES
@@ -118,7 +119,7 @@ def _testing() -> threading.Lock:
     return threading.Lock()
 
 
-def _test(model: predictor.Predictor, ds: Dataset) -> inspection.EvalReport:
+def _test(model: predictor.Predictor, ds: Dataset) -> EvalReport:
     with _testing():
         report = predictor.evaluate(model, ds)
         train.release_memory()              # the test's activations go back to the system
@@ -126,13 +127,13 @@ def _test(model: predictor.Predictor, ds: Dataset) -> inspection.EvalReport:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _evaluate_saved(folder: str, source: str, n_test: int) -> inspection.EvalReport:
+def _evaluate_saved(folder: str, source: str, n_test: int) -> EvalReport:
     """A saved run's evaluation on a data set's test split, shared by every session: a class that
     opens Evaluate on the same shipped model tests it once, not once per student (read-only)."""
     return _test(_predictor(folder), dataset(source))
 
 
-def _saved_evaluation(folder: str, source: str, n_test: int) -> inspection.EvalReport:
+def _saved_evaluation(folder: str, source: str, n_test: int) -> EvalReport:
     with st.spinner(t("ui.testing_model")):
         return _evaluate_saved(folder, source, n_test)
 
@@ -212,6 +213,11 @@ def forget_lang() -> None:
 def _choose_lang(mine: session.SessionRun) -> None:
     mine.lang = st.session_state["_lang"]
     forget_lang()
+
+
+# What each view of the pages shows and how to read it, in two sentences (the catalogue's explain.<view>)
+EXPLAIN = {view: words.Message(f"explain.{view}") for view in (
+    "confusion", "per_class", "mistakes", "feature_maps", "filters", "filters_fitted", "gradcam", "compare")}
 
 
 def t(key: str, **params) -> str:
@@ -558,13 +564,13 @@ def guess_result(guess, epochs: list, key: str) -> None:
         table([{t(f"guess.{c}"): tr(r[c]) for c in ("what", "guessed", "happened")} for r in rows], key=key)
 
 
-def evaluation(choice: str | predictor.Predictor, model: predictor.Predictor, ds: Dataset) -> inspection.EvalReport:
+def evaluation(choice: str | predictor.Predictor, model: predictor.Predictor, ds: Dataset) -> EvalReport:
     """The model's evaluation on the data set's test split, kept so that reruns, e.g. the toggles,
     cost nothing: a saved run's in the cache every session shares, this session's own run's here."""
     if isinstance(choice, str):
         return _saved_evaluation(choice, source(), len(ds.y_test))
 
-    def test() -> inspection.EvalReport:
+    def test() -> EvalReport:
         with st.spinner(t("ui.testing_images", n=len(ds.y_test))):
             return _test(model, ds)
     return _for_this_run("evaluation", ds, test)

@@ -18,8 +18,9 @@ from cnnlib.adversarial import (EPSILONS, SAMPLE, accuracy_vs_epsilon, fgsm, per
                                 quantize, sample)
 from cnnlib.checkpoints import load_run
 from cnnlib.data import CIFAR10_CLASSES, Dataset
-from cnnlib.inspection import (EvalReport, GradCAM, cell_images, evaluate_test, feature_maps, filter_tiles, first_layer_fitted,
-                               grad_cam, grid, overlay, tile_maps, upscale)
+from cnnlib.evaluation import EvalReport, evaluate_test
+from cnnlib.inspection import GradCAM, feature_maps, filter_tiles, first_layer_fitted, grad_cam, grid, tile_maps
+from cnnlib.plots import overlay, upscale
 from cnnlib.predict import prepare, top_k
 from cnnlib.runner import Runner
 from cnnlib.words import Message, Parts, class_message
@@ -102,27 +103,6 @@ def evaluate(p: Predictor, ds: Dataset) -> EvalReport:
     the test-time views its run was tested with, so the accuracy matches the run's record."""
     with p.lock:
         return evaluate_test(p.model, ds, p.mean, p.std, tta=p.tta)
-
-
-def mistakes(report: EvalReport, ds: Dataset, n: int = 24, scale: int = 4,
-             names: Sequence[str] | None = None) -> list[tuple[np.ndarray, str]]:
-    """The n most confident mistakes as (enlarged image, "true → predicted (confidence)"), the classes
-    called by `names` (as a page shows them; by default the data set's own)."""
-    names = names or ds.classes
-    return [(upscale(ds.x_test[m.index], scale),
-             f"{names[m.true]} → {names[m.predicted]} ({100 * m.confidence:.0f} %)")
-            for m in report.mistakes[:n]]
-
-
-def cell_tiles(report: EvalReport, ds: Dataset, true: int, predicted: int | None, n: int = 16, scale: int = 4,
-               names: Sequence[str] | None = None) -> tuple[list[tuple[np.ndarray, str]], int]:
-    """The test images of one confusion cell (`inspection.cell_images`; `predicted` None: every mistake
-    of class `true`), most confident first, captioned as `mistakes` does; and how many more it holds."""
-    names = names or ds.classes
-    cell = cell_images(report, true, predicted, n)
-    tiles = [(upscale(ds.x_test[i], scale), f"{names[true]} → {names[int(report.predictions[i])]} ({100 * c:.0f} %)")
-             for i, c in zip(cell.indices, cell.confidence)]
-    return tiles, cell.more
 
 
 # --- what the network sees -----------------------------------------------------------------------

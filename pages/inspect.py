@@ -9,7 +9,6 @@ import streamlit as st
 import ui
 from cnnlib import adversarial, evalplots, predictor
 from cnnlib.images import FORMAT_WORDS, MAX_PIXELS, UPLOAD_TYPES, ImageError
-from cnnlib.inspection import EXPLAIN
 from cnnlib.predict import prepare
 
 ui.sidebar()
@@ -61,7 +60,7 @@ size = image.shape[-1]
 c1.image(sight.image, caption=t("inspect.sees", size=size), output_format="PNG")
 target, p = model.classes[sight.cam.target], sight.probabilities[sight.cam.target]
 c2.image(sight.overlay, caption=t("inspect.evidence", label=name[target], p=100 * p), output_format="PNG")
-st.caption(ui.tr(EXPLAIN["gradcam"]))
+st.caption(ui.tr(ui.EXPLAIN["gradcam"]))
 
 st.subheader(t("inspect.fool"))
 st.caption(ui.tr(adversarial.EXPLAIN["adversarial"]))
@@ -91,7 +90,7 @@ else:
     chart.info(t("inspect.chart_needs_test"))
 
 st.subheader(t("inspect.feature_maps"))
-st.caption(ui.tr(EXPLAIN["feature_maps"]))
+st.caption(ui.tr(ui.EXPLAIN["feature_maps"]))
 cols = st.columns(3)
 for k, (name, grid) in enumerate(sight.maps.items()):
     c, h, w = sight.shapes[name]
@@ -99,7 +98,7 @@ for k, (name, grid) in enumerate(sight.maps.items()):
     cols[k % 3].image(grid, caption=channels, output_format="PNG")
 
 st.subheader(t("inspect.filters"))
-st.caption(ui.tr(EXPLAIN["filters"]))
+st.caption(ui.tr(ui.EXPLAIN["filters"]))
 if sight.filters_fitted:
-    st.caption(ui.tr(EXPLAIN["filters_fitted"]))
+    st.caption(ui.tr(ui.EXPLAIN["filters_fitted"]))
 st.image(sight.filters, output_format="PNG", caption=t("inspect.patches"))

@@ -9,7 +9,6 @@ import ui
 from cnnlib import compare, runs
 from cnnlib.checkpoints import bundle
 from cnnlib.files import DiskFull
-from cnnlib.inspection import EXPLAIN
 from cnnlib.runs import add_run_file, delete_run, list_runs, pretrained_runs, rename_run
 from cnnlib.words import Message
 
@@ -58,7 +57,7 @@ chosen = st.multiselect(t("runs.to_compare"), list(every), format_func=label.get
                         placeholder=t("ui.choose"))
 if chosen:
     metas = [every[f] for f in chosen]
-    st.caption(ui.tr(EXPLAIN["compare"]))
+    st.caption(ui.tr(ui.EXPLAIN["compare"]))
     st.plotly_chart(compare.curves_figure(metas, lang=lang), key="curves")
     ui.table(compare.comparison_table(metas, lang), key="table",
              percent=(compare.column("best", lang), compare.column("final", lang)))

@@ -454,7 +454,7 @@ def charts(at) -> list[dict]:
 
 
 def test_inspect_says_when_a_networks_first_layer_was_set_from_the_data(env):
-    from cnnlib.inspection import EXPLAIN
+    from ui import EXPLAIN
     tiny_run(env / "runs", "mine", model_name="speedrun")
     at = app("inspect")
     assert not at.exception and len(at.get("image")) == 2 + 5 + 7 + 1   # the whitening layer and 6 learned convs
@@ -569,7 +569,7 @@ def test_evaluate_shows_the_images_of_a_cell(env, monkeypatch):
 
 def test_evaluate_tests_with_the_views_the_run_was_tested_with(env):
     from cnnlib import predictor, sources
-    from cnnlib.inspection import evaluate_test
+    from cnnlib.evaluation import evaluate_test
     folder = tiny_run(env / "runs", tta="flip+shift", lr=3.0)   # a big step: outputs far from uniform
     at = app("evaluate")
     assert not at.exception and "its mirror and both moved by one pixel" in " ".join(c.value for c in at.caption)
@@ -590,7 +590,7 @@ def test_evaluate_refuses_a_run_with_other_classes(env):
 
 
 def test_inspect_defaults_to_pretrained_and_shows_what_the_network_sees(env, monkeypatch):
-    from cnnlib.inspection import EXPLAIN
+    from ui import EXPLAIN
     monkeypatch.setenv("CNNLAB_PRETRAINED", str(env / "pretrained"))
     tiny_run(env / "pretrained", "shipped", half=True)
     tiny_run(env / "runs", "mine")

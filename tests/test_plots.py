@@ -4,6 +4,7 @@
 """
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -78,11 +79,18 @@ def test_top_k_bar_and_class_balance():
 
 
 def test_what_the_network_sees_is_enlarged_with_hard_edges():  # Predict's "what the network sees"
-    from cnnlib.inspection import upscale
     x = torch.zeros(3, 2, 2, dtype=torch.uint8)
     x[:, 0, 0] = 255
-    im = upscale(x, scale=4)
+    im = plots.upscale(x, scale=4)
     assert im.shape == (8, 8, 3) and tuple(im[3, 3]) == (255, 255, 255) and tuple(im[4, 4]) == (0, 0, 0)
+
+
+def test_overlay():
+    image = torch.randint(0, 256, (3, 16, 16), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
+    heat = torch.rand(16, 16)
+    out = plots.overlay(image, heat, alpha=0.4, scale=4)
+    assert out.shape == (64, 64, 3) and out.dtype == np.uint8
+    assert (plots.overlay(image, heat, alpha=0.0, scale=4)[::4, ::4] == image.permute(1, 2, 0).numpy()).all()
 
 
 def test_browse_filters_pages_shuffles_and_augments():

@@ -166,3 +166,12 @@ def test_the_settings_help_is_the_fields_own_comment():
         assert say(f"help.{name}") == FIELD_HELP[name], name   # the command line's help and the app's agree
         assert f"label.{name}" in WORDS
     assert all(f"why.{name}" in WORDS for name in ui.WHY) and all(f"group.{g}" in WORDS for g in ui.GROUPS)
+
+
+def test_each_views_explanation_is_two_sentences():
+    sys.path.insert(0, str(ROOT))
+    import ui
+    for view in ("confusion", "per_class", "mistakes", "feature_maps", "filters", "filters_fitted", "gradcam",
+                 "compare"):
+        text = ui.EXPLAIN[view]
+        assert text.count(". ") == 1 and text.endswith("."), view
