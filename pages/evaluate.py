@@ -4,7 +4,7 @@ gets wrong, the most confident mistakes first."""
 import streamlit as st
 
 import ui
-from cnnlib import evaluation, evalplots, predictor
+from cnnlib import evaluation, evalplots
 
 CELL_IMAGES = 16   # at most this many images of one cell
 
@@ -13,7 +13,7 @@ t, lang = ui.t, ui.lang()
 st.title(t("page.evaluate"))
 choice, model = ui.pick_model("eval_model")
 ds = ui.dataset_or_stop(ui.source())
-if problem := predictor.mismatch(model, ds):
+if problem := ui.mismatch(model, ds):
     st.warning(ui.tr(problem))
     st.stop()
 

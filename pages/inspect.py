@@ -7,9 +7,9 @@ import random
 import streamlit as st
 
 import ui
-from cnnlib import adversarial, evalplots, predictor
+from cnnlib import adversarial, evalplots, inference
 from cnnlib.images import FORMAT_WORDS, MAX_PIXELS, UPLOAD_TYPES, ImageError
-from cnnlib.predict import prepare
+from cnnlib.inference import prepare
 
 ui.sidebar()
 t = ui.t
@@ -36,7 +36,7 @@ if where in ("upload", "camera"):   # the camera only when asked for: the browse
         st.stop()
 else:
     ds = ui.dataset_or_stop(ui.source())  # only here: an upload needs no data set
-    if problem := predictor.mismatch(model, ds):
+    if problem := ui.mismatch(model, ds):
         st.warning(t("inspect.or_upload", problem=problem))
         st.stop()
     n = len(ds.y_test)
@@ -50,7 +50,7 @@ else:
 
 options = {None: t("inspect.predicted"), **name}
 pick = st.selectbox(t("inspect.evidence_for"), list(options), key="inspect_target", format_func=options.get)
-sight = predictor.see(model, image, None if pick is None else model.classes.index(pick))
+sight = inference.see(model, image, None if pick is None else model.classes.index(pick))
 top = int(sight.probabilities.argmax())
 st.markdown(t("inspect.says", about=about, label=name[model.classes[top]], p=100 * sight.probabilities[top]))
 

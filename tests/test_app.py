@@ -168,7 +168,7 @@ def test_run_grows_chart_finishes_saves_and_predicts(env, monkeypatch):
     at.switch_page("pages/evaluate.py").run()                   # the session's run, evaluated on the test split
     assert not at.exception and at.selectbox(key="eval_model").value.startswith("This session's run")
     assert charts(at)[0]["data"][0]["type"] == "heatmap"
-    from cnnlib import predictor
+    from cnnlib import inference as predictor
     calls = []
     monkeypatch.setattr(predictor, "evaluate", lambda *a, **kw: calls.append(1))
     at.toggle(key="eval_normalized").set_value(True).run()
@@ -471,7 +471,7 @@ def test_new_pages_without_runs():
 
 
 def test_evaluate_a_saved_run(env, monkeypatch):
-    from cnnlib import predictor
+    from cnnlib import inference as predictor
     tiny_run(env / "runs")
     calls = []
     real = predictor.evaluate
@@ -512,7 +512,7 @@ def click_chart(at, monkeypatch, chart: int, points: list[dict]):
 
 def test_evaluate_shows_the_images_of_a_cell(env, monkeypatch):
     from streamlit.proto.PlotlyChart_pb2 import PlotlyChart
-    from cnnlib import predictor, sources
+    from cnnlib import inference as predictor, sources
     folder = tiny_run(env / "runs", lr=3.0)
     at = app("evaluate")
     for chart in at.get("plotly_chart"):                            # both charts answer a click on a point
@@ -568,7 +568,7 @@ def test_evaluate_shows_the_images_of_a_cell(env, monkeypatch):
 
 
 def test_evaluate_tests_with_the_views_the_run_was_tested_with(env):
-    from cnnlib import predictor, sources
+    from cnnlib import inference as predictor, sources
     from cnnlib.evaluation import evaluate_test
     folder = tiny_run(env / "runs", tta="flip+shift", lr=3.0)   # a big step: outputs far from uniform
     at = app("evaluate")
@@ -612,7 +612,7 @@ def test_inspect_defaults_to_pretrained_and_shows_what_the_network_sees(env, mon
 
 
 def test_inspect_fools_the_network_and_charts_accuracy_against_epsilon(env, monkeypatch):
-    from cnnlib import adversarial, predictor
+    from cnnlib import adversarial, inference as predictor
     calls, attacks = [], []
     real, attack = predictor.robustness, predictor.fool
     monkeypatch.setattr(predictor, "robustness", lambda *a, **kw: calls.append(1) or real(*a, **kw))
@@ -750,7 +750,7 @@ def test_a_cifar10_model_without_cifar10_says_where_to_get_it(env, monkeypatch):
 
 
 def test_predict_decodes_and_runs_each_upload_once(env, monkeypatch):
-    from cnnlib import predictor
+    from cnnlib import inference as predictor
     tiny_run(env / "runs")
     calls = []
     real = predictor.predict
@@ -764,8 +764,8 @@ def test_predict_decodes_and_runs_each_upload_once(env, monkeypatch):
 
 
 def test_predict_says_when_it_averages_the_runs_test_time_views(env):
-    from cnnlib import predictor
-    from cnnlib.predict import prepare, probabilities
+    from cnnlib import inference as predictor
+    from cnnlib.inference import prepare, probabilities
     folder = tiny_run(env / "runs", tta="flip+shift", lr=3.0)
     at = app("predict")
     at.file_uploader(key="img").set_value([("red.png", png(), "image/png")]).run()
@@ -777,7 +777,7 @@ def test_predict_says_when_it_averages_the_runs_test_time_views(env):
 
 
 def test_a_saved_runs_evaluation_is_shared_by_every_session(env, monkeypatch):
-    from cnnlib import predictor
+    from cnnlib import inference as predictor
     tiny_run(env / "runs")
     calls = []
     real = predictor.evaluate

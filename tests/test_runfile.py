@@ -34,8 +34,8 @@ from cnnlib.checkpoints import (
 from cnnlib.compare import comparison_table, curves_figure
 from cnnlib.config import TrainConfig
 from cnnlib.guess import Guess, compare
-from cnnlib.predictor import predict, predictor_from_folder
 from cnnlib.history import History
+from cnnlib.inference import predict, predictor_from_folder
 from cnnlib.runs import (
     broken_runs,
     delete_run,

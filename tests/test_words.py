@@ -55,7 +55,7 @@ def test_numbers_formatted_by_a_template_are_written_the_spanish_way():
 
 def test_the_built_in_data_sets_name_is_said_in_the_readers_language():
     assert tr("Shapes-10 (built in)", "es") == "Shapes-10 (incluido)"
-    assert say("predictor.size", "es", size=32, data="Shapes-10 (built in)", has=64).count("incluido") == 1
+    assert say("mismatch.size", "es", size=32, data="Shapes-10 (built in)", has=64).count("incluido") == 1
 
 
 def test_a_message_survives_being_kept_as_plain_data():
