@@ -19,15 +19,17 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnlib import (adversarial, evalplots, export, follow, inspection, links, models, predictor, runfile, runs,
-                    session, sources, store, train, words)
+from cnnlib import (adversarial, evalplots, export, follow, inference, links, models, runfile, runs, session, sources,
+                    store, train, words)
 from cnnlib import guess as guessing
-from cnnlib.checkpoints import META, CheckpointError, bundle_bytes, slug
+from cnnlib.checkpoints import META, CheckpointError, bundle_bytes
 from cnnlib.config import GPU_PRESETS, PRESETS, SETTINGS, TTA_WORDS, TrainConfig, cpu_minutes, facts, groups
-from cnnlib.data import Dataset, DataError
-from cnnlib.files import DiskFull
+from cnnlib.data import CIFAR10_CLASSES, Dataset, DataError
+from cnnlib.evaluation import EvalReport
+from cnnlib.files import DiskFull, slug
+from cnnlib.history import History
 from cnnlib.models import ARCHITECTURES
-from cnnlib.runner import History, Slots, default_slots, memory_problem
+from cnnlib.runner import Slots, default_slots, memory_problem
 from cnnlib.runs import list_runs, pretrained_runs
 from cnnlib.words import LANGUAGE_NAMES, LANGUAGES
 
@@ -99,11 +101,11 @@ def dataset_or_stop(source: str) -> Dataset:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _load_predictor(folder: str) -> predictor.Predictor:
-    return predictor.predictor_from_folder(folder)
+def _load_predictor(folder: str) -> inference.Predictor:
+    return inference.predictor_from_folder(folder)
 
 
-def _predictor(folder: str) -> predictor.Predictor:
+def _predictor(folder: str) -> inference.Predictor:
     with st.spinner(t("ui.loading_model")):
         return _load_predictor(folder)
 
@@ -116,21 +118,21 @@ def _testing() -> threading.Lock:
     return threading.Lock()
 
 
-def _test(model: predictor.Predictor, ds: Dataset) -> inspection.EvalReport:
+def _test(model: inference.Predictor, ds: Dataset) -> EvalReport:
     with _testing():
-        report = predictor.evaluate(model, ds)
+        report = inference.evaluate(model, ds)
         train.release_memory()              # the test's activations go back to the system
     return report
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _evaluate_saved(folder: str, source: str, n_test: int) -> inspection.EvalReport:
+def _evaluate_saved(folder: str, source: str, n_test: int) -> EvalReport:
     """A saved run's evaluation on a data set's test split, shared by every session: a class that
     opens Evaluate on the same shipped model tests it once, not once per student (read-only)."""
     return _test(_predictor(folder), dataset(source))
 
 
-def _saved_evaluation(folder: str, source: str, n_test: int) -> inspection.EvalReport:
+def _saved_evaluation(folder: str, source: str, n_test: int) -> EvalReport:
     with st.spinner(t("ui.testing_model")):
         return _evaluate_saved(folder, source, n_test)
 
@@ -210,6 +212,11 @@ def forget_lang() -> None:
 def _choose_lang(mine: session.SessionRun) -> None:
     mine.lang = st.session_state["_lang"]
     forget_lang()
+
+
+# What each view of the pages shows and how to read it, in two sentences (the catalogue's explain.<view>)
+EXPLAIN = {view: words.Message(f"explain.{view}") for view in (
+    "confusion", "per_class", "mistakes", "feature_maps", "filters", "filters_fitted", "gradcam", "compare")}
 
 
 def t(key: str, **params) -> str:
@@ -407,21 +414,21 @@ def unsaved_run(run: session.SessionRun, h: History) -> None:
                        on_click="ignore", type="primary")
 
 
-def model_choices() -> dict[str, str | predictor.Predictor]:
+def model_choices() -> dict[str, str | inference.Predictor]:
     """Models to use: this session's ended run first, then the shipped (pretrained) runs, then every
     saved run; so the first is this session's own model if it has one, else a pretrained one. Each
     label is unique: two runs that read alike are told apart by their folders' names."""
     run = session_run().runner
     h = run.snapshot() if run else None
     mine = h.checkpoint if h else ""
-    choices: dict[str, str | predictor.Predictor] = {}
+    choices: dict[str, str | inference.Predictor] = {}
 
-    def add(label: str, choice: str | predictor.Predictor) -> None:
+    def add(label: str, choice: str | inference.Predictor) -> None:
         if label in choices and isinstance(choice, str):
             label = f"{label} ({Path(choice).name})"
         choices[label] = choice
 
-    if run is not None and not mine and (p := predictor.predictor_from_runner(run)):
+    if run is not None and not mine and (p := inference.predictor_from_runner(run)):
         add(t("ui.this_run_unsaved") if h.ended else t("ui.this_run_training", epoch=len(h.epochs)), p)
     saved = list_runs()
     for folder, meta in saved:
@@ -440,7 +447,7 @@ def pretrained_label(folder: Path, meta: dict) -> str:
     return t("ui.pretrained", name=meta.get("name") or folder.name)
 
 
-def pick_model(key: str) -> tuple[str | predictor.Predictor, predictor.Predictor]:
+def pick_model(key: str) -> tuple[str | inference.Predictor, inference.Predictor]:
     """The model selectbox (this session's run, pretrained and saved runs), or a message and the end
     of the page's run when there is none. Returns the choice and its loaded model."""
     choices = model_choices()
@@ -454,8 +461,8 @@ def pick_model(key: str) -> tuple[str | predictor.Predictor, predictor.Predictor
     return choices[label], predictor_or_stop(choices[label])
 
 
-def predictor_or_stop(choice: str | predictor.Predictor) -> predictor.Predictor:
-    if isinstance(choice, predictor.Predictor):
+def predictor_or_stop(choice: str | inference.Predictor) -> inference.Predictor:
+    if isinstance(choice, inference.Predictor):
         return choice
     try:
         return _predictor(choice)
@@ -488,20 +495,35 @@ def once_per_upload(upload, use: Callable[[], T]) -> tuple[T | None, str]:
     return result, tr(problem)
 
 
-def views_caption(model: predictor.Predictor) -> None:
+def mismatch(model: inference.Predictor, ds: Dataset) -> str:
+    """What a page says when `model` cannot be used on `ds`'s images (inference.mismatch's reason: other
+    classes, or another image size), with what to choose in the sidebar instead; "" when it can."""
+    reason = inference.mismatch(model, ds)
+    if reason == "classes":
+        where = "mismatch.where_cifar10" if tuple(model.classes) == CIFAR10_CLASSES else "mismatch.where_own"
+        return words.Message("mismatch.classes", known=len(model.classes),
+                             classes=words.Parts(map(words.class_message, model.classes), ", "), data=ds.name,
+                             has=len(ds.classes), data_classes=words.Parts(map(words.class_message, ds.classes), ", "),
+                             where=words.Message(where))
+    if reason == "size":
+        return words.Message("mismatch.size", size=model.image_size, data=ds.name, has=ds.image_size)
+    return ""
+
+
+def views_caption(model: inference.Predictor) -> None:
     """Say, under a result, that it averages the test-time views the model's run was tested with."""
     if model.tta != "none":
         st.caption(t("ui.views", views=TTA_WORDS[model.tta]))
 
 
-def prediction(model: predictor.Predictor, upload) -> predictor.Prediction:
-    """`predictor.predict` of an uploaded file over every class, kept per file for the model it was
+def prediction(model: inference.Predictor, upload) -> inference.Prediction:
+    """`inference.predict` of an uploaded file over every class, kept per file for the model it was
     made with, so that reruns (the "how many classes" slider, another upload) do not decode the
-    image and run the network again. Raises ImageError as predictor.predict does."""
+    image and run the network again. Raises ImageError as inference.predict does."""
     cache = st.session_state.setdefault("predictions", {})
     made_with, result = cache.get(upload.file_id, (None, None))
     if made_with is not model.model:
-        result = predictor.predict(model, upload.getvalue(), len(model.classes))
+        result = inference.predict(model, upload.getvalue(), len(model.classes))
         cache[upload.file_id] = (model.model, result)
         train.release_memory()             # a large photo's full decoding goes back to the system at once
     return result
@@ -556,13 +578,13 @@ def guess_result(guess, epochs: list, key: str) -> None:
         table([{t(f"guess.{c}"): tr(r[c]) for c in ("what", "guessed", "happened")} for r in rows], key=key)
 
 
-def evaluation(choice: str | predictor.Predictor, model: predictor.Predictor, ds: Dataset) -> inspection.EvalReport:
+def evaluation(choice: str | inference.Predictor, model: inference.Predictor, ds: Dataset) -> EvalReport:
     """The model's evaluation on the data set's test split, kept so that reruns, e.g. the toggles,
     cost nothing: a saved run's in the cache every session shares, this session's own run's here."""
     if isinstance(choice, str):
         return _saved_evaluation(choice, source(), len(ds.y_test))
 
-    def test() -> inspection.EvalReport:
+    def test() -> EvalReport:
         with st.spinner(t("ui.testing_images", n=len(ds.y_test))):
             return _test(model, ds)
     return _for_this_run("evaluation", ds, test)
@@ -590,14 +612,14 @@ def _kept(slot: str, key, compute: Callable[[], T]) -> T:
     return kept[1]
 
 
-def fool(choice: str | predictor.Predictor, model: predictor.Predictor, image, eps: int, steps: int,
-         before=None) -> predictor.Fooled:
+def fool(choice: str | inference.Predictor, model: inference.Predictor, image, eps: int, steps: int,
+         before=None) -> inference.Fooled:
     """Inspect's attack on `image` (`eps` levels of 255, `steps` of PGD or 0 for FGSM), kept for the
     session until the model, the image, epsilon or the attack change: a rerun for anything else (the
     class Grad-CAM shows, a toggle) does not attack again (10 steps of PGD take a second or two)."""
     model_key = choice if isinstance(choice, str) else _run_key()
     key = (model_key, hashlib.sha1(image.numpy().tobytes()).hexdigest(), eps, steps)
-    return _kept("fooled", key, lambda: predictor.fool(model, image, eps / 255, steps, before=before))
+    return _kept("fooled", key, lambda: inference.fool(model, image, eps / 255, steps, before=before))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -607,14 +629,14 @@ def _robustness_saved(folder: str, source: str, n_test: int) -> list[float]:
     return _attack_sample(_load_predictor(folder), dataset(source))
 
 
-def _attack_sample(model: predictor.Predictor, ds: Dataset) -> list[float]:
+def _attack_sample(model: inference.Predictor, ds: Dataset) -> list[float]:
     with _testing():                        # one test or attack of a test sample at a time on the server
-        accuracy = predictor.robustness(model, ds)
+        accuracy = inference.robustness(model, ds)
         train.release_memory()
     return accuracy
 
 
-def robustness(choice: str | predictor.Predictor, model: predictor.Predictor, ds: Dataset) -> list[float]:
+def robustness(choice: str | inference.Predictor, model: inference.Predictor, ds: Dataset) -> list[float]:
     """FGSM's test accuracy at each adversarial.EPSILONS on a fixed sample of the test split, kept as
     `evaluation` keeps its report: a saved run's for every session, this session's own run's here."""
     with st.spinner(t("inspect.attacking", n=min(adversarial.SAMPLE, len(ds.y_test)))):

@@ -24,7 +24,8 @@ from torch import nn
 
 from common import TutorialNet  # (common also puts the project on sys.path)
 from cnnlib.models import TutorialCNN
-from cnnlib.train import LAYOUT, make_optimizer, tune_malloc
+from cnnlib.train import make_optimizer, tune_malloc
+from cnnlib.tta import LAYOUT
 from cnnlib.config import preset
 
 

@@ -9,7 +9,7 @@ import importlib
 
 _HOMES = {"PRESETS": "config", "TrainConfig": "config", "preset": "config", "Dataset": "data",
           "DataError": "data", "load_dataset": "data", "ARCHITECTURES": "models", "TutorialCNN": "models",
-          "build_model": "models", "summary": "models", "History": "runner", "Runner": "runner", "Slots": "runner",
+          "build_model": "models", "summary": "models", "History": "history", "Runner": "runner", "Slots": "runner",
           "evaluate": "train", "fit": "train", "make_model": "train"}
 __all__ = list(_HOMES)
 

@@ -62,7 +62,7 @@ def train(args: argparse.Namespace) -> int:
 
     from cnnlib import runs, store
     from cnnlib.data import DataError, load_builtin, load_dataset
-    from cnnlib.runner import History
+    from cnnlib.history import History
     from cnnlib.train import (Diverged, EpochEnd, Finished, Step, TrainState, fit, make_model, resolve_device,
                               tune_malloc)
 
@@ -154,26 +154,23 @@ def train(args: argparse.Namespace) -> int:
 
 
 def predict(args: argparse.Namespace) -> int:
-    from cnnlib.checkpoints import CheckpointError, load_run
+    from cnnlib import inference
+    from cnnlib.checkpoints import CheckpointError
     from cnnlib.images import ImageError
-    from cnnlib.predict import prepare, top_k
 
     try:
-        run = load_run(args.checkpoint)
+        model = inference.predictor_from_folder(args.checkpoint)   # loaded as the pages load a saved run
     except CheckpointError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    size = int(run.meta.get("image_size", 32))
     status = 0
     for path in args.images:
         try:
-            x = prepare(Path(path).read_bytes(), size).small[None]
+            top = inference.predict(model, Path(path).read_bytes(), args.top).top
         except (OSError, ImageError) as e:
             print(f"{path}: error: {e}", file=sys.stderr)
             status = 1
             continue
-        top = top_k(run.model, x, run.classes, args.top, run.meta.get("mean"), run.meta.get("std"),
-                    run.config.tta)[0]
         print(f"{path}: " + ", ".join(f"{c} {p:.1%}" for c, p in top))
     return status
 

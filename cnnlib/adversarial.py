@@ -8,7 +8,7 @@ Images are uint8 (N, 3, H, W) as everywhere in cnnlib; the attacks work on them 
 function, so the gradient is the one with respect to the image itself. Attacked images come back
 as floats in [0, 1]; `quantize` makes them uint8 images again (exactly, for an epsilon of k/255 and FGSM).
 The model is put in eval mode and its weights are not asked for gradients; the caller holds the
-model's lock (predictor.Predictor.lock) when the model is shared.
+model's lock (inference.Predictor.lock) when the model is shared.
 """
 from __future__ import annotations
 

@@ -144,7 +144,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "what.the_new_name": ("the new name", "el nuevo nombre"),
     "what.unpacked_cifar10": ("the unpacked CIFAR-10", "CIFAR-10 descomprimido"),
 
-    # --- cnnlib.images and cnnlib.predict: one image --------------------------------------------------
+    # --- cnnlib.images and cnnlib.inference: one image ------------------------------------------------
     "images.formats": ("PNG, JPEG, WebP, BMP, GIF, TIFF or PPM", "PNG, JPEG, WebP, BMP, GIF, TIFF o PPM"),
     "images.unidentified": ("not a readable image (PIL could not identify its format). Use a {formats} file.",
                             "no es una imagen legible (PIL no reconoce su formato). Usa un archivo {formats}."),
@@ -630,6 +630,17 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                     "desde Ejecuciones y comparación."),
 
     # --- pages/predict.py, evaluate.py and inspect.py -------------------------------------------------
+    # a model that cannot be used on the data set chosen (ui.mismatch, from inference.mismatch's reason)
+    "mismatch.classes": ("This model knows {known} classes ({classes}), but {data} has {has} ({data_classes}). "
+                         "Choose {where} in the sidebar, or another model.",
+                         "Este modelo conoce {known} clases ({classes}), pero {data} tiene {has} ({data_classes}). "
+                         "Elige {where} en la barra lateral, u otro modelo."),
+    "mismatch.where_cifar10": ("CIFAR-10 (if the sidebar does not offer it, get it onto this server on the Home page)",
+                               "CIFAR-10 (si la barra lateral no lo ofrece, consíguelo para este servidor en la "
+                               "página Inicio)"),
+    "mismatch.where_own": ("the data set it was trained on", "el conjunto de datos con el que se entrenó"),
+    "mismatch.size": ("This model reads {size}×{size} images, but {data}'s are {has}×{has}.",
+                      "Este modelo lee imágenes de {size}×{size}, pero las de {data} son de {has}×{has}."),
     "predict.how_many": ("How many classes to show", "Cuántas clases mostrar"),
     "predict.images": ("Images ({formats}; up to {megapixels} megapixels)",
                        "Imágenes ({formats}; hasta {megapixels} megapíxeles)"),
@@ -872,7 +883,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "group.data": ("Data pipeline", "Preparación de los datos"),
     "group.run": ("Run", "Ejecución"),
 
-    # --- cnnlib.inspection: how to read each view -----------------------------------------------------
+    # --- the pages (ui.EXPLAIN): how to read each view ------------------------------------------------
     "explain.confusion": (
         "Each row is the true class of the test images and each column the class the network chose, so the "
         "diagonal counts the right answers. Bright cells off the diagonal show which classes the network mixes up, "
@@ -928,7 +939,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "qué ajustes aprenden más rápido y cuáles sobreajustan. La tabla muestra solo los ajustes que cambian de "
         "una ejecución a otra, junto a sus resultados."),
 
-    # --- cnnlib.plots and cnnlib.evalplots: the figures ----------------------------------------------
+    # --- cnnlib.plots, cnnlib.evalplots and cnnlib.compare: the figures and tables -------------------
     "plots.train": ("train", "entrenamiento"),
     "plots.test": ("test", "prueba"),
     "plots.images": ("images", "imágenes"),
@@ -974,17 +985,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "table.seconds": ("seconds", "segundos"),
     "table.changes": ("changes", "cambios"),
 
-    # --- cnnlib.predictor and cnnlib.links ------------------------------------------------------------
-    "predictor.classes": ("This model knows {known} classes ({classes}), but {data} has {has} ({data_classes}). "
-                          "Choose {where} in the sidebar, or another model.",
-                          "Este modelo conoce {known} clases ({classes}), pero {data} tiene {has} ({data_classes}). "
-                          "Elige {where} en la barra lateral, u otro modelo."),
-    "predictor.where_cifar10": ("CIFAR-10 (if the sidebar does not offer it, get it onto this server on the Home page)",
-                                "CIFAR-10 (si la barra lateral no lo ofrece, consíguelo para este servidor en la "
-                                "página Inicio)"),
-    "predictor.where_own": ("the data set it was trained on", "el conjunto de datos con el que se entrenó"),
-    "predictor.size": ("This model reads {size}×{size} images, but {data}'s are {has}×{has}.",
-                       "Este modelo lee imágenes de {size}×{size}, pero las de {data} son de {has}×{has}."),
+    # --- cnnlib.links: settings from a link -----------------------------------------------------------
     "links.kind.bool": ("true or false", "verdadero o falso (true o false)"),
     "links.kind.int": ("a whole number", "un número entero"),
     "links.kind.float": ("a number", "un número"),

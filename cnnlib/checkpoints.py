@@ -18,7 +18,6 @@ import io
 import json
 import os
 import platform
-import re
 import secrets
 import shutil
 import time
@@ -31,7 +30,7 @@ from torch import nn
 
 from cnnlib import runfile
 from cnnlib.config import TrainConfig
-from cnnlib.files import atomic_write, fsync_dir, saving
+from cnnlib.files import atomic_write, fsync_dir, saving, slug
 from cnnlib.models import build_model
 from cnnlib.runfile import FORMAT, CheckpointError
 from cnnlib.train import TrainState
@@ -49,10 +48,6 @@ class Run:
     classes: tuple[str, ...]
     meta: dict               # run.json, checked and normalised (cnnlib.runfile)
     optimizer: bytes = b""   # a bundle's optimizer.pt, checked (load_train_state); b"" for none
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:60] or "run"
 
 
 def new_run_folder(parent: str | os.PathLike, name: str) -> Path:

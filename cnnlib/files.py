@@ -1,6 +1,6 @@
 """Safe file writes: a file appears whole, or not at all, even if the process dies halfway; a full
-disk is reported in words (`DiskFull`); and what a killed process left half-written is found
-and removed (`remove_leftovers`)."""
+disk is reported in words (`DiskFull`); what a killed process left half-written is found and
+removed (`remove_leftovers`); and any name made safe to name a file or folder with (`slug`)."""
 from __future__ import annotations
 
 import errno
@@ -44,6 +44,11 @@ class DiskFull(OSError):
 
     def __str__(self) -> str:
         return str(self.message)
+
+
+def slug(text: str) -> str:
+    """`text` as a file or folder name: letters, digits, "_", "." and "-" only, at most 60 of them ("run" if none)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:60] or "run"
 
 
 def is_disk_full(e: BaseException) -> bool:

@@ -18,7 +18,8 @@ from typing import Callable
 
 import plotly.graph_objects as go
 
-from cnnlib.runner import History, Runner
+from cnnlib.history import History
+from cnnlib.runner import Runner
 from cnnlib.session import Sessions, chart_drawn, chart_due, chart_key
 
 FOLLOW_ID = re.compile(r"[A-Za-z0-9_-]{8,40}")

@@ -1,16 +1,18 @@
-"""See inside the network: test-set evaluation (confusion matrix, per-class accuracy, the worst
-mistakes) and what the network sees for one image (feature maps, first-layer filters, Grad-CAM).
+"""See inside the network: what it sees for one image (the feature maps of every convolution, the
+first layer's filters, Grad-CAM's map of the evidence for a class), and those maps and filters laid
+out as grid images. Evaluation on a test split is cnnlib.evaluation's; enlarging an image and
+laying a heat map over it, cnnlib.plots'.
 
-Pure computation on tensors: images are uint8 (3, H, W) or (N, 3, H, W) as everywhere in cnnlib,
-normalisation is the run's `mean`/`std` lists (run.json meta "mean"/"std", or None). Display
-helpers return uint8 numpy arrays (H, W) or (H, W, 3) that `st.image` shows as they are.
-Works for every architecture in `cnnlib.models.ARCHITECTURES`: layers are found by type
-(`nn.Conv2d`), never by name. Named `inspection` so as not to shadow the standard `inspect`.
+Pure computation on tensors: images are uint8 (3, H, W) as everywhere in cnnlib, normalisation is
+the run's `mean`/`std` lists (run.json meta "mean"/"std", or None). The grid images are uint8 numpy
+arrays (H, W) or (H, W, 3) that `st.image` shows as they are. Works for every architecture in
+`cnnlib.models.ARCHITECTURES`: layers are found by type (`nn.Conv2d`), never by name. Named
+`inspection` so as not to shadow the standard `inspect`.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -18,16 +20,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cnnlib.data import Dataset, to_float
+from cnnlib.data import to_float
 from cnnlib.models import Whiten
-from cnnlib.train import evaluate, per_class_accuracy
-from cnnlib.words import Message
 
 Stats = Sequence[float] | torch.Tensor | None   # per-channel mean or std, as stored in run.json
-
-# What each view shows and how to read it, in two sentences (cnnlib.words: explain.<view>)
-EXPLAIN: dict[str, str] = {view: Message(f"explain.{view}") for view in (
-    "confusion", "per_class", "mistakes", "feature_maps", "filters", "filters_fitted", "gradcam", "compare")}
 
 
 def _stats(v: Stats) -> torch.Tensor | None:
@@ -37,79 +33,6 @@ def _stats(v: Stats) -> torch.Tensor | None:
 def _device(model: nn.Module) -> torch.device:
     p = next(model.parameters(), None)
     return p.device if p is not None else torch.device("cpu")
-
-
-# --- evaluation on the test split ----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Mistake:
-    index: int            # position in the test split (x_test[index])
-    true: int             # true class
-    predicted: int        # class the network chose
-    confidence: float     # softmax probability of the predicted class, 0..1
-
-
-@dataclass
-class EvalReport:
-    accuracy: float                     # 0..1, as cnnlib.train.evaluate computes it
-    loss: float                         # mean cross-entropy
-    confusion: torch.Tensor             # (K, K) int64 counts; row = true class, column = predicted
-    per_class: torch.Tensor             # (K,) float accuracy per true class; NaN for a class with no test image
-    mistakes: list[Mistake] = field(default_factory=list)   # most confident mistake first
-    # every test image's answer, compact because reports are cached for the whole server (N bytes x 6)
-    labels: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.int16), repr=False)
-    predictions: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.int16), repr=False)
-    confidence: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.float16), repr=False)
-
-
-def confusion_matrix(y: torch.Tensor, predictions: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """(K, K) int64 counts; row = true class, column = predicted class."""
-    k = num_classes
-    idx = y.cpu().long() * k + predictions.cpu().long()
-    return torch.bincount(idx, minlength=k * k).reshape(k, k)
-
-
-def evaluate_split(model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_classes: int,
-                   mean: Stats = None, std: Stats = None, batch_size: int = 0, tta: str = "none") -> EvalReport:
-    """Confusion matrix, per-class accuracy and mistakes of `model` on uint8 x (N, 3, H, W), labels y;
-    each answer averaged over the `tta` views (TrainConfig.tta), as the run's own tests were."""
-    ev = evaluate(model, x, y, _stats(mean), _stats(std), batch_size=batch_size, tta=tta)
-    cm = confusion_matrix(y, ev.predictions, num_classes)
-    y_cpu = y.cpu()
-    per_class = torch.tensor(per_class_accuracy(ev.predictions, y_cpu, num_classes, empty=math.nan),
-                             dtype=torch.float64)
-    wrong = (ev.predictions != y_cpu).nonzero().flatten()
-    order = wrong[ev.confidence[wrong].argsort(descending=True, stable=True)]
-    mistakes = [Mistake(int(i), int(y_cpu[i]), int(ev.predictions[i]), float(ev.confidence[i]))
-                for i in order.tolist()]
-    return EvalReport(ev.accuracy, ev.loss, cm, per_class, mistakes, y_cpu.to(torch.int16),
-                      ev.predictions.cpu().to(torch.int16), ev.confidence.cpu().to(torch.float16))
-
-
-@dataclass(frozen=True)
-class CellImages:
-    indices: list[int]        # positions in the test split, most confident answer first
-    confidence: list[float]   # the network's confidence in its answer for each, 0..1
-    more: int                 # how many more images the cell holds than `indices` lists
-
-
-def cell_images(report: EvalReport, true: int, predicted: int | None = None, limit: int = 16) -> CellImages:
-    """The test images of class `true` that the network answered `predicted` (a cell of the confusion
-    matrix; the diagonal holds the class's correct answers), or every wrong answer for `true` when
-    `predicted` is None (a bar of the per-class chart): at most `limit`, the most confident first
-    (ties in test-split order)."""
-    hit = report.labels == true
-    hit &= (report.predictions != true) if predicted is None else (report.predictions == predicted)
-    found = hit.nonzero().flatten()
-    order = found[report.confidence[found].float().argsort(descending=True, stable=True)]
-    shown = order[:max(0, limit)]
-    return CellImages(shown.tolist(), report.confidence[shown].float().tolist(), len(order) - len(shown))
-
-
-def evaluate_test(model: nn.Module, data: Dataset, mean: Stats = None, std: Stats = None,
-                  batch_size: int = 0, tta: str = "none") -> EvalReport:
-    """`evaluate_split` on a data set's test split."""
-    return evaluate_split(model, data.x_test, data.y_test, len(data.classes), mean, std, batch_size, tta)
 
 
 # --- what the network sees ------------------------------------------------------------------------
@@ -249,34 +172,3 @@ def grad_cam(model: nn.Module, image: torch.Tensor, target: int | None = None, m
     top = cam.max()
     cam = cam / top if top > 0 else torch.zeros_like(cam)
     return GradCAM(cam.cpu(), k, logits.detach().softmax(1)[0].cpu(), name)
-
-
-# --- display helpers ---------------------------------------------------------------------------
-
-# a perceptual blue -> cyan -> green -> yellow -> red ramp (anchors of "turbo"), value 0..1
-_RAMP = np.array([[48, 18, 59], [70, 130, 248], [26, 228, 182], [164, 252, 60],
-                  [251, 185, 56], [228, 70, 10], [122, 4, 3]], dtype=np.float64)
-
-
-def colorize(heatmap: torch.Tensor | np.ndarray) -> np.ndarray:
-    """(H, W) values in [0, 1] -> (H, W, 3) uint8 colours, blue (0) to red (1)."""
-    v = np.clip(np.asarray(heatmap, dtype=np.float64), 0, 1) * (len(_RAMP) - 1)
-    i = np.minimum(v.astype(int), len(_RAMP) - 2)
-    t = (v - i)[..., None]
-    return np.round(_RAMP[i] * (1 - t) + _RAMP[i + 1] * t).astype(np.uint8)
-
-
-def upscale(image: torch.Tensor, scale: int = 8) -> np.ndarray:
-    """uint8 (3, H, W) tensor -> (H*scale, W*scale, 3) uint8 array, nearest neighbour (pixels stay sharp)."""
-    x = image.detach().cpu().permute(1, 2, 0).numpy()
-    return x.repeat(scale, axis=0).repeat(scale, axis=1)
-
-
-def overlay(image: torch.Tensor, heatmap: torch.Tensor, alpha: float = 0.5, scale: int = 8) -> np.ndarray:
-    """Blend a (H, W) heatmap in [0, 1] onto the uint8 (3, H, W) image, both enlarged `scale` times
-    (the image nearest, the heatmap bilinear): (H*scale, W*scale, 3) uint8 RGB."""
-    h, w = image.shape[-2:]
-    hm = F.interpolate(heatmap.detach().float().cpu()[None, None], size=(h * scale, w * scale),
-                       mode="bilinear", align_corners=False)[0, 0].clamp(0, 1)
-    blend = (1 - alpha) * upscale(image, scale).astype(np.float64) + alpha * colorize(hm.numpy())
-    return np.clip(np.round(blend), 0, 255).astype(np.uint8)

@@ -1,6 +1,8 @@
-"""Plotly figures for the app, as pure functions of tensors and histories: no Streamlit here, so
-tests can call them directly and the pages only draw what they return. Each figure's words are in
-the language `lang` ("en" or "es", cnnlib.words)."""
+"""Plotly figures for the app, as pure functions of tensors and histories, and the pictures a page
+shows of an image (enlarged with hard edges, a heat map laid over it): no Streamlit here, so tests
+can call them directly and the pages only draw what they return. Each figure's words are in the
+language `lang` ("en" or "es", cnnlib.words); pictures are uint8 numpy arrays (H, W, 3) that
+`st.image` shows as they are."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -9,8 +11,9 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
+from torch.nn import functional as F
 
-from cnnlib.runner import History
+from cnnlib.history import History
 from cnnlib.words import Message, say
 
 # The tutorial's reported test accuracy after epochs 1..10, in percent: the dashed reference line.
@@ -136,3 +139,33 @@ def top_k_bar(pairs: Sequence[tuple[str, float]], lang: str = "en") -> go.Figure
                       xaxis=dict(range=[0, 100], title=say("plots.probability", lang)))
     return fig
 
+
+# --- pictures: images enlarged and coloured for a page ----------------------------------------
+
+# a perceptual blue -> cyan -> green -> yellow -> red ramp (anchors of "turbo"), value 0..1
+_RAMP = np.array([[48, 18, 59], [70, 130, 248], [26, 228, 182], [164, 252, 60],
+                  [251, 185, 56], [228, 70, 10], [122, 4, 3]], dtype=np.float64)
+
+
+def colorize(heatmap: torch.Tensor | np.ndarray) -> np.ndarray:
+    """(H, W) values in [0, 1] -> (H, W, 3) uint8 colours, blue (0) to red (1)."""
+    v = np.clip(np.asarray(heatmap, dtype=np.float64), 0, 1) * (len(_RAMP) - 1)
+    i = np.minimum(v.astype(int), len(_RAMP) - 2)
+    t = (v - i)[..., None]
+    return np.round(_RAMP[i] * (1 - t) + _RAMP[i + 1] * t).astype(np.uint8)
+
+
+def upscale(image: torch.Tensor, scale: int = 8) -> np.ndarray:
+    """uint8 (3, H, W) tensor -> (H*scale, W*scale, 3) uint8 array, nearest neighbour (pixels stay sharp)."""
+    x = image.detach().cpu().permute(1, 2, 0).numpy()
+    return x.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+def overlay(image: torch.Tensor, heatmap: torch.Tensor, alpha: float = 0.5, scale: int = 8) -> np.ndarray:
+    """Blend a (H, W) heatmap in [0, 1] onto the uint8 (3, H, W) image, both enlarged `scale` times
+    (the image nearest, the heatmap bilinear): (H*scale, W*scale, 3) uint8 RGB."""
+    h, w = image.shape[-2:]
+    hm = F.interpolate(heatmap.detach().float().cpu()[None, None], size=(h * scale, w * scale),
+                       mode="bilinear", align_corners=False)[0, 0].clamp(0, 1)
+    blend = (1 - alpha) * upscale(image, scale).astype(np.float64) + alpha * colorize(hm.numpy())
+    return np.clip(np.round(blend), 0, 255).astype(np.uint8)

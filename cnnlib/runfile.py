@@ -19,7 +19,7 @@ from cnnlib.config import TrainConfig, shown
 from cnnlib.data import MAX_CLASS_NAME, MAX_CLASSES
 from cnnlib.guess import GAPS
 from cnnlib.models import footprint, too_large
-from cnnlib.runner import ENDED
+from cnnlib.history import ENDED
 from cnnlib.words import Message, Parts, message_of
 
 FORMAT = "cnnlab-run/1"

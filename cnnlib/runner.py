@@ -1,8 +1,9 @@
 """The background run: one training in a thread, with start, pause, resume, stop, live changes of
-learning rate and momentum, and a lock-protected history that `snapshot()` copies out.
+learning rate and momentum, and a lock-protected history (cnnlib.history) that `snapshot()` copies out.
 
 The app holds one `Runner` per browser session. The worker thread never touches the UI: it only
-writes into the history under the lock. A process-wide `Slots` object caps concurrent runs.
+writes into the history under the lock. A process-wide `Slots` object caps concurrent runs, and the
+core-count policy (`usable_cores`, `default_slots`, `torch_threads`) shares the machine among them.
 """
 from __future__ import annotations
 
@@ -21,13 +22,12 @@ from cnnlib.config import TrainConfig, check_value
 from cnnlib.data import Dataset, DataError
 from cnnlib.files import DiskFull, is_disk_full
 from cnnlib.guess import Guess
+from cnnlib.history import History
 from cnnlib.models import build_model, too_large, too_large_to_train
-from cnnlib.train import (Changed, Diverged, EpochEnd, Finished, Step, Stopped, Tested, TrainState, fit,
-                          make_model, release_memory, resolve_device)
+from cnnlib.train import (Changed, EpochEnd, Stopped, Tested, TrainState, fit, make_model, release_memory,
+                          resolve_device)
 from cnnlib.words import Message, joined, message_of
 
-STATES = ("idle", "waiting", "loading", "running", "paused", "finished", "stopped", "diverged", "failed")
-ENDED = ("finished", "stopped", "diverged", "failed")
 # The allocator settings of a server that trains (train.MALLOC): glibc's own, with two arenas at
 # most. Keeping every freed buffer ("speed", as the command line does) bought no measurable speed in
 # a training thread here (0.97-0.98x of it with glibc's own, within the noise) and kept twice the
@@ -154,79 +154,6 @@ def configure_torch(slots: int | None = None) -> int:
     n = torch_threads(slots)
     torch.set_num_threads(n)
     return n
-
-
-@dataclass
-class History:
-    """Everything a page needs to draw a run; `Runner.snapshot()` returns a copy of it. Its sentences
-    (message, save_error) are words.Messages, said in the reader's language by the page."""
-    config: TrainConfig
-    state: str = "idle"                                       # one of STATES
-    message: str = ""                                         # what the user should read (errors, divergence)
-    steps: list[Step] = field(default_factory=list)           # progress events
-    epochs: list[EpochEnd] = field(default_factory=list)      # per-epoch results
-    changes: list[Changed] = field(default_factory=list)      # live hyperparameter changes
-    tests: list[Tested] = field(default_factory=list)         # test-set checks within epochs (eval_every)
-    finished: Finished | None = None
-    started_at: float = 0.0                                   # time.time() when training began
-    ended_at: float = 0.0
-    checkpoint: str = ""                                      # folder the run was saved to, once saved
-    save_error: str = ""                                      # why it could not be saved (it stays in memory)
-    dataset: str = ""                                         # name of the data set trained on
-    follow: str = ""                                          # the run's follow id: ?follow=<it> shows it to anyone
-    classes: tuple[str, ...] = ()
-    image_size: int = 32                                      # side of the images trained on, pixels
-    mean: list[float] | None = None                           # per-channel normalisation used, if any
-    std: list[float] | None = None
-    guess: Guess | None = None                                # what the student expected before Start (Guess first)
-    parent: str = ""                                          # the saved run this one continues (its folder's name)
-    resume: dict | None = field(default=None, repr=False)     # where training stood when it ended
-                                                              # (TrainState.to_dict), until the run is saved
-
-    @property
-    def ended(self) -> bool:
-        return self.state in ENDED
-
-    @property
-    def last_step(self) -> Step | None:
-        return self.steps[-1] if self.steps else None
-
-    @property
-    def seconds(self) -> float:
-        """Training time so far (tests and pauses excluded): the engine's total once finished, else
-        the latest step's or epoch end's clock."""
-        if self.finished:
-            return self.finished.seconds
-        return max([s.elapsed for s in self.steps[-1:]] + [e.elapsed for e in self.epochs[-1:]], default=0.0)
-
-    def best_acc(self) -> float:
-        return max((e.test_acc for e in self.epochs), default=0.0)
-
-    def begin(self, data: Dataset) -> None:
-        """Note what the run trains on: the data set, its classes and image size, and the
-        normalisation the engine will use (prediction needs the same)."""
-        self.dataset, self.classes, self.image_size = data.name, tuple(data.classes), data.image_size
-        self.started_at = time.time()
-        if self.config.normalize:
-            mean, std = data.mean_std()
-            self.mean, self.std = mean.tolist(), std.tolist()
-
-    def record(self, ev) -> None:
-        """Add one engine event to the history."""
-        if isinstance(ev, Step):
-            self.steps.append(ev)
-        elif isinstance(ev, EpochEnd):
-            self.epochs.append(ev)
-        elif isinstance(ev, Changed):
-            self.changes.append(ev)
-        elif isinstance(ev, Tested):
-            self.tests.append(ev)
-        elif isinstance(ev, Finished):
-            self.finished, self.state = ev, "finished"
-        elif isinstance(ev, Stopped):
-            self.state, self.message = "stopped", Message("runner.stopped_at", epoch=ev.epoch + 1, step=ev.step)
-        elif isinstance(ev, Diverged):
-            self.state, self.message = "diverged", ev.message
 
 
 @dataclass

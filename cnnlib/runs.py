@@ -29,7 +29,8 @@ from cnnlib.checkpoints import (
 from cnnlib.files import atomic_write, remove, remove_leftovers, saving
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
-from cnnlib.runner import STATES, Continuation, History
+from cnnlib.history import STATES, History
+from cnnlib.runner import Continuation
 from cnnlib.train import Changed, EpochEnd, Tested, TrainState
 from cnnlib.words import Message, message_of
 

@@ -14,7 +14,8 @@ from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
 from cnnlib.guess import Guess
 from cnnlib.links import Setup
-from cnnlib.runner import History, Runner, Slots
+from cnnlib.history import History
+from cnnlib.runner import Runner, Slots
 from cnnlib.runs import load_continuation, runs_dir, save_history
 from cnnlib.words import Message
 

@@ -15,9 +15,8 @@ from typing import TypeVar
 
 import torch
 
-from cnnlib.checkpoints import slug
 from cnnlib.data import SHAPES10_NAME, DataError, Dataset, augment, cifar10_status, load_builtin, load_dataset
-from cnnlib.files import atomic_write, remove_leftovers, saving
+from cnnlib.files import atomic_write, remove_leftovers, saving, slug
 from cnnlib.train import release_memory
 
 SOURCE_NAMES = {"cifar10": "CIFAR-10", "builtin": SHAPES10_NAME}   # (a page says them in its language: words.tr)

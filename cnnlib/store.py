@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnlib import runfile
-from cnnlib.checkpoints import META, OPTIMIZER, PARTIAL, WEIGHTS, check_weights_size, slug, train_state_limit
+from cnnlib.checkpoints import META, OPTIMIZER, PARTIAL, WEIGHTS, check_weights_size, train_state_limit
 from cnnlib.files import (
     STALE_SECONDS,
     DiskFull,
@@ -49,6 +49,7 @@ from cnnlib.files import (
     fsync_dir,
     remove,
     saving,
+    slug,
 )
 from cnnlib.runfile import CheckpointError
 from cnnlib.words import Message, message_of

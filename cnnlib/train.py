@@ -19,13 +19,10 @@ from torch import nn
 
 from cnnlib import optim
 from cnnlib.config import TrainConfig
-from cnnlib.data import Dataset, alternating_flips, augment, batch_indices, tta_views, to_float
+from cnnlib.data import Dataset, alternating_flips, augment, batch_indices, to_float
 from cnnlib.models import build_model, fit_to_data
+from cnnlib.tta import LAYOUT, view_logits
 from cnnlib.words import Message
-
-# Images and activations are laid out channels-last (NHWC): cuDNN and oneDNN run every network here
-# fastest that way, the tutorial's CNN on a CPU included (its max-pool is 9x faster; BENCHMARKS.md §1).
-LAYOUT = torch.channels_last
 
 # --- events ------------------------------------------------------------------------------------
 
@@ -315,13 +312,6 @@ class Evaluation:
     accuracy: float           # 0..1
     predictions: torch.Tensor = field(repr=False)  # (N,) predicted class
     confidence: torch.Tensor = field(repr=False)   # (N,) softmax probability of the prediction
-
-
-def view_logits(model: nn.Module, x: torch.Tensor, tta: str = "none") -> torch.Tensor:
-    """The model's float logits for a float batch, averaged over its `tta` views (TrainConfig.tta):
-    how every test, evaluation and prediction of a run sees an image."""
-    views = tta_views(x, tta)
-    return sum(model(v.contiguous(memory_format=LAYOUT)).float() for v in views) / len(views)
 
 
 # Images per test batch: on the CPU, few enough that a batch's activations stay in the caches

@@ -4,8 +4,7 @@ gets wrong, the most confident mistakes first."""
 import streamlit as st
 
 import ui
-from cnnlib import evalplots, predictor
-from cnnlib.inspection import EXPLAIN
+from cnnlib import evaluation, evalplots
 
 CELL_IMAGES = 16   # at most this many images of one cell
 
@@ -14,7 +13,7 @@ t, lang = ui.t, ui.lang()
 st.title(t("page.evaluate"))
 choice, model = ui.pick_model("eval_model")
 ds = ui.dataset_or_stop(ui.source())
-if problem := predictor.mismatch(model, ds):
+if problem := ui.mismatch(model, ds):
     st.warning(ui.tr(problem))
     st.stop()
 
@@ -28,18 +27,18 @@ ui.views_caption(model)
 
 left, right = st.columns(2)
 left.subheader(t("plots.confusion"))
-left.caption(ui.tr(EXPLAIN["confusion"]))
+left.caption(ui.tr(ui.EXPLAIN["confusion"]))
 normalized = left.toggle(t("eval.shares"), key="eval_normalized")
 ui.clickable_chart(left, evalplots.confusion_figure(report.confusion, names, normalized, lang), "confusion", len(names))
 right.subheader(t("plots.per_class"))
-right.caption(ui.tr(EXPLAIN["per_class"]))
+right.caption(ui.tr(ui.EXPLAIN["per_class"]))
 ui.clickable_chart(right, evalplots.per_class_figure(report.per_class, names, report.accuracy, lang), "per_class",
                    len(names))
 
 st.subheader(t("cells.title"))
 st.caption(t("cells.explain"))
 true, answer = ui.cell_selectors(names)
-tiles, more = predictor.cell_tiles(report, ds, true, answer, CELL_IMAGES, names=names)
+tiles, more = evaluation.cell_tiles(report, ds, true, answer, CELL_IMAGES, names=names)
 count = dict(n=len(tiles) + more, true=names[true])
 st.caption(t("cells.count_wrong", **count) if answer is None else t("cells.count", answer=names[answer], **count))
 if tiles:
@@ -48,11 +47,11 @@ if more:
     st.caption(t("cells.more", n=more))
 
 st.subheader(t("eval.most_confident"))
-st.caption(ui.tr(EXPLAIN["mistakes"]) + " " + t("eval.captions"))
+st.caption(ui.tr(ui.EXPLAIN["mistakes"]) + " " + t("eval.captions"))
 if not report.mistakes:
     st.success(t("eval.no_mistakes"))
     st.stop()
 most = min(64, len(report.mistakes))
 n = st.slider(t("eval.how_many"), 1, most, min(16, most), key="eval_n") if most > 1 else 1
-tiles = predictor.mistakes(report, ds, n, names=names)
+tiles = evaluation.mistakes(report, ds, n, names=names)
 st.image([image for image, _ in tiles], caption=[caption for _, caption in tiles], output_format="PNG")

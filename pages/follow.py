@@ -4,7 +4,7 @@ session is gone is shown from its run.json."""
 import streamlit as st
 
 import ui
-from cnnlib import evalplots, plots, session
+from cnnlib import compare, plots, session
 
 # Seconds between a follower's redraws: a class of thirty following one run asks the server for a page
 # every tenth of a second at this pace, each a few milliseconds (bench/bench_follow.py)
@@ -20,7 +20,7 @@ if found.runner is None:                         # saved, and its session gone: 
     meta = found.meta
     st.caption(t("follow.saved", name=meta["name"], state=t(f"state.{meta['state']}") if meta["state"] else "",
                  created=meta["created"].replace("T", " ")))
-    st.plotly_chart(evalplots.curves_figure([meta], train=True, lang=lang), key="follow_saved")
+    st.plotly_chart(compare.curves_figure([meta], train=True, lang=lang), key="follow_saved")
     for col, (name, value) in zip(st.columns(4), session.summary_of_meta(meta).items()):
         col.metric(ui.tr(name), ui.tr(value))
     st.stop()

@@ -7,10 +7,9 @@ import random
 import streamlit as st
 
 import ui
-from cnnlib import adversarial, evalplots, predictor
+from cnnlib import adversarial, evalplots, inference
 from cnnlib.images import FORMAT_WORDS, MAX_PIXELS, UPLOAD_TYPES, ImageError
-from cnnlib.inspection import EXPLAIN
-from cnnlib.predict import prepare
+from cnnlib.inference import prepare
 
 ui.sidebar()
 t = ui.t
@@ -37,7 +36,7 @@ if where in ("upload", "camera"):   # the camera only when asked for: the browse
         st.stop()
 else:
     ds = ui.dataset_or_stop(ui.source())  # only here: an upload needs no data set
-    if problem := predictor.mismatch(model, ds):
+    if problem := ui.mismatch(model, ds):
         st.warning(t("inspect.or_upload", problem=problem))
         st.stop()
     n = len(ds.y_test)
@@ -51,7 +50,7 @@ else:
 
 options = {None: t("inspect.predicted"), **name}
 pick = st.selectbox(t("inspect.evidence_for"), list(options), key="inspect_target", format_func=options.get)
-sight = predictor.see(model, image, None if pick is None else model.classes.index(pick))
+sight = inference.see(model, image, None if pick is None else model.classes.index(pick))
 top = int(sight.probabilities.argmax())
 st.markdown(t("inspect.says", about=about, label=name[model.classes[top]], p=100 * sight.probabilities[top]))
 
@@ -61,7 +60,7 @@ size = image.shape[-1]
 c1.image(sight.image, caption=t("inspect.sees", size=size), output_format="PNG")
 target, p = model.classes[sight.cam.target], sight.probabilities[sight.cam.target]
 c2.image(sight.overlay, caption=t("inspect.evidence", label=name[target], p=100 * p), output_format="PNG")
-st.caption(ui.tr(EXPLAIN["gradcam"]))
+st.caption(ui.tr(ui.EXPLAIN["gradcam"]))
 
 st.subheader(t("inspect.fool"))
 st.caption(ui.tr(adversarial.EXPLAIN["adversarial"]))
@@ -91,7 +90,7 @@ else:
     chart.info(t("inspect.chart_needs_test"))
 
 st.subheader(t("inspect.feature_maps"))
-st.caption(ui.tr(EXPLAIN["feature_maps"]))
+st.caption(ui.tr(ui.EXPLAIN["feature_maps"]))
 cols = st.columns(3)
 for k, (name, grid) in enumerate(sight.maps.items()):
     c, h, w = sight.shapes[name]
@@ -99,7 +98,7 @@ for k, (name, grid) in enumerate(sight.maps.items()):
     cols[k % 3].image(grid, caption=channels, output_format="PNG")
 
 st.subheader(t("inspect.filters"))
-st.caption(ui.tr(EXPLAIN["filters"]))
+st.caption(ui.tr(ui.EXPLAIN["filters"]))
 if sight.filters_fitted:
-    st.caption(ui.tr(EXPLAIN["filters_fitted"]))
+    st.caption(ui.tr(ui.EXPLAIN["filters_fitted"]))
 st.image(sight.filters, output_format="PNG", caption=t("inspect.patches"))

@@ -4,7 +4,7 @@ import streamlit as st
 import ui
 from cnnlib import plots
 from cnnlib.images import FORMAT_WORDS, MAX_PIXELS, UPLOAD_TYPES, ImageError
-from cnnlib.inspection import upscale
+from cnnlib.plots import upscale
 
 ui.sidebar()
 t = ui.t

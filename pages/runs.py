@@ -6,10 +6,9 @@ from pathlib import Path
 import streamlit as st
 
 import ui
-from cnnlib import evalplots, runs
+from cnnlib import compare, runs
 from cnnlib.checkpoints import bundle
 from cnnlib.files import DiskFull
-from cnnlib.inspection import EXPLAIN
 from cnnlib.runs import add_run_file, delete_run, list_runs, pretrained_runs, rename_run
 from cnnlib.words import Message
 
@@ -58,10 +57,10 @@ chosen = st.multiselect(t("runs.to_compare"), list(every), format_func=label.get
                         placeholder=t("ui.choose"))
 if chosen:
     metas = [every[f] for f in chosen]
-    st.caption(ui.tr(EXPLAIN["compare"]))
-    st.plotly_chart(evalplots.curves_figure(metas, lang=lang), key="curves")
-    ui.table(evalplots.comparison_table(metas, lang), key="table",
-             percent=(evalplots.column("best", lang), evalplots.column("final", lang)))
+    st.caption(ui.tr(ui.EXPLAIN["compare"]))
+    st.plotly_chart(compare.curves_figure(metas, lang=lang), key="curves")
+    ui.table(compare.comparison_table(metas, lang), key="table",
+             percent=(compare.column("best", lang), compare.column("final", lang)))
 
 if not saved:  # the shipped models are not managed here
     st.stop()

@@ -1,5 +1,5 @@
-"""Small data sets made in the test process, for tests and fixtures alike (a plain module: test
-files cannot import from conftest.py, which is ambiguous beside tests/e2e/conftest.py)."""
+"""Small data sets (and a small run's history) made in the test process, for tests and fixtures alike
+(a plain module: test files cannot import from conftest.py, which is ambiguous beside tests/e2e/conftest.py)."""
 from __future__ import annotations
 
 import io
@@ -8,7 +8,10 @@ import zlib
 
 from PIL import Image
 
+from cnnlib.config import TrainConfig
 from cnnlib.data import SHAPES10_CLASSES, Dataset, make_shapes10
+from cnnlib.history import History
+from cnnlib.train import Changed, EpochEnd, Finished, Step
 
 
 def png(color=(200, 30, 30), size=(50, 40), mode="RGB") -> bytes:
@@ -35,3 +38,15 @@ def tiny_dataset(n_train: int = 64, n_test: int = 32, seed: int = 0) -> Dataset:
     xtr, ytr = make_shapes10(n_train, seed)
     xte, yte = make_shapes10(n_test, seed + 1)
     return Dataset("tiny", SHAPES10_CLASSES, xtr, ytr, xte, yte)
+
+
+def finished_history() -> History:
+    """A finished run of two epochs of four steps, with one live change: what charts and summaries draw."""
+    h = History(TrainConfig(epochs=2))
+    h.steps = [Step(e, s, 4, 2.3 - 0.1 * (4 * e + s), 0.2, 900.0, 0.001, 0.5 * (4 * e + s))
+               for e in range(2) for s in range(1, 5)]
+    h.epochs = [EpochEnd(0, 2.0, 0.3, 1.9, 0.35, 2.0, 2.0), EpochEnd(1, 1.8, 0.4, 1.7, 0.42, 2.0, 4.0)]
+    h.changes = [Changed(1, 2, 0.01, 0.8)]
+    h.finished = Finished(2, 0.42, 0.42, 4.0)
+    h.state = "finished"
+    return h

@@ -17,7 +17,7 @@ from cnnlib.adversarial import (EPSILONS, EXPLAIN, accuracy_vs_epsilon, fgsm, pe
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
 from cnnlib.models import ARCHITECTURES, build_model
-from cnnlib.predictor import Predictor, fool, robustness, see
+from cnnlib.inference import Predictor, fool, robustness, see
 from cnnlib.train import evaluate, fit, make_model
 
 MEAN, STD = [0.3, 0.25, 0.2], [0.2, 0.22, 0.25]
@@ -151,16 +151,6 @@ def test_explain_texts():
         text = EXPLAIN[view].say("en")
         assert text.count(". ") == 1 and text.endswith("."), view
         assert EXPLAIN[view].say("es") != text
-
-
-def test_robustness_figure_draws_epsilon_in_levels_of_255():
-    from cnnlib.evalplots import robustness_figure
-    fig = robustness_figure(EPSILONS, [0.9, 0.8, 0.7, 0.5, 0.3, 0.1], 500)
-    assert list(fig.data[0].x) == [0, 1, 2, 4, 8, 16] and list(fig.data[0].y)[-1] == 0.1
-    assert "Test accuracy against ε" in fig.layout.title.text and "500 test images" in fig.layout.title.text
-    es = robustness_figure(EPSILONS, [0.5] * 6, 60, lang="es")
-    assert "Precisión de prueba según ε" in es.layout.title.text and "60 imágenes de prueba" in es.layout.title.text
-    assert es.layout.xaxis.title.text == "ε (niveles de 255 por píxel)"
 
 
 @pytest.mark.parametrize("name", list(ARCHITECTURES))

@@ -168,7 +168,7 @@ def test_run_grows_chart_finishes_saves_and_predicts(env, monkeypatch):
     at.switch_page("pages/evaluate.py").run()                   # the session's run, evaluated on the test split
     assert not at.exception and at.selectbox(key="eval_model").value.startswith("This session's run")
     assert charts(at)[0]["data"][0]["type"] == "heatmap"
-    from cnnlib import predictor
+    from cnnlib import inference as predictor
     calls = []
     monkeypatch.setattr(predictor, "evaluate", lambda *a, **kw: calls.append(1))
     at.toggle(key="eval_normalized").set_value(True).run()
@@ -437,7 +437,8 @@ def tiny_run(folder: Path, name: str = "tiny fast", classes=None, epochs: int = 
     """A network ('fast' unless told) trained one step on a few Shapes-10 images, saved as a run in
     `folder` (with float16 weights if `half`, as pretrained runs may be shipped; tested with `tta` views)."""
     from torch.nn import functional as F
-    from cnnlib.checkpoints import run_meta, save_run, slug
+    from cnnlib.checkpoints import run_meta, save_run
+    from cnnlib.files import slug
     from cnnlib.config import TrainConfig
     from cnnlib.data import SHAPES10_CLASSES, make_shapes10
     from cnnlib.models import build_model, fit_to_data
@@ -459,7 +460,7 @@ def charts(at) -> list[dict]:
 
 
 def test_inspect_says_when_a_networks_first_layer_was_set_from_the_data(env):
-    from cnnlib.inspection import EXPLAIN
+    from ui import EXPLAIN
     tiny_run(env / "runs", "mine", model_name="speedrun")
     at = app("inspect")
     assert not at.exception and len(at.get("image")) == 2 + 5 + 7 + 1   # the whitening layer and 6 learned convs
@@ -476,7 +477,7 @@ def test_new_pages_without_runs():
 
 
 def test_evaluate_a_saved_run(env, monkeypatch):
-    from cnnlib import predictor
+    from cnnlib import inference as predictor
     tiny_run(env / "runs")
     calls = []
     real = predictor.evaluate
@@ -517,7 +518,7 @@ def click_chart(at, monkeypatch, chart: int, points: list[dict]):
 
 def test_evaluate_shows_the_images_of_a_cell(env, monkeypatch):
     from streamlit.proto.PlotlyChart_pb2 import PlotlyChart
-    from cnnlib import predictor, sources
+    from cnnlib import inference as predictor, sources
     folder = tiny_run(env / "runs", lr=3.0)
     at = app("evaluate")
     for chart in at.get("plotly_chart"):                            # both charts answer a click on a point
@@ -573,8 +574,8 @@ def test_evaluate_shows_the_images_of_a_cell(env, monkeypatch):
 
 
 def test_evaluate_tests_with_the_views_the_run_was_tested_with(env):
-    from cnnlib import predictor, sources
-    from cnnlib.inspection import evaluate_test
+    from cnnlib import inference as predictor, sources
+    from cnnlib.evaluation import evaluate_test
     folder = tiny_run(env / "runs", tta="flip+shift", lr=3.0)   # a big step: outputs far from uniform
     at = app("evaluate")
     assert not at.exception and "its mirror and both moved by one pixel" in " ".join(c.value for c in at.caption)
@@ -595,7 +596,7 @@ def test_evaluate_refuses_a_run_with_other_classes(env):
 
 
 def test_inspect_defaults_to_pretrained_and_shows_what_the_network_sees(env, monkeypatch):
-    from cnnlib.inspection import EXPLAIN
+    from ui import EXPLAIN
     monkeypatch.setenv("CNNLAB_PRETRAINED", str(env / "pretrained"))
     tiny_run(env / "pretrained", "shipped", half=True)
     tiny_run(env / "runs", "mine")
@@ -617,7 +618,7 @@ def test_inspect_defaults_to_pretrained_and_shows_what_the_network_sees(env, mon
 
 
 def test_inspect_fools_the_network_and_charts_accuracy_against_epsilon(env, monkeypatch):
-    from cnnlib import adversarial, predictor
+    from cnnlib import adversarial, inference as predictor
     calls, attacks = [], []
     real, attack = predictor.robustness, predictor.fool
     monkeypatch.setattr(predictor, "robustness", lambda *a, **kw: calls.append(1) or real(*a, **kw))
@@ -755,7 +756,7 @@ def test_a_cifar10_model_without_cifar10_says_where_to_get_it(env, monkeypatch):
 
 
 def test_predict_decodes_and_runs_each_upload_once(env, monkeypatch):
-    from cnnlib import predictor
+    from cnnlib import inference as predictor
     tiny_run(env / "runs")
     calls = []
     real = predictor.predict
@@ -769,8 +770,8 @@ def test_predict_decodes_and_runs_each_upload_once(env, monkeypatch):
 
 
 def test_predict_says_when_it_averages_the_runs_test_time_views(env):
-    from cnnlib import predictor
-    from cnnlib.predict import prepare, probabilities
+    from cnnlib import inference as predictor
+    from cnnlib.inference import prepare, probabilities
     folder = tiny_run(env / "runs", tta="flip+shift", lr=3.0)
     at = app("predict")
     at.file_uploader(key="img").set_value([("red.png", png(), "image/png")]).run()
@@ -782,7 +783,7 @@ def test_predict_says_when_it_averages_the_runs_test_time_views(env):
 
 
 def test_a_saved_runs_evaluation_is_shared_by_every_session(env, monkeypatch):
-    from cnnlib import predictor
+    from cnnlib import inference as predictor
     tiny_run(env / "runs")
     calls = []
     real = predictor.evaluate

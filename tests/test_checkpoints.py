@@ -18,7 +18,7 @@ from cnnlib.checkpoints import (CheckpointError, bundle, bundle_bytes, load_bund
                                 save_bundle_to, save_run)
 from cnnlib.config import TrainConfig
 from cnnlib.models import build_model
-from cnnlib.runner import History
+from cnnlib.history import History
 from cnnlib.runs import broken_runs, delete_run, list_runs, rename_run, save_history
 from cnnlib.train import EpochEnd, Finished
 

@@ -43,7 +43,7 @@ from cnnlib.config import TrainConfig
 from cnnlib.data import DataError, cached, load_cifar10
 from cnnlib.files import STALE_SECONDS, DiskFull, atomic_write, remove_leftovers
 from cnnlib.models import build_model
-from cnnlib.runner import History
+from cnnlib.history import History
 from cnnlib.runs import clean_up, history_meta, list_runs, rename_run, save_history
 from cnnlib.sources import (
     add_upload,
@@ -393,7 +393,7 @@ import os, sys
 import torch
 from cnnlib.config import TrainConfig
 from cnnlib.models import build_model
-from cnnlib.runner import History
+from cnnlib.history import History
 from cnnlib.runs import rename_run, save_history
 from cnnlib.train import EpochEnd
 torch.set_num_threads(1)

@@ -1,4 +1,5 @@
-"""Tests for cnnlib.evalplots: figures of the confusion matrix and per-class accuracy, run comparison.
+"""Tests for cnnlib.evalplots: figures of the confusion matrix and per-class accuracy, and of accuracy
+against an adversarial change.
 
     .venv/bin/python -m pytest tests/test_evalplots.py -q
 """
@@ -11,11 +12,8 @@ import plotly.graph_objects as go
 import pytest
 import torch
 
-from cnnlib.checkpoints import run_meta
-from cnnlib.config import TrainConfig
-from cnnlib.evalplots import (comparison_table, confusion_figure, curves_figure, per_class_figure, run_labels,
-                              selected_cell)
-from cnnlib.train import EpochEnd
+from cnnlib.adversarial import EPSILONS
+from cnnlib.evalplots import confusion_figure, per_class_figure, robustness_figure, selected_cell
 
 CLASSES = ("cat", "dog", "frog")
 CM = torch.tensor([[8, 2, 0], [1, 6, 3], [0, 0, 0]])
@@ -83,48 +81,10 @@ def test_per_class_figure():
     assert len(per_class_figure([0.5, 0.25], ("a", "b")).layout.shapes) == 0
 
 
-def meta(name: str, accs: list[float], losses: list[float], **cfg_changes) -> dict:
-    epochs = [EpochEnd(i, 2.0 - i / 10, a - 0.05, l, a, 3.0, 3.0 * (i + 1))
-              for i, (a, l) in enumerate(zip(accs, losses))]
-    m = run_meta(TrainConfig().replace(**cfg_changes), CLASSES, epochs, name=name, dataset="Shapes-10")
-    return json.loads(json.dumps(m))   # exactly what a run.json read back holds
-
-
-def test_curves_figure():
-    metas = [meta("slow", [0.3, 0.4, 0.5], [1.8, 1.5, 1.3]), meta("fast", [0.5, 0.6], [1.2, 1.0], lr=0.01)]
-    fig = curves_figure(metas)
-    assert len(fig.data) == 4                                   # accuracy and loss per run
-    acc = [t for t in fig.data if t.xaxis == "x"]
-    loss = [t for t in fig.data if t.xaxis == "x2"]
-    assert [t.name for t in acc] == ["slow", "fast"] and [t.name for t in loss] == ["slow", "fast"]
-    assert list(acc[0].x) == [1, 2, 3] and list(acc[0].y) == [0.3, 0.4, 0.5]
-    assert list(loss[1].x) == [1, 2] and list(loss[1].y) == [1.2, 1.0]
-    assert acc[0].line.color == loss[0].line.color != acc[1].line.color
-    assert [t.showlegend for t in fig.data] == [True, False, True, False]
-    assert len(curves_figure(metas, train=True).data) == 8
-    assert len(curves_figure([]).data) == 0
-
-
-def test_comparison_table():
-    metas = [meta("slow", [0.3, 0.5, 0.4], [1.8, 1.3, 1.4]),
-             meta("fast", [0.5, 0.6], [1.2, 1.0], lr=0.01, optimizer="adam")]
-    metas[1]["seconds"] = 4.26
-    metas[1]["changes"] = [{"epoch": 0, "step": 5, "lr": 0.02, "momentum": 0.9}]
-    rows = comparison_table(metas)
-    assert len(rows) == 2
-    assert list(rows[0]) == ["run", "optimizer", "lr", "state", "epochs", "best acc", "final acc", "seconds",
-                             "changes"]
-    assert rows[0] == {"run": "slow", "optimizer": "sgd", "lr": 0.001, "state": "finished", "epochs": 3,
-                       "best acc": 0.5, "final acc": 0.4, "seconds": 9.0, "changes": 0}
-    assert rows[1]["lr"] == 0.01 and rows[1]["optimizer"] == "adam"
-    assert rows[1]["seconds"] == 4.3 and rows[1]["changes"] == 1 and rows[1]["best acc"] == 0.6
-
-
-def test_comparison_table_same_settings_and_empty_run():
-    a, b = meta("a", [0.5], [1.0]), meta("a", [], [])
-    b["dataset"] = "CIFAR-10"
-    rows = comparison_table([a, b])
-    assert [r["run"] for r in rows] == ["a", "a (2)"] == run_labels([a, b])
-    assert list(rows[0]) == ["run", "dataset", "state", "epochs", "best acc", "final acc", "seconds"]
-    assert rows[1]["best acc"] is None and rows[1]["epochs"] == 0 and rows[1]["seconds"] == 0.0
-    assert comparison_table([]) == []
+def test_robustness_figure_draws_epsilon_in_levels_of_255():
+    fig = robustness_figure(EPSILONS, [0.9, 0.8, 0.7, 0.5, 0.3, 0.1], 500)
+    assert list(fig.data[0].x) == [0, 1, 2, 4, 8, 16] and list(fig.data[0].y)[-1] == 0.1
+    assert "Test accuracy against ε" in fig.layout.title.text and "500 test images" in fig.layout.title.text
+    es = robustness_figure(EPSILONS, [0.5] * 6, 60, lang="es")
+    assert "Precisión de prueba según ε" in es.layout.title.text and "60 imágenes de prueba" in es.layout.title.text
+    assert es.layout.xaxis.title.text == "ε (niveles de 255 por píxel)"

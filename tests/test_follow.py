@@ -9,7 +9,8 @@ from pathlib import Path
 
 from cnnlib.config import TrainConfig
 from cnnlib.follow import Board
-from cnnlib.runner import History, Runner
+from cnnlib.history import History
+from cnnlib.runner import Runner
 from cnnlib.session import Sessions, chart_key
 from cnnlib.train import EpochEnd, Step
 from smalldata import tiny_dataset

@@ -1,4 +1,4 @@
-"""Reading image files (cnnlib.images, through cnnlib.predict and cnnlib.predictor): the size checked
+"""Reading image files (cnnlib.images, through cnnlib.inference): the size checked
 before decoding, only a small copy kept, 16- and 32-bit images scaled, TIFF read, and messages that
 never show a Python object.
 
@@ -31,8 +31,7 @@ from cnnlib.images import (
     open_image,
 )
 from cnnlib.models import build_model
-from cnnlib.predict import prepare
-from cnnlib.predictor import Predictor, predict
+from cnnlib.inference import Predictor, predict, prepare
 from cnnlib.train import release_memory
 
 ROOT = Path(__file__).resolve().parents[1]

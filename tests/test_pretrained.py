@@ -16,7 +16,7 @@ from PIL import Image
 from cnnlib import cifar10_pack
 from cnnlib.checkpoints import load_run
 from cnnlib.data import CIFAR10_CLASSES
-from cnnlib.predict import probabilities
+from cnnlib.inference import probabilities
 from cnnlib.train import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from cnnlib import checkpoints, evalplots, models, runfile, train
+from cnnlib import checkpoints, models, runfile, train
 from cnnlib.checkpoints import (
     CheckpointError,
     bundle,
@@ -31,10 +31,11 @@ from cnnlib.checkpoints import (
     save_bundle_to,
     save_run,
 )
+from cnnlib.compare import comparison_table, curves_figure
 from cnnlib.config import TrainConfig
 from cnnlib.guess import Guess, compare
-from cnnlib.predictor import predict, predictor_from_folder
-from cnnlib.runner import History
+from cnnlib.history import History
+from cnnlib.inference import predict, predictor_from_folder
 from cnnlib.runs import (
     broken_runs,
     delete_run,
@@ -185,8 +186,8 @@ def _use(root: Path, folder: Path, good: dict) -> None:
         return
     meta = listed[0][1]
     assert run_label(meta)
-    evalplots.curves_figure([meta, good], train=True)
-    assert len(evalplots.comparison_table([meta, good])) == 2
+    curves_figure([meta, good], train=True)
+    assert len(comparison_table([meta, good])) == 2
     try:
         p = predictor_from_folder(folder)
     except CheckpointError as e:               # e.g. classes or a model the weights do not fit

@@ -254,7 +254,7 @@ def test_a_diverging_run_ends_as_diverged_and_is_still_handed_to_on_end(runners)
 def test_a_run_still_training_offers_a_copy_of_its_network_from_the_last_epoch_end(runners):
     import torch
 
-    from cnnlib import predictor
+    from cnnlib import inference as predictor
     assert Runner(LONG, tiny_dataset()).epoch_model() is None     # nothing before the first epoch ends
     r = start(runners, LONG.replace(max_train=8, batch_size=4))
     assert r.epoch_model() is None or r.snapshot().epochs       # nothing before the first epoch ends

@@ -1,6 +1,7 @@
 """A browser session's run on the server (cnnlib.session): the registry that finds a session's run
 again by its token after a reload or a dropped connection and stops it once its pages are gone for
-good, and the progress line of a run that ended before its first report.
+good, one run at a time saved when it ends, the progress line and summary of a run (one that ended
+before its first report too), and when the live chart is due for a redraw.
 
     .venv/bin/python -m pytest tests/test_session.py -q
 """
@@ -8,10 +9,20 @@ from __future__ import annotations
 
 import time
 
-from cnnlib import session
-from cnnlib.config import TrainConfig
-from cnnlib.runner import History
+import pytest
+
+from cnnlib import inference, session
+from cnnlib.config import TrainConfig, preset
+from cnnlib.data import Dataset, make_shapes10
+from cnnlib.history import History
 from cnnlib.session import Sessions, SessionRun
+from cnnlib.train import EpochEnd, Step, Tested
+from smalldata import finished_history as history
+
+
+def tiny(n=80) -> Dataset:
+    x, y = make_shapes10(n, seed=1)
+    return Dataset("tiny", tuple("abcdefghij"), x, y, x[:20], y[:20])
 
 
 class FakeRunner:
@@ -63,3 +74,65 @@ def test_the_progress_line_of_a_run_that_ended_before_its_first_report():
                          ("stopped", "Stopped before the first steps"), ("loading", "Loading the data")):
         assert session.progress(History(TrainConfig(), state=state))[1].startswith(words)
     assert session.progress(History(TrainConfig(), state="running"))[1] == "Starting…"
+
+
+def test_the_live_chart_redraws_a_long_runs_curves_less_often_but_epoch_results_at_once():
+    def run(seconds: float, n_steps: int, epochs: int = 0, tests: int = 0) -> History:
+        h = History(TrainConfig(epochs=50), state="running", started_at=1.0)
+        h.steps = [Step(0, i + 1, 100, 1.0, 0.5, 1000.0, 0.1, seconds * (i + 1) / n_steps) for i in range(n_steps)]
+        h.epochs = [EpochEnd(e, 1.0, 0.5, 1.0, 0.5, 1.0, 1.0) for e in range(epochs)]
+        h.tests = [Tested(0, 10 * (i + 1), 1.0, 0.5, 1.0) for i in range(tests)]
+        return h
+
+    due = session.chart_due
+    h = run(10, 5)
+    key = (*session.chart_key(h), True)
+    assert due(None, key, h, 100.0)                            # nothing on show yet
+    drawn = session.chart_drawn(key, h, 100.0)
+    assert not due(drawn, key, h, 130.0)                       # no new point: nothing to draw, however long
+    h = run(10, 6)
+    assert not due(drawn, key, h, 101.9) and due(drawn, key, h, 102.0)   # early on, every 2 s
+    h = run(40, 6)
+    assert not due(drawn, key, h, 104.9) and due(drawn, key, h, 105.0)   # after 40 s trained, every 40 s / 8...
+    h = run(1000, 6)
+    assert not due(drawn, key, h, 109.9) and due(drawn, key, h, 110.0)   # ...but never less than every 10 s
+    h = run(10, 5, tests=1)                                    # a test check within the epoch waits too
+    assert not due(drawn, key, h, 101.9) and due(drawn, key, h, 102.0)
+    h = run(1000, 6, epochs=1)                                 # an epoch's result shows at once
+    assert due(drawn, (*session.chart_key(h), True), h, 100.1)
+    assert due(drawn, (*session.chart_key(run(10, 5)), False), run(10, 5), 100.1)  # so does a page toggle
+    stopped = run(10, 5)
+    stopped.state = "stopped"
+    assert due(drawn, (*session.chart_key(stopped), True), stopped, 100.1)     # and a change of state
+
+
+def test_progress_and_summary_text():
+    h = history()
+    fraction, text = session.progress(h)
+    assert fraction == 1.0 and "Epoch 2/2" in text and "step 4/4" in text and "images/s" in text
+    assert "ETA" not in text                                   # a finished run waits for nothing
+    h.steps, h.state = h.steps[:4], "running"
+    fraction, text = session.progress(h)
+    assert fraction == 0.5 and "ETA 2 s" in text
+    assert session.progress(History(TrainConfig(), state="waiting"))[1].startswith("Waiting for a free")
+    s = session.summary(history())
+    assert s["Best test accuracy"] == "42.0 %" and s["Training time"] == "4 s"
+
+
+def test_session_run_is_one_run_and_saves_on_end(tmp_path):
+    ds = tiny(64)
+    lab = session.SessionRun()
+    cfg = preset("demo", epochs=100, batch_size=32, precision="fp32")
+    lab.start(cfg, ds, folder=tmp_path)
+    with pytest.raises(RuntimeError, match="already training"):
+        lab.start(cfg, ds, folder=tmp_path)
+    deadline = time.monotonic() + 20
+    while not lab.snapshot().steps and time.monotonic() < deadline:   # a run saves once it has trained
+        time.sleep(0.02)
+    lab.close()                       # what a tab closed for good comes to
+    h = lab.snapshot()
+    assert not lab.busy and h.state == "stopped" and h.checkpoint.startswith(str(tmp_path))
+    assert inference.predictor_from_runner(lab.runner).classes == ds.classes
+    assert inference.predictor_from_folder(h.checkpoint).classes == ds.classes
+    lab.clear()
+    assert lab.snapshot() is None

@@ -54,7 +54,7 @@ def test_numbers_formatted_by_a_template_are_written_the_spanish_way():
 
 def test_the_built_in_data_sets_name_is_said_in_the_readers_language():
     assert tr("Shapes-10 (built in)", "es") == "Shapes-10 (incluido)"
-    assert say("predictor.size", "es", size=32, data="Shapes-10 (built in)", has=64).count("incluido") == 1
+    assert say("mismatch.size", "es", size=32, data="Shapes-10 (built in)", has=64).count("incluido") == 1
 
 
 def test_a_message_survives_being_kept_as_plain_data():
@@ -171,3 +171,12 @@ def test_every_field_has_its_words_and_no_word_is_left_over():
     assert keyed("label.") == set(SETTINGS)
     assert keyed("why.") == {name for name in names if facts(name).why}
     assert keyed("group.") == set(groups())
+
+
+def test_each_views_explanation_is_two_sentences():
+    sys.path.insert(0, str(ROOT))
+    import ui
+    for view in ("confusion", "per_class", "mistakes", "feature_maps", "filters", "filters_fitted", "gradcam",
+                 "compare"):
+        text = ui.EXPLAIN[view]
+        assert text.count(". ") == 1 and text.endswith("."), view

@@ -1,6 +1,11 @@
-"""A trained network in use, without Streamlit: from a saved run or a session's run still
-training, it predicts uploaded images, is tested on a data set's test split (with its mistakes),
-and shows what it sees (Grad-CAM, feature maps, filters) and what fools it (adversarial images)."""
+"""A trained network in use, without Streamlit: the one way the pages (through ui.py) and the command
+line load a saved run (`predictor_from_folder`), or take this session's run still training
+(`predictor_from_runner`), and then ask it about images. An uploaded file is prepared as the network
+sees it (`prepare`) and answered with its most likely classes (`predict`, `top_k`); the network is
+tested on a data set's test split (`evaluate`; whether it can be, `mismatch`), shows what it sees
+(`see`: Grad-CAM, feature maps, filters) and what fools it (`fool`, `robustness`). Every answer
+averages the logits over the test-time views its run was tested with (cnnlib.tta).
+"""
 from __future__ import annotations
 
 import os
@@ -17,12 +22,59 @@ from torch import nn
 from cnnlib.adversarial import (EPSILONS, SAMPLE, accuracy_vs_epsilon, fgsm, perturbation_image, pgd,
                                 quantize, sample)
 from cnnlib.checkpoints import load_run
-from cnnlib.data import CIFAR10_CLASSES, Dataset
-from cnnlib.inspection import (EvalReport, GradCAM, cell_images, evaluate_test, feature_maps, filter_tiles, first_layer_fitted,
-                               grad_cam, grid, overlay, tile_maps, upscale)
-from cnnlib.predict import prepare, top_k
+from cnnlib.data import Dataset, to_float
+from cnnlib.evaluation import EvalReport, evaluate_test
+from cnnlib.images import DISPLAY_SIDE, ImageError, decode, display_copy, to_tensor_uint8
+from cnnlib.inspection import GradCAM, feature_maps, filter_tiles, first_layer_fitted, grad_cam, grid, tile_maps
+from cnnlib.plots import overlay, upscale
 from cnnlib.runner import Runner
-from cnnlib.words import Message, Parts, class_message
+from cnnlib.tta import view_logits
+from cnnlib.words import Message
+
+
+# --- an image as the network sees it -------------------------------------------------------------
+
+MAX_UPLOAD_BYTES = 20 * 1024 ** 2   # one uploaded image, bytes
+
+
+@dataclass
+class Prepared:
+    original: Image.Image        # upright RGB, at most DISPLAY_SIDE pixels a side: what a page shows
+    size: tuple[int, int]        # the upright width and height as uploaded
+    small: torch.Tensor          # (3, S, S) uint8: what the network sees
+
+
+def prepare(data: bytes, size: int = 32) -> Prepared:
+    """Bytes of an uploaded file -> a display copy, the size as uploaded and the small image the
+    network sees; the full decode is dropped here. Raises ImageError."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ImageError(Message("images.file_too_big", mb=len(data) / 2**20, limit=MAX_UPLOAD_BYTES / 2**20))
+    im, uploaded = decode(data, min_side=max(size, DISPLAY_SIDE))
+    return Prepared(display_copy(im), uploaded, to_tensor_uint8(im, size))
+
+
+@torch.inference_mode()
+def probabilities(model: nn.Module, x: torch.Tensor, mean: list[float] | None = None,
+                  std: list[float] | None = None, tta: str = "none") -> torch.Tensor:
+    """(N, 3, S, S) uint8 -> (N, classes) softmax probabilities, in eval mode, from the logits
+    averaged over the `tta` views (TrainConfig.tta), as the engine's evaluate() tests a run."""
+    was = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    m = torch.tensor(mean) if mean is not None else None
+    s = torch.tensor(std) if std is not None else None
+    p = view_logits(model, to_float(x.to(device), m, s), tta).softmax(1).cpu()
+    model.train(was)
+    return p
+
+
+def top_k(model: nn.Module, x: torch.Tensor, classes: tuple[str, ...], k: int = 3,
+          mean: list[float] | None = None, std: list[float] | None = None,
+          tta: str = "none") -> list[list[tuple[str, float]]]:
+    """For each image, the k most likely classes with their probabilities, most likely first."""
+    p = probabilities(model, x, mean, std, tta)
+    vals, idx = p.topk(min(k, p.shape[1]), dim=1)
+    return [[(classes[i], float(v)) for v, i in zip(vr, ir)] for vr, ir in zip(vals.tolist(), idx.tolist())]
 
 
 # --- prediction ----------------------------------------------------------------------------------
@@ -85,15 +137,13 @@ def predict(p: Predictor, data: bytes, k: int = 3) -> Prediction:
 # --- evaluation on the test split ----------------------------------------------------------------
 
 def mismatch(p: Predictor, ds: Dataset) -> str:
-    """Why `p` cannot be used on `ds`'s images ("" if it can): the same classes, in the same order,
-    and the same image size."""
+    """Why `p` cannot be used on `ds`'s images: "classes" when they are not the same classes in the same
+    order, "size" when its images are of another size; "" when it can. (What a page says about it is
+    ui.mismatch's.)"""
     if tuple(p.classes) != tuple(ds.classes):
-        where = Message("predictor.where_cifar10" if tuple(p.classes) == CIFAR10_CLASSES else "predictor.where_own")
-        return Message("predictor.classes", known=len(p.classes), classes=Parts(map(class_message, p.classes), ", "),
-                       data=ds.name, has=len(ds.classes), data_classes=Parts(map(class_message, ds.classes), ", "),
-                       where=where)
+        return "classes"
     if p.image_size != ds.image_size:
-        return Message("predictor.size", size=p.image_size, data=ds.name, has=ds.image_size)
+        return "size"
     return ""
 
 
@@ -102,27 +152,6 @@ def evaluate(p: Predictor, ds: Dataset) -> EvalReport:
     the test-time views its run was tested with, so the accuracy matches the run's record."""
     with p.lock:
         return evaluate_test(p.model, ds, p.mean, p.std, tta=p.tta)
-
-
-def mistakes(report: EvalReport, ds: Dataset, n: int = 24, scale: int = 4,
-             names: Sequence[str] | None = None) -> list[tuple[np.ndarray, str]]:
-    """The n most confident mistakes as (enlarged image, "true → predicted (confidence)"), the classes
-    called by `names` (as a page shows them; by default the data set's own)."""
-    names = names or ds.classes
-    return [(upscale(ds.x_test[m.index], scale),
-             f"{names[m.true]} → {names[m.predicted]} ({100 * m.confidence:.0f} %)")
-            for m in report.mistakes[:n]]
-
-
-def cell_tiles(report: EvalReport, ds: Dataset, true: int, predicted: int | None, n: int = 16, scale: int = 4,
-               names: Sequence[str] | None = None) -> tuple[list[tuple[np.ndarray, str]], int]:
-    """The test images of one confusion cell (`inspection.cell_images`; `predicted` None: every mistake
-    of class `true`), most confident first, captioned as `mistakes` does; and how many more it holds."""
-    names = names or ds.classes
-    cell = cell_images(report, true, predicted, n)
-    tiles = [(upscale(ds.x_test[i], scale), f"{names[true]} → {names[int(report.predictions[i])]} ({100 * c:.0f} %)")
-             for i, c in zip(cell.indices, cell.confidence)]
-    return tiles, cell.more
 
 
 # --- what the network sees -----------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""Prediction (cnnlib.predict): preparing an uploaded image and top-k probabilities.
+"""Prediction (cnnlib.inference): preparing an uploaded image, top-k probabilities and a model's
+answer for an upload.
 
-    .venv/bin/python -m pytest tests/test_predict.py -q
+    .venv/bin/python -m pytest tests/test_inference.py -q
 """
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from torch import nn
 
 from cnnlib.data import tta_views
 from cnnlib.images import ImageError
-from cnnlib.predict import MAX_UPLOAD_BYTES, prepare, probabilities, top_k
+from cnnlib.inference import MAX_UPLOAD_BYTES, Predictor, predict, prepare, probabilities, top_k
+from cnnlib.models import build_model
+from smalldata import png
 
 
 def encode(im: Image.Image, fmt: str = "PNG", **kw) -> bytes:
@@ -161,7 +164,6 @@ class LeftRight(nn.Module):
 
 
 def test_probabilities_average_the_logits_over_the_runs_test_time_views():
-    from cnnlib.predictor import Predictor, predict
     x = torch.zeros(1, 3, 32, 32, dtype=torch.uint8)
     x[..., :16] = 255                                    # a bright left half
     one = probabilities(LeftRight(), x)
@@ -176,3 +178,14 @@ def test_probabilities_average_the_logits_over_the_runs_test_time_views():
     Image.fromarray(x[0].permute(1, 2, 0).numpy()).save(buf, format="PNG")
     pred = predict(Predictor("mirror-tested", model, ("left", "right"), tta="flip"), buf.getvalue(), k=2)
     assert [p for _, p in pred.top] == pytest.approx([0.5, 0.5])   # Predict uses the run's views
+
+
+def test_predict_handles_odd_images_and_refuses_non_images():
+    model = build_model("fast", 10)
+    p = Predictor("m", model, tuple("abcdefghij"))
+    for mode, size in (("RGBA", (40, 10)), ("L", (5, 300)), ("P", (64, 64))):
+        r = predict(p, png(0, size, mode), k=3)
+        assert r.small.shape == (3, 32, 32) and len(r.top) == 3
+        assert sum(v for _, v in r.top) <= 1.0 + 1e-6
+    with pytest.raises(ImageError):
+        predict(p, b"GIF89a but not really", 3)
