@@ -9,6 +9,7 @@ import ast
 import copy
 import pickle
 import re
+import sys
 from pathlib import Path
 
 import pytest
