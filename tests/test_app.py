@@ -533,7 +533,8 @@ def test_evaluate_a_saved_run(env, monkeypatch):
     assert len(gallery) == 16 and " → " in gallery[0].caption and "%" in gallery[0].caption
     at.toggle(key="eval_normalized").set_value(True).run()
     z = charts(at)[0]["data"][0]["z"]
-    assert not at.exception and all(abs(sum(r) - 1) < 1e-6 for r in z if sum(r))
+    assert not at.exception and len(z) == 10
+    assert [abs(sum(r) - 1) < 1e-6 for r in z] == [sum(r) > 0 for r in heat["data"][0]["z"]]   # each class with images: 1
     assert len(calls) == 1                                           # the toggle did not evaluate again
 
 
