@@ -36,6 +36,7 @@ def folder_set(tmp_path) -> Path:
     return tmp_path / "set"
 
 
+@pytest.mark.slow
 def test_help_lists_every_config_field(tmp_path):
     r = cli("train", "--help", cwd=tmp_path)
     assert r.returncode == 0
@@ -45,6 +46,7 @@ def test_help_lists_every_config_field(tmp_path):
     assert "tutorial" in r.stdout
 
 
+@pytest.mark.slow
 def test_a_bad_config_value_exits_2_naming_the_field(tmp_path):
     r = cli("train", "--data", "builtin", "--lr", "-1", cwd=tmp_path)
     assert r.returncode == 2, r.stderr
@@ -103,6 +105,7 @@ def test_a_dry_run_checks_the_settings_it_was_given(tmp_path, capsys):
     assert "epochs=0 is not allowed" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_train_saves_a_run_and_predict_prints_three_classes(tmp_path, folder_set):
     out = tmp_path / "out"
     r = cli("train", "--data", str(folder_set), "--data-root", str(tmp_path / "data"), "--max-train", "200",

@@ -301,6 +301,7 @@ def test_a_run_still_training_offers_a_copy_of_its_network_from_the_last_epoch_e
 
 # --- the line for training slots ----------------------------------------------------------------
 
+@pytest.mark.slow
 def test_runs_get_the_only_slot_in_the_order_start_was_pressed(runners):
     """Six sessions, one slot: each waiting run gets the slot in the order it asked (the second to
     press Start got it ahead of the first, when any waiter could grab a released semaphore)."""

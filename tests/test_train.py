@@ -400,6 +400,7 @@ def test_a_whitening_first_layer_is_set_from_the_training_images_and_then_only_i
     assert not torch.equal(whiten.conv.bias, bias)                     # the bias trains
 
 
+@pytest.mark.slow
 def test_setting_a_whitening_layer_counts_as_the_first_epochs_training_time(tiny, monkeypatch):
     import time
     from cnnlib import models
