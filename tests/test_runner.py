@@ -32,13 +32,18 @@ def wait_for(cond, timeout: float = 20.0, what: str = "") -> None:
         time.sleep(0.02)
 
 
-def epochs_settled(r: Runner):
-    """A condition: no epoch ended during the last 0.2 s (a paused run's step in flight has ended)."""
-    def settled() -> bool:
-        n = len(r.snapshot().epochs)
-        time.sleep(0.2)
-        return len(r.snapshot().epochs) == n
-    return settled
+def held_at_pause(monkeypatch) -> threading.Event:
+    """Set once a run's worker waits at a pause: before its next step, so the step in flight when
+    pause() was called, and any epoch end it led to, have been recorded by then. (Waiting for 0.2 s
+    without a new event was not enough on a busy machine, where one step took over half a second.)"""
+    held, real = threading.Event(), Runner._wait_if_paused
+
+    def waiting(self):
+        if not self._running.is_set():
+            held.set()
+        real(self)
+    monkeypatch.setattr(Runner, "_wait_if_paused", waiting)
+    return held
 
 
 @pytest.fixture
@@ -71,13 +76,14 @@ def test_a_run_finishes_and_records_its_history(runners):
     assert r.model is not None
 
 
-def test_pause_holds_the_run_and_resume_continues_it(runners):
+def test_pause_holds_the_run_and_resume_continues_it(runners, monkeypatch):
+    held = held_at_pause(monkeypatch)
     r = start(runners, LONG)
     wait_for(lambda: r.snapshot().state == "running" and len(r.snapshot().steps) >= 2, what="steps")
     r.pause()
     n0 = len(r.snapshot().steps)
     assert r.snapshot().state == "paused"
-    time.sleep(0.5)
+    wait_for(held.is_set, what="the run to wait at the pause")
     n = len(r.snapshot().steps)
     assert n <= n0 + 1, "more than the step in flight was taken after pause()"
     time.sleep(0.4)
@@ -283,8 +289,9 @@ def test_a_run_still_training_offers_a_copy_of_its_network_from_the_last_epoch_e
     assert h.steps and not h.epochs and r.epoch_model() is None  # trained some steps, but no epoch has ended
     go_on.set()
     wait_for(lambda: len(r.snapshot().epochs) >= 2, what="two epochs")
+    held = held_at_pause(monkeypatch)
     r.pause()
-    wait_for(epochs_settled(r), what="the step in flight when Pause was pressed to end")  # it may end an epoch
+    wait_for(held.is_set, what="the step in flight when Pause was pressed to end")  # it may end an epoch
     model, epoch = r.epoch_model()
     assert epoch == r.snapshot().epochs[-1].epoch and not model.training
     assert model is not r.model                                  # never the network being trained
