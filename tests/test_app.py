@@ -119,18 +119,66 @@ def test_every_page_renders_offline():
     assert not at.exception and "no trained model yet" in at.info[0].value
 
 
+def grid_tiles(at, which: int) -> list[torch.Tensor]:
+    """The 32x32 images a batch grid of the Data page shows (0: the batch, 1: after augmentation),
+    in reading order, as (3, 32, 32) uint8: cut out of the grid's pixels, 8 to a row, 2 pixels apart."""
+    import base64
+
+    import numpy as np
+    spec = json.loads(at.get("plotly_chart")[which].proto.spec)
+    z = spec["data"][0]["z"]
+    shape = tuple(int(n) for n in z["shape"].split(","))
+    img = torch.from_numpy(np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(shape).copy())
+    img = img.permute(2, 0, 1)
+    n = len(spec["layout"]["annotations"])              # one label per image
+    return [img[:, 2 + r * 34:2 + r * 34 + 32, 2 + k * 34:2 + k * 34 + 32] for r, k in (divmod(i, 8) for i in range(n))]
+
+
+def grid_labels(at, which: int = 0) -> list[str]:
+    return [a["text"] for a in json.loads(at.get("plotly_chart")[which].proto.spec)["layout"]["annotations"]]
+
+
+def batch_caption(at) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Batch "))
+
+
 def test_data_page_controls():
+    from cnnlib import sources
+    ds = sources.load_source("builtin")       # what the page shows: CNNLAB_DATA_LIMIT's 300 training images, 60 test
+    name = dict(enumerate(ds.classes))
     at = app("data")
-    first = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["annotations"][0]["text"]
+    assert batch_caption(at) == "Batch 1 of 5 (64 images, in stored order)."
+    assert grid_labels(at) == [name[int(c)] for c in ds.y_train[:64]]
+    assert all(torch.equal(t, x) for t, x in zip(grid_tiles(at, 0), ds.x_train[:64], strict=True))
     at.button(key="next").click().run()
-    assert not at.exception and "Batch 2 of" in text(at)
+    assert not at.exception and batch_caption(at) == "Batch 2 of 5 (64 images, in stored order)."
+    assert all(torch.equal(t, x) for t, x in zip(grid_tiles(at, 0), ds.x_train[64:128], strict=True))
     at.button(key="shuffle").click().run()
+    assert batch_caption(at) == "Batch 1 of 5 (64 images, shuffled)."           # back to the first batch
+    assert grid_labels(at) != [name[int(c)] for c in ds.y_train[:64]]
+
+    star = ds.classes.index("star")
     at.selectbox(key="data_class").set_value("star").run()
-    labels = {a["text"] for a in json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["annotations"]}
-    assert labels == {"star"} and first
+    stars = int((ds.y_train == star).sum())
+    assert batch_caption(at) == f"Batch 1 of 1 ({stars} images, shuffled)." and grid_labels(at) == ["star"] * stars
     at.radio(key="data_split").set_value("test").run()
+    assert not at.exception
+    test_stars = ds.x_test[ds.y_test == star]                                     # now the test split's stars
+    assert 0 < len(test_stars) < stars
+    assert batch_caption(at) == f"Batch 1 of 1 ({len(test_stars)} images, shuffled)."
+    assert grid_labels(at) == ["star"] * len(test_stars)
+    shown = grid_tiles(at, 0)
+    assert sorted(t.numpy().tobytes() for t in shown) == sorted(x.numpy().tobytes() for x in test_stars)
+
+    assert "**The same images after `flip+crop`**" in [m.value for m in at.markdown]   # the default
+    assert any(not torch.equal(a, t) for a, t in zip(grid_tiles(at, 1), shown))
     at.selectbox(key="data_aug").set_value("flip").run()
     assert not at.exception
+    assert "**The same images after `flip`**" in [m.value for m in at.markdown]
+    augmented = grid_tiles(at, 1)                     # each image as it is, or mirrored: never moved
+    assert len(augmented) == len(shown) and grid_labels(at, 1) == grid_labels(at, 0)
+    mirrored = [torch.equal(a, t.flip(2)) and not torch.equal(a, t) for a, t in zip(augmented, shown)]
+    assert all(m or torch.equal(a, t) for m, a, t in zip(mirrored, augmented, shown)) and any(mirrored)
 
 
 def test_run_grows_chart_finishes_saves_and_predicts(env, monkeypatch):
@@ -492,7 +540,8 @@ def test_evaluate_a_saved_run(env, monkeypatch):
     assert len(gallery) == 16 and " → " in gallery[0].caption and "%" in gallery[0].caption
     at.toggle(key="eval_normalized").set_value(True).run()
     z = charts(at)[0]["data"][0]["z"]
-    assert not at.exception and all(abs(sum(r) - 1) < 1e-6 for r in z if sum(r))
+    assert not at.exception and len(z) == 10
+    assert [abs(sum(r) - 1) < 1e-6 for r in z] == [sum(r) > 0 for r in heat["data"][0]["z"]]   # each class with images: 1
     assert len(calls) == 1                                           # the toggle did not evaluate again
 
 

@@ -111,7 +111,7 @@ def test_the_app_opens_on_the_compact_copy_and_says_so(tmp_path, monkeypatch):
     assert at.sidebar.radio(key="_source").value == "cifar10"
     assert "compact copy that ships with CNN Lab" in at.success[0].value
     assert any("about 3 points lower" in c.value for c in at.caption)
-    assert at.button(key="download")                          # the original files, on request
+    assert at.button(key="download").label == "Download CIFAR-10"     # the original files, on request
     at.switch_page("pages/data.py").run()
     assert not at.exception and "CIFAR-10 (compact copy)" in at.caption[0].value
 

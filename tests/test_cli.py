@@ -36,6 +36,7 @@ def folder_set(tmp_path) -> Path:
     return tmp_path / "set"
 
 
+@pytest.mark.slow
 def test_help_lists_every_config_field(tmp_path):
     r = cli("train", "--help", cwd=tmp_path)
     assert r.returncode == 0
@@ -59,6 +60,7 @@ def test_each_options_help_is_the_apps_and_names_the_fields_choices():
         assert ("one of " + ", ".join(choices) + ";" in helps[f.name]) == bool(choices), f.name
 
 
+@pytest.mark.slow
 def test_a_bad_config_value_exits_2_naming_the_field(tmp_path):
     r = cli("train", "--data", "builtin", "--lr", "-1", cwd=tmp_path)
     assert r.returncode == 2, r.stderr
@@ -117,6 +119,7 @@ def test_a_dry_run_checks_the_settings_it_was_given(tmp_path, capsys):
     assert "epochs=0 is not allowed" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_train_saves_a_run_and_predict_prints_three_classes(tmp_path, folder_set):
     out = tmp_path / "out"
     r = cli("train", "--data", str(folder_set), "--data-root", str(tmp_path / "data"), "--max-train", "200",

@@ -45,6 +45,7 @@ RECIPES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("recipe", list(RECIPES))
 def test_a_run_stopped_after_epoch_5_of_10_continues_to_the_same_accuracies(tiny, recipe):
     cfg = RECIPES[recipe]
@@ -155,6 +156,7 @@ def test_optimiser_state_of_another_network_is_refused_before_it_changes_anythin
 
 # --- a run that continues a saved one -----------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_continued_run_names_its_parent_and_its_epochs_go_on(tmp_path, tiny):
     from cnnlib import runfile
     from cnnlib.runs import continuation, list_runs

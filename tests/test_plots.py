@@ -19,13 +19,25 @@ def tiny(n=80) -> Dataset:
     return Dataset("tiny", tuple("abcdefghij"), x, y, x[:20], y[:20])
 
 
-def test_grid_image_lays_tiles_out_as_torchvisions_make_grid_does():
-    x = torch.arange(3).repeat_interleave(3 * 32 * 32).view(3, 3, 32, 32).to(torch.uint8)
-    g = plots.grid_image(x, ncol=2)
-    assert g.shape == (3, 2 * 34 + 2, 2 * 34 + 2)
-    assert g[0, 2, 2] == 0 and g[0, 2, 36] == 1 and g[0, 36, 2] == 2 and g[0, 36, 36] == 255
+def test_grid_image_lays_tiles_out_in_reading_order_on_white():
+    x = torch.stack([torch.full((3, 4, 5), 10 * (i + 1), dtype=torch.uint8) for i in range(5)])   # tile i is 10(i+1)
+    x[1, :, 0, 0] = torch.tensor([1, 2, 3], dtype=torch.uint8)                  # a marked top-left pixel
+    x[3, 2, 3, 4] = 7                                                           # and a bottom-right one
+    g = plots.grid_image(x, ncol=3, pad=2)                                      # 2 rows: 3 tiles, then 2
+    assert g.dtype == torch.uint8 and g.shape == (3, 2 + 2 * (4 + 2), 2 + 3 * (5 + 2))
+    want = torch.full((3, 14, 23), 255, dtype=torch.uint8)                      # the padding is white
+    for i, (top, left) in enumerate([(2, 2), (2, 9), (2, 16), (8, 2), (8, 9)]):
+        want[:, top:top + 4, left:left + 5] = 10 * (i + 1)
+    want[:, 2, 9] = torch.tensor([1, 2, 3], dtype=torch.uint8)
+    want[2, 8 + 3, 2 + 4] = 7
+    assert torch.equal(g, want)                                                 # the empty sixth cell stays white
+    blank = torch.full((3, 4, 5), 255, dtype=torch.uint8)
+    assert torch.equal(plots.grid_image(x, ncol=3, pad=0),
+                       torch.cat([torch.cat(list(x[:3]), 2), torch.cat([x[3], x[4], blank], 2)], 1))
+    assert plots.grid_image(x, ncol=8).shape == (3, 2 + 4 + 2, 2 + 5 * (5 + 2))  # fewer images than columns: one row
+    assert torch.equal(plots.grid_image(x[:1], ncol=8, pad=1)[:, 1:5, 1:6], x[0])
+    # the tutorial shows its batch with torchvision's make_grid (not imported by the app): the same layout
     from torchvision.utils import make_grid
-    assert torch.equal(g, make_grid(x, nrow=2, padding=2, pad_value=255))
     odd = torch.randint(0, 255, (11, 3, 5, 7), dtype=torch.uint8)   # a last row part-filled, other tile sizes
     for ncol, pad in ((8, 2), (3, 0), (20, 1)):
         assert torch.equal(plots.grid_image(odd, ncol, pad), make_grid(odd, nrow=ncol, padding=pad, pad_value=255))

@@ -32,13 +32,18 @@ def wait_for(cond, timeout: float = 20.0, what: str = "") -> None:
         time.sleep(0.02)
 
 
-def epochs_settled(r: Runner):
-    """A condition: no epoch ended during the last 0.2 s (a paused run's step in flight has ended)."""
-    def settled() -> bool:
-        n = len(r.snapshot().epochs)
-        time.sleep(0.2)
-        return len(r.snapshot().epochs) == n
-    return settled
+def held_at_pause(monkeypatch) -> threading.Event:
+    """Set once a run's worker waits at a pause: before its next step, so the step in flight when
+    pause() was called, and any epoch end it led to, have been recorded by then. (Waiting for 0.2 s
+    without a new event was not enough on a busy machine, where one step took over half a second.)"""
+    held, real = threading.Event(), Runner._wait_if_paused
+
+    def waiting(self):
+        if not self._running.is_set():
+            held.set()
+        real(self)
+    monkeypatch.setattr(Runner, "_wait_if_paused", waiting)
+    return held
 
 
 @pytest.fixture
@@ -71,13 +76,14 @@ def test_a_run_finishes_and_records_its_history(runners):
     assert r.model is not None
 
 
-def test_pause_holds_the_run_and_resume_continues_it(runners):
+def test_pause_holds_the_run_and_resume_continues_it(runners, monkeypatch):
+    held = held_at_pause(monkeypatch)
     r = start(runners, LONG)
     wait_for(lambda: r.snapshot().state == "running" and len(r.snapshot().steps) >= 2, what="steps")
     r.pause()
     n0 = len(r.snapshot().steps)
     assert r.snapshot().state == "paused"
-    time.sleep(0.5)
+    wait_for(held.is_set, what="the run to wait at the pause")
     n = len(r.snapshot().steps)
     assert n <= n0 + 1, "more than the step in flight was taken after pause()"
     time.sleep(0.4)
@@ -89,7 +95,9 @@ def test_pause_holds_the_run_and_resume_continues_it(runners):
 
 
 def test_stop_ends_the_thread_quickly_even_when_paused(runners):
+    before = set(threading.enumerate())
     r = start(runners, LONG)
+    assert set(threading.enumerate()) - before == {r._thread}    # one thread per run, and only that
     wait_for(lambda: len(r.snapshot().steps) >= 1, what="a step")
     r.pause()
     t = time.monotonic()
@@ -98,8 +106,7 @@ def test_stop_ends_the_thread_quickly_even_when_paused(runners):
     assert not r.alive
     h = r.snapshot()
     assert h.state == "stopped" and "Stopped in epoch" in h.message
-    assert threading.active_count() < 50
-    assert r._thread not in threading.enumerate()                # its thread is gone, not just idle
+    assert set(threading.enumerate()) - before == set()         # its thread is gone, not just idle
 
 
 def test_a_stop_that_is_not_waited_for_shows_as_stopping_until_the_run_is_saved(runners):
@@ -221,12 +228,23 @@ def test_a_slot_is_given_back_when_a_run_fails(runners):
     assert r.snapshot().state == "failed" and slots.in_use == 0
 
 
-def test_default_slots_honours_the_environment(monkeypatch):
-    monkeypatch.setenv("CNNLAB_MAX_RUNS", "3")
-    assert runner_mod.default_slots() == 3
-    monkeypatch.setenv("CNNLAB_MAX_RUNS", "zero")
-    assert runner_mod.default_slots() >= 1
-    assert Slots(0).limit == 1
+@pytest.mark.parametrize("cores, slots", [(1, 1), (2, 1), (3, 1), (4, 2), (5, 2), (8, 4), (16, 8)])
+def test_default_slots_is_one_run_per_two_usable_cores_and_at_least_one(monkeypatch, cores, slots):
+    monkeypatch.delenv("CNNLAB_MAX_RUNS", raising=False)
+    monkeypatch.setattr(runner_mod.os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    assert runner_mod.default_slots() == slots
+
+
+@pytest.mark.parametrize("env, slots", [("3", 3), ("1", 1), ("12", 12),          # a positive count is kept
+                                         ("zero", 4), ("0", 4), ("-2", 4), ("", 4), (" 3", 4), ("2.5", 4)])
+def test_default_slots_honours_a_positive_count_in_the_environment_and_ignores_anything_else(monkeypatch, env, slots):
+    monkeypatch.setattr(runner_mod.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    monkeypatch.setenv("CNNLAB_MAX_RUNS", env)
+    assert runner_mod.default_slots() == slots                  # anything else: 8 cores // 2
+
+
+def test_a_slot_line_has_at_least_one_slot():
+    assert Slots(0).limit == 1 and Slots(1).limit == 1 and Slots(3).limit == 3
 
 
 def test_threads_and_slots_count_only_the_cores_this_process_may_use(monkeypatch):
@@ -251,16 +269,29 @@ def test_a_diverging_run_ends_as_diverged_and_is_still_handed_to_on_end(runners)
     assert ended == ["diverged"]
 
 
-def test_a_run_still_training_offers_a_copy_of_its_network_from_the_last_epoch_end(runners):
+def test_a_run_still_training_offers_a_copy_of_its_network_from_the_last_epoch_end(runners, monkeypatch):
     import torch
 
     from cnnlib import inference as predictor
-    assert Runner(LONG, tiny_dataset()).epoch_model() is None     # nothing before the first epoch ends
+    assert Runner(LONG, tiny_dataset()).epoch_model() is None     # nothing before the run starts
+    real_fit, at_first_end, go_on = runner_mod.fit, threading.Event(), threading.Event()
+
+    def fit_held_at_the_first_epoch_end(*a, **kw):           # the run trains, then waits before its first epoch end
+        for ev in real_fit(*a, **kw):
+            if isinstance(ev, EpochEnd) and not go_on.is_set():
+                at_first_end.set()
+                go_on.wait(20)
+            yield ev
+    monkeypatch.setattr(runner_mod, "fit", fit_held_at_the_first_epoch_end)
     r = start(runners, LONG.replace(max_train=8, batch_size=4))
-    assert r.epoch_model() is None or r.snapshot().epochs       # nothing before the first epoch ends
+    wait_for(at_first_end.is_set, what="the first epoch's last step")
+    h = r.snapshot()
+    assert h.steps and not h.epochs and r.epoch_model() is None  # trained some steps, but no epoch has ended
+    go_on.set()
     wait_for(lambda: len(r.snapshot().epochs) >= 2, what="two epochs")
+    held = held_at_pause(monkeypatch)
     r.pause()
-    wait_for(epochs_settled(r), what="the step in flight when Pause was pressed to end")  # it may end an epoch
+    wait_for(held.is_set, what="the step in flight when Pause was pressed to end")  # it may end an epoch
     model, epoch = r.epoch_model()
     assert epoch == r.snapshot().epochs[-1].epoch and not model.training
     assert model is not r.model                                  # never the network being trained
@@ -277,6 +308,7 @@ def test_a_run_still_training_offers_a_copy_of_its_network_from_the_last_epoch_e
 
 # --- the line for training slots ----------------------------------------------------------------
 
+@pytest.mark.slow
 def test_runs_get_the_only_slot_in_the_order_start_was_pressed(runners):
     """Six sessions, one slot: each waiting run gets the slot in the order it asked (the second to
     press Start got it ahead of the first, when any waiter could grab a released semaphore)."""

@@ -280,6 +280,7 @@ def test_a_missing_bucket_or_package_is_named(bucket, s3, monkeypatch):
     assert runs.list_runs() == [] and "nosuchkind://" in runs.store_status()
 
 
+@pytest.mark.slow
 def test_a_folder_of_runs_imports_no_storage_library(tmp_path):
     """The server's memory is measured: a folder user never loads fsspec, s3fs or botocore."""
     code = ("import sys; from cnnlib import runs; runs.list_runs(); runs.broken_runs(); runs.runs_dir(); "

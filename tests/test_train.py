@@ -80,9 +80,12 @@ def test_an_absurd_learning_rate_ends_the_run_with_diverged(tiny):
     assert "learning rate" in events[-1].message and "Lower it" in events[-1].message
     assert not math.isfinite(events[-1].loss) or events[-1].loss > 1e4
     assert not any(isinstance(e, Finished) for e in events)
-    for e in events:
-        if isinstance(e, EpochEnd):
-            assert math.isfinite(e.train_loss) and math.isfinite(e.test_loss)
+    diverged = events[-1]
+    ends = [e for e in events if isinstance(e, EpochEnd)]
+    assert [e.epoch for e in ends] == list(range(diverged.epoch))         # every epoch before, none after
+    assert kinds(events).index("Diverged") == len(events) - 1 and diverged.epoch < 5
+    for e in ends:
+        assert all(math.isfinite(v) for v in (e.train_loss, e.train_acc, e.test_loss, e.test_acc)), e
 
 
 class _NanGrad(torch.autograd.Function):
@@ -113,18 +116,25 @@ class Poisoned(nn.Module):
         return out
 
 
-@pytest.mark.parametrize("at, how", [(3, "loss"), (4, "loss"), (4, "grad"), (6, "grad")])
-def test_nan_ends_the_run_with_diverged_and_never_a_nan_epoch(tiny, at, how):
-    cfg = CFG.replace(epochs=3, report_every=1)
+@pytest.mark.parametrize("at, how, steps, ends, where", [
+    (3, "loss", 2, 0, (0, 3)),        # a NaN loss at step 3: the run ends there
+    (4, "loss", 3, 0, (0, 4)),
+    (4, "grad", 4, 0, (0, 4)),        # a NaN update at the epoch's last step: its test says so, no epoch end
+    (6, "grad", 6, 1, (1, 3)),        # in the second epoch: the first epoch's end is kept, the next loss is NaN
+])
+def test_nan_ends_the_run_with_diverged_and_never_a_nan_epoch(tiny, at, how, steps, ends, where):
+    cfg = CFG.replace(epochs=3, report_every=1)                  # 4 steps an epoch, each reported
     model = Poisoned(make_model(cfg, tiny), at, how)
     events = run(cfg, tiny, model=model)
     assert isinstance(events[-1], Diverged), kinds(events)
-    assert events[-1].message
-    for e in events:
-        if isinstance(e, EpochEnd):
-            assert all(math.isfinite(v) for v in (e.train_loss, e.train_acc, e.test_loss, e.test_acc)), e
-        if isinstance(e, Step):
-            assert math.isfinite(e.loss), e
+    assert events[-1].message and (events[-1].epoch, events[-1].step) == where
+    step_events = [e for e in events if isinstance(e, Step)]
+    end_events = [e for e in events if isinstance(e, EpochEnd)]
+    assert len(step_events) == steps and [e.epoch for e in end_events] == list(range(ends)), kinds(events)
+    for e in end_events:
+        assert all(math.isfinite(v) for v in (e.train_loss, e.train_acc, e.test_loss, e.test_acc)), e
+    for e in step_events:
+        assert math.isfinite(e.loss), e
 
 
 def test_changes_from_the_control_take_effect_and_are_reported(tiny):
@@ -201,8 +211,10 @@ def test_same_seed_gives_the_same_losses_accuracies_and_weights(tiny):
 ])
 def test_other_recipes_train_to_the_end(tiny, changes):
     events = run(CFG.replace(**changes), tiny)
-    assert kinds(events)[-1] == "Finished"
-    assert all(math.isfinite(e.test_loss) for e in events if isinstance(e, EpochEnd))
+    assert kinds(events) == ["Step", "Step", "EpochEnd", "Step", "Step", "EpochEnd", "Finished"]
+    ends = [e for e in events if isinstance(e, EpochEnd)]
+    assert [e.epoch for e in ends] == [0, 1]
+    assert all(math.isfinite(e.test_loss) and math.isfinite(e.train_loss) and 0 <= e.test_acc <= 1 for e in ends)
 
 
 def test_an_invalid_config_is_refused_before_training(tiny):
@@ -388,6 +400,7 @@ def test_a_whitening_first_layer_is_set_from_the_training_images_and_then_only_i
     assert not torch.equal(whiten.conv.bias, bias)                     # the bias trains
 
 
+@pytest.mark.slow
 def test_setting_a_whitening_layer_counts_as_the_first_epochs_training_time(tiny, monkeypatch):
     import time
     from cnnlib import models
