@@ -199,7 +199,7 @@ def fit_to_data(model: nn.Module, images: Callable[[], torch.Tensor]) -> None:
 @dataclass(frozen=True)
 class ConvNetSpec:
     widths: tuple[int, ...] = (32, 64, 128)   # output channels of each block; each block halves the size
-    convs_per_block: int = 2                   # 3x3 convolutions in each block
+    convs_per_block: int = 2                   # 3x3 convolutions in each block: 1 or 2
     batchnorm: bool = True                     # batch norm after each convolution
     residual: bool = False                     # add a skip connection around each block's second conv
     stem: int = 0                              # channels of a 3x3 stem conv before the blocks (0 = none)
@@ -248,8 +248,7 @@ class ConvBlock(nn.Module):
 
     def __init__(self, cin: int, cout: int, spec: ConvNetSpec, dropout: float):
         super().__init__()
-        if spec.convs_per_block not in (1, 2):
-            raise ValueError(f"a ConvBlock has 1 or 2 convolutions, not {spec.convs_per_block}")
+        assert spec.convs_per_block in (1, 2), f"a ConvBlock has 1 or 2 convolutions, not {spec.convs_per_block}"
         # made in this order: a seed draws the weights in it, and the optimiser's saved state follows it
         self.conv1 = _conv3x3(cin, cout, spec)
         self.pool = nn.MaxPool2d(2) if spec.pool == "max" else nn.AvgPool2d(2)

@@ -288,8 +288,6 @@ def test_a_conv_block_names_its_layers_as_airbenchs_conv_group_does():
     plain = ConvBlock(3, 8, ConvNetSpec(batchnorm=False, convs_per_block=1), dropout=0)
     assert [n for n, _ in plain.named_children()] == ["conv1", "pool", "norm1", "act1", "drop"]
     assert isinstance(plain.norm1, nn.Identity) and plain.conv1.bias is not None
-    with pytest.raises(ValueError):
-        ConvBlock(3, 8, ConvNetSpec(convs_per_block=3), dropout=0)
 
 
 # The names an older ConvBlock gave its weights, by place in two nn.Sequentials `first` (conv, pool,
