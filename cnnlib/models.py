@@ -199,7 +199,7 @@ def fit_to_data(model: nn.Module, images: Callable[[], torch.Tensor]) -> None:
 @dataclass(frozen=True)
 class ConvNetSpec:
     widths: tuple[int, ...] = (32, 64, 128)   # output channels of each block; each block halves the size
-    convs_per_block: int = 2                   # 3x3 convolutions in each block
+    convs_per_block: int = 2                   # 3x3 convolutions in each block: 1 or 2
     batchnorm: bool = True                     # batch norm after each convolution
     residual: bool = False                     # add a skip connection around each block's second conv
     stem: int = 0                              # channels of a 3x3 stem conv before the blocks (0 = none)
@@ -236,28 +236,58 @@ def _batchnorm(channels: int, spec: ConvNetSpec) -> nn.BatchNorm2d:
     return bn
 
 
+def _norm(channels: int, spec: ConvNetSpec) -> nn.Module:
+    """Batch norm after a convolution, or nothing where the spec has none."""
+    return _batchnorm(channels, spec) if spec.batchnorm else nn.Identity()
+
+
 class ConvBlock(nn.Module):
-    """conv -> [bn] -> activation, repeated; downsample once after the first conv; optional residual."""
+    """After airbench's ConvGroup: conv1 -> pool -> norm1 -> act1 -> conv2 -> norm2 -> act2 -> drop, the
+    norms batch norm or nothing (spec.batchnorm). With spec.residual, act1's output is added to act2's;
+    with spec.convs_per_block == 1, the block ends after act1."""
 
     def __init__(self, cin: int, cout: int, spec: ConvNetSpec, dropout: float):
         super().__init__()
-        layers = []
-        for i in range(spec.convs_per_block):
-            layers.append(_conv3x3(cin if i == 0 else cout, cout, spec))
-            if i == 0:
-                layers.append(nn.MaxPool2d(2) if spec.pool == "max" else nn.AvgPool2d(2))
-            if spec.batchnorm:
-                layers.append(_batchnorm(cout, spec))
-            layers.append(_activation(spec))
-        self.first = nn.Sequential(*layers[:4 if spec.batchnorm else 3])
-        self.rest = nn.Sequential(*layers[4 if spec.batchnorm else 3:])
-        self.residual = spec.residual and spec.convs_per_block > 1
+        assert spec.convs_per_block in (1, 2), f"a ConvBlock has 1 or 2 convolutions, not {spec.convs_per_block}"
+        # made in this order: a seed draws the weights in it, and the optimiser's saved state follows it
+        self.conv1 = _conv3x3(cin, cout, spec)
+        self.pool = nn.MaxPool2d(2) if spec.pool == "max" else nn.AvgPool2d(2)
+        self.norm1 = _norm(cout, spec)
+        self.act1 = _activation(spec)
+        self.second = spec.convs_per_block == 2
+        if self.second:
+            self.conv2 = _conv3x3(cout, cout, spec)
+            self.norm2 = _norm(cout, spec)
+            self.act2 = _activation(spec)
+        self.residual = spec.residual and self.second
         self.drop = Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.register_load_state_dict_pre_hook(_rename_unnamed_layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.first(x)
-        y = self.rest(x)
-        return self.drop(x + y if self.residual else y)
+        x = self.conv1(x)
+        x = self.pool(x)                 # (N, C, H / 2, W / 2)
+        x = self.norm1(x)
+        x = self.act1(x)
+        if self.second:
+            y = self.conv2(x)
+            y = self.norm2(y)
+            y = self.act2(y)
+            x = x + y if self.residual else y
+        return self.drop(x)
+
+
+# A ConvBlock once kept its layers in two nn.Sequentials, `first` (conv, pool, [batch norm], activation)
+# and `rest` (conv, [batch norm], activation): the runs it saved (the shipped ones among them) name their
+# weights by place in those. The same tensors, in the same order, under today's names:
+_UNNAMED = {True: {"first.0.": "conv1.", "first.2.": "norm1.", "rest.0.": "conv2.", "rest.1.": "norm2."},
+            False: {"first.0.": "conv1.", "rest.0.": "conv2."}}   # by whether the block has batch norm
+
+
+def _rename_unnamed_layers(block: ConvBlock, state_dict: dict, prefix: str, *args) -> None:
+    """load_state_dict's pre-hook: an older run's names for this block's weights become today's."""
+    for old, new in _UNNAMED[isinstance(block.norm1, nn.BatchNorm2d)].items():
+        for key in [k for k in state_dict if k.startswith(prefix + old)]:
+            state_dict[prefix + new + key[len(prefix + old):]] = state_dict.pop(key)
 
 
 class ConvNet(nn.Module):

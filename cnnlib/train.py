@@ -3,6 +3,10 @@
 `fit()` knows nothing of threads or Streamlit. Between steps it asks a control object whether to
 pause or stop, and whether the learning rate or momentum was changed; the caller (the command
 line, the background runner, a test) decides what those answers are.
+
+`fit()` reads as the loop it runs: `set_up()` once; then for each epoch `train_epoch()`, whose every
+batch is one `train_step()`, timed by a `TrainClock` that leaves out pauses and tests; then a test of
+the test set and the epoch's event.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
+from typing import Callable, Generator, Iterator, Protocol
 
 import torch
 from torch import nn
@@ -372,6 +376,30 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+class TrainClock:
+    """Seconds of training in one epoch: a stopwatch that leaves out the time spent in `paused()` (a
+    pause the control asked for, a check of the test set). Reading it does not wait for a GPU: call
+    `_sync` first where the queued work must count."""
+
+    def __init__(self, start: float = 0.0):
+        self.t0 = time.perf_counter() - start      # the clock reads `start` now
+        self.stopped_at = 0.0
+
+    def __call__(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def paused(self) -> TrainClock:
+        """`with clock.paused() as now:` stops the clock while the block runs; `now` is its reading."""
+        return self
+
+    def __enter__(self) -> float:   # a plain context manager: @contextmanager's costs 2 us more a step
+        self.stopped_at = time.perf_counter()
+        return self.stopped_at - self.t0
+
+    def __exit__(self, *exc) -> None:
+        self.t0 += time.perf_counter() - self.stopped_at
+
+
 class _Tally:
     """One epoch's running sums, kept on the device so that a step never waits for them (loss,
     correct answers, images), and the loss and batches since the last progress event. Times are the
@@ -399,22 +427,59 @@ class _Tally:
         return Step(epoch, at_step, steps, self.report_loss.item() / self.batches, self.correct.item() / self.seen,
                     self.images / max(1e-9, clock - self.since), lr, before + clock)
 
+    def epoch(self) -> tuple[float, float]:
+        """The epoch's mean training loss and accuracy so far."""
+        return self.loss_sum.item() / max(1, self.seen), self.correct.item() / max(1, self.seen)
+
     def restart(self, clock: float) -> None:
         self.report_loss.zero_()
         self.batches = self.images = 0
         self.since = clock
 
 
-def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | None = None,
-        max_steps: int = 0, start: TrainState | None = None) -> Iterator[Event]:
-    """Train `model` on `data` as `cfg` says, yielding events. `max_steps` > 0 stops each phase
-    after that many batches (the command line's --dry-run). With `start` (a saved run's TrainState,
-    `model` holding that run's weights), training goes on from epoch `start.epoch` of cfg.epochs with
-    the optimiser's state and the schedule where they were, as if it had never stopped; `start` is
-    kept up to date as training goes (TrainState), for saving the run so that it can go on again."""
-    cfg.check()
-    state = start if start is not None else TrainState()
-    control = control or NoControl()
+@dataclass
+class Training:
+    """A training under way: what `set_up` makes once and every epoch of `fit` shares."""
+    cfg: TrainConfig
+    model: nn.Module
+    device: torch.device
+    precision: str                       # "fp32", "bf16" or "fp16": cfg.precision resolved for the device
+    x_train: torch.Tensor                # uint8 images and their labels, on the device
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    mean: torch.Tensor | None            # per-channel normalisation (None: cfg.normalize is off)
+    std: torch.Tensor | None
+    opt: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler         # fp16's loss scale; for bf16 and fp32 it passes everything through
+    loss_fn: nn.Module
+    gen: torch.Generator                 # shuffling and augmentation (each epoch reseeds it)
+    flips: Callable[[int, torch.Tensor], torch.Tensor] | None   # alternating flips: (epoch, indices) -> mirrored?
+    lookahead: Lookahead | None
+    steps: int                           # steps per epoch
+    total: int                           # steps in all epochs: the schedule's length
+    done: int                            # steps taken in all: the schedule's position
+    base_lr: float                       # peak learning rate now (the control may change it)
+    momentum: float                      # momentum now, or Adam's beta1 (the control may change it)
+    lr: float                            # the learning rate of the latest step
+    fitting: float                       # seconds set-up spent fitting layers to the data (first epoch's training)
+
+    def batch(self, epoch: int, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training images `idx` augmented for epoch `epoch`, as floats in the network's layout, and their labels."""
+        cfg = self.cfg
+        x = augment(self.x_train[idx], cfg.augment, self.gen if self.device.type == "cpu" else None, cfg.crop,
+                    self.flips(epoch, idx) if self.flips else None)
+        return to_float(x, self.mean, self.std).contiguous(memory_format=LAYOUT), self.y_train[idx]
+
+    def test(self) -> Evaluation:
+        return evaluate(self.model, self.x_test, self.y_test, self.mean, self.std, tta=self.cfg.tta,
+                        precision=self.precision)
+
+
+def set_up(model: nn.Module, data: Dataset, cfg: TrainConfig, state: TrainState, max_steps: int = 0) -> Training:
+    """What `fit` does before its first step: the device and precision; the network and the data on the
+    device; the optimiser and fp16's loss scaler, from `state` where it holds theirs; the schedule; and
+    the layers fitted to the data (models.Whiten), whose time counts as the first epoch's training."""
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)                        # what set-up draws; each epoch then seeds its own
     gen = torch.Generator().manual_seed(cfg.seed)      # alternating flips' halves (each epoch reseeds it)
@@ -437,95 +502,113 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
         scaler.load_state_dict(state.scaler)
         state.scaler = None
     state.live = (opt, scaler)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     n = len(y_train)
     steps = math.ceil(n / cfg.batch_size)
     if max_steps:
         steps = min(steps, max_steps)
-    first = state.epoch                               # the epoch to begin with: 0, or a saved run's next
-    total, done = steps * cfg.epochs, steps * first
-    base_lr, momentum = cfg.lr, cfg.momentum
-    lr = base_lr * lr_factor(cfg, done, total)        # set anew before every step
-    check_every_step = device.type == "cpu"
-    elapsed, best, test = state.elapsed, state.best, None
+    total, done = steps * cfg.epochs, steps * state.epoch   # a saved run goes on at its next epoch's start
     t0 = time.perf_counter()
     spread = x_train[::max(1, n // FIT_SAMPLE)][:FIT_SAMPLE]
     fit_to_data(model, lambda: to_float(spread, mean, std))   # a whitening layer, if any
     _sync(device)
     lookahead = Lookahead(model, cfg.lookahead, total) if cfg.lookahead else None
     flips = alternating_flips(n, gen, device) if cfg.alternate_flips and cfg.uses("alternate_flips") else None
-    fitting = time.perf_counter() - t0                 # counted as the first epoch's training time
+    return Training(cfg, model, device, precision, x_train, y_train, x_test, y_test, mean, std, opt, scaler,
+                    nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing), gen, flips, lookahead,
+                    steps=steps, total=total, done=done, base_lr=cfg.lr, momentum=cfg.momentum,
+                    lr=cfg.lr * lr_factor(cfg, done, total), fitting=time.perf_counter() - t0)
 
-    for epoch in range(first, cfg.epochs):
-        t0 = time.perf_counter() - (fitting if epoch == first else 0.0)   # the epoch's training clock is now - t0
-        torch.manual_seed(epoch_seed(cfg.seed, epoch))         # this epoch's dropout masks, on every device
-        gen.manual_seed(epoch_seed(cfg.seed, epoch))           # and its shuffling and augmentation
-        tally = _Tally(device, time.perf_counter() - t0)
-        for step, idx in enumerate(batch_indices(n, cfg.batch_size, True, gen, device=device), start=1):
-            if step > steps:
-                break
-            pause = time.perf_counter()
+
+def train_step(model: nn.Module, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler, loss_fn: nn.Module,
+               x: torch.Tensor, y: torch.Tensor, lr: float, precision: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimisation step on the batch (x, y) at learning rate `lr` (each group of weights at its
+    lr_scale times that): forward under `precision`'s autocast, loss, backward (scaled for fp16),
+    update. Returns the loss and the logits, detached."""
+    for g in opt.param_groups:
+        g["lr"] = lr * g["lr_scale"]
+    with _autocast(precision, x.device):
+        logits = model(x)
+        loss = loss_fn(logits.float(), y)
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(opt)
+    scaler.update()
+    return loss.detach(), logits.detach()
+
+
+def train_epoch(training: Training, epoch: int, control: Control, clock: TrainClock,
+                state: TrainState) -> Generator[Event, None, _Tally | None]:
+    """The steps of epoch `epoch`, yielding Step events (every cfg.report_every steps and after the
+    last), and Changed and Tested ones as they come. Returns the epoch's tally, or None when the
+    control stopped the run or its loss diverged (the last event, Stopped or Diverged, says which)."""
+    t, cfg = training, training.cfg
+    torch.manual_seed(epoch_seed(cfg.seed, epoch))         # this epoch's dropout masks, on every device
+    t.gen.manual_seed(epoch_seed(cfg.seed, epoch))         # and its shuffling and augmentation
+    tally = _Tally(t.device, clock())
+    for step, idx in enumerate(batch_indices(len(t.y_train), cfg.batch_size, True, t.gen, device=t.device), start=1):
+        if step > t.steps:
+            break
+        with clock.paused():                               # paused time is not training time
             control.wait_if_paused()
-            resumed = time.perf_counter()
-            t0 += resumed - pause                  # paused time is not training time
-            if control.should_stop():
-                if tally.batches:  # the steps since the last progress event: the history ends where training did
-                    yield tally.step(epoch, step - 1, steps, lr, elapsed, resumed - t0)
-                yield Stopped(epoch, step)
-                return
-            if changes := control.take_changes():
-                base_lr, momentum = changes.get("lr", base_lr), changes.get("momentum", momentum)
-                _set_momentum(opt, momentum)
-                yield Changed(epoch, step, base_lr, momentum)
-            lr = base_lr * lr_factor(cfg, done, total)
-            for g in opt.param_groups:
-                g["lr"] = lr * g["lr_scale"]
-            xb = augment(x_train[idx], cfg.augment, gen if device.type == "cpu" else None, cfg.crop,
-                         flips(epoch, idx) if flips else None)
-            xb = to_float(xb, mean, std).contiguous(memory_format=LAYOUT)
-            yb = y_train[idx]
-            with _autocast(precision, device):
-                logits = model(xb)
-                loss = loss_fn(logits.float(), yb)
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-            done += 1
-            state.step = done
-            if lookahead and done % cfg.lookahead == 0:
-                lookahead.pull(done)
-            ld = loss.detach()
-            if check_every_step or step % cfg.report_every == 0 or step == steps:
-                lv = ld.item()
-                if not math.isfinite(lv) or lv > 1e4:
-                    yield Diverged(epoch, step, lv, Message("train.diverged_step", loss=lv, epoch=epoch + 1,
-                                                            step=step))
-                    return
-            tally.add(ld, logits.detach(), yb)
-            if step % cfg.report_every == 0 or step == steps:
-                yield tally.step(epoch, step, steps, lr, elapsed, time.perf_counter() - t0)
-                tally.restart(time.perf_counter() - t0)  # the time the consumer took is left out of images/s
-            if cfg.eval_every and step % cfg.eval_every == 0 and step != steps:
-                _sync(device)
-                pause = time.perf_counter()
-                ev = evaluate(model, x_test, y_test, mean, std, tta=cfg.tta, precision=precision)
-                yield Tested(epoch, step, ev.loss, ev.accuracy, elapsed + pause - t0)
-                resumed = time.perf_counter()
-                t0 += resumed - pause              # testing time is not training time
-        if lookahead and done % cfg.lookahead:
-            lookahead.pull(done)
-        _sync(device)                              # a GPU's queued work is part of the epoch
-        seconds = time.perf_counter() - t0
-        elapsed += seconds
-        ev = evaluate(model, x_test, y_test, mean, std, tta=cfg.tta, precision=precision)
-        if not math.isfinite(ev.loss):  # the last update broke the weights though its loss was finite
-            yield Diverged(epoch, steps, ev.loss, Message("train.diverged_test", loss=ev.loss, epoch=epoch + 1))
+        if control.should_stop():
+            if tally.batches:  # the steps since the last progress event: the history ends where training did
+                yield tally.step(epoch, step - 1, t.steps, t.lr, state.elapsed, clock())
+            yield Stopped(epoch, step)
+            return None
+        if changes := control.take_changes():
+            t.base_lr, t.momentum = changes.get("lr", t.base_lr), changes.get("momentum", t.momentum)
+            _set_momentum(t.opt, t.momentum)
+            yield Changed(epoch, step, t.base_lr, t.momentum)
+        t.lr = t.base_lr * lr_factor(cfg, t.done, t.total)
+        x, y = t.batch(epoch, idx)
+        loss, logits = train_step(t.model, t.opt, t.scaler, t.loss_fn, x, y, t.lr, t.precision)
+        t.done = state.step = t.done + 1
+        if t.lookahead and t.done % cfg.lookahead == 0:
+            t.lookahead.pull(t.done)
+        report = step % cfg.report_every == 0 or step == t.steps
+        if report or t.device.type == "cpu":               # a CPU's loss is ready: check it at every step
+            if not math.isfinite(lv := loss.item()) or lv > 1e4:
+                yield Diverged(epoch, step, lv, Message("train.diverged_step", loss=lv, epoch=epoch + 1, step=step))
+                return None
+        tally.add(loss, logits, y)
+        if report:
+            yield tally.step(epoch, step, t.steps, t.lr, state.elapsed, clock())
+            tally.restart(clock())                         # the time the consumer took is left out of images/s
+        if cfg.eval_every and step % cfg.eval_every == 0 and step != t.steps:
+            _sync(t.device)
+            with clock.paused() as now:                    # testing time is not training time
+                ev = t.test()
+                yield Tested(epoch, step, ev.loss, ev.accuracy, state.elapsed + now)
+    if t.lookahead and t.done % cfg.lookahead:
+        t.lookahead.pull(t.done)                           # the test sees the averaged weights
+    _sync(t.device)                                        # a GPU's queued work is part of the epoch
+    return tally
+
+
+def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | None = None,
+        max_steps: int = 0, start: TrainState | None = None) -> Iterator[Event]:
+    """Train `model` on `data` as `cfg` says, yielding events. `max_steps` > 0 stops each phase
+    after that many batches (the command line's --dry-run). With `start` (a saved run's TrainState,
+    `model` holding that run's weights), training goes on from epoch `start.epoch` of cfg.epochs with
+    the optimiser's state and the schedule where they were, as if it had never stopped; `start` is
+    kept up to date as training goes (TrainState), for saving the run so that it can go on again."""
+    cfg.check()
+    state = start if start is not None else TrainState()
+    control = control or NoControl()
+    training = set_up(model, data, cfg, state, max_steps)
+    first, test = state.epoch, None
+    for epoch in range(first, cfg.epochs):
+        clock = TrainClock(training.fitting if epoch == first else 0.0)
+        tally = yield from train_epoch(training, epoch, control, clock, state)
+        if tally is None:                                  # stopped, or diverged
             return
-        best = max(best, ev.accuracy)
-        state.epoch, state.elapsed, state.best = epoch + 1, elapsed, best
-        yield EpochEnd(epoch, tally.loss_sum.item() / max(1, tally.seen), tally.correct.item() / max(1, tally.seen),
-                       ev.loss, ev.accuracy, seconds, elapsed)
-        test = ev
-    yield Finished(cfg.epochs, test.accuracy if test else 0.0, best, elapsed,
-                   per_class_accuracy(test.predictions, y_test.cpu(), len(data.classes)) if test else ())
+        seconds = clock()
+        test = training.test()
+        if not math.isfinite(test.loss):  # the last update broke the weights though its loss was finite
+            yield Diverged(epoch, training.steps, test.loss, Message("train.diverged_test", loss=test.loss,
+                                                                     epoch=epoch + 1))
+            return
+        state.epoch, state.elapsed, state.best = epoch + 1, state.elapsed + seconds, max(state.best, test.accuracy)
+        yield EpochEnd(epoch, *tally.epoch(), test.loss, test.accuracy, seconds, state.elapsed)
+    yield Finished(cfg.epochs, test.accuracy if test else 0.0, state.best, state.elapsed,
+                   per_class_accuracy(test.predictions, training.y_test.cpu(), len(data.classes)) if test else ())

@@ -277,3 +277,71 @@ def test_has_batchnorm_tells_the_tutorials_network_from_the_others():
     assert [n for n in ARCHITECTURES if not has_batchnorm(n)] == ["tutorial"]
     assert all(any(isinstance(m, nn.BatchNorm2d) for m in build_model(n).modules()) == has_batchnorm(n)
                for n in ARCHITECTURES)
+
+
+def test_a_conv_block_names_its_layers_as_airbenchs_conv_group_does():
+    from cnnlib.models import ConvBlock, ConvNetSpec
+    block = ConvBlock(3, 8, ConvNetSpec(), dropout=0.1)
+    assert [n for n, _ in block.named_children()] == ["conv1", "pool", "norm1", "act1", "conv2", "norm2", "act2",
+                                                      "drop"]
+    assert isinstance(block.norm1, nn.BatchNorm2d) and block.conv2.in_channels == 8
+    plain = ConvBlock(3, 8, ConvNetSpec(batchnorm=False, convs_per_block=1), dropout=0)
+    assert [n for n, _ in plain.named_children()] == ["conv1", "pool", "norm1", "act1", "drop"]
+    assert isinstance(plain.norm1, nn.Identity) and plain.conv1.bias is not None
+
+
+# The names an older ConvBlock gave its weights, by place in two nn.Sequentials `first` (conv, pool,
+# [bn], act) and `rest` (conv, [bn], act), in the order it made them: with batch norm, and without.
+BN = ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
+OLD_BLOCK = {True: ["first.0.weight", *(f"first.2.{k}" for k in BN), "rest.0.weight", *(f"rest.1.{k}" for k in BN)],
+             False: ["first.0.weight", "first.0.bias", "rest.0.weight", "rest.0.bias"]}
+
+
+@pytest.mark.parametrize("spec", [dict(), dict(batchnorm=False), dict(residual=True, stem=4),
+                                  dict(convs_per_block=1)], ids=["bn", "plain", "residual", "one-conv"])
+def test_a_run_saved_before_the_blocks_named_their_layers_loads_and_computes_the_same(spec):
+    from cnnlib.models import ConvNet, ConvNetSpec
+    spec = ConvNetSpec(widths=(4, 8), **spec)
+    torch.manual_seed(1)
+    saved = ConvNet(spec, 5).eval()
+    with torch.no_grad():
+        for t in saved.state_dict().values():     # trained-looking weights and running statistics
+            t.add_(torch.rand_like(t.float()).to(t.dtype))
+    block = [k for k in OLD_BLOCK[spec.batchnorm] if spec.convs_per_block == 2 or k.startswith("first.")]
+    old_keys = [k for k in saved.state_dict() if not k.startswith("blocks.")]
+    old_keys[len(old_keys) - 2:len(old_keys) - 2] = [f"blocks.{b}.{k}" for b in range(2) for k in block]
+    old_style = dict(zip(old_keys, saved.state_dict().values()))     # the same tensors in the same order
+    assert any(".first.0." in k for k in old_style) and not any(".conv1." in k for k in old_style)
+    torch.manual_seed(2)
+    model = ConvNet(spec, 5)
+    model.load_state_dict(old_style, strict=True)
+    model.eval()
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), old_style.values()))
+    x = torch.rand(3, 3, 16, 16)
+    with torch.no_grad():
+        assert torch.equal(model(x), saved(x))
+
+
+def test_the_shipped_runs_weights_named_the_old_way_compute_what_their_tensors_say():
+    """pretrained/cpu-5min-cifar10 was saved before ConvBlock named its layers: loaded, it computes what
+    its tensors, read by their old names and run by hand, compute."""
+    from pathlib import Path
+    from torch.nn import functional as F
+    from cnnlib.checkpoints import load_run
+    folder = Path(__file__).resolve().parents[1] / "pretrained" / "cpu-5min-cifar10"
+    old = {k: v.float() for k, v in torch.load(folder / "weights.pt", weights_only=True).items()}
+    assert "blocks.0.first.0.weight" in old
+    run = load_run(folder)
+    x = torch.rand(4, 3, 32, 32)
+    h = x
+    for b in range(len(run.model.spec.widths)):
+        for conv, bn, pool in ((f"blocks.{b}.first.0", f"blocks.{b}.first.2", True),
+                               (f"blocks.{b}.rest.0", f"blocks.{b}.rest.1", False)):
+            h = F.conv2d(h, old[f"{conv}.weight"], padding=1)
+            h = F.max_pool2d(h, 2) if pool else h
+            h = F.batch_norm(h, old[f"{bn}.running_mean"], old[f"{bn}.running_var"], old[f"{bn}.weight"],
+                             old[f"{bn}.bias"], eps=run.model.spec.bn_eps)
+            h = F.relu(h)
+    by_hand = F.linear(h.amax((2, 3)), old["head.1.weight"], old["head.1.bias"]) * run.model.spec.head_scale
+    with torch.no_grad():
+        torch.testing.assert_close(run.model(x), by_hand, rtol=1e-5, atol=1e-5)

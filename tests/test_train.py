@@ -564,3 +564,37 @@ def test_fp16_training_scales_the_loss_and_the_others_do_not(tiny, monkeypatch, 
     assert len(made) == 1 and made[0].is_enabled() is scaled
     if scaled:
         assert made[0].get_scale() > 1      # the loss was multiplied up before backward
+
+
+def test_the_train_clock_leaves_out_the_time_spent_paused(monkeypatch):
+    from cnnlib import train
+    now = [100.0]
+    monkeypatch.setattr(train.time, "perf_counter", lambda: now[0])
+    clock = train.TrainClock(start=2.0)        # set-up's 2 s count as this epoch's training
+    now[0] += 3.0
+    assert clock() == 5.0
+    with clock.paused() as reading:            # a pause, a test of the test set
+        now[0] += 60.0
+    assert reading == 5.0 and clock() == 5.0
+    now[0] += 1.0
+    assert clock() == 6.0
+
+
+def test_a_train_step_is_one_plain_sgd_step_at_each_groups_share_of_the_rate():
+    from cnnlib.train import train_step
+    torch.manual_seed(0)
+    model, x, y = nn.Linear(4, 3), torch.rand(8, 4), torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    twin = nn.Linear(4, 3)
+    twin.load_state_dict(model.state_dict())
+    opt = torch.optim.SGD([dict(params=[model.weight], lr_scale=1.0), dict(params=[model.bias], lr_scale=4.0)], lr=1)
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+    loss, logits = train_step(model, opt, scaler, nn.CrossEntropyLoss(), x, y, 0.1, "fp32")
+    expected_logits = twin(x)
+    expected = nn.functional.cross_entropy(expected_logits, y)
+    expected.backward()
+    assert torch.equal(loss, expected.detach()) and torch.equal(logits, expected_logits.detach())
+    assert not loss.requires_grad and not logits.requires_grad
+    with torch.no_grad():
+        assert torch.equal(model.weight, twin.weight - 0.1 * twin.weight.grad)
+        assert torch.equal(model.bias, twin.bias - 0.4 * twin.bias.grad)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.4]
