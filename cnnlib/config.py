@@ -198,6 +198,8 @@ class TrainConfig:
     report_every: int = _field(50, Range(1, 100_000), group="run", widget=_box(1))
     # steps between extra test-set checks within an epoch (0 = epoch ends only)
     eval_every: int = _field(0, Range(0, 1_000_000), group="run", widget=_box(10), why=True)
+    # test images (a fixed sample, one view) in each test before the last (0 = all, with the tta views)
+    test_sample: int = _field(0, Range(0, 10_000_000), group="run", widget=_box(500), why=True)
 
     def validate(self) -> list[str]:
         """Return a list of problems, each naming the field, its value and what is allowed."""

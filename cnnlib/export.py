@@ -53,6 +53,8 @@ def leaves_out(cfg: TrainConfig, source: str = "") -> list[Message]:
         out.append(Message("export.out.precision", precision=cfg.precision))
     if cfg.eval_every:
         out.append(Message("export.out.eval_every", n=str(cfg.eval_every)))
+    if cfg.test_sample:
+        out.append(Message("export.out.test_sample", n=str(cfg.test_sample)))
     return out
 
 

@@ -601,3 +601,28 @@ def test_a_train_step_is_one_plain_sgd_step_at_each_groups_share_of_the_rate():
         assert torch.equal(model.weight, twin.weight - 0.1 * twin.weight.grad)
         assert torch.equal(model.bias, twin.bias - 0.4 * twin.bias.grad)
     assert [g["lr"] for g in opt.param_groups] == [0.1, 0.4]
+
+
+def test_a_test_sample_tests_one_view_of_the_same_images_until_the_last_test(tiny, monkeypatch):
+    from cnnlib import train
+    seen, real = [], train.evaluate
+
+    def recorded(model, x, y, mean=None, std=None, batch_size=0, tta="none", precision="fp32"):
+        seen.append((y.tolist(), tta))
+        return real(model, x, y, mean, std, batch_size, tta, precision)
+    monkeypatch.setattr(train, "evaluate", recorded)
+    events = run(CFG.replace(epochs=3, eval_every=2, test_sample=5, tta="flip"), tiny)   # 4 steps an epoch
+    tests = [e for e in events if type(e).__name__ in ("Tested", "EpochEnd")]
+    assert len(seen) == len(tests) == 3 * 2                  # a test within each epoch, one at each epoch end
+    sampled, last = seen[:-1], seen[-1]
+    assert all(views == "none" and len(labels) == 5 for labels, views in sampled)
+    assert len({tuple(labels) for labels, _ in sampled}) == 1                # the same five images every time
+    assert last == (tiny.y_test.tolist(), "flip")                            # the last: every image, every view
+    finished = events[-1]
+    assert finished.final_acc == tests[-1].test_acc and len(finished.per_class_acc) == len(tiny.classes)
+    again = []
+    monkeypatch.setattr(train, "evaluate", lambda model, x, y, *a, **kw: again.append(y.tolist()) or real(
+        model, x, y, *a, **kw))
+    run(CFG.replace(epochs=1, test_sample=5, seed=7), tiny)
+    assert again == [tiny.y_test.tolist()]                   # one epoch: its only test is the last, on them all
+    assert CFG.replace(test_sample=-1).validate()             # a sample of fewer than no images is refused
