@@ -1,20 +1,20 @@
 """CNN Lab: the Streamlit entry point. Sets up the process once and hands over to the page the
-user chose (each page draws the shared sidebar through `ui.sidebar()`)."""
+user chose (each page draws the shared sidebar through `ui.browser.sidebar()`)."""
 import streamlit as st
 
-import ui
 from cnnlib import runs, sources
 from cnnlib.runner import SERVER_MALLOC, configure_torch, skip_triton
 from cnnlib.train import tune_malloc
+from ui import browser, shared
 
 st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
 
 
 @st.cache_resource(show_spinner=False)
 def _configure_once() -> int:
-    skip_triton()                             # 80 MB this server would never use
-    tune_malloc(SERVER_MALLOC)                # glibc's own settings; runs, pages and tests hand memory back
-    return configure_torch(ui.slots().limit)  # the cores, shared among the training slots
+    skip_triton()                                 # 80 MB this server would never use
+    tune_malloc(SERVER_MALLOC)                    # glibc's own settings; runs, pages and tests hand memory back
+    return configure_torch(shared.slots().limit)  # the cores, shared among the training slots
 
 
 @st.cache_resource(show_spinner=False)
@@ -24,7 +24,7 @@ def _clean_up_once() -> None:
     server decodes CIFAR-10's compact copy while the first student reads Home)."""
     runs.clean_up(runs.runs_dir())
     sources.clean_up_data()
-    ui.load_in_background(sources.default_source())
+    shared.load_in_background(sources.default_source())
 
 
 # Each page's icon; its title is the catalogue's page.<name>, in the session's language
@@ -33,15 +33,15 @@ PAGES = {"home": ":material/home:", "data": ":material/grid_view:", "train": ":m
          "runs": ":material/compare_arrows:"}
 
 _configure_once()
-ui.use_runs_storage()                             # the store's credentials, from the secrets (CNNLAB_RUNS=s3://…)
+shared.use_runs_storage()                             # the store's credentials, from the secrets (CNNLAB_RUNS=s3://…)
 _clean_up_once()
-ui.forget_lang()                                  # this run's language is worked out afresh, once
-if ui.following():                               # a follow link shows that run, read-only, and nothing else
-    page = st.navigation([st.Page("pages/follow.py", title=ui.t("page.follow"), icon=":material/visibility:")],
+browser.forget_lang()                                 # this run's language is worked out afresh, once
+if browser.following():                               # a follow link shows that run, read-only, and nothing else
+    page = st.navigation([st.Page("pages/follow.py", title=browser.t("page.follow"), icon=":material/visibility:")],
                          position="hidden")
 else:
-    shown = ui.open_link().pages or tuple(PAGES)    # a teacher's link may show only some pages
-    page = st.navigation([st.Page(f"pages/{name}.py", title=ui.t(f"page.{name}"), icon=PAGES[name],
+    shown = browser.open_link().pages or tuple(PAGES)   # a teacher's link may show only some pages
+    page = st.navigation([st.Page(f"pages/{name}.py", title=browser.t(f"page.{name}"), icon=PAGES[name],
                                   default=name == "home") for name in PAGES if name in shown])
 
 page.run()

@@ -504,7 +504,7 @@ def make_upload(path: Path) -> Path:
 
 
 def pretrained_labels() -> list[str]:
-    """How the model selectboxes name the shipped models ('pretrained: <name>', as ui.model_choices)."""
+    """How the model selectboxes name the shipped models ('pretrained: <name>', as ui.models.model_choices)."""
     labels = []
     for meta_file in sorted((ROOT / "pretrained").glob("*/run.json")):
         meta = json.loads(meta_file.read_text())

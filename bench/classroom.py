@@ -78,7 +78,7 @@ from classdrive import (
 )
 from playwright.async_api import Error as PlaywrightError
 
-REAP_EVERY = 5.0            # ui.REAP_EVERY: how often the app looks for sessions whose pages are gone
+REAP_EVERY = 5.0            # ui.shared.REAP_EVERY: how often the app looks for sessions whose pages are gone
 P95_TARGET_S = 2.0
 PEAK_TARGET = 1e9
 

@@ -1,9 +1,9 @@
 """The catalogue of every word CNN Lab shows: a key -> (English, Spanish), with str.format placeholders,
 the same ones in both languages (tests/test_words.py checks). cnnlib.words says them; pages ask for them
-by key (ui.t), and cnnlib hands them up as words.Messages.
+by key (ui.browser.t), and cnnlib hands them up as words.Messages.
 
 Keys are grouped by where the words are shown or made: cnnlib's modules first (their errors and notes),
-then the app (ui.py, each page). The Spanish uses the tutorial's terms: época, lote, tasa de aprendizaje,
+then the app (the ui package, each page). The Spanish uses the tutorial's terms: época, lote, tasa de aprendizaje,
 pérdida, precisión (accuracy), conjunto de entrenamiento / de prueba, capa, filtro, red neuronal
 convolucional; "ejecución" is a run, "receta" a preset. Numeric precision (fp32, bf16) is "formato
 numérico", so that "precisión" always means accuracy.
@@ -421,7 +421,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "session.epochs_of": ("{done} of {total}", "{done} de {total}"),
     "percent": ("{value:.1f} %", "{value:.1f} %"),
 
-    # --- the app: the pages' names and ui.py's shared widgets ---------------------------------------
+    # --- the app: the pages' names and the ui package's shared widgets -------------------------------
     "page.home": ("Home", "Inicio"),
     "page.data": ("Data", "Datos"),
     "page.train": ("Train", "Entrenar"),
@@ -630,7 +630,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                     "desde Ejecuciones y comparación."),
 
     # --- pages/predict.py, evaluate.py and inspect.py -------------------------------------------------
-    # a model that cannot be used on the data set chosen (ui.mismatch, from inference.mismatch's reason)
+    # a model that cannot be used on the data set chosen (ui.models.mismatch, from inference.mismatch's reason)
     "mismatch.classes": ("This model knows {known} classes ({classes}), but {data} has {has} ({data_classes}). "
                          "Choose {where} in the sidebar, or another model.",
                          "Este modelo conoce {known} clases ({classes}), pero {data} tiene {has} ({data_classes}). "

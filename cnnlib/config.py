@@ -34,7 +34,7 @@ class Range(NamedTuple):
 
 @dataclass(frozen=True)
 class Widget:
-    """How the Train page draws a number, as plain data (ui.setting draws it). A field with choices is a
+    """How the Train page draws a number, as plain data (ui.settings.setting draws it). A field with choices is a
     list and a switch a checkbox: they need no Widget."""
     kind: str                    # "slider", or "number": a box that takes any number (validation names a bad one)
     step: float                  # what one click moves the value by, in the field's unit

@@ -1,4 +1,4 @@
-"""A trained network in use, without Streamlit: the one way the pages (through ui.py) and the command
+"""A trained network in use, without Streamlit: the one way the pages (through the ui package) and the command
 line load a saved run (`predictor_from_folder`), or take this session's run still training
 (`predictor_from_runner`), and then ask it about images. An uploaded file is prepared as the network
 sees it (`prepare`) and answered with its most likely classes (`predict`, `top_k`); the network is
@@ -139,7 +139,7 @@ def predict(p: Predictor, data: bytes, k: int = 3) -> Prediction:
 def mismatch(p: Predictor, ds: Dataset) -> str:
     """Why `p` cannot be used on `ds`'s images: "classes" when they are not the same classes in the same
     order, "size" when its images are of another size; "" when it can. (What a page says about it is
-    ui.mismatch's.)"""
+    ui.models.mismatch's.)"""
     if tuple(p.classes) != tuple(ds.classes):
         return "classes"
     if p.image_size != ds.image_size:

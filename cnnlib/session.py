@@ -10,11 +10,14 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from torch import nn
+
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
 from cnnlib.guess import Guess
 from cnnlib.links import Setup
 from cnnlib.history import History
+from cnnlib.inference import Predictor, predictor_from_runner
 from cnnlib.runner import Runner, Slots
 from cnnlib.runs import load_continuation, runs_dir, save_history
 from cnnlib.words import Message
@@ -64,11 +67,14 @@ class SessionRun:
     def snapshot(self) -> History | None:
         return self.runner.snapshot() if self.runner else None
 
+    # The pages act on the run through these, never through `runner`: without a run they do nothing.
     def pause(self) -> None:
+        """Pause the run after its current step (Runner.pause)."""
         if self.runner is not None:
             self.runner.pause()
 
     def resume(self) -> None:
+        """Go on with a paused run (Runner.resume)."""
         if self.runner is not None:
             self.runner.resume()
 
@@ -80,6 +86,16 @@ class SessionRun:
         """Live change of the run's learning rate or momentum; raises ValueError for a value out of range."""
         if self.runner is not None:
             self.runner.change(lr=lr, momentum=momentum)
+
+    @property
+    def model(self) -> nn.Module | None:
+        """The run's network once it has ended (a run that could not be saved is downloaded from it)."""
+        return self.runner.model if self.runner is not None else None
+
+    def predictor(self) -> Predictor | None:
+        """The run's model for the pages' predictions and tests (inference.predictor_from_runner: an
+        epoch's copy while it trains), or None without one."""
+        return predictor_from_runner(self.runner) if self.runner is not None else None
 
     def queue(self) -> tuple[int, float | None]:
         """The run's place in the line for a training slot and the expected wait (Runner.queue)."""

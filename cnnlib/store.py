@@ -84,7 +84,7 @@ _app_options: dict[str, Any] = {}
 
 
 def use_options(options: Mapping[str, Any] | None) -> None:
-    """Storage options from the app's secrets (ui.py reads a [runs_storage] section): credentials,
+    """Storage options from the app's secrets (ui.shared reads a [runs_storage] section): credentials,
     endpoint_url and the like, as fsspec takes them; they win over $CNNLAB_RUNS_OPTIONS."""
     global _app_options
     _app_options = dict(options or {})

@@ -2,21 +2,21 @@
 what the training augmentation does to the same images."""
 import streamlit as st
 
-import ui
 from cnnlib import plots, sources
 from cnnlib.config import AUGMENTS
+from ui import browser
 
-ui.sidebar()
-t = ui.t
+browser.sidebar()
+t = browser.t
 st.title(t("page.data"))
-ds = ui.dataset_or_stop(ui.source())
+ds = browser.dataset_or_stop(browser.source())
 st.caption(" ".join([t("data.caption", data=ds.name, train=len(ds.y_train), test=len(ds.y_test), size=ds.image_size,
-                       classes=len(ds.classes)), *map(ui.tr, ds.notes)]))
+                       classes=len(ds.classes)), *map(browser.tr, ds.notes)]))
 
 c1, c2, c3, c4, c5 = st.columns([1, 2, 2, 1, 1], vertical_alignment="bottom")
 splits = {"train": t("plots.train"), "test": t("plots.test")}
 split = c1.radio(t("data.split"), list(splits), key="data_split", horizontal=True, format_func=splits.get)
-name = {None: t("data.all_classes"), **ui.class_names(ds.classes)}
+name = {None: t("data.all_classes"), **browser.class_names(ds.classes)}
 only = c2.selectbox(t("data.class"), [None, *ds.classes], key="data_class", format_func=name.get)
 mode = c3.selectbox(t("data.augmentation"), [a for a in AUGMENTS if a != "none"], index=2, key="data_aug",
                     help=t("data.augmentation_help"))
@@ -38,4 +38,4 @@ right.markdown(t("data.augmented", mode=mode))
 right.plotly_chart(plots.batch_grid(batch.augmented, labels, height=430), key="grid_aug")
 
 st.plotly_chart(plots.class_balance([name[c] for c in ds.classes], ds.class_counts("train"), ds.class_counts("test"),
-                                    ui.lang()), key="balance")
+                                    browser.lang()), key="balance")

@@ -3,41 +3,42 @@ each class, the test images of a cell (clicked, or chosen in two select boxes), 
 gets wrong, the most confident mistakes first."""
 import streamlit as st
 
-import ui
 from cnnlib import evaluation, evalplots
+from ui import browser, models
 
 CELL_IMAGES = 16   # at most this many images of one cell
 
-ui.sidebar()
-t, lang = ui.t, ui.lang()
+browser.sidebar()
+t, lang = browser.t, browser.lang()
 st.title(t("page.evaluate"))
-choice, model = ui.pick_model("eval_model")
-ds = ui.dataset_or_stop(ui.source())
-if problem := ui.mismatch(model, ds):
-    st.warning(ui.tr(problem))
+choice, model = models.pick_model("eval_model")
+ds = browser.dataset_or_stop(browser.source())
+if problem := models.mismatch(model, ds):
+    st.warning(browser.tr(problem))
     st.stop()
 
-report = ui.evaluation(choice, model, ds)
-names = list(ui.class_names(ds.classes).values())
+report = models.evaluation(choice, model, ds)
+names = list(browser.class_names(ds.classes).values())
 c1, c2, c3 = st.columns(3)
 c1.metric(t("plots.test_accuracy_title"), t("percent", value=100 * report.accuracy))
-c2.metric(t("plots.test_loss_title"), ui.number(report.loss, ".3f"))
+c2.metric(t("plots.test_loss_title"), browser.number(report.loss, ".3f"))
 c3.metric(t("eval.mistakes"), t("eval.of", n=len(report.mistakes), total=len(ds.y_test)))
-ui.views_caption(model)
+models.views_caption(model)
 
 left, right = st.columns(2)
 left.subheader(t("plots.confusion"))
-left.caption(ui.tr(ui.EXPLAIN["confusion"]))
+left.caption(browser.tr(browser.EXPLAIN["confusion"]))
 normalized = left.toggle(t("eval.shares"), key="eval_normalized")
-ui.clickable_chart(left, evalplots.confusion_figure(report.confusion, names, normalized, lang), "confusion", len(names))
+models.clickable_chart(left, evalplots.confusion_figure(report.confusion, names, normalized, lang), "confusion",
+                       len(names))
 right.subheader(t("plots.per_class"))
-right.caption(ui.tr(ui.EXPLAIN["per_class"]))
-ui.clickable_chart(right, evalplots.per_class_figure(report.per_class, names, report.accuracy, lang), "per_class",
-                   len(names))
+right.caption(browser.tr(browser.EXPLAIN["per_class"]))
+models.clickable_chart(right, evalplots.per_class_figure(report.per_class, names, report.accuracy, lang), "per_class",
+                       len(names))
 
 st.subheader(t("cells.title"))
 st.caption(t("cells.explain"))
-true, answer = ui.cell_selectors(names)
+true, answer = models.cell_selectors(names)
 tiles, more = evaluation.cell_tiles(report, ds, true, answer, CELL_IMAGES, names=names)
 count = dict(n=len(tiles) + more, true=names[true])
 st.caption(t("cells.count_wrong", **count) if answer is None else t("cells.count", answer=names[answer], **count))
@@ -47,7 +48,7 @@ if more:
     st.caption(t("cells.more", n=more))
 
 st.subheader(t("eval.most_confident"))
-st.caption(ui.tr(ui.EXPLAIN["mistakes"]) + " " + t("eval.captions"))
+st.caption(browser.tr(browser.EXPLAIN["mistakes"]) + " " + t("eval.captions"))
 if not report.mistakes:
     st.success(t("eval.no_mistakes"))
     st.stop()

@@ -3,16 +3,16 @@ it trains and its summary once it has ended, read-only (no controls, no settings
 session is gone is shown from its run.json."""
 import streamlit as st
 
-import ui
 from cnnlib import compare, plots, session
+from ui import browser, shared
 
 # Seconds between a follower's redraws: a class of thirty following one run asks the server for a page
 # every tenth of a second at this pace, each a few milliseconds (bench/bench_follow.py)
 FOLLOW_EVERY = 3.0
 
-t, lang = ui.t, ui.lang()
+t, lang = browser.t, browser.lang()
 st.title(t("follow.title"))
-found = ui.follow_board().find(ui.following())
+found = shared.follow_board().find(browser.following())
 if found is None:
     st.error(t("follow.not_found"))
     st.stop()
@@ -22,7 +22,7 @@ if found.runner is None:                         # saved, and its session gone: 
                  created=meta["created"].replace("T", " ")))
     st.plotly_chart(compare.curves_figure([meta], train=True, lang=lang), key="follow_saved")
     for col, (name, value) in zip(st.columns(4), session.summary_of_meta(meta).items()):
-        col.metric(ui.tr(name), ui.tr(value))
+        col.metric(browser.tr(name), browser.tr(value))
     st.stop()
 runner = found.runner
 
@@ -34,15 +34,16 @@ def live_view(was_alive: bool) -> None:
     h = runner.snapshot()
     st.caption(t("follow.live", model=h.config.model, data=h.dataset or t("follow.its_data"), epochs=h.config.epochs))
     fraction, text = session.progress(h)
-    st.progress(fraction, text=f"{t(f'state.{h.state}').capitalize()} · {ui.tr(text)}" if h.steps else ui.tr(text))
+    st.progress(fraction,
+                text=f"{t(f'state.{h.state}').capitalize()} · {browser.tr(text)}" if h.steps else browser.tr(text))
     # one chart per run and language, shared by all its followers who read that language
-    st.plotly_chart(ui.follow_board().chart(f"{h.follow}:{lang}", h, lambda h: plots.training_chart(h, True, lang)),
+    st.plotly_chart(shared.follow_board().chart(f"{h.follow}:{lang}", h, lambda h: plots.training_chart(h, True, lang)),
                     key="follow_chart")
     if h.state in ("diverged", "failed", "stopped"):
-        st.warning(ui.tr(h.message))
+        st.warning(browser.tr(h.message))
     if h.ended:
         for col, (name, value) in zip(st.columns(4), session.summary(h).items()):
-            col.metric(ui.tr(name), ui.tr(value))
+            col.metric(browser.tr(name), browser.tr(value))
         if not runner.alive:
             st.caption(t("follow.ended_saved" if h.checkpoint else "follow.ended"))
 

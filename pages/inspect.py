@@ -6,22 +6,22 @@ import random
 
 import streamlit as st
 
-import ui
 from cnnlib import adversarial, evalplots, inference
 from cnnlib.images import FORMAT_WORDS, MAX_PIXELS, UPLOAD_TYPES, ImageError
 from cnnlib.inference import prepare
+from ui import browser, models, uploads
 
-ui.sidebar()
-t = ui.t
+browser.sidebar()
+t = browser.t
 st.title(t("inspect.title"))
-choice, model = ui.pick_model("inspect_model")
-name = ui.class_names(model.classes)
+choice, model = models.pick_model("inspect_model")
+name = browser.class_names(model.classes)
 
 sources = {"test": t("inspect.from_test"), "upload": t("inspect.from_upload"), "camera": t("camera.camera")}
 where = st.radio(t("inspect.image"), list(sources), key="inspect_from", horizontal=True, format_func=sources.get)
 if where in ("upload", "camera"):   # the camera only when asked for: the browser asks before it is used
     if where == "camera":
-        f = ui.photo("inspect_camera", model.image_size)
+        f = uploads.photo("inspect_camera", model.image_size)
     else:
         f = st.file_uploader(t("inspect.an_image", formats=FORMAT_WORDS, megapixels=MAX_PIXELS // 10**6),
                              key="inspect_img", type=UPLOAD_TYPES)
@@ -32,11 +32,11 @@ if where in ("upload", "camera"):   # the camera only when asked for: the browse
     try:
         image, about = prepare(f.getvalue(), model.image_size).small, called
     except ImageError as e:
-        st.error(t("file_problem", name=called, problem=ui.tr_error(e)))
+        st.error(t("file_problem", name=called, problem=browser.tr_error(e)))
         st.stop()
 else:
-    ds = ui.dataset_or_stop(ui.source())  # only here: an upload needs no data set
-    if problem := ui.mismatch(model, ds):
+    ds = browser.dataset_or_stop(browser.source())  # only here: an upload needs no data set
+    if problem := models.mismatch(model, ds):
         st.warning(t("inspect.or_upload", problem=problem))
         st.stop()
     n = len(ds.y_test)
@@ -60,16 +60,16 @@ size = image.shape[-1]
 c1.image(sight.image, caption=t("inspect.sees", size=size), output_format="PNG")
 target, p = model.classes[sight.cam.target], sight.probabilities[sight.cam.target]
 c2.image(sight.overlay, caption=t("inspect.evidence", label=name[target], p=100 * p), output_format="PNG")
-st.caption(ui.tr(ui.EXPLAIN["gradcam"]))
+st.caption(browser.tr(browser.EXPLAIN["gradcam"]))
 
 st.subheader(t("inspect.fool"))
-st.caption(ui.tr(adversarial.EXPLAIN["adversarial"]))
+st.caption(browser.tr(adversarial.EXPLAIN["adversarial"]))
 pictures, chart = st.columns([3, 2])
 c1, c2 = pictures.columns([3, 2], vertical_alignment="bottom")
 eps = c1.slider(t("inspect.epsilon"), 0, 16, 4, key="inspect_eps")
 attacks = {0: t("inspect.fgsm"), adversarial.PGD_STEPS: t("inspect.pgd", steps=adversarial.PGD_STEPS)}
 steps = c2.radio(t("inspect.attack"), list(attacks), key="inspect_attack", horizontal=True, format_func=attacks.get)
-fooled = ui.fool(choice, model, image, eps, steps, before=sight.cam if pick is None else None)
+fooled = models.fool(choice, model, image, eps, steps, before=sight.cam if pick is None else None)
 b, a = fooled.before, fooled.after
 was, now = name[model.classes[b.target]], name[model.classes[a.target]]
 p, q = 100 * b.probabilities[b.target], 100 * a.probabilities[a.target]
@@ -82,15 +82,15 @@ row[2].image(fooled.adversarial, caption=t("inspect.after", label=now, p=q), out
 cams[0].image(fooled.overlay_before, caption=t("inspect.cam_before", label=was), output_format="PNG")
 cams[2].image(fooled.overlay_after, caption=t("inspect.cam_after", label=now), output_format="PNG")
 if where == "test":
-    accuracy, sampled = ui.robustness(choice, model, ds), min(adversarial.SAMPLE, n)
-    chart.plotly_chart(evalplots.robustness_figure(adversarial.EPSILONS, accuracy, sampled, ui.lang()),
+    accuracy, sampled = models.robustness(choice, model, ds), min(adversarial.SAMPLE, n)
+    chart.plotly_chart(evalplots.robustness_figure(adversarial.EPSILONS, accuracy, sampled, browser.lang()),
                        key="robustness")
-    chart.caption(ui.tr(adversarial.EXPLAIN["robustness"]))
+    chart.caption(browser.tr(adversarial.EXPLAIN["robustness"]))
 else:
     chart.info(t("inspect.chart_needs_test"))
 
 st.subheader(t("inspect.feature_maps"))
-st.caption(ui.tr(ui.EXPLAIN["feature_maps"]))
+st.caption(browser.tr(browser.EXPLAIN["feature_maps"]))
 cols = st.columns(3)
 for k, (name, grid) in enumerate(sight.maps.items()):
     c, h, w = sight.shapes[name]
@@ -98,7 +98,7 @@ for k, (name, grid) in enumerate(sight.maps.items()):
     cols[k % 3].image(grid, caption=channels, output_format="PNG")
 
 st.subheader(t("inspect.filters"))
-st.caption(ui.tr(ui.EXPLAIN["filters"]))
+st.caption(browser.tr(browser.EXPLAIN["filters"]))
 if sight.filters_fitted:
-    st.caption(ui.tr(ui.EXPLAIN["filters_fitted"]))
+    st.caption(browser.tr(browser.EXPLAIN["filters_fitted"]))
 st.image(sight.filters, output_format="PNG", caption=t("inspect.patches"))

@@ -9,7 +9,6 @@ downloaded (the download test makes the network unreachable on purpose).
 import io
 import json
 import logging
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,7 +19,6 @@ import torch
 from smalldata import png
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the pages import the top-level `ui` module
 
 
 class _NoScriptRunCtxWarning(logging.Filter):
@@ -91,12 +89,12 @@ def steps(at) -> int:
 
 def mine(at):
     """The SessionRun of the session `at` is (its data set choice, uploads, run)."""
-    import ui
-    return ui.sessions().get(at.session_state["_token"])
+    from ui import shared
+    return shared.sessions().get(at.session_state["_token"])
 
 
 def markdown_table(at, first_column: str) -> list[dict[str, str]]:
-    """The rows of the Markdown table (ui.table) whose first column is `first_column`, as text."""
+    """The rows of the Markdown table (ui.tables.table) whose first column is `first_column`, as text."""
     md = next(m.value for m in at.markdown if m.value.startswith(f"| {first_column} |"))
     head, _, *body = md.splitlines()
     cols = [c.strip() for c in head.strip("|").split("|")]
@@ -367,11 +365,11 @@ def test_divergence_is_a_message_and_keeps_history():
 
 
 def test_waiting_for_a_free_slot_is_visible():
-    import ui
     from cnnlib.runner import Ticket
+    from ui import shared
     at = app("train")
     at.number_input(key="cfg_epochs").set_value(50).run()
-    slots, stop = ui.slots(), threading.Event()
+    slots, stop = shared.slots(), threading.Event()
     held = [Ticket(lambda: 90.0) for _ in range(slots.limit)]     # others hold every slot for 90 s more
     assert all(slots.acquire(t, stop) for t in held)
     try:
@@ -391,10 +389,10 @@ def test_waiting_for_a_free_slot_is_visible():
 def test_a_session_whose_pages_are_gone_has_its_run_stopped_and_saved(env):
     """A tab closed for good: once no page of the session has been connected for the server's
     disconnected-session time-out, its run is stopped and saved. Before that, nothing happens."""
-    import ui
+    from ui import shared
     at = start_long_run()
     wait(at, lambda a: steps(a) >= 1)
-    registry, token = ui.sessions(), at.session_state["_token"]
+    registry, token = shared.sessions(), at.session_state["_token"]
     run = mine(at).runner
     assert registry.reap(lambda viewer: True) == [] and run.alive        # a connected page keeps it
     assert registry.reap(lambda viewer: False) == [] and run.alive       # just gone: it may come back
@@ -508,7 +506,7 @@ def charts(at) -> list[dict]:
 
 
 def test_inspect_says_when_a_networks_first_layer_was_set_from_the_data(env):
-    from ui import EXPLAIN
+    from ui.browser import EXPLAIN
     tiny_run(env / "runs", "mine", model_name="speedrun")
     at = app("inspect")
     assert not at.exception and len(at.get("image")) == 2 + 5 + 7 + 1   # the whitening layer and 6 learned convs
@@ -645,7 +643,7 @@ def test_evaluate_refuses_a_run_with_other_classes(env):
 
 
 def test_inspect_defaults_to_pretrained_and_shows_what_the_network_sees(env, monkeypatch):
-    from ui import EXPLAIN
+    from ui.browser import EXPLAIN
     monkeypatch.setenv("CNNLAB_PRETRAINED", str(env / "pretrained"))
     tiny_run(env / "pretrained", "shipped", half=True)
     tiny_run(env / "runs", "mine")
@@ -847,16 +845,16 @@ def test_a_gpu_preset_warns_where_there_is_no_gpu(monkeypatch):
     at = app("train")
     at.selectbox(key="preset").set_value("gpu-speedrun").run()
     assert not at.exception and "This server has no GPU" in at.warning[0].value
-    import ui
     from cnnlib.config import cpu_minutes
-    ds = ui.dataset(ui.source())                                    # the estimate is for the data set in use
+    from ui import browser, settings
+    ds = browser.dataset(browser.source())                                    # the estimate is for the data set in use
     minutes = round(cpu_minutes("gpu-speedrun", len(ds.y_train), ds.image_size))
     assert f"about {max(1, minutes):,} minute" in at.warning[0].value and f"on {ds.name}" in at.warning[0].value
     from cnnlib.data import DataError
 
     def unreadable(source):
         raise DataError("gone")
-    monkeypatch.setattr(ui, "dataset", unreadable)                   # no data set to estimate for:
+    monkeypatch.setattr(settings, "dataset", unreadable)                # no data set to estimate for:
     at.run()                                                         # the figure measured on CIFAR-10
     assert not at.exception and "about 40 minutes on CIFAR-10" in at.warning[0].value
     monkeypatch.undo()

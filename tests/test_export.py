@@ -222,7 +222,6 @@ def page_env(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNLAB_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("CNNLAB_DATA_LIMIT", "300")
     monkeypatch.setenv("CNNLAB_PRETRAINED", str(tmp_path / "no-pretrained"))
-    monkeypatch.syspath_prepend(str(ROOT))     # the pages import the top-level `ui` module
     threads = torch.get_num_threads()          # app.py sets torch's thread count for the whole process
     yield tmp_path
     torch.set_num_threads(threads)
@@ -280,10 +279,10 @@ def test_the_program_speaks_spanish_with_lang_es(page_env):
 
 @pytest.mark.slow
 def test_a_folder_of_images_gives_a_program_that_reads_it(page_env):
-    import ui
+    from ui import shared
     folder = tiny_folder(page_env / "colours", per_class=6)
     at = train_page()
-    mine = ui.sessions().get(at.session_state["_token"])
+    mine = shared.sessions().get(at.session_state["_token"])
     mine.uploads, mine.source = [str(folder)], str(folder)        # as the sidebar offers an upload
     at.selectbox(key="preset").set_value("demo").run()
     src = program_shown(at)

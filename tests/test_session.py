@@ -34,6 +34,48 @@ class FakeRunner:
         return True
 
 
+class RecordingRunner:
+    """A run that records what its session asks of it."""
+
+    def __init__(self):
+        self.calls = []
+        self.model = "its network"
+
+    def pause(self) -> None:
+        self.calls.append("pause")
+
+    def resume(self) -> None:
+        self.calls.append("resume")
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        self.calls.append(("stop", timeout))
+        return False                                  # not ended within the time
+
+    def change(self, lr: float | None = None, momentum: float | None = None) -> None:
+        if lr is not None and lr <= 0:
+            raise ValueError("lr out of range")
+        self.calls.append(("change", lr, momentum))
+
+
+def test_a_session_run_passes_pause_resume_stop_and_change_on_to_its_run():
+    """The pages act on a run through its SessionRun, never through its runner."""
+    lab = SessionRun()
+    lab.pause()                                       # no run yet: nothing to pause, resume or change
+    lab.resume()
+    lab.change(lr=0.1)
+    assert lab.stop(5) is True and lab.model is None and lab.predictor() is None
+    lab.runner = runner = RecordingRunner()
+    lab.pause()
+    lab.resume()
+    assert lab.stop(2.5) is False                     # the run's own answer, with the page's time-out
+    lab.change(lr=0.05, momentum=0.8)
+    lab.change(momentum=0.9)                          # a setting the link fixes is left as it is
+    with pytest.raises(ValueError, match="out of range"):
+        lab.change(lr=-1.0)
+    assert runner.calls == ["pause", "resume", ("stop", 2.5), ("change", 0.05, 0.8), ("change", None, 0.9)]
+    assert lab.model == "its network"
+
+
 def test_a_token_finds_the_same_session_run_from_any_page():
     reg = Sessions(ttl=120)
     first = reg.attach("tok-a", "page-1")
@@ -133,6 +175,7 @@ def test_session_run_is_one_run_and_saves_on_end(tmp_path):
     h = lab.snapshot()
     assert not lab.busy and h.state == "stopped" and h.checkpoint.startswith(str(tmp_path))
     assert inference.predictor_from_runner(lab.runner).classes == ds.classes
+    assert lab.predictor().classes == ds.classes and lab.predictor().model is lab.model   # the ended run's
     assert inference.predictor_from_folder(h.checkpoint).classes == ds.classes
     lab.clear()
     assert lab.snapshot() is None

@@ -310,7 +310,7 @@ def test_the_command_line_saves_to_the_store(bucket, s3, tmp_path, capsys):
 def test_the_runs_page_lists_a_run_only_the_store_has(bucket, s3, tmp_path, monkeypatch):
     """A restarted app (an empty runs folder) shows the runs the store holds, with credentials from its
     secrets ([runs_storage]) and none in the environment; a store that stops answering is a warning."""
-    import test_app  # puts the repository on sys.path for the pages' `import ui`
+    import test_app  # its ROOT: the app's folder
     from streamlit.testing.v1 import AppTest
     folder = runs.save_history(runs.runs_dir(), trained_like_model(), history(), name="in the store")
     for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"):

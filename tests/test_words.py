@@ -9,7 +9,6 @@ import ast
 import copy
 import pickle
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -128,7 +127,7 @@ def _literal_words(node: ast.AST) -> str:
 
 def test_no_page_shows_a_sentence_that_is_not_from_the_catalogue():
     found = []
-    for path in [ROOT / "app.py", ROOT / "ui.py", *sorted((ROOT / "pages").glob("*.py"))]:
+    for path in [ROOT / "app.py", *sorted((ROOT / "ui").glob("*.py")), *sorted((ROOT / "pages").glob("*.py"))]:
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
                 continue
@@ -175,9 +174,8 @@ def test_every_field_has_its_words_and_no_word_is_left_over():
 
 
 def test_each_views_explanation_is_two_sentences():
-    sys.path.insert(0, str(ROOT))
-    import ui
+    from ui.browser import EXPLAIN
     for view in ("confusion", "per_class", "mistakes", "feature_maps", "filters", "filters_fitted", "gradcam",
                  "compare"):
-        text = ui.EXPLAIN[view]
+        text = EXPLAIN[view]
         assert text.count(". ") == 1 and text.endswith("."), view

@@ -40,7 +40,7 @@ def test_every_page_in_spanish_shows_no_english_sentence(new_page, tmp_path):
     settle(page)
     page.get_by_text("Entrena una red neuronal convolucional").wait_for()
     assert "copia compacta que viene con CNN Lab" in page.get_by_test_id("stAlertContentSuccess").first.inner_text()
-    # Streamlit's own words on the uploader, replaced through CSS (ui.streamlit_words)
+    # Streamlit's own words on the uploader, replaced through CSS (ui.browser.streamlit_words)
     said = page.get_by_test_id("stFileUploaderDropzone").first.evaluate(
         "e => getComputedStyle(e.querySelector('button [data-testid=stMarkdownContainer]'), '::after').content")
     assert said == '"Subir"'
