@@ -1,5 +1,6 @@
 """Turning one image file (PNG, JPEG, WebP, BMP, GIF, TIFF or PPM, any size up to MAX_PIXELS) into
-the small RGB tensor a network sees, and the copies a page shows.
+the small square RGB tensor a network sees (at the size its data set has: 32x32 for CIFAR-10), and
+the copies a page shows.
 
 Pillow reads a file's header without decoding it, so the size is checked first: an image over
 MAX_PIXELS is refused before its pixels take any memory, and a large JPEG is decoded straight at
@@ -27,7 +28,7 @@ FORMAT_WORDS = Message("images.formats")                          # "PNG, JPEG, 
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF", "PPM")
 
 # The most pixels decoded for one image: a 40-megapixel photo as RGB takes 120 MB for a moment. A
-# page needs at most DISPLAY_SIDE pixels a side and a network 32 (CIFAR-10's); phones' JPEGs of more
+# page needs at most DISPLAY_SIDE pixels a side and a network its data set's size; phones' JPEGs of more
 # than 40 MP are still read, decoded at 1/2 to 1/8 of their size.
 MAX_PIXELS = 40_000_000
 DISPLAY_SIDE = 512

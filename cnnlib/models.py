@@ -40,8 +40,8 @@ def _is_channels_last(x: torch.Tensor) -> bool:
 
 def random_int16(n: int) -> torch.Tensor:
     """n uniform random 16-bit integers, from numpy's SFC64 generator seeded by torch's, so that
-    torch.manual_seed fixes them. On a CPU this is 2.7x faster than torch's own random_ (serial
-    Mersenne Twister), which would take 1.2 ms of a 25 ms step of the tutorial's CNN."""
+    torch.manual_seed fixes them. On a CPU this is several times faster than torch's own random_ (a
+    serial Mersenne Twister; BENCHMARKS.md §1)."""
     seed = int(torch.randint(0, 2**62, (1,)))
     bits = np.random.Generator(np.random.SFC64(seed)).bit_generator.random_raw((n + 3) // 4)
     return torch.from_numpy(bits.view(np.int16)[:n])
@@ -88,8 +88,8 @@ class _FlattenFn(torch.autograd.Function):
 
 class Flatten(nn.Flatten):
     """nn.Flatten whose gradient keeps its input's memory layout. Autograd's own comes back in the
-    plain layout, and a channels_last max-pool before it then copies its whole input to match: 2 ms
-    of a 30 ms training step of the tutorial's CNN on a CPU."""
+    plain layout, and a channels_last max-pool before it then copies its whole input to match
+    (BENCHMARKS.md §1)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 4 and self.start_dim == 1 and self.end_dim == -1 and x.requires_grad:
@@ -115,8 +115,8 @@ class _ThinLinearFn(torch.autograd.Function):
 
 class Linear(nn.Linear):
     """nn.Linear; for a training batch of up to 64 rows on a CPU, the same products in the order
-    MKL runs fastest. For the tutorial's fc3 (8192 -> 512) at batch 32, x @ W.T takes 3-4 ms and
-    (W @ x.T).T about 1.2 ms: a tenth of a training step."""
+    MKL runs fastest: for the tutorial's fc3 (8192 -> 512) at batch 32, (W @ x.T).T rather than x @ W.T
+    (BENCHMARKS.md §1)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if (x.dim() == 2 and len(x) <= 64 and x.device.type == "cpu" and self.bias is not None

@@ -372,8 +372,8 @@ class Runner:
 
     def snapshot(self) -> History:
         """A copy of the history that the worker will not change: its lists are copied, the events
-        in them are immutable and shared. (A deep copy held the lock, and so the training thread,
-        for 22 ms at 3,000 progress events, on every redraw of the page.)"""
+        in them are immutable and shared, so that the lock, and with it the training thread, is held only
+        for the copy of the lists (BENCHMARKS.md §10)."""
         with self._lock:
             h = self._history
             return replace(h, steps=list(h.steps), epochs=list(h.epochs), changes=list(h.changes),

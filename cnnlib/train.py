@@ -392,7 +392,7 @@ class TrainClock:
         """`with clock.paused() as now:` stops the clock while the block runs; `now` is its reading."""
         return self
 
-    def __enter__(self) -> float:   # a plain context manager: @contextmanager's costs 2 us more a step
+    def __enter__(self) -> float:   # a plain context manager, cheaper a step than @contextmanager's
         self.stopped_at = time.perf_counter()
         return self.stopped_at - self.t0
 

@@ -178,9 +178,6 @@ def test_a_zip_without_the_right_members_is_refused(saved):
         load_bundle(buf.getvalue())
 
 
-MARKER_DIR: list[Path] = []
-
-
 class Evil:
     """Unpickling this calls builtins.open(marker, 'w'): it would create the marker file."""
 

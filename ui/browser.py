@@ -41,7 +41,7 @@ def session_run() -> session.SessionRun:
 def lang() -> str:
     """This session's language: chosen in the sidebar, else the link's (?lang=es), else the browser's
     (st.context.locale, e.g. "es-ES"); English outside a page's run (a test calling ui directly). Worked
-    out once per run (`forget_lang`): a page asks for it a hundred times, and each answer took 70 µs."""
+    out once per run (`forget_lang`): a page asks for it a hundred times (BENCHMARKS.md §10)."""
     if get_script_run_ctx() is None:
         return "en"
     if (known := st.session_state.get("_lang_now")) is not None:
