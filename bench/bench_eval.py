@@ -14,8 +14,8 @@ import argparse
 import time
 
 import torch
-
 from common import load_bench_data  # (common also puts the project on sys.path)
+
 from cnnlib.config import preset
 from cnnlib.train import evaluate, make_model
 from cnnlib.tta import LAYOUT

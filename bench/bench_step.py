@@ -20,13 +20,13 @@ import statistics
 import time
 
 import torch
+from common import TutorialNet  # (common also puts the project on sys.path)
 from torch import nn
 
-from common import TutorialNet  # (common also puts the project on sys.path)
+from cnnlib.config import preset
 from cnnlib.models import TutorialCNN
 from cnnlib.train import make_optimizer, tune_malloc
 from cnnlib.tta import LAYOUT
-from cnnlib.config import preset
 
 
 def make_step(variant: str):

@@ -32,19 +32,10 @@ ROOT = BENCH.parent
 OUT = BENCH / "out"
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from drive import CHART, CHROME_ARGS, CHROMIUM, IDLE, LIVE, streamlit_process
+from machine import cpu_model  # noqa: F401  (the benches that drive a class import it from here)
 
 MB = 1e6
 PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def cpu_model() -> str:
-    """The CPU's model name and the machine's cores, from /proc/cpuinfo (a bench that keeps itself and its
-    browsers off the server's core, --split, still names the machine, not its own share of it)."""
-    try:
-        names = re.findall(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
-    except OSError:
-        names = []
-    return f"{names[0].strip() if names else 'unknown CPU'}, {os.cpu_count()} cores"
 
 
 def cpu_seconds(pid: int) -> float:

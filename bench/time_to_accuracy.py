@@ -26,6 +26,7 @@ from common import load_bench_data, worker_records
 def overrides(settings: list[str]) -> dict:
     """--set name=value pairs as TrainConfig fields of the field's own type."""
     from dataclasses import fields
+
     from cnnlib.config import TrainConfig
     types = {f.name: str(f.type) for f in fields(TrainConfig)}
     out = {}

@@ -12,8 +12,8 @@ model's lock (inference.Predictor.lock) when the model is shared.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Iterator, Sequence
 
 import numpy as np
 import torch

@@ -7,7 +7,7 @@ fractions 0..1. Each figure's and table's words are in the language `lang` ("en"
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots

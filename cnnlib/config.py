@@ -10,8 +10,9 @@ the presets' descriptions and the test-time views' words are in the catalogue, c
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from cnnlib.models import ARCHITECTURES, has_batchnorm
 from cnnlib.words import Message, joined
@@ -218,7 +219,7 @@ class TrainConfig:
             problems.append(Message("config.fp16_cpu"))
         return problems
 
-    def check(self) -> "TrainConfig":
+    def check(self) -> TrainConfig:
         """Raise ValueError listing every problem, or return self."""
         problems = self.validate()
         if problems:
@@ -230,14 +231,14 @@ class TrainConfig:
         rule = facts(name).used_if
         return rule is None or rule(self.to_dict())
 
-    def replace(self, **changes) -> "TrainConfig":
+    def replace(self, **changes) -> TrainConfig:
         return replace(self, **changes)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict) -> TrainConfig:
         """Build from a dict, ignoring unknown keys (older or newer checkpoints)."""
         known = {f.name for f in fields(cls)}
         d = {k: v for k, v in d.items() if k in known}

@@ -8,7 +8,7 @@ cnnlib.compare's.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 import torch

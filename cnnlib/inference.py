@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
 from PIL import Image
 from torch import nn
 
-from cnnlib.adversarial import (EPSILONS, SAMPLE, accuracy_vs_epsilon, fgsm, perturbation_image, pgd,
-                                quantize, sample)
+from cnnlib.adversarial import EPSILONS, SAMPLE, accuracy_vs_epsilon, fgsm, perturbation_image, pgd, quantize, sample
 from cnnlib.checkpoints import load_run
 from cnnlib.data import Dataset, to_float
 from cnnlib.evaluation import EvalReport, evaluate_test
@@ -30,7 +29,6 @@ from cnnlib.plots import overlay, upscale
 from cnnlib.runner import Runner
 from cnnlib.tta import view_logits
 from cnnlib.words import Message
-
 
 # --- an image as the network sees it -------------------------------------------------------------
 

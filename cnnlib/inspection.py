@@ -12,8 +12,8 @@ arrays (H, W) or (H, W, 3) that `st.image` shows as they are. Works for every ar
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import torch

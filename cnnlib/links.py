@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from cnnlib.config import PRESETS, TrainConfig, check_value, preset

@@ -5,7 +5,7 @@ language `lang` ("en" or "es", cnnlib.words); pictures are uint8 numpy arrays (H
 `st.image` shows as they are."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go

@@ -18,8 +18,8 @@ from pathlib import Path
 from cnnlib.config import TrainConfig, shown
 from cnnlib.data import MAX_CLASS_NAME, MAX_CLASSES
 from cnnlib.guess import GAPS
-from cnnlib.models import footprint, too_large
 from cnnlib.history import ENDED
+from cnnlib.models import footprint, too_large
 from cnnlib.words import Message, Parts, message_of
 
 FORMAT = "cnnlab-run/1"

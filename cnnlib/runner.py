@@ -13,19 +13,18 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 import torch
 
 from cnnlib.config import TrainConfig, check_value
-from cnnlib.data import Dataset, DataError
+from cnnlib.data import DataError, Dataset
 from cnnlib.files import DiskFull, is_disk_full
 from cnnlib.guess import Guess
 from cnnlib.history import History
 from cnnlib.models import build_model, too_large, too_large_to_train
-from cnnlib.train import (Changed, EpochEnd, Stopped, Tested, TrainState, fit, make_model, release_memory,
-                          resolve_device)
+from cnnlib.train import Changed, EpochEnd, Stopped, Tested, TrainState, fit, make_model, release_memory, resolve_device
 from cnnlib.words import Message, joined, message_of
 
 # The allocator settings of a server that trains (train.MALLOC): glibc's own, with two arenas at
@@ -225,7 +224,7 @@ def _save_problem(e: BaseException) -> Message:
 class _Control:
     """What the engine polls between steps (train.Control), answered by the runner."""
 
-    def __init__(self, runner: "Runner"):
+    def __init__(self, runner: Runner):
         self._runner = runner
 
     def should_stop(self) -> bool:

@@ -26,9 +26,9 @@ from cnnlib.checkpoints import (
     save_bundle_to,
     save_new_run,
 )
-from cnnlib.files import atomic_write, remove, remove_leftovers, saving
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
+from cnnlib.files import atomic_write, remove, remove_leftovers, saving
 from cnnlib.history import STATES, History
 from cnnlib.runner import Continuation
 from cnnlib.train import Changed, EpochEnd, Tested, TrainState

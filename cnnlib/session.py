@@ -7,21 +7,20 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from torch import nn
 
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
 from cnnlib.guess import Guess
-from cnnlib.links import Setup
 from cnnlib.history import History
 from cnnlib.inference import Predictor, predictor_from_runner
+from cnnlib.links import Setup
 from cnnlib.runner import Runner, Slots
 from cnnlib.runs import load_continuation, runs_dir, save_history
 from cnnlib.words import Message
-
 
 # --- one browser session's run ------------------------------------------------------------------
 

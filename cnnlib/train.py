@@ -15,8 +15,9 @@ import ctypes
 import math
 import sys
 import time
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Generator, Iterator, Protocol
+from typing import Protocol
 
 import torch
 from torch import nn
@@ -151,7 +152,7 @@ class TrainState:
                 "optimizer": optimizer, "scaler": scale or None}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainState":
+    def from_dict(cls, d: dict) -> TrainState:
         """The state `to_dict()` saved (checked by checkpoints.load_train_state)."""
         return cls(int(d["epoch"]), int(d["step"]), float(d.get("elapsed", 0.0)), float(d.get("best", 0.0)),
                    d.get("optimizer"), d.get("scaler"))

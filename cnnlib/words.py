@@ -36,7 +36,7 @@ class Parts(tuple):
     joined with spaces; a list of phrases in a sentence, with ", ")."""
     sep: str = " "
 
-    def __new__(cls, parts, sep: str = " ") -> "Parts":
+    def __new__(cls, parts, sep: str = " ") -> Parts:
         self = super().__new__(cls, tuple(parts))
         self.sep = sep
         return self
@@ -51,7 +51,7 @@ class Message(str):
     key: str
     params: dict[str, Any]
 
-    def __new__(cls, key: str, /, **params) -> "Message":
+    def __new__(cls, key: str, /, **params) -> Message:
         self = super().__new__(cls, say(key, "en", **params))
         self.key, self.params = key, params
         return self

@@ -3,7 +3,7 @@ each class, the test images of a cell (clicked, or chosen in two select boxes), 
 gets wrong, the most confident mistakes first."""
 import streamlit as st
 
-from cnnlib import evaluation, evalplots
+from cnnlib import evalplots, evaluation
 from ui import browser, models
 
 CELL_IMAGES = 16   # at most this many images of one cell

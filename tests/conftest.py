@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from smalldata import tiny_dataset
 
 from cnnlib.data import Dataset
-from smalldata import tiny_dataset
 
 # One thread: on a small shared CPU, two OpenMP threads contending with other processes spin and
 # make tiny steps ten times slower; one thread is also bit-for-bit repeatable.

@@ -12,12 +12,11 @@ import threading
 import pytest
 import torch
 
-from cnnlib.adversarial import (EPSILONS, EXPLAIN, accuracy_vs_epsilon, fgsm, perturbation_image, pgd, quantize,
-                                sample)
+from cnnlib.adversarial import EPSILONS, EXPLAIN, accuracy_vs_epsilon, fgsm, perturbation_image, pgd, quantize, sample
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
-from cnnlib.models import ARCHITECTURES, build_model
 from cnnlib.inference import Predictor, fool, robustness, see
+from cnnlib.models import ARCHITECTURES, build_model
 from cnnlib.train import evaluate, fit, make_model
 
 MEAN, STD = [0.3, 0.25, 0.2], [0.2, 0.22, 0.25]

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from smalldata import png
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -483,10 +482,11 @@ def tiny_run(folder: Path, name: str = "tiny fast", classes=None, epochs: int = 
     """A network ('fast' unless told) trained one step on a few Shapes-10 images, saved as a run in
     `folder` (with float16 weights if `half`, as pretrained runs may be shipped; tested with `tta` views)."""
     from torch.nn import functional as F
+
     from cnnlib.checkpoints import run_meta, save_run
-    from cnnlib.files import slug
     from cnnlib.config import TrainConfig
     from cnnlib.data import SHAPES10_CLASSES, make_shapes10
+    from cnnlib.files import slug
     from cnnlib.models import build_model, fit_to_data
     classes = classes or SHAPES10_CLASSES
     model = build_model(model_name, len(classes))
@@ -565,7 +565,9 @@ def click_chart(at, monkeypatch, chart: int, points: list[dict]):
 
 def test_evaluate_shows_the_images_of_a_cell(env, monkeypatch):
     from streamlit.proto.PlotlyChart_pb2 import PlotlyChart
-    from cnnlib import inference as predictor, sources
+
+    from cnnlib import inference as predictor
+    from cnnlib import sources
     folder = tiny_run(env / "runs", lr=3.0)
     at = app("evaluate")
     for chart in at.get("plotly_chart"):                            # both charts answer a click on a point
@@ -621,7 +623,8 @@ def test_evaluate_shows_the_images_of_a_cell(env, monkeypatch):
 
 
 def test_evaluate_tests_with_the_views_the_run_was_tested_with(env):
-    from cnnlib import inference as predictor, sources
+    from cnnlib import inference as predictor
+    from cnnlib import sources
     from cnnlib.evaluation import evaluate_test
     folder = tiny_run(env / "runs", tta="flip+shift", lr=3.0)   # a big step: outputs far from uniform
     at = app("evaluate")
@@ -665,7 +668,8 @@ def test_inspect_defaults_to_pretrained_and_shows_what_the_network_sees(env, mon
 
 
 def test_inspect_fools_the_network_and_charts_accuracy_against_epsilon(env, monkeypatch):
-    from cnnlib import adversarial, inference as predictor
+    from cnnlib import adversarial
+    from cnnlib import inference as predictor
     calls, attacks = [], []
     real, attack = predictor.robustness, predictor.fool
     monkeypatch.setattr(predictor, "robustness", lambda *a, **kw: calls.append(1) or real(*a, **kw))

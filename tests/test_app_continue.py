@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from test_app import app, env, mine, text, wait  # noqa: F401 - env: the app's temporary folders and tiny data
 
 pytestmark = pytest.mark.slow
@@ -73,7 +72,6 @@ def test_a_finished_run_continues_from_train_itself(env):
 
 
 def test_continuing_on_other_data_is_refused_with_a_message(env, monkeypatch):
-    from cnnlib import runs
     parent = saved_run(env / "runs")
     meta = json.loads((parent / "run.json").read_text())
     (parent / "run.json").write_text(json.dumps(dict(meta, dataset="CIFAR-10")))

@@ -14,11 +14,19 @@ from pathlib import Path
 import pytest
 import torch
 
-from cnnlib.checkpoints import (CheckpointError, bundle, bundle_bytes, load_bundle, load_run, run_meta,
-                                save_bundle_to, save_run)
+from cnnlib.checkpoints import (
+    CheckpointError,
+    bundle,
+    bundle_bytes,
+    load_bundle,
+    load_run,
+    run_meta,
+    save_bundle_to,
+    save_run,
+)
 from cnnlib.config import TrainConfig
-from cnnlib.models import build_model
 from cnnlib.history import History
+from cnnlib.models import build_model
 from cnnlib.runs import broken_runs, delete_run, list_runs, rename_run, save_history
 from cnnlib.train import EpochEnd, Finished
 
@@ -265,6 +273,7 @@ def test_list_runs_of_a_missing_folder_is_empty(tmp_path, monkeypatch):
 
 def test_half_precision_weights_are_half_the_size_and_load_back(tmp_path):
     import torch
+
     from cnnlib.checkpoints import load_run, run_meta, save_run
     from cnnlib.config import TrainConfig
     from cnnlib.models import build_model
@@ -292,9 +301,10 @@ def test_a_saved_history_records_per_class_accuracy_and_its_image_size(tmp_path)
 
 def test_a_run_that_could_not_be_saved_downloads_as_a_run_file_made_in_memory(tmp_path):
     """On a full disk the Train page offers the run as a file; added to a server, it is the same run."""
+    from smalldata import tiny_dataset
+
     from cnnlib import runs
     from cnnlib.runner import Runner
-    from smalldata import tiny_dataset
     r = Runner(TrainConfig(epochs=1, batch_size=16, report_every=1), tiny_dataset())
     r.start()
     r._thread.join(60)

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from smalldata import png
 
 from cnnlib.config import TrainConfig
-from smalldata import png
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -166,6 +166,7 @@ def test_predict_with_a_bad_checkpoint_exits_2(tmp_path, capsys):
 
 def test_a_device_this_machine_lacks_exits_2_with_a_message(tmp_path, folder_set, capsys, monkeypatch):
     import torch
+
     from cnnlib.__main__ import main
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert main(["train", "--data", str(folder_set), "--device", "cuda", "--out", str(tmp_path / "runs")]) == 2

@@ -119,7 +119,6 @@ def test_a_run_file_carries_the_optimiser_state_and_an_upload_keeps_it(tmp_path,
 
 
 def test_a_bad_or_oversized_optimiser_file_is_refused_with_a_message(tmp_path, tiny, monkeypatch):
-    import io
 
     from cnnlib import checkpoints, runfile
     from cnnlib.runfile import CheckpointError
@@ -178,9 +177,10 @@ def test_a_continued_run_names_its_parent_and_its_epochs_go_on(tmp_path, tiny):
 
 
 def test_a_run_is_continued_only_on_its_own_data_and_not_after_diverging(tmp_path, tiny):
+    from smalldata import tiny_dataset
+
     from cnnlib import runfile
     from cnnlib.runs import continuation
-    from smalldata import tiny_dataset
     folder, _ = _saved_run(tmp_path, tiny)
     meta = runfile.read(folder / "run.json", folder.name)
     other = tiny_dataset()

@@ -20,11 +20,24 @@ import torch
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from smalldata import flat_png
 
 import cnnlib.data as data_mod
-from cnnlib.data import (DataError, Dataset, augment, batch_indices, cifar10_status, flip_crop, load_builtin,
-                         load_cifar10, load_dataset, load_image_folder, make_shapes10, to_float, tta_views)
-from smalldata import flat_png
+from cnnlib.data import (
+    DataError,
+    Dataset,
+    augment,
+    batch_indices,
+    cifar10_status,
+    flip_crop,
+    load_builtin,
+    load_cifar10,
+    load_dataset,
+    load_image_folder,
+    make_shapes10,
+    to_float,
+    tta_views,
+)
 
 # --- CIFAR-10 on disk, in its own format ------------------------------------------------------------
 

@@ -42,8 +42,8 @@ from cnnlib.checkpoints import (
 from cnnlib.config import TrainConfig
 from cnnlib.data import DataError, cached, load_cifar10
 from cnnlib.files import STALE_SECONDS, DiskFull, atomic_write, remove_leftovers
-from cnnlib.models import build_model
 from cnnlib.history import History
+from cnnlib.models import build_model
 from cnnlib.runs import clean_up, history_meta, list_runs, rename_run, save_history
 from cnnlib.sources import (
     add_upload,

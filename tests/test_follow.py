@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from smalldata import tiny_dataset
+
 from cnnlib.config import TrainConfig
 from cnnlib.follow import Board
 from cnnlib.history import History
 from cnnlib.runner import Runner
 from cnnlib.session import Sessions, chart_key
 from cnnlib.train import EpochEnd, Step
-from smalldata import tiny_dataset
 
 
 def test_a_follow_id_finds_the_live_run_then_the_saved_one():

@@ -30,8 +30,8 @@ from cnnlib.images import (
     decode,
     open_image,
 )
-from cnnlib.models import build_model
 from cnnlib.inference import Predictor, predict, prepare
+from cnnlib.models import build_model
 from cnnlib.train import release_memory
 
 ROOT = Path(__file__).resolve().parents[1]

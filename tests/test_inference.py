@@ -10,13 +10,13 @@ import io
 import pytest
 import torch
 from PIL import Image
+from smalldata import png
 from torch import nn
 
 from cnnlib.data import tta_views
 from cnnlib.images import ImageError
 from cnnlib.inference import MAX_UPLOAD_BYTES, Predictor, predict, prepare, probabilities, top_k
 from cnnlib.models import build_model
-from smalldata import png
 
 
 def encode(im: Image.Image, fmt: str = "PNG", **kw) -> bytes:

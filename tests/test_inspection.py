@@ -13,8 +13,16 @@ import torch
 
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
-from cnnlib.inspection import (conv_layers, feature_maps, filter_tiles, first_conv, first_layer_fitted, grad_cam, grid,
-                               tile_maps)
+from cnnlib.inspection import (
+    conv_layers,
+    feature_maps,
+    filter_tiles,
+    first_conv,
+    first_layer_fitted,
+    grad_cam,
+    grid,
+    tile_maps,
+)
 from cnnlib.models import ARCHITECTURES, build_model, summary
 from cnnlib.train import fit, make_model
 

@@ -9,7 +9,6 @@ import json
 
 import pytest
 from PIL import Image
-
 from test_app import app, markdown_table, text, tiny_run, wait
 from test_app import env as _env
 

@@ -326,7 +326,9 @@ def test_the_shipped_runs_weights_named_the_old_way_compute_what_their_tensors_s
     """pretrained/cpu-5min-cifar10 was saved before ConvBlock named its layers: loaded, it computes what
     its tensors, read by their old names and run by hand, compute."""
     from pathlib import Path
+
     from torch.nn import functional as F
+
     from cnnlib.checkpoints import load_run
     folder = Path(__file__).resolve().parents[1] / "pretrained" / "cpu-5min-cifar10"
     old = {k: v.float() for k, v in torch.load(folder / "weights.pt", weights_only=True).items()}

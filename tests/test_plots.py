@@ -5,13 +5,13 @@
 import numpy as np
 import pytest
 import torch
+from smalldata import finished_history as history
 
 from cnnlib import plots, train
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset, make_shapes10
 from cnnlib.history import History
 from cnnlib.train import EpochEnd, Step
-from smalldata import finished_history as history
 
 
 def tiny(n=80) -> Dataset:

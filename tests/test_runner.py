@@ -9,13 +9,13 @@ import threading
 import time
 
 import pytest
+from smalldata import tiny_dataset
 
 import cnnlib.runner as runner_mod
 from cnnlib.config import TrainConfig
 from cnnlib.data import DataError
 from cnnlib.runner import Runner, Slots, Ticket
 from cnnlib.train import EpochEnd
-from smalldata import tiny_dataset
 
 # many small steps: a run that lasts until it is stopped
 LONG = TrainConfig(epochs=1000, batch_size=4, report_every=1, max_train=16, max_test=4)

@@ -10,14 +10,14 @@ from __future__ import annotations
 import time
 
 import pytest
+from smalldata import finished_history as history
 
 from cnnlib import inference, session
 from cnnlib.config import TrainConfig, preset
 from cnnlib.data import Dataset, make_shapes10
 from cnnlib.history import History
-from cnnlib.session import Sessions, SessionRun
+from cnnlib.session import SessionRun, Sessions
 from cnnlib.train import EpochEnd, Step, Tested
-from smalldata import finished_history as history
 
 
 def tiny(n=80) -> Dataset:

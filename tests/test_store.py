@@ -18,6 +18,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import moto.server  # noqa: E402,F401 - moto[server] (requirements-dev.txt) runs the S3 server these tests use
 import pytest
 import torch
 from smalldata import png
@@ -26,7 +27,6 @@ from test_checkpoints import history, trained_like_model
 from cnnlib import runs, store
 from cnnlib.checkpoints import bundle, load_run
 
-import moto.server  # noqa: E402,F401 - moto[server] (requirements-dev.txt) runs the S3 server these tests use
 logging.getLogger("werkzeug").setLevel(logging.ERROR)      # moto's server logs every request otherwise
 
 PREFIX = "some/prefix"

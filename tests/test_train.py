@@ -12,9 +12,20 @@ import torch
 from torch import nn
 
 from cnnlib.config import TrainConfig
-from cnnlib.data import Dataset, tta_views, to_float
-from cnnlib.train import (Changed, Diverged, EpochEnd, Finished, Step, Stopped, evaluate, fit, lr_factor,
-                          make_model, per_class_accuracy)
+from cnnlib.data import Dataset, to_float, tta_views
+from cnnlib.train import (
+    Changed,
+    Diverged,
+    EpochEnd,
+    Finished,
+    Step,
+    Stopped,
+    evaluate,
+    fit,
+    lr_factor,
+    make_model,
+    per_class_accuracy,
+)
 
 # 64 training images in batches of 16: 4 steps an epoch; a Step event every 2 steps.
 CFG = TrainConfig(epochs=2, batch_size=16, report_every=2)
@@ -406,6 +417,7 @@ def test_a_whitening_first_layer_is_set_from_the_training_images_and_then_only_i
 @pytest.mark.slow
 def test_setting_a_whitening_layer_counts_as_the_first_epochs_training_time(tiny, monkeypatch):
     import time
+
     from cnnlib import models
     fit = models.Whiten.fit
     monkeypatch.setattr(models.Whiten, "fit", lambda self, x: (time.sleep(0.3), fit(self, x)))

@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnlib import links, runs, session, sources, words
-from cnnlib.data import Dataset, DataError
+from cnnlib.data import DataError, Dataset
 from cnnlib.words import LANGUAGE_NAMES, LANGUAGES
 from ui.shared import load_dataset, sessions, slots
 

@@ -14,7 +14,6 @@ from cnnlib.runner import memory_problem
 from ui.browser import dataset, lang, session_run, source, t, tr
 from ui.tables import table
 
-
 # Each setting is a TrainConfig field that names its group on the page (config.SETTINGS); what it allows,
 # when it has an effect and how it is drawn are its config.facts(). What its widget says is in the
 # catalogue under its name: label.<field>, followed by the field's own name in brackets, as the command line

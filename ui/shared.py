@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import streamlit as st
 from streamlit.runtime import Runtime

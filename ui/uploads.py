@@ -2,7 +2,8 @@
 however often the page reruns, and the camera's photo (checked and loaded as any uploaded image is)."""
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import streamlit as st
 

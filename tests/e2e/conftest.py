@@ -5,7 +5,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from drive import CHROME_ARGS, CHROMIUM, FAKE_CAMERA, streamlit_app
 
 TTL = 8   # seconds a disconnected session's run waits for its page to come back

@@ -11,10 +11,9 @@ import os
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
-
 from conftest import TTL
 from drive import CHART, LIVE, Proxy, button, go, points, set_number, settle, wait_points
+from PIL import Image, ImageDraw
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -4,7 +4,6 @@ the permission prompt answered yes, so that Streamlit's camera widget takes a re
     .venv/bin/python -m pytest tests/e2e/test_camera.py -q
 """
 import pytest
-
 from drive import LIVE, go, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

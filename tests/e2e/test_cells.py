@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from drive import LIVE, go, settle, streamlit_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -28,6 +27,7 @@ def tiny_run(folder: Path) -> None:
     """A 'fast' network given one big SGD step on a few images, saved as a run with CIFAR-10's classes
     (the data set a new page starts with: the compact copy that ships with CNN Lab)."""
     from torch.nn import functional as F
+
     from cnnlib.checkpoints import run_meta, save_run
     from cnnlib.config import TrainConfig
     from cnnlib.data import CIFAR10_CLASSES, make_shapes10

@@ -4,7 +4,6 @@ Runs & compare, which opens Train on the new run; its chart carries on the first
     .venv/bin/python -m pytest tests/e2e/test_continue.py -q
 """
 import pytest
-
 from drive import CHART, button, go, set_number, settle
 from test_browser import clean, start_run
 

@@ -9,7 +9,6 @@ page redraws the change without an exception box or a console error.
 import re
 
 import pytest
-
 from drive import LIVE, go, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

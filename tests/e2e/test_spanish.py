@@ -9,10 +9,10 @@ text or in its charts, an exception box or a console error. A second test opens 
 whose language is Spanish, with no lang in the address.
 """
 import pytest
+from drive import CHART, LIVE, button, go, set_number, settle, wait_points
 from PIL import Image, ImageDraw
 
 from cnnlib.words import fixed_phrases, plain
-from drive import CHART, LIVE, button, go, set_number, settle, wait_points
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
