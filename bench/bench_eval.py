@@ -47,7 +47,8 @@ def main() -> None:
             best = {b: min(v) for b, v in seconds.items()}
             base = best.get(1000)
             print(f"{name:9s} tta={tta:10s} " + "  ".join(
-                f"batch {b}: {t:5.2f} s" + (f" ({base / t:.2f}x)" if base else "") for b, t in best.items()), flush=True)
+                f"batch {b}: {t:5.2f} s" + (f" ({base / t:.2f}x)" if base else "") for b, t in best.items()),
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -171,7 +171,8 @@ async def main_async(args) -> None:
                f"p95 {result['answer_p95']:.3f} s; light pages' {len(answers_light)} in p95 "
                f"{result['light_answer_p95']:.3f} s",
                f"the server answered {len(in_server)} requests of followed rounds (timed inside it, "
-               f"bench/server_clock) in p50 {result['server_answer_p50']:.3f} s, p95 {result['server_answer_p95']:.3f} s",
+               f"bench/server_clock) in p50 {result['server_answer_p50']:.3f} s, "
+               f"p95 {result['server_answer_p95']:.3f} s",
                f"{verdict(ratio >= 0.95)}  {args.followers} followers cost at most 5 % of images/s",
                f"{verdict(result['server_answer_p95'] <= 1.0 and not unshown)}  each follower's page answers "
                "within 1 s (p95 of the server's answers; every page shown)"]

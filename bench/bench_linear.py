@@ -36,7 +36,8 @@ def main() -> None:
                     t = Timer(stmt, globals=dict(torch=torch, x=x, w=w, b=b)).blocked_autorange(min_run_time=0.3)
                     times[name].append(t.median * 1e3)
             plain, thin = (statistics.median(times[name]) for name in ways)
-            print(f"{n:4d} x {k:6d} -> 512: plain {plain:6.2f} ms, thin {thin:6.2f} ms, plain/thin {plain / thin:4.2f}x")
+            print(f"{n:4d} x {k:6d} -> 512: plain {plain:6.2f} ms, thin {thin:6.2f} ms, "
+                  f"plain/thin {plain / thin:4.2f}x")
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ def main() -> None:
         for _ in range(3):
             steps[v]()
         print(f"{v}: ready after {time.perf_counter() - t:.1f} s (model, warm-up steps and any compile)", flush=True)
-    for r in range(args.rounds):
+    for _ in range(args.rounds):
         for v in variants:  # alternate, so that noise on the machine hits every variant alike
             t = time.perf_counter()
             for _ in range(args.steps):

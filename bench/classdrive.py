@@ -31,8 +31,8 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 OUT = BENCH / "out"
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from drive import CHART, CHROME_ARGS, CHROMIUM, IDLE, LIVE, streamlit_process
-from machine import cpu_model  # noqa: F401  (the benches that drive a class import it from here)
+from drive import CHART, CHROME_ARGS, CHROMIUM, IDLE, LIVE, streamlit_process  # noqa: E402 (tests/e2e's)
+from machine import cpu_model  # noqa: E402, F401 (the benches that drive a class import it from here)
 
 MB = 1e6
 PAGE = os.sysconf("SC_PAGE_SIZE")

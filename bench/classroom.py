@@ -235,7 +235,8 @@ def summary(f: dict, verdicts: dict[str, bool]) -> list[str]:
         lines.append(f"server's answer to a page's request (timed in the server), {name}: p50 {a[k]['p50_s']} s, "
                      f"p95 {a[k]['p95_s']} s, max {a[k]['max_s']} s over {a[k]['n']} requests")
     w, b = a["whole_page_while_training"], f["page_requests_timed_by_browsers"]["while_training"]
-    lines.append(f"  of which whole-page runs while a run trains: p50 {w['p50_s']} s, p95 {w['p95_s']} s over {w['n']}; "
+    lines.append(f"  of which whole-page runs while a run trains: p50 {w['p50_s']} s, p95 {w['p95_s']} s "
+                 f"over {w['n']}; "
                  f"the same requests timed by the browsers: p50 {b['p50_s']} s, p95 {b['p95_s']} s over {b['n']}")
     lines.append(f"slot wait (Start to out of the line): median {f['slot_wait_s']['median']} s, "
                  f"max {f['slot_wait_s']['max']} s")

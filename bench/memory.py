@@ -336,7 +336,8 @@ def figures(m: dict, server: Server, args) -> dict:
         per_extra = (stages[5].end - stages[1].end) / extras if extras else None
         returned = stages[5].peak - m["settled"]
     return {
-        "bench": "memory", "cpu": cpu_model(), "torch": server_torch(args.python), "settings": vars(args) | {"out": str(args.out or "")},
+        "bench": "memory", "cpu": cpu_model(), "torch": server_torch(args.python),
+        "settings": vars(args) | {"out": str(args.out or "")},
         "stages": [{"stage": s.name, "seconds": round(s.ended - s.began, 1), "peak_mb": mb(s.peak), "end_mb": mb(s.end),
                     "end_above_idle_mb": mb(s.end - idle_rss)} for s in stages],
         "complete": complete,

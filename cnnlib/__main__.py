@@ -131,7 +131,8 @@ def train(args: argparse.Namespace) -> int:
         h.record(ev)
         if isinstance(ev, Step):
             if bar is None:
-                bar = tqdm(total=ev.steps, desc=f"epoch {ev.epoch + 1}/{cfg.epochs}", unit="step", leave=False, file=sys.stderr)
+                bar = tqdm(total=ev.steps, desc=f"epoch {ev.epoch + 1}/{cfg.epochs}", unit="step", leave=False,
+                           file=sys.stderr)
             bar.update(ev.step - bar.n)
             bar.set_postfix(loss=f"{ev.loss:.3f}", acc=f"{ev.train_acc:.1%}", img_s=f"{ev.images_per_s:.0f}")
         elif isinstance(ev, EpochEnd):

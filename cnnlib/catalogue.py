@@ -884,9 +884,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "why.eval_every": ("Tests within an epoch too, so a short run's chart has more than one point.",
                        "Prueba también dentro de cada época, para que la gráfica de una ejecución corta tenga más de "
                        "un punto."),
-    "why.test_sample": ("A test of all 10,000 CIFAR-10 images with six views takes about 12 s on a small CPU; one view of "
-                        "2,000 of them takes about half a second. The curve moves a point or so either way, and the "
-                        "last test still uses every image and every view.",
+    "why.test_sample": ("A test of all 10,000 CIFAR-10 images with six views takes about 12 s on a small CPU; one "
+                        "view of 2,000 of them takes about half a second. The curve moves a point or so either way, "
+                        "and the last test still uses every image and every view.",
                         "Probar las 10.000 imágenes de CIFAR-10 con seis vistas lleva unos 12 s en una CPU pequeña; "
                         "una vista de 2.000 de ellas, medio segundo. La curva se mueve un punto arriba o abajo, y la "
                         "última prueba sigue usando todas las imágenes y todas las vistas."),
@@ -1069,7 +1069,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "El gráfico ataca la misma muestra de imágenes de prueba con FGSM para cada ε y mide la precisión que queda. "
         "Una red cuya precisión cae en picado es fácil de engañar, aunque sea muy precisa con las imágenes sin tocar."),
     "inspect.fool": ("Fool the network: adversarial images", "Engañar a la red: imágenes adversarias"),
-    "inspect.epsilon": ("ε: how many levels (of 255) each pixel may change", "ε: cuántos niveles (de 255) puede cambiar cada píxel"),
+    "inspect.epsilon": ("ε: how many levels (of 255) each pixel may change",
+                        "ε: cuántos niveles (de 255) puede cambiar cada píxel"),
     "inspect.attack": ("Attack", "Ataque"),
     "inspect.fgsm": ("FGSM (one step)", "FGSM (un paso)"),
     "inspect.pgd": ("PGD ({steps} steps)", "PGD ({steps} pasos)"),
@@ -1229,7 +1230,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "export.c.data": ("The training set and the test set: CIFAR-10, or a folder of images.",
                       "El conjunto de entrenamiento y el conjunto de prueba: CIFAR-10, o una carpeta de imágenes."),
     "export.c.holdout": ("No train/ and test/ folders: a fraction HOLDOUT of the images is held out for testing.",
-                         "Sin carpetas train/ y test/: una fracción HOLDOUT de las imágenes se reserva para la prueba."),
+                         "Sin carpetas train/ y test/: una fracción HOLDOUT de las imágenes se reserva para la "
+                         "prueba."),
     "export.c.limit": ("--limit, or the settings' MAX_TRAIN and MAX_TEST: only that many images of each set (0 = all).",
                        "--limit, o MAX_TRAIN y MAX_TEST de los ajustes: solo esa cantidad de imágenes de cada "
                        "conjunto (0 = todas)."),
@@ -1243,7 +1245,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "export.c.identity": ("Each 3×3 convolution starts as the identity on its first input-many filters.",
                           "Cada convolución 3×3 empieza como la identidad en tantos filtros como canales de entrada."),
     "export.c.frozen_scale": ("Batch norm's scales stay at 1: only its shifts learn.",
-                              "Las escalas de la normalización por lotes quedan en 1: solo aprenden sus desplazamientos."),
+                              "Las escalas de la normalización por lotes quedan en 1: solo aprenden sus "
+                              "desplazamientos."),
     "export.c.head_scale": ("small logits calm the first steps", "unos logits pequeños calman los primeros pasos"),
     "export.c.schedule": ("The learning-rate schedule ({schedule}): the rate at each step as a fraction of LR.",
                           "El plan de la tasa de aprendizaje ({schedule}): la tasa en cada paso como fracción de LR."),
@@ -1269,7 +1272,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                          "tasa de aprendizaje, con su decaimiento de pesos dividido por lo mismo."),
     "export.c.loop": ("Each epoch: every training batch once (forward pass, loss, backward pass, one step of the "
                       "optimiser), then the test set.", "Cada época: cada lote de entrenamiento una vez (pasada hacia "
-                      "delante, pérdida, pasada hacia atrás, un paso del optimizador) y después el conjunto de prueba."),
+                      "delante, pérdida, pasada hacia atrás, un paso del optimizador) y después el conjunto de "
+                      "prueba."),
     "export.print_epoch": ("epoch {epoch}/{epochs}: loss {loss:.4f}, test accuracy {accuracy:.1%}",
                            "época {epoch}/{epochs}: pérdida {loss:.4f}, precisión en el conjunto de prueba "
                            "{accuracy:.1%}"),

@@ -212,7 +212,8 @@ def _train_state(data: bytes, meta: dict, where: str) -> TrainState:
         raise CheckpointError(Message("checkpoints.not_optimizer", where=where, file=OPTIMIZER)) from None
     numbers = isinstance(d, dict) and all(isinstance(d.get(k), int) and not isinstance(d.get(k), bool)
                                           and 0 <= d[k] <= 10**12 for k in ("epoch", "step")) \
-        and all(isinstance(d.get(k, 0.0), (int, float)) and 0 <= d.get(k, 0.0) < runfile.BIG for k in ("elapsed", "best"))
+        and all(isinstance(d.get(k, 0.0), (int, float)) and 0 <= d.get(k, 0.0) < runfile.BIG
+                for k in ("elapsed", "best"))
     opt = d.get("optimizer") if isinstance(d, dict) else None
     fits = opt is None or (isinstance(opt, dict) and isinstance(opt.get("state"), dict)
                            and isinstance(opt.get("param_groups"), list))

@@ -5,8 +5,9 @@ optimiser, schedule, an epoch loop printing the test accuracy), that needs only 
 Pure text: `program(cfg, facts, lang)` returns the source, its comments in `lang` (the catalogue's
 export.* keys). Test-time views, Lookahead, the whitening layer and alternating flips are written out
 as cnnlib does them; what the plain program does not reproduce (mixed precision, tests within an epoch,
-the built-in Shapes-10) is named at its top (`leaves_out`), never dropped in silence. The program takes --data (a folder of class subfolders), --epochs and --limit, and
-defines `build(num_classes)`, so that a test can train it on a tiny folder and count its parameters.
+the built-in Shapes-10) is named at its top (`leaves_out`), never dropped in silence. The program
+takes --data (a folder of class subfolders), --epochs and --limit, and defines `build(num_classes)`,
+so that a test can train it on a tiny folder and count its parameters.
 """
 from __future__ import annotations
 
@@ -367,7 +368,8 @@ def program(cfg: TrainConfig, facts: DataFacts = CIFAR10, lang: str = "en", pres
     w.code("""
         def datasets(folder: str | None, limit: int, augment: bool = True):
             if folder is None:
-                train = torchvision.datasets.CIFAR10("data", train=True, download=True, transform=transforms(augment, False))
+                train = torchvision.datasets.CIFAR10("data", train=True, download=True,
+                                                     transform=transforms(augment, False))
                 test = torchvision.datasets.CIFAR10("data", train=False, download=True,
                                                     transform=transforms(False, False))
             elif (Path(folder) / "train").is_dir() and (Path(folder) / "test").is_dir():

@@ -59,7 +59,7 @@ class _Fused:
             if not isinstance(i, int) or not 0 <= i < len(params) or not isinstance(s, dict):
                 raise ValueError(Message("optim.misfit"))
             p = params[i]
-            for name, t in s.items():
+            for t in s.values():
                 if not isinstance(t, Tensor) or (t.dim() and t.shape != p.shape):
                     raise ValueError(Message("optim.misfit"))
             loaded[p] = {name: t.to(p.device, dtype=p.dtype if t.dim() else t.dtype) for name, t in s.items()}

@@ -243,8 +243,8 @@ def continuation(folder: str | os.PathLike, meta: dict, more: int, data: Dataset
 def load_continuation(folder: str | os.PathLike) -> Continuation:
     """What a run needs to go on from the saved run in `folder` (runner.Continuation): its weights,
     checked as every load is; where its training stood, from optimizer.pt, or for a run saved without
-    one (an older CNN Lab's, a pretrained run) the epochs done, with the optimiser starting afresh; and its history. Raises
-    ValueError with CheckpointError's message."""
+    one (an older CNN Lab's, a pretrained run) the epochs done, with the optimiser starting afresh; and
+    its history. Raises ValueError with CheckpointError's message."""
     try:
         run = load_run(folder)
         meta = run.meta
@@ -252,7 +252,8 @@ def load_continuation(folder: str | os.PathLike) -> Continuation:
     except CheckpointError as e:
         raise ValueError(message_of(e)) from None
     state = state or TrainState(
-        epoch=len(meta["epochs"]), elapsed=meta["seconds"] or (meta["epochs"][-1]["elapsed"] if meta["epochs"] else 0.0),
+        epoch=len(meta["epochs"]),
+        elapsed=meta["seconds"] or (meta["epochs"][-1]["elapsed"] if meta["epochs"] else 0.0),
         best=max((e["test_acc"] for e in meta["epochs"]), default=0.0))
     return Continuation(Path(folder).name, run.model.state_dict(), state, [EpochEnd(**e) for e in meta["epochs"]],
                         [Changed(**c) for c in meta["changes"]], [Tested(**t) for t in meta["tests"]])

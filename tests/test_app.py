@@ -539,7 +539,8 @@ def test_evaluate_a_saved_run(env, monkeypatch):
     at.toggle(key="eval_normalized").set_value(True).run()
     z = charts(at)[0]["data"][0]["z"]
     assert not at.exception and len(z) == 10
-    assert [abs(sum(r) - 1) < 1e-6 for r in z] == [sum(r) > 0 for r in heat["data"][0]["z"]]   # each class with images: 1
+    # each class with images: its row sums to 1
+    assert [abs(sum(r) - 1) < 1e-6 for r in z] == [sum(r) > 0 for r in heat["data"][0]["z"]]
     assert len(calls) == 1                                           # the toggle did not evaluate again
 
 
@@ -1226,7 +1227,8 @@ def test_a_spanish_link_opens_every_page_in_spanish(env):
                        "parámetros"],
              "predict": ["Cuántas clases mostrar", "Sube una o más imágenes"],
              "evaluate": ["Matriz de confusión", "Precisión por clase", "Los errores más seguros", "media luna",
-                          "Errores por celda", "Clase real", "cualquier respuesta errónea", "con una respuesta errónea"],
+                          "Errores por celda", "Clase real", "cualquier respuesta errónea",
+                          "con una respuesta errónea"],
              "inspect": ["Inspeccionar: lo que ve la red", "Mapas de características",
                          "Los filtros de la primera capa", "Engañar a la red", "Precisión de prueba según ε"],
              "runs": ["Comparar", "Precisión de prueba", "mejor precisión", "Gestionar una ejecución"]}

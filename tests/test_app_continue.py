@@ -46,7 +46,7 @@ def test_a_saved_run_continues_from_the_runs_page_as_a_new_run_naming_its_parent
     child = json.loads((Path(h.checkpoint) / "run.json").read_text())
     assert child["parent"] == parent.name and [e["epoch"] for e in child["epochs"]] == [0, 1, 2]
     assert child["config"]["epochs"] == 3 and (Path(h.checkpoint) / "optimizer.pt").is_file()
-    at.switch_page("pages/runs.py").run()                                   # both runs listed, the new one naming its parent
+    at.switch_page("pages/runs.py").run()                   # both runs listed, the new one naming its parent
     at.selectbox(key="manage").set_value(h.checkpoint).run()
     assert not at.exception and f"Continues {parent.name}." in [c.value for c in at.caption]
 

@@ -223,8 +223,9 @@ def test_an_oversized_bundle_is_refused(monkeypatch, saved):
 
 def history(state: str = "finished") -> History:
     ep = EpochEnd(0, 1.5, 0.4, 1.4, 0.45, 2.0, 2.0)
-    return History(CFG, state=state, epochs=[ep], finished=Finished(1, 0.45, 0.45, 2.0) if state == "finished" else None,
-                   dataset="tiny", classes=CLASSES, mean=[0.5] * 3, std=[0.25] * 3)
+    return History(CFG, state=state, epochs=[ep],
+                   finished=Finished(1, 0.45, 0.45, 2.0) if state == "finished" else None, dataset="tiny",
+                   classes=CLASSES, mean=[0.5] * 3, std=[0.25] * 3)
 
 
 def test_save_history_list_rename_delete(tmp_path):

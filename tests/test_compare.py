@@ -16,8 +16,8 @@ CLASSES = ("cat", "dog", "frog")
 
 
 def meta(name: str, accs: list[float], losses: list[float], **cfg_changes) -> dict:
-    epochs = [EpochEnd(i, 2.0 - i / 10, a - 0.05, l, a, 3.0, 3.0 * (i + 1))
-              for i, (a, l) in enumerate(zip(accs, losses))]
+    epochs = [EpochEnd(i, 2.0 - i / 10, a - 0.05, loss, a, 3.0, 3.0 * (i + 1))
+              for i, (a, loss) in enumerate(zip(accs, losses))]
     m = run_meta(TrainConfig().replace(**cfg_changes), CLASSES, epochs, name=name, dataset="Shapes-10")
     return json.loads(json.dumps(m))   # exactly what a run.json read back holds
 

@@ -255,7 +255,8 @@ def test_every_format_and_odd_size_is_read(tmp_path, as_zip):
 
 
 def test_alpha_is_composited_on_white_and_grayscale_expanded(tmp_path):
-    files = {"a/t.png": img_bytes("PNG", (8, 8), (0, 0, 0), "RGBA"), "b/g.png": img_bytes("PNG", (8, 8), (90, 0, 0), "L")}
+    files = {"a/t.png": img_bytes("PNG", (8, 8), (0, 0, 0), "RGBA"),
+             "b/g.png": img_bytes("PNG", (8, 8), (90, 0, 0), "L")}
     ds = load_image_folder(make_tree(files, tmp_path / "s"), holdout=0.1)
     x = torch.cat([ds.x_train, ds.x_test])
     y = torch.cat([ds.y_train, ds.y_test])

@@ -57,8 +57,8 @@ print(json.dumps(out))
 def test_a_server_gives_memory_back_between_runs(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     env.pop("CNNLAB_DATA_LIMIT", None)
-    r = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], env=env, capture_output=True, text=True, timeout=600,
-                       cwd=ROOT)
+    r = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], env=env, capture_output=True, text=True,
+                       timeout=600, cwd=ROOT)
     assert r.returncode == 0, r.stderr[-3000:]
     mb = json.loads(r.stdout.strip().splitlines()[-1])
     data, runs = mb["data"] - mb["imports"], [m - mb["data"] for m in mb["runs"]]

@@ -180,7 +180,8 @@ def test_training_pools_before_the_relu_with_the_same_result():
     model.zero_grad()
     m = model
     h = nn.functional.max_pool2d(torch.relu(m.conv2(torch.relu(m.conv1(x)))), 2)      # the tutorial's order
-    ref = nn.functional.cross_entropy(m.fc4(torch.relu(nn.functional.linear(h.flatten(1), m.fc3.weight, m.fc3.bias))), y)
+    hidden = torch.relu(nn.functional.linear(h.flatten(1), m.fc3.weight, m.fc3.bias))
+    ref = nn.functional.cross_entropy(m.fc4(hidden), y)
     ref.backward()
     torch.testing.assert_close(ours, ref)
     for g, p in zip(got, model.parameters()):
@@ -211,7 +212,8 @@ def test_whiten_decorrelates_the_patches_it_was_fitted_on():
     cov = f.T @ f / len(f)
     off = cov - torch.diag(cov.diag())
     assert off.abs().max() < 1e-3                               # the input's covariance was far from diagonal
-    assert ((cov.diag() > 0.3) & (cov.diag() < 1.01)).all()     # unit variance, less where eps outweighs a tiny eigenvalue
+    # unit variance, less where eps outweighs a tiny eigenvalue
+    assert ((cov.diag() > 0.3) & (cov.diag() < 1.01)).all()
     raw = x.unfold(2, 2, 1).unfold(3, 2, 1).permute(0, 2, 3, 1, 4, 5).reshape(-1, 12)
     raw = raw - raw.mean(0)
     raw_cov = raw.T @ raw / len(raw)

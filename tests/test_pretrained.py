@@ -47,7 +47,8 @@ def test_pretrained_model_loads_and_records_how_it_was_made(folder):
     assert run.meta["command"].startswith("python -m cnnlib train")
     assert set(run.meta["per_class_acc"]) == set(run.classes)
     assert run.meta["epochs"], "per-epoch metrics are recorded"
-    p = probabilities(run.model, torch.zeros(2, 3, 32, 32, dtype=torch.uint8), run.meta.get("mean"), run.meta.get("std"))
+    black = torch.zeros(2, 3, 32, 32, dtype=torch.uint8)
+    p = probabilities(run.model, black, run.meta.get("mean"), run.meta.get("std"))
     assert p.shape == (2, 10) and torch.allclose(p.sum(1), torch.ones(2))
 
 
@@ -56,7 +57,8 @@ def test_pretrained_model_loads_and_records_how_it_was_made(folder):
 def test_pretrained_model_reaches_its_recorded_accuracy(folder):
     run = load_run(folder)
     x, y = cifar10_test_images(CHECK, run.classes)
-    mean, std = (torch.tensor(run.meta["mean"]), torch.tensor(run.meta["std"])) if run.meta.get("mean") else (None, None)
+    mean, std = ((torch.tensor(run.meta["mean"]), torch.tensor(run.meta["std"])) if run.meta.get("mean")
+                 else (None, None))
     acc = evaluate(run.model, x, y, mean, std, tta=run.config.tta).accuracy
     recorded = run.meta["epochs"][-1]["test_acc"]
     assert abs(acc - recorded) < 0.04, f"{folder.name}: {acc:.1%} on {CHECK} test images, recorded {recorded:.1%}"

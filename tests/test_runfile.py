@@ -418,7 +418,8 @@ def test_a_renamed_run_stays_valid(base, tmp_path):
 
 @pytest.mark.parametrize("guess, want", [
     (None, None), ({}, {"accuracy": None, "gap": None}), ({"gap": "unsure"}, {"accuracy": None, "gap": "unsure"}),
-    ({"accuracy": 0, "gap": "no"}, {"accuracy": 0.0, "gap": "no"}), ({"accuracy": 100}, {"accuracy": 100.0, "gap": None}),
+    ({"accuracy": 0, "gap": "no"}, {"accuracy": 0.0, "gap": "no"}),
+    ({"accuracy": 100}, {"accuracy": 100.0, "gap": None}),
 ])
 def test_a_guess_is_optional_and_each_part_of_it_too(base, guess, want):
     _, _, meta = base

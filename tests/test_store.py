@@ -364,7 +364,8 @@ def test_a_runs_optimiser_state_goes_to_the_store_comes_back_and_is_deleted_with
     from cnnlib.checkpoints import OPTIMIZER, load_train_state
     from cnnlib.train import TrainState
     h = history()
-    h.resume = TrainState(epoch=1, step=4, elapsed=2.0, best=0.45, optimizer={"state": {}, "param_groups": []}).to_dict()
+    h.resume = TrainState(epoch=1, step=4, elapsed=2.0, best=0.45,
+                          optimizer={"state": {}, "param_groups": []}).to_dict()
     folder = runs.save_history(runs.runs_dir(), trained_like_model(), h, name="first")
     stored = objects(bucket, s3.endpoint)
     assert stored[f"{folder.name}/{OPTIMIZER}"] == (folder / OPTIMIZER).read_bytes()

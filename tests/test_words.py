@@ -141,8 +141,8 @@ def test_no_page_shows_a_sentence_that_is_not_from_the_catalogue():
 def test_cnnlib_raises_and_reports_only_catalogue_sentences():
     # Left in English on purpose: errors of code misusing cnnlib, which no page can meet, and a decoding
     # process's failure, which cifar10_pack.load catches (it decodes in its own process instead)
-    for_programmers = {("inspection.py", "ValueError"), ("runner.py", "RuntimeError"), ("__init__.py", "AttributeError"),
-                       ("cifar10_pack.py", "subprocess.SubprocessError")}
+    for_programmers = {("inspection.py", "ValueError"), ("runner.py", "RuntimeError"),
+                       ("__init__.py", "AttributeError"), ("cifar10_pack.py", "subprocess.SubprocessError")}
     found = []
     for path in sorted((ROOT / "cnnlib").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):

@@ -3,9 +3,10 @@
     .venv/bin/python -m pytest tests/e2e -q
 
 Walks Home -> Data -> Train (start, the chart gains points, pause, resume, stop) -> Predict
-(upload, result) -> Evaluate -> Inspect -> Runs & compare, failing on any exception box or console error, and takes a screenshot of each
-page (into docs/screenshots/, for the README, with CNNLAB_SCREENSHOTS=1). A second test checks
-that closing a tab frees its training slot (the server allows one).
+(upload, result) -> Evaluate -> Inspect -> Runs & compare, failing on any exception box or console
+error, and takes a screenshot of each page (into docs/screenshots/, for the README, with
+CNNLAB_SCREENSHOTS=1). A second test checks that closing a tab frees its training slot (the server
+allows one).
 """
 import os
 from pathlib import Path
@@ -65,7 +66,7 @@ def test_walk_through_every_page(new_page, tmp_path, shots):
     button(page, "Pause").click()
     page.wait_for_selector("button:has-text('Resume'):not([disabled])")
     settle(page)
-    wait_points(page, 4)                                     # the chart is redrawn after the click: read it once it is back
+    wait_points(page, 4)                                     # the chart is redrawn after the click: read it then
     n = points(page)
     page.wait_for_timeout(2000)
     assert points(page) <= n + 1                             # the step in flight may still land
