@@ -32,17 +32,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from classdrive import (
-    CHART,
-    Session,
-    chromium,
-    class_server,
-    cpu_model,
-    emit,
-    percentile,
-    verdict,
-    work_folder,
-)
+from classdrive import CHART, Session, chromium, class_server, cpu_model, emit, percentile, verdict, work_folder
 from light_client import LightPage
 
 SERVER_CORE = ("taskset", "-c", "0")

@@ -42,15 +42,7 @@ from typing import Any
 
 from cnnlib import runfile
 from cnnlib.checkpoints import META, OPTIMIZER, PARTIAL, WEIGHTS, check_weights_size, train_state_limit
-from cnnlib.files import (
-    STALE_SECONDS,
-    DiskFull,
-    atomic_write,
-    fsync_dir,
-    remove,
-    saving,
-    slug,
-)
+from cnnlib.files import STALE_SECONDS, DiskFull, atomic_write, fsync_dir, remove, saving, slug
 from cnnlib.runfile import CheckpointError
 from cnnlib.words import Message, message_of
 

@@ -29,31 +29,14 @@ from smalldata import png, tiny_dataset
 
 import cnnlib.data as data_mod
 from cnnlib import files
-from cnnlib.checkpoints import (
-    PARTIAL,
-    bundle,
-    bundle_bytes,
-    load_bundle,
-    load_run,
-    run_meta,
-    save_bundle_to,
-    save_run,
-)
+from cnnlib.checkpoints import PARTIAL, bundle, bundle_bytes, load_bundle, load_run, run_meta, save_bundle_to, save_run
 from cnnlib.config import TrainConfig
 from cnnlib.data import DataError, cached, load_cifar10
 from cnnlib.files import STALE_SECONDS, DiskFull, atomic_write, remove_leftovers
 from cnnlib.history import History
 from cnnlib.models import build_model
 from cnnlib.runs import clean_up, history_meta, list_runs, rename_run, save_history
-from cnnlib.sources import (
-    add_upload,
-    load_source,
-    mark_used,
-    save_upload,
-    trim_uploads,
-    uploads_dir,
-    uploads_limit,
-)
+from cnnlib.sources import add_upload, load_source, mark_used, save_upload, trim_uploads, uploads_dir, uploads_limit
 from cnnlib.train import EpochEnd, Finished
 
 ROOT = Path(__file__).resolve().parents[1]

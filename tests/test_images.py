@@ -21,15 +21,7 @@ from PIL import Image
 from smalldata import flat_png
 
 from cnnlib import data, images
-from cnnlib.images import (
-    DISPLAY_SIDE,
-    MAX_PIXELS,
-    UPLOAD_TYPES,
-    ImageError,
-    ImageTooLarge,
-    decode,
-    open_image,
-)
+from cnnlib.images import DISPLAY_SIDE, MAX_PIXELS, UPLOAD_TYPES, ImageError, ImageTooLarge, decode, open_image
 from cnnlib.inference import Predictor, predict, prepare
 from cnnlib.models import build_model
 from cnnlib.train import release_memory

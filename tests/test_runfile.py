@@ -22,29 +22,13 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from cnnlib import checkpoints, models, runfile, train
-from cnnlib.checkpoints import (
-    CheckpointError,
-    bundle,
-    load_bundle,
-    load_run,
-    run_meta,
-    save_bundle_to,
-    save_run,
-)
+from cnnlib.checkpoints import CheckpointError, bundle, load_bundle, load_run, run_meta, save_bundle_to, save_run
 from cnnlib.compare import comparison_table, curves_figure
 from cnnlib.config import TrainConfig
 from cnnlib.guess import Guess, compare
 from cnnlib.history import History
 from cnnlib.inference import predict, predictor_from_folder
-from cnnlib.runs import (
-    broken_runs,
-    delete_run,
-    list_runs,
-    pretrained_dir,
-    rename_run,
-    run_label,
-    save_history,
-)
+from cnnlib.runs import broken_runs, delete_run, list_runs, pretrained_dir, rename_run, run_label, save_history
 from cnnlib.train import Changed, EpochEnd, Finished
 
 CFG = TrainConfig(model="small", conv_dropout=0.0, fc_dropout=0.0, normalize=True)
