@@ -280,7 +280,8 @@ PRESETS: dict[str, tuple[str, TrainConfig]] = {
     "tutorial": (Message("preset.tutorial"), TrainConfig()),
     "demo": (Message("preset.demo"), replace(_FAST, epochs=2, warmup=0.25, report_every=10)),
     "fast-cpu": (Message("preset.fast-cpu"), replace(_FAST, model="small", epochs=1, report_every=10, eval_every=25)),
-    "cpu-5min": (Message("preset.cpu-5min"), replace(_FAST, epochs=9, report_every=20, tta="flip+shift")),
+    "cpu-5min": (Message("preset.cpu-5min"), replace(_FAST, epochs=9, report_every=20, tta="flip+shift",
+                                                     test_sample=2000)),
     "gpu-speedrun": (
         Message("preset.gpu-speedrun"),
         # airbench94's lr 11.5, momentum 0.85 and decay 0.0153 per 1,024 images, in PyTorch's terms for a
