@@ -282,6 +282,9 @@ PRESETS: dict[str, tuple[str, TrainConfig]] = {
     "fast-cpu": (Message("preset.fast-cpu"), replace(_FAST, model="small", epochs=1, report_every=10, eval_every=25)),
     "cpu-5min": (Message("preset.cpu-5min"), replace(_FAST, epochs=9, report_every=20, tta="flip+shift",
                                                      test_sample=2000)),
+    # the same recipe for as many epochs as 15 minutes hold on a 2-core CPU (BENCHMARKS.md §3)
+    "cpu-15min": (Message("preset.cpu-15min"), replace(_FAST, epochs=28, report_every=20, tta="flip+shift",
+                                                       test_sample=2000)),
     "gpu-speedrun": (
         Message("preset.gpu-speedrun"),
         # airbench94's lr 11.5, momentum 0.85 and decay 0.0153 per 1,024 images, in PyTorch's terms for a
