@@ -20,16 +20,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cnnlib.words import Message
-
 Stats = Sequence[float] | torch.Tensor | None   # per-channel mean or std, as stored in run.json
 
 EPSILONS = tuple(k / 255 for k in (0, 1, 2, 4, 8, 16))   # the accuracy chart's points
 SAMPLE = 500                                             # test images the accuracy chart attacks
 PGD_STEPS = 10
-
-# What each view shows, in two sentences (cnnlib.words: explain.<view>)
-EXPLAIN: dict[str, str] = {view: Message(f"explain.{view}") for view in ("adversarial", "robustness")}
 
 
 def _unit(images: torch.Tensor, device: torch.device) -> torch.Tensor:

@@ -904,7 +904,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "group.data": ("Data pipeline", "Preparación de los datos"),
     "group.run": ("Run", "Ejecución"),
 
-    # --- the pages (ui.EXPLAIN): how to read each view ------------------------------------------------
+    # --- the pages (ui.browser.EXPLAIN): how to read each view ------------------------------------------------
     "explain.confusion": (
         "Each row is the true class of the test images and each column the class the network chose, so the "
         "diagonal counts the right answers. Bright cells off the diagonal show which classes the network mixes up, "

@@ -63,7 +63,7 @@ c2.image(sight.overlay, caption=t("inspect.evidence", label=name[target], p=100 
 st.caption(browser.tr(browser.EXPLAIN["gradcam"]))
 
 st.subheader(t("inspect.fool"))
-st.caption(browser.tr(adversarial.EXPLAIN["adversarial"]))
+st.caption(browser.tr(browser.EXPLAIN["adversarial"]))
 pictures, chart = st.columns([3, 2])
 c1, c2 = pictures.columns([3, 2], vertical_alignment="bottom")
 eps = c1.slider(t("inspect.epsilon"), 0, 16, 4, key="inspect_eps")
@@ -85,7 +85,7 @@ if where == "test":
     accuracy, sampled = models.robustness(choice, model, ds), min(adversarial.SAMPLE, n)
     chart.plotly_chart(evalplots.robustness_figure(adversarial.EPSILONS, accuracy, sampled, browser.lang()),
                        key="robustness")
-    chart.caption(browser.tr(adversarial.EXPLAIN["robustness"]))
+    chart.caption(browser.tr(browser.EXPLAIN["robustness"]))
 else:
     chart.info(t("inspect.chart_needs_test"))
 

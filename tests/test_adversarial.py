@@ -12,7 +12,7 @@ import threading
 import pytest
 import torch
 
-from cnnlib.adversarial import EPSILONS, EXPLAIN, accuracy_vs_epsilon, fgsm, perturbation_image, pgd, quantize, sample
+from cnnlib.adversarial import EPSILONS, accuracy_vs_epsilon, fgsm, perturbation_image, pgd, quantize, sample
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
 from cnnlib.inference import Predictor, fool, robustness, see
@@ -143,13 +143,6 @@ def test_predictor_fool_and_robustness(trained):
     for t in threads:
         t.join()
     assert len(out) == 2 and out[0] == out[1] and len(out[0]) == len(EPSILONS)
-
-
-def test_explain_texts():
-    for view in ("adversarial", "robustness"):
-        text = EXPLAIN[view].say("en")
-        assert text.count(". ") == 1 and text.endswith("."), view
-        assert EXPLAIN[view].say("es") != text
 
 
 @pytest.mark.parametrize("name", list(ARCHITECTURES))

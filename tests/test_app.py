@@ -680,8 +680,9 @@ def test_inspect_fools_the_network_and_charts_accuracy_against_epsilon(env, monk
     at = app("inspect")
     assert not at.exception and at.slider(key="inspect_eps").value == 4
     assert at.subheader[1].value == "Fool the network: adversarial images"
-    assert adversarial.EXPLAIN["adversarial"] in [c.value for c in at.caption]
-    assert adversarial.EXPLAIN["robustness"] in [c.value for c in at.caption]
+    from ui.browser import EXPLAIN
+    assert EXPLAIN["adversarial"] in [c.value for c in at.caption]
+    assert EXPLAIN["robustness"] in [c.value for c in at.caption]
     chart = next(c for c in charts(at) if "against ε" in c["layout"]["title"]["text"])
     accuracy = values(chart["data"][0]["y"])
     assert len(accuracy) == len(adversarial.EPSILONS) and all(0 <= a <= 1 for a in accuracy)

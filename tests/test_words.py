@@ -176,6 +176,8 @@ def test_every_field_has_its_words_and_no_word_is_left_over():
 def test_each_views_explanation_is_two_sentences():
     from ui.browser import EXPLAIN
     for view in ("confusion", "per_class", "mistakes", "feature_maps", "filters", "filters_fitted", "gradcam",
-                 "compare"):
-        text = EXPLAIN[view]
-        assert text.count(". ") == 1 and text.endswith("."), view
+                 "compare", "adversarial", "robustness"):
+        for language in ("en", "es"):
+            text = EXPLAIN[view].say(language)
+            assert text.count(". ") == 1 and text.endswith("."), (view, language)
+        assert EXPLAIN[view].say("es") != EXPLAIN[view].say("en"), view

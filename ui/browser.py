@@ -69,7 +69,8 @@ def _choose_lang(mine: session.SessionRun) -> None:
 
 # What each view of the pages shows and how to read it, in two sentences (the catalogue's explain.<view>)
 EXPLAIN = {view: words.Message(f"explain.{view}") for view in (
-    "confusion", "per_class", "mistakes", "feature_maps", "filters", "filters_fitted", "gradcam", "compare")}
+    "confusion", "per_class", "mistakes", "feature_maps", "filters", "filters_fitted", "gradcam", "compare",
+    "adversarial", "robustness")}
 
 
 def t(key: str, **params) -> str:
