@@ -679,7 +679,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "inspect.or_upload": ("{problem} Or upload an image instead.", "{problem} O sube una imagen en su lugar."),
     "inspect.random": ("Random", "Al azar"),
     "inspect.test_image": ("Test image", "Imagen de prueba"),
-    "inspect.about": ("Test image {index}, a {label}", "Imagen de prueba {index}, de la clase {label}"),
+    "inspect.about": ("Test image {index}, class {label}", "Imagen de prueba {index}, de la clase {label}"),
     "inspect.evidence_for": ("Grad-CAM shows the evidence for", "Grad-CAM muestra la evidencia de"),
     "inspect.predicted": ("the predicted class", "la clase predicha"),
     "inspect.says": ("**{about}**: the network says **{label}** ({p:.0f} %).",

@@ -181,3 +181,11 @@ def test_each_views_explanation_is_two_sentences():
             text = EXPLAIN[view].say(language)
             assert text.count(". ") == 1 and text.endswith("."), (view, language)
         assert EXPLAIN[view].say("es") != EXPLAIN[view].say("en"), view
+
+
+def test_inspect_names_a_test_image_class_without_an_article_that_would_not_fit():
+    from cnnlib.data import CIFAR10_CLASSES
+    for label in CIFAR10_CLASSES:                      # "a airplane" read wrong: the class is named, no article
+        text = say("inspect.about", "en", index=7, label=label)
+        assert text == f"Test image 7, class {label}" and not re.search(r"\ba [aeiou]", text)
+    assert say("inspect.about", "es", index=7, label="avión") == "Imagen de prueba 7, de la clase avión"
