@@ -19,6 +19,7 @@ from cnnlib.words import say
 COLORS = qualitative.Plotly
 CELL_MARKER = 6   # px: the invisible marker at each confusion cell's centre; smaller than a cell, so that
                   # Plotly's hover (and so the click) goes to the nearest centre, never to a neighbour
+CHOSEN = "#ff7f0e"  # the outline of the confusion matrix's chosen cell: orange on the blues
 
 
 def selected_cell(selection: dict | None, chart: str, num_classes: int) -> tuple[int, int | None] | None:
@@ -37,9 +38,11 @@ def selected_cell(selection: dict | None, chart: str, num_classes: int) -> tuple
 
 
 def confusion_figure(confusion: torch.Tensor, classes: Sequence[str], normalized: bool = False,
-                     lang: str = "en") -> go.Figure:
+                     lang: str = "en", chosen: tuple[int, int | None] | None = None) -> go.Figure:
     """An annotated heatmap of a (K, K) confusion matrix (row = true class, column = predicted).
-    `normalized=True` divides each row by its sum and shows percentages; otherwise counts."""
+    `normalized=True` divides each row by its sum and shows percentages; otherwise counts. `chosen`
+    (true class, answer) outlines that cell, or with answer None the true class's whole row: the
+    images shown below the chart."""
     cm = confusion.detach().cpu().double()
     if normalized:
         cm = cm / cm.sum(1, keepdim=True).clamp(min=1)
@@ -66,6 +69,11 @@ def confusion_figure(confusion: torch.Tensor, classes: Sequence[str], normalized
                       yaxis=dict(title=say("plots.true_class", lang), autorange="reversed"),   # first class at the top
                       hoverdistance=-1,     # anywhere in a cell is nearest to its marker: no cut-off
                       margin=dict(l=10, r=10, t=50, b=10))
+    if chosen is not None:
+        true, answer = chosen                 # category i sits at i on its axis: a cell spans i - 0.5 to i + 0.5
+        left, right = (-0.5, k - 0.5) if answer is None else (answer - 0.5, answer + 0.5)
+        fig.add_shape(type="rect", x0=left, x1=right, y0=true - 0.5, y1=true + 0.5, xref="x", yref="y",
+                      line=dict(color=CHOSEN, width=3), fillcolor="rgba(0,0,0,0)", layer="above")
     return fig
 
 

@@ -29,8 +29,8 @@ left, right = st.columns(2)
 left.subheader(t("plots.confusion"))
 left.caption(browser.tr(browser.EXPLAIN["confusion"]))
 normalized = left.toggle(t("eval.shares"), key="eval_normalized")
-models.clickable_chart(left, evalplots.confusion_figure(report.confusion, names, normalized, lang), "confusion",
-                       len(names))
+confusion = evalplots.confusion_figure(report.confusion, names, normalized, lang, chosen=models.chosen_cell(len(names)))
+models.clickable_chart(left, confusion, "confusion", len(names))
 right.subheader(t("plots.per_class"))
 right.caption(browser.tr(browser.EXPLAIN["per_class"]))
 models.clickable_chart(right, evalplots.per_class_figure(report.per_class, names, report.accuracy, lang), "per_class",

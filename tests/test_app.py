@@ -594,6 +594,10 @@ def test_evaluate_shows_the_images_of_a_cell(env, monkeypatch):
         sure = [int(g.caption.split("(")[1].split(" ")[0]) for g in gallery]
         assert sure == sorted(sure, reverse=True)                    # the most confident first
         assert (f"…and {n - 16:,} more, less confident." in said) == (n > 16)
+        (outline,) = charts(at)[0]["layout"]["shapes"]               # the chart outlines the chosen cell or row
+        left = -0.5 if answer is None else answer - 0.5
+        assert (outline["x0"], outline["x1"], outline["y0"]) == (left, 9.5 if answer is None else answer + 0.5,
+                                                                 true - 0.5)
 
     shown(0, None)                                                   # at first: the first class's mistakes
     busy = divmod(int(cm.flatten().argmax()), 10)                    # the fullest cell

@@ -88,3 +88,14 @@ def test_robustness_figure_draws_epsilon_in_levels_of_255():
     es = robustness_figure(EPSILONS, [0.5] * 6, 60, lang="es")
     assert "Precisión de prueba según ε" in es.layout.title.text and "60 imágenes de prueba" in es.layout.title.text
     assert es.layout.xaxis.title.text == "ε (niveles de 255 por píxel)"
+
+
+def test_the_chosen_cell_or_row_is_outlined_on_the_confusion_matrix():
+    from cnnlib.evalplots import CHOSEN
+    cm, names = torch.arange(16).view(4, 4), ["a", "b", "c", "d"]
+    assert not confusion_figure(cm, names).layout.shapes                 # nothing chosen: no outline
+    (cell,) = confusion_figure(cm, names, chosen=(2, 1)).layout.shapes
+    assert (cell.x0, cell.x1, cell.y0, cell.y1) == (0.5, 1.5, 1.5, 2.5)   # row c, column b
+    assert cell.line.color == CHOSEN and cell.xref == "x" and cell.yref == "y"
+    (row,) = confusion_figure(cm, names, normalized=True, chosen=(3, None)).layout.shapes
+    assert (row.x0, row.x1, row.y0, row.y1) == (-0.5, 3.5, 2.5, 3.5)     # any wrong answer: all of row d

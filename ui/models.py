@@ -243,6 +243,14 @@ def clickable_chart(where, figure, chart: str, num_classes: int) -> None:
                        selection_mode=("points",))
 
 
+def chosen_cell(num_classes: int) -> tuple[int, int | None]:
+    """The cell the selectors below the charts hold now (a click's, already taken), for the confusion
+    matrix to outline: (true class, answer), answer None for any wrong one; at first, the first class's."""
+    true, answer = st.session_state.get(CELL_TRUE, 0), st.session_state.get(CELL_ANSWER, num_classes)
+    true = true if true in range(num_classes) else 0
+    return true, answer if answer in range(num_classes) else None
+
+
 def cell_selectors(names: list[str]) -> tuple[int, int | None]:
     """Two select boxes, a true class and the network's answer (None: any wrong answer), kept in step
     with the clicks on the charts; for keyboards."""
