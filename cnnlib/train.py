@@ -449,7 +449,8 @@ class Training:
     y_train: torch.Tensor
     x_test: torch.Tensor
     y_test: torch.Tensor
-    sample: torch.Tensor | None          # the test images the tests before the last use (cfg.test_sample), or None
+    sample: tuple[torch.Tensor, torch.Tensor] | None   # the test images and labels the tests before the last
+                                                       # use (cfg.test_sample), taken once; None: all of them
     mean: torch.Tensor | None            # per-channel normalisation (None: cfg.normalize is off)
     std: torch.Tensor | None
     opt: torch.optim.Optimizer
@@ -479,8 +480,7 @@ class Training:
         if last or self.sample is None:
             return evaluate(self.model, self.x_test, self.y_test, self.mean, self.std, tta=self.cfg.tta,
                             precision=self.precision)
-        return evaluate(self.model, self.x_test[self.sample], self.y_test[self.sample], self.mean, self.std,
-                        precision=self.precision)
+        return evaluate(self.model, *self.sample, self.mean, self.std, precision=self.precision)
 
 
 def set_up(model: nn.Module, data: Dataset, cfg: TrainConfig, state: TrainState, max_steps: int = 0) -> Training:
@@ -500,8 +500,9 @@ def set_up(model: nn.Module, data: Dataset, cfg: TrainConfig, state: TrainState,
     mean, std = (t.to(device) for t in data.mean_std()) if cfg.normalize else (None, None)
     sample = None
     if cfg.test_sample:                                # the same images in every test of every run of these data
-        sample = torch.randperm(len(y_test), generator=torch.Generator().manual_seed(0))[:cfg.test_sample]
-        sample = sample.sort().values.to(device)
+        pick = torch.randperm(len(y_test), generator=torch.Generator().manual_seed(0))[:cfg.test_sample]
+        pick = pick.sort().values.to(device)
+        sample = x_test[pick], y_test[pick]
     opt = make_optimizer(cfg, model)
     if state.optimizer is not None:
         opt.load_state_dict(state.optimizer)

@@ -100,6 +100,13 @@ def go(page, name: str) -> None:
     settle(page)
 
 
+def open_page(page, name: str) -> None:
+    """A fresh visit: the app's Home page, then the page `name` from the sidebar."""
+    page.goto("/")
+    settle(page)
+    go(page, name)
+
+
 def points(page) -> int:
     return page.evaluate(POINTS, CHART)
 

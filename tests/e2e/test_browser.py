@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TTL
-from drive import CHART, LIVE, Proxy, button, go, points, set_number, settle, wait_points
+from drive import CHART, LIVE, Proxy, button, go, open_page, points, set_number, settle, wait_points
 from PIL import Image, ImageDraw
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -114,16 +114,12 @@ def test_walk_through_every_page(new_page, tmp_path, shots):
 
 def test_closing_a_tab_frees_its_training_slot_once_the_session_is_gone(new_page):
     first = new_page()
-    first.goto("/")
-    settle(first)
-    go(first, "Train")
+    open_page(first, "Train")
     start_run(first, epochs=500)         # holds the server's only slot for many minutes
     first.context.close()                # the tab goes away: once its session times out, its run must stop
 
     second = new_page()
-    second.goto("/")
-    settle(second)
-    go(second, "Train")
+    open_page(second, "Train")
     page = second
     page.get_by_text("Run", exact=True).click()
     set_number(page, "report_every", 3)
@@ -170,9 +166,7 @@ def test_a_run_survives_a_dropped_connection_and_a_reload(new_page, app_url):
 
 def test_a_second_browser_follows_a_run_through_its_link(new_page):
     owner = new_page()
-    owner.goto("/")
-    settle(owner)
-    go(owner, "Train")
+    open_page(owner, "Train")
     start_run(owner, epochs=500)
     owner.get_by_text("Follow this run on another screen").click()
     url = owner.get_by_test_id("stCode").filter(has_text="follow=").first.inner_text().strip()

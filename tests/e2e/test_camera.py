@@ -4,7 +4,7 @@ the permission prompt answered yes, so that Streamlit's camera widget takes a re
     .venv/bin/python -m pytest tests/e2e/test_camera.py -q
 """
 import pytest
-from drive import LIVE, go, settle
+from drive import LIVE, open_page, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -23,9 +23,7 @@ def camera_page(browser, app_url):
 
 def test_a_photo_from_the_camera_is_predicted(camera_page):
     page = camera_page
-    page.goto("/")
-    settle(page)
-    go(page, "Predict")
+    open_page(page, "Predict")
     assert page.get_by_test_id("stCameraInput").count() == 0          # no camera until it is asked for
     page.get_by_test_id("stMain").get_by_text("Camera", exact=True).click()
     shutter = page.get_by_test_id("stCameraInputButton")

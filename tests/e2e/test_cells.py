@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from drive import LIVE, go, settle, streamlit_app
+from drive import LIVE, open_page, settle, streamlit_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -74,9 +74,7 @@ def test_a_click_on_a_cell_shows_its_images(browser, url_with_a_run):
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        page.goto("/")
-        settle(page)
-        go(page, "Evaluate")
+        open_page(page, "Evaluate")
         page.wait_for_function("s => document.querySelectorAll(s).length >= 2", arg=PLOTS)
         z = page.evaluate("s => document.querySelectorAll(s)[0].data[0].z", PLOTS)
         names = page.evaluate("s => document.querySelectorAll(s)[0].data[0].x", PLOTS)

@@ -4,7 +4,7 @@ Runs & compare, which opens Train on the new run; its chart carries on the first
     .venv/bin/python -m pytest tests/e2e/test_continue.py -q
 """
 import pytest
-from drive import CHART, button, go, set_number, settle
+from drive import CHART, button, go, open_page, set_number, settle
 from test_browser import clean, start_run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -15,9 +15,7 @@ TEST_ACC_X = ("s => { const c = document.querySelector(s); const t = c && c._ful
 
 def test_a_run_continued_from_the_runs_page_opens_train_and_carries_on_its_curve(new_page):
     page = new_page()
-    page.goto("/")
-    settle(page)
-    go(page, "Train")
+    open_page(page, "Train")
     start_run(page, epochs=1)
     page.get_by_text("Finished: 1 epochs").wait_for(timeout=90_000)
     page.get_by_text("Saved on this server as").wait_for()

@@ -9,7 +9,7 @@ page redraws the change without an exception box or a console error.
 import re
 
 import pytest
-from drive import LIVE, go, settle
+from drive import LIVE, open_page, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -23,9 +23,7 @@ def clean(page) -> None:
 
 def test_inspect_shows_the_adversarial_images_and_the_accuracy_chart(new_page, tmp_path):
     page = new_page()
-    page.goto("/")
-    settle(page)
-    go(page, "Inspect")
+    open_page(page, "Inspect")
     page.get_by_text("Fool the network: adversarial images").wait_for()
     page.get_by_text("the change, magnified (grey: none; at most 4/255)").wait_for(timeout=120_000)
     page.wait_for_function("s => [...document.querySelectorAll(s)].some(c => c.data && c.data[0].y"
