@@ -244,21 +244,20 @@ def clickable_chart(where, figure, chart: str, num_classes: int) -> None:
 
 
 def chosen_cell(num_classes: int) -> tuple[int, int | None]:
-    """The cell the selectors below the charts hold now (a click's, already taken), for the confusion
-    matrix to outline: (true class, answer), answer None for any wrong one; at first, the first class's."""
-    true, answer = st.session_state.get(CELL_TRUE, 0), st.session_state.get(CELL_ANSWER, num_classes)
-    true = true if true in range(num_classes) else 0
-    return true, answer if answer in range(num_classes) else None
+    """The cell the selectors below the charts hold (a click's, already taken): (true class, answer),
+    answer None for any wrong one; at first, the first class's mistakes. The confusion matrix outlines it."""
+    for key, top in ((CELL_TRUE, num_classes), (CELL_ANSWER, num_classes + 1)):
+        if st.session_state.get(key) not in range(top):     # another data set's classes: start again
+            st.session_state.pop(key, None)
+    answer = st.session_state.setdefault(CELL_ANSWER, num_classes)
+    return st.session_state.get(CELL_TRUE, 0), None if answer == num_classes else answer
 
 
 def cell_selectors(names: list[str]) -> tuple[int, int | None]:
     """Two select boxes, a true class and the network's answer (None: any wrong answer), kept in step
     with the clicks on the charts; for keyboards."""
     k = len(names)
-    for key, top in ((CELL_TRUE, k), (CELL_ANSWER, k + 1)):
-        if st.session_state.get(key) not in range(top):     # another data set's classes: start again
-            st.session_state.pop(key, None)
-    st.session_state.setdefault(CELL_ANSWER, k)
+    chosen_cell(k)                                           # the selectors start from the cell chosen
     labels = [*names, t("cells.any_wrong")]    # said now: a format_func may be called after the script run
     left, right = st.columns(2)
     true = left.selectbox(t("cells.true"), range(k), format_func=labels.__getitem__, key=CELL_TRUE)
