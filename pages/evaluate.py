@@ -4,7 +4,7 @@ gets wrong, the most confident mistakes first."""
 import streamlit as st
 
 from cnnlib import evalplots, evaluation
-from ui import browser, models
+from ui import browser, models, pictures
 
 CELL_IMAGES = 16   # at most this many images of one cell
 
@@ -43,7 +43,7 @@ tiles, more = evaluation.cell_tiles(report, ds, true, answer, CELL_IMAGES, names
 count = dict(n=len(tiles) + more, true=names[true])
 st.caption(t("cells.count_wrong", **count) if answer is None else t("cells.count", answer=names[answer], **count))
 if tiles:
-    st.image([image for image, _ in tiles], caption=[caption for _, caption in tiles], output_format="PNG")
+    st.image([pictures.inline(image) for image, _ in tiles], caption=[caption for _, caption in tiles])
 if more:
     st.caption(t("cells.more", n=more))
 
@@ -55,4 +55,4 @@ if not report.mistakes:
 most = min(64, len(report.mistakes))
 n = st.slider(t("eval.how_many"), 1, most, min(16, most), key="eval_n") if most > 1 else 1
 tiles = evaluation.mistakes(report, ds, n, names=names)
-st.image([image for image, _ in tiles], caption=[caption for _, caption in tiles], output_format="PNG")
+st.image([pictures.inline(image) for image, _ in tiles], caption=[caption for _, caption in tiles])

@@ -9,7 +9,7 @@ import streamlit as st
 from cnnlib import adversarial, evalplots, inference
 from cnnlib.images import FORMAT_WORDS, MAX_PIXELS, UPLOAD_TYPES, ImageError
 from cnnlib.inference import prepare
-from ui import browser, models, uploads
+from ui import browser, models, pictures, uploads
 
 browser.sidebar()
 t = browser.t
@@ -57,15 +57,15 @@ st.markdown(t("inspect.says", about=about, label=name[model.classes[top]], p=100
 st.subheader(t("inspect.gradcam"))
 c1, c2, _ = st.columns(3)
 size = image.shape[-1]
-c1.image(sight.image, caption=t("inspect.sees", size=size), output_format="PNG")
+c1.image(pictures.inline(sight.image), caption=t("inspect.sees", size=size))
 target, p = model.classes[sight.cam.target], sight.probabilities[sight.cam.target]
-c2.image(sight.overlay, caption=t("inspect.evidence", label=name[target], p=100 * p), output_format="PNG")
+c2.image(pictures.inline(sight.overlay), caption=t("inspect.evidence", label=name[target], p=100 * p))
 st.caption(browser.tr(browser.EXPLAIN["gradcam"]))
 
 st.subheader(t("inspect.fool"))
 st.caption(browser.tr(browser.EXPLAIN["adversarial"]))
-pictures, chart = st.columns([3, 2])
-c1, c2 = pictures.columns([3, 2], vertical_alignment="bottom")
+views, chart = st.columns([3, 2])
+c1, c2 = views.columns([3, 2], vertical_alignment="bottom")
 eps = c1.slider(t("inspect.epsilon"), 0, 16, 4, key="inspect_eps")
 attacks = {0: t("inspect.fgsm"), adversarial.PGD_STEPS: t("inspect.pgd", steps=adversarial.PGD_STEPS)}
 steps = c2.radio(t("inspect.attack"), list(attacks), key="inspect_attack", horizontal=True, format_func=attacks.get)
@@ -73,14 +73,14 @@ fooled = models.fool(choice, model, image, eps, steps, before=sight.cam if pick 
 b, a = fooled.before, fooled.after
 was, now = name[model.classes[b.target]], name[model.classes[a.target]]
 p, q = 100 * b.probabilities[b.target], 100 * a.probabilities[a.target]
-pictures.markdown(t("inspect.fooled", before=was, p=p, after=now, q=q) if was != now
-                  else t("inspect.not_fooled", label=was, p=p, q=100 * a.probabilities[b.target]))
-row, cams = pictures.columns(3), pictures.columns(3)
-row[0].image(fooled.original, caption=t("inspect.before", label=was, p=p), output_format="PNG")
-row[1].image(fooled.perturbation, caption=t("inspect.change", eps=eps), output_format="PNG")
-row[2].image(fooled.adversarial, caption=t("inspect.after", label=now, p=q), output_format="PNG")
-cams[0].image(fooled.overlay_before, caption=t("inspect.cam_before", label=was), output_format="PNG")
-cams[2].image(fooled.overlay_after, caption=t("inspect.cam_after", label=now), output_format="PNG")
+views.markdown(t("inspect.fooled", before=was, p=p, after=now, q=q) if was != now
+               else t("inspect.not_fooled", label=was, p=p, q=100 * a.probabilities[b.target]))
+row, cams = views.columns(3), views.columns(3)
+row[0].image(pictures.inline(fooled.original), caption=t("inspect.before", label=was, p=p))
+row[1].image(pictures.inline(fooled.perturbation), caption=t("inspect.change", eps=eps))
+row[2].image(pictures.inline(fooled.adversarial), caption=t("inspect.after", label=now, p=q))
+cams[0].image(pictures.inline(fooled.overlay_before), caption=t("inspect.cam_before", label=was))
+cams[2].image(pictures.inline(fooled.overlay_after), caption=t("inspect.cam_after", label=now))
 if where == "test":
     accuracy, sampled = models.robustness(choice, model, ds), min(adversarial.SAMPLE, n)
     chart.plotly_chart(evalplots.robustness_figure(adversarial.EPSILONS, accuracy, sampled, browser.lang()),
@@ -95,10 +95,10 @@ cols = st.columns(3)
 for k, (name, grid) in enumerate(sight.maps.items()):
     c, h, w = sight.shapes[name]
     channels = t("inspect.channels_first" if c > 64 else "inspect.channels", layer=name, channels=c, height=h, width=w)
-    cols[k % 3].image(grid, caption=channels, output_format="PNG")
+    cols[k % 3].image(pictures.inline(grid), caption=channels)
 
 st.subheader(t("inspect.filters"))
 st.caption(browser.tr(browser.EXPLAIN["filters"]))
 if sight.filters_fitted:
     st.caption(browser.tr(browser.EXPLAIN["filters_fitted"]))
-st.image(sight.filters, output_format="PNG", caption=t("inspect.patches"))
+st.image(pictures.inline(sight.filters), caption=t("inspect.patches"))

@@ -536,6 +536,7 @@ def test_evaluate_a_saved_run(env, monkeypatch):
     assert bars["data"][0]["type"] == "bar" and len(bars["data"][0]["y"]) == 10
     gallery = at.get("image")[-1].proto.imgs                        # the mistakes, most confident first
     assert len(gallery) == 16 and " → " in gallery[0].caption and "%" in gallery[0].caption
+    assert all(i.url.startswith("data:image/png;base64,") for i in gallery)   # not a media file that can go missing
     at.toggle(key="eval_normalized").set_value(True).run()
     z = charts(at)[0]["data"][0]["z"]
     assert not at.exception and len(z) == 10
@@ -699,6 +700,8 @@ def test_inspect_fools_the_network_and_charts_accuracy_against_epsilon(env, monk
 
     at.slider(key="inspect_eps").set_value(0).run()
     assert not at.exception
+    urls = [img.url for element in at.get("image") for img in element.proto.imgs]
+    assert len(urls) >= 9 and all(u.startswith("data:image/png;base64,") for u in urls)   # sent with the page
     after, verdict = shown()
     before = next(i.proto.imgs[0].caption for i in at.get("image") if i.proto.imgs[0].caption.startswith("before:"))
     assert after.replace("after:", "before:") == before and verdict.startswith("Not fooled")
