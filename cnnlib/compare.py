@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cnnlib.evalplots import COLORS
-from cnnlib.history import STATES
+from cnnlib.history import STATES, best_accuracy
 from cnnlib.words import say, tr
 
 
@@ -29,17 +29,19 @@ def run_labels(metas: Sequence[dict], lang: str = "en") -> list[str]:
 
 def curves_figure(metas: Sequence[dict], train: bool = False, lang: str = "en") -> go.Figure:
     """Two side-by-side panels, test accuracy and test loss per epoch, one colour per run:
-    two traces per run (accuracy, loss), plus two dotted training traces per run if `train`."""
+    two traces per run (accuracy, loss), plus two dotted training traces per run if `train`. A quick
+    test of a sample (TrainConfig.test_sample) is an open marker, as on the live chart."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=(say("plots.test_accuracy_title", lang),
                                                         say("plots.test_loss_title", lang)))
     for i, (m, label) in enumerate(zip(metas, run_labels(metas, lang))):
         epochs = m.get("epochs") or []
         x = [e["epoch"] + 1 for e in epochs]   # epochs are stored 0-based
         color = COLORS[i % len(COLORS)]
+        symbols = ["circle-open" if e.get("sampled") else "circle" for e in epochs]
         for col, key in ((1, "test_acc"), (2, "test_loss")):
             fig.add_trace(go.Scatter(x=x, y=[e[key] for e in epochs], name=label, legendgroup=label,
-                                     showlegend=col == 1, mode="lines+markers", line=dict(color=color)),
-                          row=1, col=col)
+                                     showlegend=col == 1, mode="lines+markers", line=dict(color=color),
+                                     marker=dict(symbol=symbols)), row=1, col=col)
         if train:
             for col, key in ((1, "train_acc"), (2, "train_loss")):
                 fig.add_trace(go.Scatter(x=x, y=[e[key] for e in epochs],
@@ -71,12 +73,13 @@ def comparison_table(metas: Sequence[dict], lang: str = "en") -> list[dict]:
     any_changes = any(m.get("changes") for m in metas)
     rows = []
     for m, c, label in zip(metas, configs, run_labels(metas, lang)):
-        acc = [e["test_acc"] for e in m.get("epochs") or []]
+        epochs = m.get("epochs") or []
+        acc = [e["test_acc"] for e in epochs]
         state = m.get("state")
         row = {column("run", lang): label,    # the config's own names; the data set's name said in `lang`
                **dict((column(k, lang), tr(c.get(k), lang)) if k == "dataset" else (k, c.get(k)) for k in differ)}
         row.update({column("state", lang): say(f"state.{state}", lang) if state in STATES else state,
-                    column("epochs", lang): len(acc), column("best", lang): max(acc) if acc else None,
+                    column("epochs", lang): len(acc), column("best", lang): best_accuracy(epochs) if acc else None,
                     column("final", lang): acc[-1] if acc else None, column("seconds", lang): round(_seconds(m), 1)})
         if any_changes:
             row[column("changes", lang)] = len(m.get("changes") or [])

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import NamedTuple
 
-from cnnlib.models import ARCHITECTURES, has_batchnorm
+from cnnlib.models import ARCHITECTURES, has_batchnorm, smallest_side
 from cnnlib.words import Message, joined
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -91,6 +91,15 @@ def _crops(v: dict) -> bool:
 
 def _flips(v: dict) -> bool:
     return "flip" in v["augment"]
+
+
+def _resizable(v: dict) -> bool:
+    """Whether the network takes images of any size (the tutorial's CNN: only the data's own)."""
+    return v["model"] != "tutorial"
+
+
+def _shrinks(v: dict) -> bool:
+    return _resizable(v) and bool(v["shrink_to"])
 
 
 def shown(value, limit: int = 60) -> str:
@@ -184,6 +193,10 @@ class TrainConfig:
     normalize: bool = _field(False, group="data", why=True)
     # test-time views: "none", "flip" (+ mirror), "flip+shift" (+ both shifted 1 px)
     tta: str = _field("none", TTAS, group="data", why=True, choice_words=TTA_WORDS)
+    # pixels: the side training images are shrunk to for the first steps (0 = never; see shrink_for)
+    shrink_to: int = _field(0, Range(0, 1024), group="data", widget=_box(4), used_if=_resizable, why=True)
+    # share of all training steps, from the first, that see images shrunk to shrink_to, 0..1
+    shrink_for: float = _field(0.0, Range(0.0, 1.0), group="data", widget=_box(0.05), used_if=_shrinks)
     # use at most this many training images (0 = all)
     max_train: int = _field(0, Range(0, 10_000_000), group="data", widget=_box(1000))
     # use at most this many test images (0 = all)
@@ -217,6 +230,9 @@ class TrainConfig:
             problems.append(Message("config.nesterov"))
         if self.precision == "fp16" and self.device == "cpu":
             problems.append(Message("config.fp16_cpu"))
+        if (isinstance(self.shrink_to, int) and 0 < self.shrink_to < (least := smallest_side(self.model))
+                and self.uses("shrink_to")):
+            problems.append(not_allowed("shrink_to", self.shrink_to, Message("config.shrink_to", least=least)))
         return problems
 
     def check(self) -> TrainConfig:
@@ -280,8 +296,8 @@ PRESETS: dict[str, tuple[str, TrainConfig]] = {
     "tutorial": (Message("preset.tutorial"), TrainConfig()),
     "demo": (Message("preset.demo"), replace(_FAST, epochs=2, warmup=0.25, report_every=10)),
     "fast-cpu": (Message("preset.fast-cpu"), replace(_FAST, model="small", epochs=1, report_every=10, eval_every=25)),
-    "cpu-5min": (Message("preset.cpu-5min"), replace(_FAST, epochs=9, report_every=20, tta="flip+shift",
-                                                     test_sample=2000)),
+    "cpu-5min": (Message("preset.cpu-5min"), replace(_FAST, epochs=10, report_every=20, tta="flip+shift",
+                                                     test_sample=2000, shrink_to=24, shrink_for=0.3)),
     # the same recipe for as many epochs as 15 minutes hold on a 2-core CPU (BENCHMARKS.md §3)
     "cpu-15min": (Message("preset.cpu-15min"), replace(_FAST, epochs=28, report_every=20, tta="flip+shift",
                                                        test_sample=2000)),

@@ -56,6 +56,8 @@ def leaves_out(cfg: TrainConfig, source: str = "") -> list[Message]:
         out.append(Message("export.out.eval_every", n=str(cfg.eval_every)))
     if cfg.test_sample:
         out.append(Message("export.out.test_sample", n=str(cfg.test_sample)))
+    if cfg.shrink_to and cfg.shrink_for and cfg.uses("shrink_to"):
+        out.append(Message("export.out.shrink", size=str(cfg.shrink_to), share=cfg.shrink_for))
     return out
 
 

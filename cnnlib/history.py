@@ -18,6 +18,15 @@ STATES = ("idle", "waiting", "loading", "running", "paused", "finished", "stoppe
 ENDED = ("finished", "stopped", "diverged", "failed")
 
 
+def best_accuracy(epochs) -> float:
+    """The best test accuracy of a run's epochs (EpochEnds, or run.json's records): the best of the
+    tests that checked every test image. A quick test's figure on a sample is an estimate that moves
+    a point or so either way, so the best of several would overstate the run; only a run with no
+    full test yet (stopped early) is judged on its samples."""
+    rows = [(e["test_acc"], e.get("sampled", 0)) if isinstance(e, dict) else (e.test_acc, e.sampled) for e in epochs]
+    return max([a for a, s in rows if not s] or [a for a, _ in rows], default=0.0)
+
+
 @dataclass
 class History:
     """Everything a page needs to draw a run; `Runner.snapshot()` returns a copy of it. Its sentences
@@ -62,7 +71,7 @@ class History:
         return max([s.elapsed for s in self.steps[-1:]] + [e.elapsed for e in self.epochs[-1:]], default=0.0)
 
     def best_acc(self) -> float:
-        return max((e.test_acc for e in self.epochs), default=0.0)
+        return best_accuracy(self.epochs)
 
     def begin(self, data: Dataset) -> None:
         """Note what the run trains on: the data set, its classes and image size, and the

@@ -360,6 +360,13 @@ def build_model(name: str, num_classes: int = 10, conv_dropout: float = 0.0, fc_
     return ConvNet(spec, num_classes, conv_dropout, fc_dropout)
 
 
+def smallest_side(name: str) -> int:
+    """The smallest image side, in pixels, that architecture `name` can take: each block halves it,
+    and a whitening layer takes a pixel off first. 1 for a name that is no architecture of ours."""
+    spec = ARCHITECTURES[name][1] if isinstance(name, str) and name in ARCHITECTURES else None
+    return 1 if spec is None else 2 ** len(spec.widths) + spec.whiten
+
+
 def has_batchnorm(name: str) -> bool:
     """Whether the architecture `name` normalises its activations with batch norm."""
     spec = ARCHITECTURES[name][1] if name in ARCHITECTURES else None

@@ -96,8 +96,13 @@ def training_chart(h: History, reference: bool = True, lang: str = "en") -> go.F
     ep = [e.epoch + 1 for e in h.epochs]
     fig.add_trace(go.Scatter(name=say("plots.train_accuracy", lang), x=ep, y=[100 * e.train_acc for e in h.epochs],
                              mode="lines+markers"), row=2, col=1)
-    fig.add_trace(go.Scatter(name=say("plots.test_accuracy", lang), x=ep, y=[100 * e.test_acc for e in h.epochs],
-                             mode="lines+markers"), row=2, col=1)
+    # a quick test of a sample (TrainConfig.test_sample) is an open marker: its figure moves a point or so
+    sampled = max((e.sampled for e in h.epochs), default=0)
+    fig.add_trace(go.Scatter(name=say("plots.test_accuracy_sampled", lang, n=sampled) if sampled
+                             else say("plots.test_accuracy", lang), x=ep, y=[100 * e.test_acc for e in h.epochs],
+                             mode="lines+markers",
+                             marker=dict(symbol=["circle-open" if e.sampled else "circle" for e in h.epochs])),
+                  row=2, col=1)
     steps = h.steps[-1].steps if h.steps else 0
     if h.tests and steps:  # test-set checks within epochs (eval_every)
         fig.add_trace(go.Scatter(name=say("plots.test_within_epoch", lang),

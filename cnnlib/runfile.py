@@ -34,11 +34,12 @@ BIG = 1e30                          # the largest loss or time that is still a n
 # accuracies 0..1, as cnnlib.train's EpochEnd, Changed and Tested write them.
 EPOCH = {"epoch": (0, 1_000_000, True), "train_loss": (0, BIG, False), "train_acc": (0, 1, False),
          "test_loss": (0, BIG, False), "test_acc": (0, 1, False), "seconds": (0, BIG, False),
-         "elapsed": (0, BIG, False)}
+         "elapsed": (0, BIG, False), "sampled": (0, 10**9, True)}
 CHANGE = {"epoch": (0, 1_000_000, True), "step": (0, 10**12, True), "lr": (0, 1000, False),
           "momentum": (0, 1, False)}
 TEST = {"epoch": (0, 1_000_000, True), "step": (0, 10**12, True), "test_loss": (0, BIG, False),
-        "test_acc": (0, 1, False), "elapsed": (0, BIG, False)}
+        "test_acc": (0, 1, False), "elapsed": (0, BIG, False), "sampled": (0, 10**9, True)}
+OPTIONAL = {"sampled": 0}           # fields an older CNN Lab's run.json lacks, and what they were then
 
 
 class CheckpointError(Exception):
@@ -197,6 +198,7 @@ def _records(meta: dict, key: str, schema: dict) -> list[dict]:
     for i, record in enumerate(value):
         if not isinstance(record, dict):
             raise _wrong(f"{key}[{i}]", record, what)
+        record = {**OPTIONAL, **record}
         for name in schema:
             if name not in record:
                 raise _wrong(f"{key}[{i}]", record, Message("runfile.missing_field", name=name, what=what))

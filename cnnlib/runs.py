@@ -29,7 +29,7 @@ from cnnlib.checkpoints import (
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
 from cnnlib.files import atomic_write, remove, remove_leftovers, saving
-from cnnlib.history import STATES, History
+from cnnlib.history import STATES, History, best_accuracy
 from cnnlib.runner import Continuation
 from cnnlib.train import Changed, EpochEnd, Tested, TrainState
 from cnnlib.words import Message, message_of
@@ -254,7 +254,7 @@ def load_continuation(folder: str | os.PathLike) -> Continuation:
     state = state or TrainState(
         epoch=len(meta["epochs"]),
         elapsed=meta["seconds"] or (meta["epochs"][-1]["elapsed"] if meta["epochs"] else 0.0),
-        best=max((e["test_acc"] for e in meta["epochs"]), default=0.0))
+        best=best_accuracy(meta["epochs"]))
     return Continuation(Path(folder).name, run.model.state_dict(), state, [EpochEnd(**e) for e in meta["epochs"]],
                         [Changed(**c) for c in meta["changes"]], [Tested(**t) for t in meta["tests"]])
 
@@ -262,7 +262,7 @@ def load_continuation(folder: str | os.PathLike) -> Continuation:
 def run_label(meta: dict) -> Message:
     """How a saved run is listed: its name (architecture and data set), how it ended, its best test
     accuracy and when it was made."""
-    best = max((e.get("test_acc", 0) for e in meta.get("epochs", [])), default=0.0)
+    best = best_accuracy(meta.get("epochs") or [])
     state = meta.get("state", "")
     return Message("runs.label", name=meta.get("name") or Message("runs.unnamed"),
                    state=Message(f"state.{state}") if state in STATES else state, best=100 * best,

@@ -15,11 +15,12 @@ from torch import nn
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
 from cnnlib.guess import Guess
-from cnnlib.history import History
+from cnnlib.history import History, best_accuracy
 from cnnlib.inference import Predictor, predictor_from_runner
 from cnnlib.links import Setup
 from cnnlib.runner import Runner, Slots
 from cnnlib.runs import load_continuation, runs_dir, save_history
+from cnnlib.train import work_done
 from cnnlib.words import Message
 
 # --- one browser session's run ------------------------------------------------------------------
@@ -174,8 +175,11 @@ def progress(h: History) -> tuple[float, Message]:
     cfg, s = h.config, h.last_step
     if s is None:  # nothing trained yet, or a run that ended before its first progress report
         return 0.0, Message(f"session.{h.state}" if h.state in _BEFORE_STEPS else "session.starting")
-    done = (s.epoch * s.steps + s.step) / (cfg.epochs * s.steps)
-    left = s.elapsed / done * (1 - done) if done > 0 else 0.0
+    taken, total = s.epoch * s.steps + s.step, cfg.epochs * s.steps
+    done = taken / total
+    # the time left, from the work left: steps on smaller images (cfg.shrink_to) take less each
+    work, whole = work_done(cfg, h.image_size, taken, total), work_done(cfg, h.image_size, total, total)
+    left = s.elapsed / work * (whole - work) if work > 0 else 0.0
     eta = "" if h.ended else Message("session.eta", time=duration(left))  # an ended run has nothing left to wait for
     text = Message("session.progress", epoch=s.epoch + 1, epochs=cfg.epochs, step=s.step, steps=s.steps, eta=eta,
                    rate=s.images_per_s)
@@ -219,21 +223,25 @@ def chart_due(drawn: tuple | None, key: tuple, h: History, now: float) -> bool:
 
 def summary(h: History) -> dict[Message, str]:
     """Best and final test accuracy and training time of a run, as display strings (Messages)."""
-    return _summary([e.test_acc for e in h.epochs], h.config.epochs, h.seconds)
+    return _summary(h.epochs, h.config.epochs, h.seconds)
 
 
 def summary_of_meta(meta: dict) -> dict[Message, str]:
     """The same for a saved run, from its (checked) run.json."""
     epochs = meta["epochs"]
     seconds = meta["seconds"] if meta.get("seconds") is not None else (epochs[-1]["elapsed"] if epochs else 0.0)
-    return _summary([e["test_acc"] for e in epochs], meta["config"]["epochs"], seconds)
+    return _summary(epochs, meta["config"]["epochs"], seconds)
 
 
-def _summary(accuracies: list[float], planned: int, seconds: float) -> dict[Message, str]:
-    final = accuracies[-1] if accuracies else 0.0
-    return {Message("session.best"): Message("percent", value=100 * max(accuracies, default=0.0)),
-            Message("session.final"): Message("percent", value=100 * final),
-            Message("session.epochs"): Message("session.epochs_of", done=len(accuracies), total=planned),
+def _summary(epochs: list, planned: int, seconds: float) -> dict[Message, str]:
+    """From a run's epochs (EpochEnds or run.json's records): the best of its full tests (history.
+    best_accuracy), and the latest test's figure, said to be a sample's where it was one."""
+    rows = [(e["test_acc"], e.get("sampled", 0)) if isinstance(e, dict) else (e.test_acc, e.sampled) for e in epochs]
+    final, sampled = rows[-1] if rows else (0.0, 0)
+    latest = Message("percent", value=100 * final)
+    return {Message("session.best"): Message("percent", value=100 * best_accuracy(epochs)),
+            Message("session.final"): Message("session.on_sample", value=latest, n=sampled) if sampled else latest,
+            Message("session.epochs"): Message("session.epochs_of", done=len(rows), total=planned),
             Message("session.time"): duration(seconds)}
 
 

@@ -21,6 +21,7 @@ from typing import Protocol
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from cnnlib import optim
 from cnnlib.config import TrainConfig
@@ -52,6 +53,8 @@ class EpochEnd:
     test_acc: float       # accuracy on the test set, 0..1
     seconds: float        # seconds this epoch's training took (evaluation excluded)
     elapsed: float        # seconds of training so far (evaluation excluded)
+    sampled: int = 0      # test images, when the test was a quick one: one view of a fixed sample
+                          # (TrainConfig.test_sample); 0: every test image, with the run's views
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Tested:
     test_loss: float
     test_acc: float       # 0..1
     elapsed: float        # seconds of training so far (evaluation excluded)
+    sampled: int = 0      # test images of the quick test's sample (as EpochEnd's); 0: all of them
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ class Changed:
 class Finished:
     epochs: int           # epochs completed
     final_acc: float      # test accuracy after the last epoch
-    best_acc: float       # best test accuracy after any epoch
+    best_acc: float       # best test accuracy after any epoch whose test checked every image
     seconds: float        # training seconds (evaluation excluded)
     per_class_acc: tuple[float, ...] = ()  # test accuracy of each class after the last epoch, 0..1
 
@@ -133,7 +137,7 @@ class TrainState:
     epoch: int = 0                  # epochs completed
     step: int = 0                   # optimiser steps taken in all (the schedule's position)
     elapsed: float = 0.0            # seconds of training so far (evaluation excluded)
-    best: float = 0.0               # best test accuracy after any epoch, 0..1
+    best: float = 0.0               # best test accuracy after any epoch that tested every image, 0..1
     optimizer: dict | None = None   # the optimiser's state_dict() to start from (None: a fresh one)
     scaler: dict | None = None      # fp16's GradScaler.state_dict() to start from
     live: tuple | None = field(default=None, repr=False, compare=False)   # (optimiser, scaler) while fit runs
@@ -466,13 +470,18 @@ class Training:
     momentum: float                      # momentum now, or Adam's beta1 (the control may change it)
     lr: float                            # the learning rate of the latest step
     fitting: float                       # seconds set-up spent fitting layers to the data (first epoch's training)
+    shrink: int = 0                      # pixels: the side images are shrunk to (cfg.shrink_to) for the first...
+    shrink_steps: int = 0                # ...this many steps of all epochs (0: none are)
 
     def batch(self, epoch: int, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Training images `idx` augmented for epoch `epoch`, as floats in the network's layout, and their labels."""
         cfg = self.cfg
         x = augment(self.x_train[idx], cfg.augment, self.gen if self.device.type == "cpu" else None, cfg.crop,
                     self.flips(epoch, idx) if self.flips else None)
-        return to_float(x, self.mean, self.std).contiguous(memory_format=LAYOUT), self.y_train[idx]
+        x = to_float(x, self.mean, self.std)
+        if self.done < self.shrink_steps:                   # smaller images first (cfg.shrink_to)
+            x = F.interpolate(x, size=(self.shrink, self.shrink), mode="area")
+        return x.contiguous(memory_format=LAYOUT), self.y_train[idx]
 
     def test(self, last: bool = True) -> Evaluation:
         """The test set's loss and accuracy: every image with the cfg.tta views; before the `last` test, with
@@ -481,6 +490,11 @@ class Training:
             return evaluate(self.model, self.x_test, self.y_test, self.mean, self.std, tta=self.cfg.tta,
                             precision=self.precision)
         return evaluate(self.model, *self.sample, self.mean, self.std, precision=self.precision)
+
+    def sampled(self, last: bool = True) -> int:
+        """How many test images `test(last)` checks when it is a quick test of the sample; 0 when it
+        checks them all."""
+        return 0 if last or self.sample is None else len(self.sample[1])
 
 
 def set_up(model: nn.Module, data: Dataset, cfg: TrainConfig, state: TrainState, max_steps: int = 0) -> Training:
@@ -525,10 +539,29 @@ def set_up(model: nn.Module, data: Dataset, cfg: TrainConfig, state: TrainState,
     _sync(device)
     lookahead = Lookahead(model, cfg.lookahead, total) if cfg.lookahead else None
     flips = alternating_flips(n, gen, device) if cfg.alternate_flips and cfg.uses("alternate_flips") else None
+    shrink, shrunk = shrinking(cfg, data.image_size, total)
     return Training(cfg, model, device, precision, x_train, y_train, x_test, y_test, sample, mean, std, opt, scaler,
                     nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing), gen, flips, lookahead,
                     steps=steps, total=total, done=done, base_lr=cfg.lr, momentum=cfg.momentum,
-                    lr=cfg.lr * lr_factor(cfg, done, total), fitting=time.perf_counter() - t0)
+                    lr=cfg.lr * lr_factor(cfg, done, total), fitting=time.perf_counter() - t0,
+                    shrink=shrink, shrink_steps=shrunk)
+
+
+def shrinking(cfg: TrainConfig, image_size: int, total: int) -> tuple[int, int]:
+    """Smaller images first: the side the images are shrunk to and for how many of the `total` steps
+    from the first, or (0, 0) where nothing is shrunk (the setting off, the tutorial's CNN, images
+    no larger than cfg.shrink_to already)."""
+    if not (cfg.uses("shrink_to") and 0 < cfg.shrink_to < image_size):
+        return 0, 0
+    return cfg.shrink_to, round(cfg.shrink_for * total)
+
+
+def work_done(cfg: TrainConfig, image_size: int, steps: int, total: int) -> float:
+    """The training work in the first `steps` of `total`, in full-size steps: a step on images shrunk
+    to side s costs (s / image_size)² of one on the full images (the convolutions' share of the work)."""
+    shrink, shrunk = shrinking(cfg, image_size, total)
+    small = min(steps, shrunk)
+    return small * (shrink / image_size) ** 2 + (steps - small) if shrink else float(steps)
 
 
 def train_step(model: nn.Module, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler, loss_fn: nn.Module,
@@ -590,7 +623,7 @@ def train_epoch(training: Training, epoch: int, control: Control, clock: TrainCl
             _sync(t.device)
             with clock.paused() as now:                    # testing time is not training time
                 ev = t.test(last=False)
-                yield Tested(epoch, step, ev.loss, ev.accuracy, state.elapsed + now)
+                yield Tested(epoch, step, ev.loss, ev.accuracy, state.elapsed + now, t.sampled(last=False))
     if t.lookahead and t.done % cfg.lookahead:
         t.lookahead.pull(t.done)                           # the test sees the averaged weights
     _sync(t.device)                                        # a GPU's queued work is part of the epoch
@@ -620,7 +653,9 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig, control: Control | No
             yield Diverged(epoch, training.steps, test.loss, Message("train.diverged_test", loss=test.loss,
                                                                      epoch=epoch + 1))
             return
-        state.epoch, state.elapsed, state.best = epoch + 1, state.elapsed + seconds, max(state.best, test.accuracy)
-        yield EpochEnd(epoch, *tally.epoch(), test.loss, test.accuracy, seconds, state.elapsed)
+        sampled = training.sampled(last=epoch == cfg.epochs - 1)
+        state.epoch, state.elapsed = epoch + 1, state.elapsed + seconds
+        state.best = state.best if sampled else max(state.best, test.accuracy)   # a sample's estimate is no best
+        yield EpochEnd(epoch, *tally.epoch(), test.loss, test.accuracy, seconds, state.elapsed, sampled)
     yield Finished(cfg.epochs, test.accuracy if test else 0.0, state.best, state.elapsed,
                    per_class_accuracy(test.predictions, training.y_test.cpu(), len(data.classes)) if test else ())

@@ -35,6 +35,9 @@ def test_curves_figure():
     assert [t.showlegend for t in fig.data] == [True, False, True, False]
     assert len(curves_figure(metas, train=True).data) == 8
     assert len(curves_figure([]).data) == 0
+    metas[0]["epochs"][0]["sampled"] = metas[0]["epochs"][1]["sampled"] = 2000     # two quick tests, then a full one
+    assert list(curves_figure(metas).data[0].marker.symbol) == ["circle-open", "circle-open", "circle"]
+    assert list(curves_figure(metas).data[2].marker.symbol) == ["circle", "circle"]
 
 
 def test_comparison_table():

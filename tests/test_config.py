@@ -30,7 +30,8 @@ def test_every_preset_validates(name):
 
 
 def test_the_documented_recipes():
-    assert preset("cpu-5min").epochs == 9 and preset("cpu-5min").tta == "flip+shift" and preset("fast-cpu").epochs == 1
+    assert preset("cpu-5min").epochs == 10 and preset("cpu-5min").tta == "flip+shift" and preset("fast-cpu").epochs == 1
+    assert (preset("cpu-5min").shrink_to, preset("cpu-5min").shrink_for) == (24, 0.3)   # its first 3 epochs
     assert preset("tutorial").precision == "fp32" and preset("tutorial").batch_size == 32
 
 
@@ -84,6 +85,21 @@ def test_combinations_are_checked():
     assert any("nesterov" in p for p in TrainConfig(nesterov=True, momentum=0.0).validate())
     assert any("fp16" in p for p in TrainConfig(precision="fp16", device="cpu").validate())
     assert TrainConfig(precision="fp16", device="cuda").validate() == []
+
+
+def test_smaller_images_first_must_be_a_size_the_network_can_take():
+    fast = preset("cpu-5min").replace(shrink_to=0)
+    [problem] = fast.replace(shrink_to=4).validate()
+    assert "shrink_to=4" in problem and "at least 8 pixels" in problem          # three blocks: 32 -> 4
+    assert "at least 9 pixels" in preset("gpu-speedrun").replace(shrink_to=8).validate()[0]   # whitening: one less
+    assert "at least 16 pixels" in fast.replace(model="vgg", shrink_to=12).validate()[0]
+    assert fast.replace(shrink_to=8, shrink_for=1.0).validate() == []
+    assert TrainConfig(shrink_to=4).validate() == []            # the tutorial's CNN ignores it (its size is fixed)
+    assert not TrainConfig(shrink_to=24).uses("shrink_to") and not TrainConfig(shrink_to=24).uses("shrink_for")
+    assert fast.uses("shrink_to") and not fast.uses("shrink_for") and fast.replace(shrink_to=24).uses("shrink_for")
+    for bad in (-1.0, 1.5, "half"):
+        assert any("shrink_for" in p for p in fast.replace(shrink_to=24, shrink_for=bad).validate()), bad
+    assert any("shrink_to" in p for p in fast.replace(shrink_to=24.5).validate())
 
 
 def test_every_problem_is_reported_at_once_and_check_raises_with_all_of_them():

@@ -92,6 +92,10 @@ def test_what_the_program_leaves_out_is_said_at_its_top():
     for done in ("class Lookahead", "def views", "def fit_whitening", "class AlternatingFlips"):   # tested below
         assert done in src, done
     assert "leaves out" not in export.program(TrainConfig(data="cifar10"), lang="en")
+    shrunk = export.program(preset("cpu-5min").replace(shrink_to=24, shrink_for=0.3), lang="en", preset="cpu-5min")
+    top = "".join(line[2:] + " " for line in shrunk.splitlines()[:12] if line.startswith("# "))
+    assert "(shrink_to=24 for 30% of the steps): every step uses full-size images" in top
+    assert "shrink_to" not in export.program(preset("cpu-5min").replace(shrink_to=0), lang="en", preset="cpu-5min")
     es = export.program(preset("cpu-5min"), lang="es", preset="cpu-5min")
     assert "Este programa deja fuera:" in es and "época" in es
 

@@ -65,6 +65,16 @@ def test_training_chart_has_loss_accuracy_reference_and_changes():
     h.tests = [train.Tested(1, 2, 1.8, 0.4, 3.0)]
     within = plots.training_chart(h).data[3]
     assert within.name == "test accuracy (within epoch)" and list(within.x) == [1.5]
+    assert list(plots.training_chart(h).data[2].marker.symbol) == ["circle", "circle"]   # full tests: filled
+
+
+def test_the_chart_draws_quick_tests_of_a_sample_as_open_markers_and_says_so():
+    h = history()
+    h.epochs = [EpochEnd(0, 1.3, 0.4, 1.0, 0.81, 8.0, 8.0, 2000), EpochEnd(1, 1.2, 0.5, 0.9, 0.85, 8.0, 16.0)]
+    test = plots.training_chart(h).data[2]
+    assert list(test.marker.symbol) == ["circle-open", "circle"] and list(test.y) == pytest.approx([81, 85])
+    assert test.name == "test accuracy (○: a quick test of 2,000 images; ●: all of them)"
+    assert "prueba rápida con 2\u202f000 imágenes" in plots.training_chart(h, lang="es").data[2].name
 
 
 def test_top_k_bar_and_class_balance():

@@ -161,6 +161,18 @@ def test_progress_and_summary_text():
     assert s["Best test accuracy"] == "42.0 %" and s["Training time"] == "4 s"
 
 
+def test_the_eta_counts_steps_on_smaller_images_as_the_less_work_they_are():
+    # 10 epochs of 100 steps, the first 300 on images of 16 pixels, not 32: a quarter of the work each
+    h = History(TrainConfig(model="fast", epochs=10, shrink_to=16, shrink_for=0.3), state="running", image_size=32)
+    h.steps = [Step(2, 100, 100, 1.0, 0.5, 1000.0, 0.1, 75.0)]              # 300 small steps in 75 s
+    fraction, text = session.progress(h)
+    assert fraction == 0.3 and "ETA 11 min 40 s" in text                       # 700 full steps at 1 s, not 175 s
+    h.steps = [Step(4, 100, 100, 1.0, 0.5, 1000.0, 0.1, 275.0)]             # and 200 full ones in 200 s more
+    assert "ETA 8 min 20 s" in session.progress(h)[1]                          # 500 s left: 275 / 275 * 500
+    h.config = h.config.replace(model="tutorial")                              # the tutorial's CNN shrinks nothing
+    assert "ETA 4 min 35 s" in session.progress(h)[1]                          # 275 s for half: 275 s more
+
+
 def test_session_run_is_one_run_and_saves_on_end(tmp_path):
     ds = tiny(64)
     lab = session.SessionRun()

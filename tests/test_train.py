@@ -633,9 +633,30 @@ def test_a_test_sample_tests_one_view_of_the_same_images_until_the_last_test(tin
     assert last == (tiny.y_test.tolist(), "flip")                            # the last: every image, every view
     finished = events[-1]
     assert finished.final_acc == tests[-1].test_acc and len(finished.per_class_acc) == len(tiny.classes)
+    assert [t.sampled for t in tests] == [5] * 5 + [0]        # each event says what its test checked
+    assert finished.best_acc == tests[-1].test_acc             # the samples' figures are no best
     again = []
     monkeypatch.setattr(train, "evaluate", lambda model, x, y, *a, **kw: again.append(y.tolist()) or real(
         model, x, y, *a, **kw))
     run(CFG.replace(epochs=1, test_sample=5, seed=7), tiny)
     assert again == [tiny.y_test.tolist()]                   # one epoch: its only test is the last, on them all
     assert CFG.replace(test_sample=-1).validate()             # a sample of fewer than no images is refused
+
+
+def test_smaller_images_first_shrinks_the_batches_of_the_first_steps_only(tiny, monkeypatch):
+    from cnnlib import train
+    sizes, real = [], train.train_step
+    monkeypatch.setattr(train, "train_step", lambda model, opt, scaler, loss_fn, x, *a: sizes.append(
+        tuple(x.shape[-2:])) or real(model, opt, scaler, loss_fn, x, *a))
+    cfg = CFG.replace(model="small", shrink_to=16, shrink_for=0.4, epochs=2)   # 4 steps an epoch: 8 in all
+    events = run(cfg, tiny)
+    assert sizes == [(16, 16)] * 3 + [(32, 32)] * 5 and kinds(events)[-1] == "Finished"   # round(0.4 * 8) = 3
+    sizes.clear()
+    run(cfg.replace(shrink_to=32), tiny)                       # the data's own size already: nothing to shrink
+    assert sizes == [(32, 32)] * 8
+    sizes.clear()
+    run(cfg.replace(shrink_for=1.0), tiny)                     # all the way: the tests still see full-size images
+    assert sizes == [(16, 16)] * 8
+    sizes.clear()
+    run(CFG.replace(shrink_to=16, shrink_for=1.0), tiny)       # the tutorial's CNN takes only its own size
+    assert sizes == [(32, 32)] * 8
