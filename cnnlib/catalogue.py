@@ -1144,6 +1144,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                             "{data} there first.",
                             "se entrenó con {data} y el conjunto de datos elegido en la barra lateral es {chosen}. "
                             "Elige primero {data} allí."),
+    "continue.fresh_optimizer": (
+        "This run was saved without its optimiser's state (a run shipped with CNN Lab, or one from an older "
+        "version): training goes on from its weights with the optimiser's momentum starting afresh, so the first "
+        "steps may move the curves a little more than if it had never stopped.",
+        "Esta ejecución se guardó sin el estado de su optimizador (una ejecución incluida con CNN Lab o de una "
+        "versión anterior): el entrenamiento sigue desde sus pesos con el momento del optimizador empezando de "
+        "cero, así que los primeros pasos pueden mover las curvas algo más que si nunca se hubiera detenido."),
     "continue.name": ("{name} (continued)", "{name} (continuación)"),
     "continue.of": ("Continues the run {parent}: the curves begin with that run's epochs.",
                     "Continúa la ejecución {parent}: las curvas empiezan con las épocas de esa ejecución."),

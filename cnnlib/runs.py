@@ -240,6 +240,13 @@ def continuation(folder: str | os.PathLike, meta: dict, more: int, data: Dataset
     return cfg
 
 
+def goes_on_exactly(folder: str | os.PathLike) -> bool:
+    """Whether the saved run in `folder` kept where its training stood (optimizer.pt): then continuing
+    it is as if it had never stopped. A shipped run or an older CNN Lab's goes on from its weights
+    with the optimiser's momentum starting afresh."""
+    return (Path(folder) / OPTIMIZER).is_file()
+
+
 def load_continuation(folder: str | os.PathLike) -> Continuation:
     """What a run needs to go on from the saved run in `folder` (runner.Continuation): its weights,
     checked as every load is; where its training stood, from optimizer.pt, or for a run saved without

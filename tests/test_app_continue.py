@@ -30,6 +30,7 @@ def test_a_saved_run_continues_from_the_runs_page_as_a_new_run_naming_its_parent
     at = app("runs")
     assert at.button(key="continue").label == "Continue training"
     assert any("momentum" in c.value for c in at.caption)                   # the page explains it
+    assert not any("without its optimiser's state" in c.value for c in at.caption)   # it goes on exactly
     at.number_input(key="continue_epochs").set_value(2)
     at.button(key="continue").click().run()
     assert not at.exception
@@ -93,3 +94,11 @@ def test_an_absurd_number_of_epochs_to_add_is_named_not_replaced(env):
         assert not at.exception and mine(at).runner is None
         assert any(said in e.value for e in at.error), [e.value for e in at.error]
 
+
+
+def test_a_run_saved_without_its_optimisers_state_says_it_goes_on_with_a_fresh_one(env):
+    parent = saved_run(env / "runs")
+    (parent / "optimizer.pt").unlink()                   # as a shipped run, or an older CNN Lab's
+    at = app("runs")
+    assert not at.exception and at.button(key="continue").label == "Continue training"
+    assert any("saved without its optimiser's state" in c.value for c in at.caption)

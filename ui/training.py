@@ -41,6 +41,8 @@ def continue_control(folder: str, meta: dict | None = None, here: bool = False) 
             st.error(t("continue.refused", problem=tr_error(e)))
             return
     busy = session_run().busy
+    if not runs.goes_on_exactly(folder):
+        st.caption(t("continue.fresh_optimizer"))
     c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
     # unbounded, as the settings' boxes: runs.continuation names a count out of range instead of the box
     # quietly keeping its last good value
