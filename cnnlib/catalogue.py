@@ -1120,7 +1120,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                                  "El gráfico de precisión ataca imágenes de prueba: elige una del conjunto de prueba "
                                  "para verlo."),
     "plots.robustness": ("Test accuracy against ε", "Precisión de prueba según ε"),
-    "plots.robustness_sample": ("FGSM on {n} test images", "FGSM sobre {n} imágenes de prueba"),
+    # one view of each image, so at ε = 0 it can sit below a run's accuracy with several views (tta)
+    "plots.robustness_sample": ("FGSM on {n} test images, one view each",
+                                "FGSM sobre {n} imágenes de prueba, una vista de cada una"),
     "plots.epsilon": ("ε (levels of 255 per pixel)", "ε (niveles de 255 por píxel)"),
     # --- continue a run (issue #18 point 5): train a saved run further, as a new run naming its parent --------
     "continue.title": ("Continue training", "Seguir entrenando"),
