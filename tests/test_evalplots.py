@@ -84,7 +84,8 @@ def test_per_class_figure():
 def test_robustness_figure_draws_epsilon_in_levels_of_255():
     fig = robustness_figure(EPSILONS, [0.9, 0.8, 0.7, 0.5, 0.3, 0.1], 500)
     assert list(fig.data[0].x) == [0, 1, 2, 4, 8, 16] and list(fig.data[0].y)[-1] == 0.1
-    assert "Test accuracy against ε" in fig.layout.title.text and "500 test images, one view each" in fig.layout.title.text
+    title = fig.layout.title.text
+    assert "Test accuracy against ε" in title and "500 test images, one view each" in title
     es = robustness_figure(EPSILONS, [0.5] * 6, 60, lang="es")
     assert "Precisión de prueba según ε" in es.layout.title.text and "60 imágenes de prueba" in es.layout.title.text
     assert es.layout.xaxis.title.text == "ε (niveles de 255 por píxel)"
