@@ -985,6 +985,21 @@ def test_a_value_typed_out_of_range_is_named_and_holds_start_back():
     assert not at.error and not at.button(key="start").disabled
 
 
+def test_smaller_images_first_is_set_on_train_and_a_size_the_network_cannot_take_is_named():
+    at = app("train")
+    at.selectbox(key="preset").set_value("cpu-5min").run()
+    assert at.number_input(key="cfg_shrink_to").value == 0 and at.number_input(key="cfg_shrink_for").disabled
+    at.number_input(key="cfg_shrink_to").set_value(4).run()          # 32 -> 16 -> 8 -> 4: too small for 3 halvings
+    assert not at.exception and at.button(key="start").disabled
+    assert any("shrink_to=4 is not allowed" in e.value and "at least 8 pixels" in e.value for e in at.error)
+    at.number_input(key="cfg_shrink_to").set_value(24).run()
+    assert not at.number_input(key="cfg_shrink_for").disabled      # now it has an effect
+    at.number_input(key="cfg_shrink_for").set_value(1.5).run()
+    assert any("shrink_for=1.5 is not allowed" in e.value for e in at.error) and at.button(key="start").disabled
+    at.number_input(key="cfg_shrink_for").set_value(0.3).run()
+    assert not at.error and not at.button(key="start").disabled
+
+
 def test_a_live_change_out_of_range_is_a_message():
     at = start_long_run()
     wait(at, lambda a: steps(a) >= 1)
