@@ -50,10 +50,11 @@ class Run:
     optimizer: bytes = b""   # a bundle's optimizer.pt, checked (load_train_state); b"" for none
 
 
-def new_run_folder(parent: str | os.PathLike, name: str) -> Path:
-    """A fresh folder name for a run in `parent`: the time, the name as a slug, and ~2, ~3… when a
-    run of that name was saved in the same second (nothing is ever written over)."""
-    target = Path(parent) / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug(name)}"
+def new_run_folder(parent: str | os.PathLike, name: str, tag: str = "") -> Path:
+    """A fresh folder name for a run in `parent`: the time, the name as a slug, `tag` if any, and ~2,
+    ~3… when a run of that name was saved in the same second (nothing is ever written over). The ~n
+    only knows this server's folder: a runs store shared by several servers needs the tag too."""
+    target = Path(parent) / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug(name)}{'-' + tag if tag else ''}"
     n = 1
     while target.exists():
         n += 1
@@ -163,14 +164,15 @@ def save_run(folder: str | os.PathLike, model: nn.Module, meta: dict, half: bool
 
 
 def save_new_run(parent: str | os.PathLike, name: str, model: nn.Module, meta: dict, half: bool = False,
-                 train_state: dict | bytes | None = None) -> Path:
-    """Save a run as a new folder in `parent` (named by `new_run_folder`), as `save_run` does; two
-    sessions saving runs of one name in the same second get a folder each, never one over the other."""
+                 train_state: dict | bytes | None = None, tag: str = "") -> Path:
+    """Save a run as a new folder in `parent` (named by `new_run_folder`, with `tag`), as `save_run`
+    does; two sessions saving runs of one name in the same second get a folder each, never one over
+    the other."""
     parent = Path(parent)
     with saving(Message("what.the_run")):
         partial = _write_partial(parent, name, _run_files(model, meta, half, train_state))
         try:
-            while not _publish(partial, target := new_run_folder(parent, name)):
+            while not _publish(partial, target := new_run_folder(parent, name, tag)):
                 pass
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
@@ -350,8 +352,8 @@ def load_bundle(data: bytes, name: str = "upload") -> Run:
     return run
 
 
-def save_bundle_to(folder: str | os.PathLike, data: bytes, name: str = "upload") -> Path:
-    """Check an uploaded bundle, then unpack it as a new run folder."""
+def save_bundle_to(folder: str | os.PathLike, data: bytes, name: str = "upload", tag: str = "") -> Path:
+    """Check an uploaded bundle, then unpack it as a new run folder (`tag`: as save_new_run's)."""
     run = load_bundle(data, name)
     run.meta["name"] = run.meta["name"] or Path(name).stem[:runfile.TEXT_LIMITS["name"]]
-    return save_new_run(folder, run.meta["name"], run.model, run.meta, train_state=run.optimizer or None)
+    return save_new_run(folder, run.meta["name"], run.model, run.meta, train_state=run.optimizer or None, tag=tag)

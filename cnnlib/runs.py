@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -67,6 +68,13 @@ def _publish(folder: Path, only_meta: bool = False) -> None:
         s.publish(folder, only_meta)
 
 
+def _tag(folder: str | os.PathLike) -> str:
+    """For a run saved into a store's mirror: four random hex digits for its folder's name, so that two
+    servers sharing the store and saving runs of one name in the same second do not write one run over
+    the other (each knows only its own folders). "" for a plain runs folder."""
+    return secrets.token_hex(2) if store.owning(folder) is not None else ""
+
+
 def pretrained_dir() -> Path:
     """Where shipped runs live: $CNNLAB_PRETRAINED, or pretrained/ beside the cnnlib package."""
     return Path(os.environ.get("CNNLAB_PRETRAINED") or Path(__file__).resolve().parents[1] / "pretrained")
@@ -96,14 +104,15 @@ def save_history(folder: str | os.PathLike, model: torch.nn.Module, h: History, 
     files.DiskFull, whose message says to download the run instead, and leaves nothing."""
     meta = history_meta(h, name, **extra)
     with saving(Message("what.this_run"), advice=DOWNLOAD_INSTEAD):
-        saved = save_new_run(folder, meta["name"], model, meta, half=half, train_state=h.resume)
+        saved = save_new_run(folder, meta["name"], model, meta, half=half, train_state=h.resume, tag=_tag(folder))
     _publish(saved)
     return saved
 
 
 def add_run_file(data: bytes, name: str = "upload", folder: str | os.PathLike | None = None) -> Path:
     """An uploaded run file (a .zip from the Runs page), checked, saved as a new run in the runs folder."""
-    saved = save_bundle_to(Path(folder) if folder else runs_dir(), data, name)
+    folder = Path(folder) if folder else runs_dir()
+    saved = save_bundle_to(folder, data, name, tag=_tag(folder))
     _publish(saved)
     return saved
 

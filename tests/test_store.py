@@ -127,6 +127,21 @@ def test_a_saved_run_is_published_and_a_wiped_server_lists_and_loads_it(bucket, 
     assert equal_weights(load_run(listed[0][0]).model, model)
 
 
+def test_two_servers_saving_runs_of_one_name_in_the_same_second_keep_both(bucket, s3, tmp_path, monkeypatch):
+    import time
+    monkeypatch.setattr(time, "strftime", lambda form, *a: "20261201-020000")    # the same second on both
+    first = runs.save_history(runs.runs_dir(), trained_like_model(), history(), name="same")
+    other = another_server(tmp_path, monkeypatch)              # has not listed the store since the first saved
+    second = runs.save_history(other, trained_like_model(), history(), name="same")
+    uploaded = runs.add_run_file(bundle(first), "same.zip", other)
+    names = {first.name, second.name, uploaded.name}
+    assert len(names) == 3 and all(n.startswith("20261201-020000-same-") for n in names)
+    assert {k.split("/")[0] for k in objects(bucket, s3.endpoint)} == names        # none written over another
+    assert sorted(f.name for f, _ in runs.list_runs()) == sorted(names)
+    plain = runs.save_history(tmp_path / "plain", trained_like_model(), history(), name="same")
+    assert plain.name == "20261201-020000-same"                # a plain runs folder: its own ~2, ~3 suffice
+
+
 def test_rename_delete_and_an_uploaded_run_file_go_to_the_store(bucket, s3, tmp_path, monkeypatch):
     model = trained_like_model()
     a = runs.save_history(runs.runs_dir(), model, history(), name="alpha")
