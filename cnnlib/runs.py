@@ -234,7 +234,8 @@ def delete_run(folder: str | os.PathLike, root: str | os.PathLike | None = None)
 
 def continuation(folder: str | os.PathLike, meta: dict, more: int, data: Dataset) -> TrainConfig:
     """The config of a run that continues the saved run in `folder` (its checked run.json `meta`) for
-    `more` epochs on `data`: the parent's, its epochs the total. Raises ValueError with the reason
+    `more` epochs on `data`: the parent's, its epochs the total, with the learning rate and momentum
+    its last live change left (where the parent's training stood when it ended). Raises ValueError with the reason
     when it cannot be continued: it diverged, `data` is not what it was trained on, or the total is
     more epochs than a run may have."""
     if meta["state"] == "diverged":
@@ -244,6 +245,8 @@ def continuation(folder: str | os.PathLike, meta: dict, more: int, data: Dataset
     if data.name != meta["dataset"] or list(data.classes) != meta["classes"] or data.image_size != meta["image_size"]:
         raise ValueError(Message("continue.other_data", data=meta["dataset"] or "?", chosen=data.name))
     cfg = replace(TrainConfig.from_dict(meta["config"]), epochs=len(meta["epochs"]) + int(more))
+    if meta["changes"]:
+        cfg = replace(cfg, lr=meta["changes"][-1]["lr"], momentum=meta["changes"][-1]["momentum"])
     if problems := cfg.validate():
         raise ValueError(problems[0])
     return cfg

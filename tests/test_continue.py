@@ -176,6 +176,20 @@ def test_a_continued_run_names_its_parent_and_its_epochs_go_on(tmp_path, tiny):
     assert child["parent"] == folder.name and [e["epoch"] for e in child["epochs"]] == [0, 1, 2, 3, 4]
 
 
+def test_a_continued_run_goes_on_with_the_learning_rate_and_momentum_of_its_last_live_change(tmp_path, tiny):
+    from cnnlib import runfile
+    from cnnlib.runs import continuation
+    folder, _ = _saved_run(tmp_path, tiny)
+    meta = runfile.read(folder / "run.json", folder.name)
+    meta["changes"] = [{"epoch": 0, "step": 2, "lr": 0.01, "momentum": 0.5},
+                       {"epoch": 1, "step": 1, "lr": 0.002, "momentum": 0.8}]
+    cfg = continuation(folder, meta, 1, tiny)
+    assert (cfg.lr, cfg.momentum, cfg.epochs) == (0.002, 0.8, 3)
+    meta["changes"][-1]["momentum"] = 1.0                        # a file may say what a config may not hold
+    with pytest.raises(ValueError, match="momentum"):
+        continuation(folder, meta, 1, tiny)
+
+
 def test_a_run_is_continued_only_on_its_own_data_and_not_after_diverging(tmp_path, tiny):
     from smalldata import tiny_dataset
 
