@@ -231,7 +231,7 @@ class TrainConfig:
             problems.append(Message("config.nesterov"))
         if self.precision == "fp16" and self.device == "cpu":
             problems.append(Message("config.fp16_cpu"))
-        if (isinstance(self.shrink_to, int) and 0 < self.shrink_to < (least := smallest_side(self.model))
+        if (not check_value("shrink_to", self.shrink_to) and 0 < self.shrink_to < (least := smallest_side(self.model))
                 and self.uses("shrink_to")):
             problems.append(not_allowed("shrink_to", self.shrink_to, Message("config.shrink_to", least=least)))
         return problems

@@ -18,12 +18,18 @@ STATES = ("idle", "waiting", "loading", "running", "paused", "finished", "stoppe
 ENDED = ("finished", "stopped", "diverged", "failed")
 
 
+def test_results(epochs) -> list[tuple[float, int]]:
+    """Each epoch's (test accuracy, images of its quick test or 0 for a full one), from EpochEnds or
+    from run.json's records (an older one has no "sampled": its tests were all full)."""
+    return [(e["test_acc"], e.get("sampled", 0)) if isinstance(e, dict) else (e.test_acc, e.sampled) for e in epochs]
+
+
 def best_accuracy(epochs) -> float:
-    """The best test accuracy of a run's epochs (EpochEnds, or run.json's records): the best of the
-    tests that checked every test image. A quick test's figure on a sample is an estimate that moves
-    a point or so either way, so the best of several would overstate the run; only a run with no
-    full test yet (stopped early) is judged on its samples."""
-    rows = [(e["test_acc"], e.get("sampled", 0)) if isinstance(e, dict) else (e.test_acc, e.sampled) for e in epochs]
+    """The best test accuracy of a run's epochs (as `test_results` reads them): the best of the tests
+    that checked every test image. A quick test's figure on a sample is an estimate that moves a point
+    or so either way, so the best of several would overstate the run; only a run with no full test yet
+    (stopped early) is judged on its samples."""
+    rows = test_results(epochs)
     return max([a for a, s in rows if not s] or [a for a, _ in rows], default=0.0)
 
 

@@ -360,16 +360,22 @@ def build_model(name: str, num_classes: int = 10, conv_dropout: float = 0.0, fc_
     return ConvNet(spec, num_classes, conv_dropout, fc_dropout)
 
 
+def _spec(name) -> ConvNetSpec | None:
+    """Architecture `name`'s spec; None for the tutorial's CNN and for anything that is no name of ours
+    (a config read from a file may hold a list there)."""
+    return ARCHITECTURES[name][1] if isinstance(name, str) and name in ARCHITECTURES else None
+
+
 def smallest_side(name: str) -> int:
     """The smallest image side, in pixels, that architecture `name` can take: each block halves it,
     and a whitening layer takes a pixel off first. 1 for a name that is no architecture of ours."""
-    spec = ARCHITECTURES[name][1] if isinstance(name, str) and name in ARCHITECTURES else None
+    spec = _spec(name)
     return 1 if spec is None else 2 ** len(spec.widths) + spec.whiten
 
 
 def has_batchnorm(name: str) -> bool:
     """Whether the architecture `name` normalises its activations with batch norm."""
-    spec = ARCHITECTURES[name][1] if name in ARCHITECTURES else None
+    spec = _spec(name)
     return spec is not None and spec.batchnorm
 
 

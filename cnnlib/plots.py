@@ -108,7 +108,9 @@ def training_chart(h: History, reference: bool = True, lang: str = "en") -> go.F
         fig.add_trace(go.Scatter(name=say("plots.test_within_epoch", lang),
                                  x=_floats(t.epoch + t.step / steps for t in h.tests),
                                  y=_floats(100 * t.test_acc for t in h.tests), mode="markers",
-                                 marker=dict(size=5, color="#ff7f0e")), row=2, col=1)
+                                 marker=dict(size=5, color="#ff7f0e",
+                                             symbol=["circle-open" if t.sampled else "circle" for t in h.tests])),
+                      row=2, col=1)
     if reference:
         fig.add_trace(go.Scatter(name=say("plots.tutorial", lang), x=list(range(1, len(TUTORIAL_TEST_ACC) + 1)),
                                  y=list(TUTORIAL_TEST_ACC), mode="lines", line=dict(dash="dash", color="gray")),

@@ -15,7 +15,7 @@ from torch import nn
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset
 from cnnlib.guess import Guess
-from cnnlib.history import History, best_accuracy
+from cnnlib.history import History, best_accuracy, test_results
 from cnnlib.inference import Predictor, predictor_from_runner
 from cnnlib.links import Setup
 from cnnlib.runner import Runner, Slots
@@ -236,7 +236,7 @@ def summary_of_meta(meta: dict) -> dict[Message, str]:
 def _summary(epochs: list, planned: int, seconds: float) -> dict[Message, str]:
     """From a run's epochs (EpochEnds or run.json's records): the best of its full tests (history.
     best_accuracy), and the latest test's figure, said to be a sample's where it was one."""
-    rows = [(e["test_acc"], e.get("sampled", 0)) if isinstance(e, dict) else (e.test_acc, e.sampled) for e in epochs]
+    rows = test_results(epochs)
     final, sampled = rows[-1] if rows else (0.0, 0)
     latest = Message("percent", value=100 * final)
     return {Message("session.best"): Message("percent", value=100 * best_accuracy(epochs)),

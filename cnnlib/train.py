@@ -486,7 +486,7 @@ class Training:
     def test(self, last: bool = True) -> Evaluation:
         """The test set's loss and accuracy: every image with the cfg.tta views; before the `last` test, with
         cfg.test_sample, one view of a fixed sample of the images (a tenth of the time or less)."""
-        if last or self.sample is None:
+        if not self.sampled(last):
             return evaluate(self.model, self.x_test, self.y_test, self.mean, self.std, tta=self.cfg.tta,
                             precision=self.precision)
         return evaluate(self.model, *self.sample, self.mean, self.std, precision=self.precision)

@@ -100,6 +100,9 @@ def test_smaller_images_first_must_be_a_size_the_network_can_take():
     for bad in (-1.0, 1.5, "half"):
         assert any("shrink_for" in p for p in fast.replace(shrink_to=24, shrink_for=bad).validate()), bad
     assert any("shrink_to" in p for p in fast.replace(shrink_to=24.5).validate())
+    assert len(fast.replace(shrink_to=True).validate()) == 1            # one message for one bad value
+    [junk] = fast.replace(model=["fast"], shrink_to=4).validate()       # a list where a name belongs
+    assert "model=['fast']" in junk
 
 
 def test_every_problem_is_reported_at_once_and_check_raises_with_all_of_them():

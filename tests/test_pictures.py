@@ -30,6 +30,11 @@ def test_a_grey_picture_and_a_strided_view_come_back_pixel_for_pixel():
     assert np.array_equal(decode(pictures.inline(flipped)), flipped)
 
 
+def test_floats_are_handed_back_for_st_image_to_scale():
+    floats = np.full((8, 8, 3), 0.5, np.float32)
+    assert pictures.inline(floats) is floats
+
+
 def test_a_picture_over_the_limit_is_handed_back_for_the_media_store(monkeypatch):
     monkeypatch.setattr(pictures, "MAX_PIXELS", 99)
     big = np.zeros((10, 10, 3), np.uint8)

@@ -71,8 +71,10 @@ def test_training_chart_has_loss_accuracy_reference_and_changes():
 def test_the_chart_draws_quick_tests_of_a_sample_as_open_markers_and_says_so():
     h = history()
     h.epochs = [EpochEnd(0, 1.3, 0.4, 1.0, 0.81, 8.0, 8.0, 2000), EpochEnd(1, 1.2, 0.5, 0.9, 0.85, 8.0, 16.0)]
-    test = plots.training_chart(h).data[2]
+    h.tests = [train.Tested(0, 2, 1.8, 0.6, 3.0, 2000), train.Tested(1, 2, 1.7, 0.82, 11.0, 2000)]
+    test, within = plots.training_chart(h).data[2:4]
     assert list(test.marker.symbol) == ["circle-open", "circle"] and list(test.y) == pytest.approx([81, 85])
+    assert list(within.marker.symbol) == ["circle-open"] * 2                 # the checks within epochs too
     assert test.name == "test accuracy (○: a quick test of 2,000 images; ●: all of them)"
     assert "prueba rápida con 2\u202f000 imágenes" in plots.training_chart(h, lang="es").data[2].name
 

@@ -18,10 +18,11 @@ MAX_PIXELS = 2_000_000                 # pixels: above this a picture goes throu
 
 
 def inline(image: np.ndarray) -> str | np.ndarray:
-    """A uint8 (H, W, 3) or (H, W) array as a PNG data URL for st.image; a picture over MAX_PIXELS is
-    handed back as it is (a data URL that large would slow every rerun that sends it)."""
-    if image.shape[0] * image.shape[1] > MAX_PIXELS:
+    """A uint8 (H, W, 3) or (H, W) array as a PNG data URL for st.image. Anything else (a picture over
+    MAX_PIXELS, whose data URL would slow every rerun that sends it; floats, which st.image scales
+    itself) is handed back as it is."""
+    if image.dtype != np.uint8 or image.shape[0] * image.shape[1] > MAX_PIXELS:
         return image
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(buf, format="PNG")
+    Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
