@@ -1127,11 +1127,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # --- continue a run (issue #18 point 5): train a saved run further, as a new run naming its parent --------
     "continue.title": ("Continue training", "Seguir entrenando"),
     "continue.explain": (
-        "Training goes on from this run's last weights, with its optimiser's memory (momentum) and its learning "
-        "rate schedule where they were, so its curves carry on from where they stopped. It is saved as a new run "
+        "Training goes on from this run's last weights, with its optimiser's memory (momentum), its learning "
+        "rate schedule and any change of learning rate or momentum made while it trained where they were, so its "
+        "curves carry on from where they stopped. It is saved as a new run "
         "that names this one as its parent; this run stays as it is.",
         "El entrenamiento sigue desde los últimos pesos de esta ejecución, con la memoria de su optimizador "
-        "(el momento) y su programa de tasa de aprendizaje donde estaban, así que sus curvas siguen desde donde se "
+        "(el momento), su programa de tasa de aprendizaje y cualquier cambio de tasa o de momento hecho durante "
+        "el entrenamiento donde estaban, así que sus curvas siguen desde donde se "
         "detuvieron. Se guarda como una ejecución nueva que nombra a esta como su madre; esta queda como está."),
     "continue.epochs": ("Epochs to add", "Épocas que añadir"),
     "continue.start": ("Continue training", "Seguir entrenando"),
