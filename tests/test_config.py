@@ -97,9 +97,11 @@ def test_smaller_images_first_must_be_a_size_the_network_can_take():
     assert TrainConfig(shrink_to=4).validate() == []            # the tutorial's CNN ignores it (its size is fixed)
     assert not TrainConfig(shrink_to=24).uses("shrink_to") and not TrainConfig(shrink_to=24).uses("shrink_for")
     assert fast.uses("shrink_to") and not fast.uses("shrink_for") and fast.replace(shrink_to=24).uses("shrink_for")
-    for bad in (-1.0, 1.5, "half"):
+    for bad in (-1.0, 1.5, "half", float("nan")):
         assert any("shrink_for" in p for p in fast.replace(shrink_to=24, shrink_for=bad).validate()), bad
-    assert any("shrink_to" in p for p in fast.replace(shrink_to=24.5).validate())
+    for bad in (24.5, float("nan"), "24", -8, 2048):
+        [problem] = fast.replace(shrink_to=bad).validate()
+        assert problem.startswith(f"shrink_to={bad!r} is not allowed"), problem
     assert len(fast.replace(shrink_to=True).validate()) == 1            # one message for one bad value
     [junk] = fast.replace(model=["fast"], shrink_to=4).validate()       # a list where a name belongs
     assert "model=['fast']" in junk
