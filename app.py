@@ -2,9 +2,8 @@
 user chose (each page draws the shared sidebar through `ui.browser.sidebar()`)."""
 import streamlit as st
 
-from cnnlib import runs, sources
-from cnnlib.runner import SERVER_MALLOC, configure_torch, skip_triton
-from cnnlib.train import tune_malloc
+from cnnlib import memory, runs, sources
+from cnnlib.runner import configure_torch
 from ui import browser, shared
 
 st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
@@ -12,8 +11,9 @@ st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
 
 @st.cache_resource(show_spinner=False)
 def _configure_once() -> int:
-    skip_triton()                                 # 80 MB this server would never use
-    tune_malloc(SERVER_MALLOC)                    # glibc's own settings; runs, pages and tests hand memory back
+    memory.skip_triton()                          # 80 MB this server would never use
+    memory.tune_malloc(memory.SERVER)             # glibc's own settings; runs, pages and tests hand memory back
+    memory.drop_unused_libraries()                # PyTorch's CUDA libraries without a GPU: 150 MB never run
     return configure_torch(shared.slots().limit)  # the cores, shared among the training slots
 
 

@@ -6,8 +6,8 @@ memory (RSS) all along.
     .venv/bin/python bench/bench_malloc.py --preset fast-cpu --images 10000 --runs 3 --rounds 2
     .venv/bin/python bench/bench_malloc.py --preset tutorial --images 4000 --runs 2 --rounds 2
 
-Modes: "speed", "default" and "server" are cnnlib.train.MALLOC's settings; "+trim" also hands free memory back
-to the system after each run (cnnlib.train.release_memory, glibc's malloc_trim). Figures per mode:
+Modes: "speed", "default" and "server" are cnnlib.memory.MALLOC's settings; "+trim" also hands free memory back
+to the system after each run (cnnlib.memory.release_memory, glibc's malloc_trim). Figures per mode:
 images/s (median of the runs), the peak RSS, and the RSS after the last run, above the RSS the process
 had with its data loaded, before training.
 """
@@ -33,7 +33,8 @@ def rss_mb() -> float:
 
 def worker(mode: str, preset_name: str, images: int, runs: int, data_name: str) -> None:
     from cnnlib.config import preset
-    from cnnlib.train import EpochEnd, fit, make_model, release_memory, tune_malloc
+    from cnnlib.memory import release_memory, tune_malloc
+    from cnnlib.train import EpochEnd, fit, make_model
 
     tune_malloc(mode.split("+")[0])
     data = load_bench_data(data_name).subset(images, 2000)

@@ -24,8 +24,9 @@ from common import TutorialNet  # (common also puts the project on sys.path)
 from torch import nn
 
 from cnnlib.config import preset
+from cnnlib.memory import tune_malloc
 from cnnlib.models import TutorialCNN
-from cnnlib.train import make_optimizer, tune_malloc
+from cnnlib.train import make_optimizer
 from cnnlib.tta import LAYOUT
 
 

@@ -100,7 +100,8 @@ def ceiling_worker(max_steps: int, data_name: str) -> dict:
 
 def cnnlib_worker(max_steps: int, data_name: str) -> dict:
     from cnnlib.config import preset
-    from cnnlib.train import EpochEnd, fit, make_model, tune_malloc
+    from cnnlib.memory import tune_malloc
+    from cnnlib.train import EpochEnd, fit, make_model
 
     tune_malloc("speed")                         # as the command line trains
     data = load_bench_data(data_name)

@@ -47,7 +47,8 @@ def percent(fraction: float) -> str:
 
 def worker(preset_name: str, eval_every: int, epochs: int, data_name: str, settings: list[str]) -> None:
     from cnnlib.config import preset
-    from cnnlib.train import Diverged, EpochEnd, Finished, Tested, fit, make_model, resolve_device, tune_malloc
+    from cnnlib.memory import tune_malloc
+    from cnnlib.train import Diverged, EpochEnd, Finished, Tested, fit, make_model, resolve_device
 
     tune_malloc("speed")                         # as the command line trains
     data = load_bench_data(data_name)

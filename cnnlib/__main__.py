@@ -63,17 +63,8 @@ def train(args: argparse.Namespace) -> int:
     from cnnlib import runs, store
     from cnnlib.data import DataError, load_builtin, load_dataset
     from cnnlib.history import History
-    from cnnlib.train import (
-        Diverged,
-        EpochEnd,
-        Finished,
-        Step,
-        TrainState,
-        fit,
-        make_model,
-        resolve_device,
-        tune_malloc,
-    )
+    from cnnlib.memory import tune_malloc
+    from cnnlib.train import Diverged, EpochEnd, Finished, Step, TrainState, fit, make_model, resolve_device
 
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
                  if getattr(args, f.name) is not None}

@@ -25,6 +25,9 @@ Stats = Sequence[float] | torch.Tensor | None   # per-channel mean or std, as st
 EPSILONS = tuple(k / 255 for k in (0, 1, 2, 4, 8, 16))   # the accuracy chart's points
 SAMPLE = 500                                             # test images the accuracy chart attacks
 PGD_STEPS = 10
+# Images attacked at a time: an attack keeps every layer's activations for its gradient, so the batch sets
+# how much memory a server needs for it (BENCHMARKS.md §6)
+ATTACK_BATCH = 64
 
 
 def _unit(images: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -126,7 +129,7 @@ def sample(n_test: int, n: int = SAMPLE, seed: int = 0) -> torch.Tensor:
 
 def accuracy_vs_epsilon(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
                         epsilons: Sequence[float] = EPSILONS, mean: Stats = None, std: Stats = None,
-                        steps: int = 0, batch_size: int = 250) -> list[float]:
+                        steps: int = 0, batch_size: int = ATTACK_BATCH) -> list[float]:
     """Accuracy (0..1) on uint8 images attacked with each epsilon: FGSM, or PGD of `steps` steps.
     FGSM's direction does not depend on epsilon, so it is computed once per batch for all of them."""
     device = _device(model)

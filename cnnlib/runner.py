@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import sys
 import threading
 import time
 import traceback
@@ -23,17 +22,10 @@ from cnnlib.data import DataError, Dataset
 from cnnlib.files import DiskFull, is_disk_full
 from cnnlib.guess import Guess
 from cnnlib.history import History
+from cnnlib.memory import release_memory
 from cnnlib.models import build_model, too_large, too_large_to_train
-from cnnlib.train import Changed, EpochEnd, Stopped, Tested, TrainState, fit, make_model, release_memory, resolve_device
+from cnnlib.train import Changed, EpochEnd, Stopped, Tested, TrainState, fit, make_model, resolve_device
 from cnnlib.words import Message, joined, message_of
-
-# The allocator settings of a server that trains (train.MALLOC): glibc's own, with two arenas at
-# most. Keeping every freed buffer ("speed", as the command line does) bought no measurable speed in
-# a training thread here (0.97-0.98x of it with glibc's own, within the noise) and kept twice the
-# memory after each run; without the cap on arenas, the threads of the pages' tests kept hundreds of
-# MB (bench/bench_malloc.py, bench/memory.py, BENCHMARKS.md §6). What runs, pages and tests free is
-# handed back besides (release_memory).
-SERVER_MALLOC = "server"
 
 
 @dataclass(eq=False)
@@ -165,14 +157,6 @@ class Continuation:
     epochs: list[EpochEnd] = field(default_factory=list)
     changes: list[Changed] = field(default_factory=list)
     tests: list[Tested] = field(default_factory=list)
-
-
-def skip_triton() -> None:
-    """Keep this process from importing Triton, a compiler of GPU kernels that PyTorch's CUDA build
-    carries: the first optimizer imports torch._dynamo, which imports Triton if it is installed, and
-    that alone keeps 80 MB resident (BENCHMARKS.md §6). CNN Lab never compiles, so a server does not
-    need it; PyTorch then answers "no Triton" (an import that fails) and goes on as without it."""
-    sys.modules.setdefault("triton", None)
 
 
 def _seconds_setting(name: str, default: float, scale: float = 1.0) -> float:
@@ -356,7 +340,8 @@ class Runner:
 
     def epoch_model(self) -> tuple[torch.nn.Module, int] | None:
         """A copy of the network as it was at the last epoch end, in eval mode, and that epoch
-        (0-based); None before the first epoch ends. Safe to use while the run goes on."""
+        (0-based); None before the first epoch ends, and once the run has ended (self.model is then the
+        run's network). Safe to use while the run goes on."""
         with self._lock:
             state, h = self._epoch_state, self._history
             if state is None or not h.epochs:
@@ -487,6 +472,9 @@ class Runner:
             if self._has_slot:
                 self._slots.release(self._ticket)
                 self._has_slot = False
+            with self._lock:                  # an ended run is used as self.model: its epoch's copies go
+                self._epoch_state = None      # (the tutorial's CNN: 17 MB each)
+            self._epoch_copy = None
             release_memory()                  # what this run's steps and tests freed goes back to the system
 
     def _save(self) -> None:

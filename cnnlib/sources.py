@@ -17,7 +17,7 @@ import torch
 
 from cnnlib.data import SHAPES10_NAME, DataError, Dataset, augment, cifar10_status, load_builtin, load_dataset
 from cnnlib.files import atomic_write, remove_leftovers, saving, slug
-from cnnlib.train import release_memory
+from cnnlib.memory import release_memory
 
 SOURCE_NAMES = {"cifar10": "CIFAR-10", "builtin": SHAPES10_NAME}   # (a page says them in its language: words.tr)
 

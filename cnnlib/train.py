@@ -11,9 +11,7 @@ the test set and the epoch's event.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import math
-import sys
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -23,7 +21,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cnnlib import optim
+from cnnlib import memory, optim
 from cnnlib.config import TrainConfig
 from cnnlib.data import Dataset, alternating_flips, augment, batch_indices, to_float
 from cnnlib.models import build_model, fit_to_data
@@ -169,38 +167,6 @@ def epoch_seed(seed: int, epoch: int) -> int:
 
 # --- set-up helpers ------------------------------------------------------------------------------
 
-# glibc's allocator settings (mallopt), by what a process is for. "speed" keeps every freed buffer in
-# the process: by default glibc hands buffers over 128 KB back to the kernel, which costs page faults
-# at each step (a few per cent of an epoch here, BENCHMARKS.md §1), but a long-lived server keeping
-# a gigabyte per thread's arena never gives memory back. The server's choice: BENCHMARKS.md §6.
-MALLOC = {
-    "speed": {-1: 1 << 30, -3: 1 << 25},    # M_TRIM_THRESHOLD 1 GB, M_MMAP_THRESHOLD 32 MB (a command-line run)
-    "default": {},                          # glibc's own: thresholds that grow with the buffers freed
-    # glibc's own, but two arenas at most (M_ARENA_MAX): a server's every page run is a new thread, and
-    # each new thread that runs PyTorch work (a test, Grad-CAM) starts a team of OpenMP threads with
-    # arenas of their own, each keeping what it freed: 600 MB more in one test of the tutorial's CNN
-    "server": {-8: 2},
-}
-
-
-def tune_malloc(mode: str = "speed") -> None:
-    """Apply the allocator settings MALLOC[mode] to this process (glibc only; elsewhere nothing)."""
-    if not sys.platform.startswith("linux") or not MALLOC[mode]:
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6")
-        for option, value in MALLOC[mode].items():
-            libc.mallopt(option, value)
-
-
-def release_memory() -> None:
-    """Hand the memory that freed buffers left in this process's heaps back to the system (glibc's
-    malloc_trim): after a run, a test of the whole test set or a data set's loading, on a server."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         if torch.cuda.is_available():
@@ -340,23 +306,25 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: torch.Ten
     model.eval()
     device = next(model.parameters()).device
     batch_size = batch_size or (EVAL_BATCH_CPU if device.type == "cpu" else EVAL_BATCH_GPU)
-    loss_sum, preds, confs = 0.0, [], []
+    loss_sum = 0.0
+    # The answers go into tensors made before the first batch: small tensors kept from one batch to the
+    # next were carved out of the batches' freed buffers, and glibc's heaps grew by hundreds of MB
+    # (BENCHMARKS.md §6)
+    preds, confs = torch.empty(len(y), dtype=torch.int64), torch.empty(len(y))
     ctx = _autocast(resolve_precision(precision, device), device)
+    tidy = memory.Tidier()
     for i in range(0, len(y), batch_size):
         xb = to_float(x[i:i + batch_size].to(device, non_blocking=True), mean, std)
         yb = y[i:i + batch_size].to(device)
         with ctx:
             logits = view_logits(model, xb, tta)
         loss_sum += nn.functional.cross_entropy(logits, yb, reduction="sum").item()
-        p = logits.softmax(1)
-        c, k = p.max(1)
-        preds.append(k.cpu())
-        confs.append(c.cpu())
+        c, k = logits.softmax(1).max(1)
+        confs[i:i + batch_size], preds[i:i + batch_size] = c, k
+        tidy()                      # a server hands what the batches freed back as it goes
     model.train(was_training)
-    preds_t = torch.cat(preds) if preds else torch.empty(0, dtype=torch.int64)
     n = max(1, len(y))
-    return Evaluation(loss_sum / n, (preds_t == y.cpu()).float().sum().item() / n, preds_t,
-                      torch.cat(confs) if confs else torch.empty(0))
+    return Evaluation(loss_sum / n, (preds == y.cpu()).float().sum().item() / n, preds, confs)
 
 
 def per_class_accuracy(predictions: torch.Tensor, y: torch.Tensor, num_classes: int,

@@ -23,8 +23,8 @@ from smalldata import flat_png
 from cnnlib import data, images
 from cnnlib.images import DISPLAY_SIDE, MAX_PIXELS, UPLOAD_TYPES, ImageError, ImageTooLarge, decode, open_image
 from cnnlib.inference import Predictor, predict, prepare
+from cnnlib.memory import release_memory
 from cnnlib.models import build_model
-from cnnlib.train import release_memory
 
 ROOT = Path(__file__).resolve().parents[1]
 

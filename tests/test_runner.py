@@ -304,6 +304,11 @@ def test_a_run_still_training_offers_a_copy_of_its_network_from_the_last_epoch_e
     report = predictor.evaluate(p, tiny_dataset())
     assert int(report.confusion.sum()) == 32
     r.resume()
+    r.stop()
+    wait_for(lambda: not r.alive, what="the run to end")
+    assert r.epoch_model() is None and r._epoch_copy is None     # an ended run keeps no copies of its weights
+    p = predictor.predictor_from_runner(r)
+    assert p is not None and p.model is r.model and "still training" not in p.name
 
 
 # --- the line for training slots ----------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import streamlit as st
 
-from cnnlib import adversarial, evalplots, inference, runs, train, words
+from cnnlib import adversarial, evalplots, inference, memory, runs, words
 from cnnlib.checkpoints import CheckpointError
 from cnnlib.config import TTA_WORDS
 from cnnlib.data import CIFAR10_CLASSES, Dataset
@@ -121,7 +121,7 @@ def prediction(model: inference.Predictor, upload) -> inference.Prediction:
     if made_with is not model.model:
         result = inference.predict(model, upload.getvalue(), len(model.classes))
         cache[upload.file_id] = (model.model, result)
-        train.release_memory()             # a large photo's full decoding goes back to the system at once
+        memory.release_memory()             # a large photo's full decoding goes back to the system at once
     return result
 
 
@@ -151,7 +151,7 @@ def evaluation(choice: str | inference.Predictor, model: inference.Predictor, ds
 def _test(model: inference.Predictor, ds: Dataset) -> EvalReport:
     with testing():
         report = inference.evaluate(model, ds)
-        train.release_memory()              # the test's activations go back to the system
+        memory.release_memory()              # the test's activations go back to the system
     return report
 
 
@@ -218,7 +218,7 @@ def _robustness_saved(folder: str, source: str, n_test: int) -> list[float]:
 def _attack_sample(model: inference.Predictor, ds: Dataset) -> list[float]:
     with testing():                        # one test or attack of a test sample at a time on the server
         accuracy = inference.robustness(model, ds)
-        train.release_memory()
+        memory.release_memory()
     return accuracy
 
 

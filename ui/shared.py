@@ -13,7 +13,7 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.runtime import Runtime
 
-from cnnlib import follow, inference, runs, session, sources, store, train
+from cnnlib import follow, inference, memory, runs, session, sources, store
 from cnnlib.data import Dataset
 from cnnlib.runner import Slots, default_slots
 from cnnlib.runs import list_runs
@@ -47,7 +47,7 @@ def _reap_forever(registry: session.Sessions, connected: Callable[[str], bool]) 
         # What the sessions' pages freed (figures, decoded uploads, tests of a model) goes back to the
         # system too: the server keeps freed buffers for the training's sake, and a trim every few
         # seconds costs a run a step's worth of page faults (bench/bench_malloc.py, BENCHMARKS.md §6).
-        train.release_memory()
+        memory.release_memory()
 
 
 @st.cache_resource(show_spinner=False)
