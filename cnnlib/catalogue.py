@@ -31,6 +31,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "config.shrink_to": ("0 (never) or at least {least} pixels: this network halves the images that many times over",
                          "0 (nunca) o al menos {least} píxeles: esta red reduce las imágenes a la mitad tantas "
                          "veces"),
+    "config.shrink_for": ("with shrink_to={size}, the share of the steps that see the smaller images, above 0 "
+                          "and at most 1 (or set shrink_to to 0 to train on full-size images throughout)",
+                          "con shrink_to={size}, la parte de los pasos que ven las imágenes más pequeñas, mayor "
+                          "que 0 y como mucho 1 (o pon shrink_to a 0 para entrenar siempre con imágenes de tamaño "
+                          "completo)"),
     "config.invalid": ("Invalid training configuration: {problems}",
                        "Configuración de entrenamiento no válida: {problems}"),
     "config.unknown_preset": ("Unknown preset {name}: choose one of {choices}.",

@@ -231,9 +231,14 @@ class TrainConfig:
             problems.append(Message("config.nesterov"))
         if self.precision == "fp16" and self.device == "cpu":
             problems.append(Message("config.fp16_cpu"))
-        if (not check_value("shrink_to", self.shrink_to) and 0 < self.shrink_to < (least := smallest_side(self.model))
-                and self.uses("shrink_to")):
-            problems.append(not_allowed("shrink_to", self.shrink_to, Message("config.shrink_to", least=least)))
+        # (a model or size that fails its own check has its message already)
+        if not check_value("shrink_to", self.shrink_to) and not check_value("model", self.model) and self.shrink_to \
+                and self.uses("shrink_to"):
+            if self.shrink_to < (least := smallest_side(self.model)):
+                problems.append(not_allowed("shrink_to", self.shrink_to, Message("config.shrink_to", least=least)))
+            elif self.shrink_for == 0:      # a size set, and no step to use it: it would quietly do nothing
+                problems.append(not_allowed("shrink_for", self.shrink_for,
+                                            Message("config.shrink_for", size=self.shrink_to)))
         return problems
 
     def check(self) -> TrainConfig:

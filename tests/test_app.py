@@ -993,7 +993,8 @@ def test_smaller_images_first_is_set_on_train_and_a_size_the_network_cannot_take
     assert not at.exception and at.button(key="start").disabled
     assert any("shrink_to=4 is not allowed" in e.value and "at least 8 pixels" in e.value for e in at.error)
     at.number_input(key="cfg_shrink_to").set_value(24).run()
-    assert not at.number_input(key="cfg_shrink_for").disabled      # now it has an effect
+    assert not at.number_input(key="cfg_shrink_for").disabled      # now it has an effect, and must be set
+    assert any("shrink_for=0.0 is not allowed" in e.value for e in at.error) and at.button(key="start").disabled
     at.number_input(key="cfg_shrink_for").set_value(1.5).run()
     assert any("shrink_for=1.5 is not allowed" in e.value for e in at.error) and at.button(key="start").disabled
     at.number_input(key="cfg_shrink_for").set_value(0.3).run()

@@ -94,6 +94,9 @@ def test_smaller_images_first_must_be_a_size_the_network_can_take():
     assert "at least 9 pixels" in preset("gpu-speedrun").replace(shrink_to=8).validate()[0]   # whitening: one less
     assert "at least 16 pixels" in fast.replace(model="vgg", shrink_to=12).validate()[0]
     assert fast.replace(shrink_to=8, shrink_for=1.0).validate() == []
+    [idle] = fast.replace(shrink_to=24).validate()                     # a size, and no step to use it
+    assert idle.startswith("shrink_for=0.0 is not allowed: with shrink_to=24") and "set shrink_to to 0" in idle
+    assert preset("cpu-15min").replace(shrink_to=16).validate() != []
     assert TrainConfig(shrink_to=4).validate() == []            # the tutorial's CNN ignores it (its size is fixed)
     assert not TrainConfig(shrink_to=24).uses("shrink_to") and not TrainConfig(shrink_to=24).uses("shrink_for")
     assert fast.uses("shrink_to") and not fast.uses("shrink_for") and fast.replace(shrink_to=24).uses("shrink_for")
