@@ -198,11 +198,11 @@ def _records(meta: dict, key: str, schema: dict) -> list[dict]:
     for i, record in enumerate(value):
         if not isinstance(record, dict):
             raise _wrong(f"{key}[{i}]", record, what)
-        record = {**OPTIONAL, **record}
+        filled = {**OPTIONAL, **record}     # the message quotes the record as the file has it
         for name in schema:
-            if name not in record:
+            if name not in filled:
                 raise _wrong(f"{key}[{i}]", record, Message("runfile.missing_field", name=name, what=what))
-        out.append({name: _number(record[name], f"{key}[{i}].{name}", lo, hi, whole)
+        out.append({name: _number(filled[name], f"{key}[{i}].{name}", lo, hi, whole)
                     for name, (lo, hi, whole) in schema.items()})
     return out
 

@@ -428,3 +428,11 @@ def test_the_guess_is_set_beside_the_final_epoch():
     assert compare(Guess(gap="yes"), [EpochEnd(0, 1, 0.6, 1, 0.6, 1, 1)])[0]["happened"].startswith("no:")
     assert compare(None, epochs) == compare(Guess(50), []) == []
     assert rows[1]["happened"].say("es").startswith("sí: 62,0 %")
+
+
+def test_a_record_missing_a_field_is_quoted_as_the_file_has_it():
+    meta = run_meta(TrainConfig(), [str(i) for i in range(10)])
+    meta["epochs"] = [{"epoch": 0, "train_loss": 1.0}]                 # no test_acc, no sampled
+    with pytest.raises(runfile.CheckpointError) as e:
+        runfile.validate(meta, "x")
+    assert "'epochs[0]' is a mapping of 2, but it has no 'train_acc'" in str(e.value)   # not 3: no filled-in "sampled"
