@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cnnlib.evalplots import COLORS
-from cnnlib.history import STATES, best_accuracy
+from cnnlib.history import STATES, best_accuracy, test_markers
 from cnnlib.words import say, tr
 
 
@@ -37,7 +37,7 @@ def curves_figure(metas: Sequence[dict], train: bool = False, lang: str = "en") 
         epochs = m.get("epochs") or []
         x = [e["epoch"] + 1 for e in epochs]   # epochs are stored 0-based
         color = COLORS[i % len(COLORS)]
-        symbols = ["circle-open" if e.get("sampled") else "circle" for e in epochs]
+        symbols = test_markers(epochs)
         for col, key in ((1, "test_acc"), (2, "test_loss")):
             fig.add_trace(go.Scatter(x=x, y=[e[key] for e in epochs], name=label, legendgroup=label,
                                      showlegend=col == 1, mode="lines+markers", line=dict(color=color),

@@ -19,9 +19,15 @@ ENDED = ("finished", "stopped", "diverged", "failed")
 
 
 def test_results(epochs) -> list[tuple[float, int]]:
-    """Each epoch's (test accuracy, images of its quick test or 0 for a full one), from EpochEnds or
+    """Each test's (accuracy, images of its quick test or 0 for a full one), from EpochEnds or Testeds or
     from run.json's records (an older one has no "sampled": its tests were all full)."""
     return [(e["test_acc"], e.get("sampled", 0)) if isinstance(e, dict) else (e.test_acc, e.sampled) for e in epochs]
+
+
+def test_markers(records) -> list[str]:
+    """A chart marker for each test (EpochEnds, Testeds or run.json's records): open for a quick test of a
+    sample, whose figure moves a point or so; filled for a test of every image."""
+    return ["circle-open" if sampled else "circle" for _, sampled in test_results(records)]
 
 
 def best_accuracy(epochs) -> float:

@@ -13,7 +13,7 @@ import torch
 from plotly.subplots import make_subplots
 from torch.nn import functional as F
 
-from cnnlib.history import History
+from cnnlib.history import History, test_markers
 from cnnlib.words import Message, say
 
 # The tutorial's reported test accuracy after epochs 1..10, in percent: the dashed reference line.
@@ -101,7 +101,7 @@ def training_chart(h: History, reference: bool = True, lang: str = "en") -> go.F
     fig.add_trace(go.Scatter(name=say("plots.test_accuracy_sampled", lang, n=sampled) if sampled
                              else say("plots.test_accuracy", lang), x=ep, y=[100 * e.test_acc for e in h.epochs],
                              mode="lines+markers",
-                             marker=dict(symbol=["circle-open" if e.sampled else "circle" for e in h.epochs])),
+                             marker=dict(symbol=test_markers(h.epochs))),
                   row=2, col=1)
     steps = h.steps[-1].steps if h.steps else 0
     if h.tests and steps:  # test-set checks within epochs (eval_every)
@@ -109,7 +109,7 @@ def training_chart(h: History, reference: bool = True, lang: str = "en") -> go.F
                                  x=_floats(t.epoch + t.step / steps for t in h.tests),
                                  y=_floats(100 * t.test_acc for t in h.tests), mode="markers",
                                  marker=dict(size=5, color="#ff7f0e",
-                                             symbol=["circle-open" if t.sampled else "circle" for t in h.tests])),
+                                             symbol=test_markers(h.tests))),
                       row=2, col=1)
     if reference:
         fig.add_trace(go.Scatter(name=say("plots.tutorial", lang), x=list(range(1, len(TUTORIAL_TEST_ACC) + 1)),

@@ -41,3 +41,12 @@ def test_the_best_accuracy_is_of_full_tests_and_a_quick_tests_figure_says_so():
     assert "best 85 %" in tr(run_label(meta), "en")
     [row] = comparison_table([meta])
     assert row["best acc"] == 0.85 and row["final acc"] == 0.85
+
+
+def test_a_quick_test_has_an_open_marker_whatever_holds_it():
+    from cnnlib import history
+    from cnnlib.train import Tested
+    records = [{"test_acc": 0.5}, {"test_acc": 0.6, "sampled": 2000}]           # run.json's, an older one first
+    tests = [Tested(0, 5, 1.0, 0.4, 1.0, sampled=500), Tested(0, 9, 1.0, 0.5, 2.0)]
+    assert history.test_markers(records) == ["circle", "circle-open"]
+    assert history.test_markers(tests) == ["circle-open", "circle"]
