@@ -43,6 +43,11 @@ class DataError(Exception):
     """A data set that cannot be loaded; the message (a words.Message) says what to do instead."""
 
 
+# bytes of float64 images that Dataset.mean_std converts at a time: 500 of CIFAR-10's (12 MB), fewer of
+# larger images
+STATS_CHUNK = 500 * 3 * 32 * 32 * 8
+
+
 @dataclass
 class Dataset:
     name: str                       # what to call it on screen, e.g. "CIFAR-10"
@@ -60,11 +65,12 @@ class Dataset:
 
     def mean_std(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-channel mean and std of the training images, in [0, 1] units; worked out once, in
-        chunks of 500 images as float64 (12 MB; a whole float64 copy of CIFAR-10 would take 1.2 GB)."""
+        chunks of about STATS_CHUNK bytes as float64 (a whole float64 copy of CIFAR-10 would take 1.2 GB)."""
         if self._stats is None:
             total, squares, n = torch.zeros(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64), 0
-            for i in range(0, len(self.x_train), 500):
-                x = self.x_train[i:i + 500].to(torch.float64).div_(255)
+            chunk = max(1, STATS_CHUNK // (8 * self.x_train[:1].numel() or 1))   # 500 of CIFAR-10's images
+            for i in range(0, len(self.x_train), chunk):
+                x = self.x_train[i:i + chunk].to(torch.float64).div_(255)
                 total += x.sum(dim=(0, 2, 3))
                 squares += x.square().sum(dim=(0, 2, 3))
                 n += x.numel() // x.shape[1]
