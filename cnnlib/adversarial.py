@@ -25,9 +25,14 @@ Stats = Sequence[float] | torch.Tensor | None   # per-channel mean or std, as st
 EPSILONS = tuple(k / 255 for k in (0, 1, 2, 4, 8, 16))   # the accuracy chart's points
 SAMPLE = 500                                             # test images the accuracy chart attacks
 PGD_STEPS = 10
-# Images attacked at a time: an attack keeps every layer's activations for its gradient, so the batch sets
-# how much memory a server needs for it (BENCHMARKS.md §6)
+# Images of 32 pixels attacked at a time (fewer of larger ones: the same pixels): an attack keeps every
+# layer's activations for its gradient, so the batch sets how much memory a server needs (BENCHMARKS.md §6)
 ATTACK_BATCH = 64
+
+
+def attack_batch(image_side: int) -> int:
+    """How many images of `image_side` pixels an attack takes at a time: ATTACK_BATCH's pixels, at least one."""
+    return max(1, ATTACK_BATCH * 32 * 32 // max(1, image_side) ** 2)
 
 
 def _unit(images: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -129,10 +134,12 @@ def sample(n_test: int, n: int = SAMPLE, seed: int = 0) -> torch.Tensor:
 
 def accuracy_vs_epsilon(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
                         epsilons: Sequence[float] = EPSILONS, mean: Stats = None, std: Stats = None,
-                        steps: int = 0, batch_size: int = ATTACK_BATCH) -> list[float]:
-    """Accuracy (0..1) on uint8 images attacked with each epsilon: FGSM, or PGD of `steps` steps.
-    FGSM's direction does not depend on epsilon, so it is computed once per batch for all of them."""
+                        steps: int = 0, batch_size: int = 0) -> list[float]:
+    """Accuracy (0..1) on uint8 images attacked with each epsilon: FGSM, or PGD of `steps` steps, `batch_size`
+    images at a time (0: attack_batch's for their size). FGSM's direction does not depend on epsilon, so it is
+    computed once per batch for all of them."""
     device = _device(model)
+    batch_size = batch_size or attack_batch(images.shape[-1])
     correct = np.zeros(len(epsilons))
     for start in range(0, len(labels), batch_size):
         x, y = images[start:start + batch_size], labels[start:start + batch_size].to(device)

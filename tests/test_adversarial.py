@@ -153,3 +153,19 @@ def test_every_architecture_can_be_attacked(name):
     y = torch.tensor([1, 2])
     for adv in (fgsm(model, x, y, 2 / 255, MEAN, STD), pgd(model, x, y, 2 / 255, 2, MEAN, STD)):
         assert float((adv - x.float() / 255).abs().max()) <= 2 / 255 + 1e-6
+
+
+def test_an_attack_takes_fewer_large_images_at_a_time(monkeypatch):
+    from cnnlib import adversarial
+    assert adversarial.attack_batch(32) == adversarial.ATTACK_BATCH == 64
+    assert adversarial.attack_batch(64) == 16 and adversarial.attack_batch(256) == 1 and adversarial.attack_batch(0) > 0
+    seen, real = [], adversarial._sign_of_gradient
+
+    def spy(model, x0, *a):
+        seen.append(len(x0))
+        return real(model, x0, *a)
+    monkeypatch.setattr(adversarial, "_sign_of_gradient", spy)
+    model = build_model("small", 10, 0.0, 0.0, 64).eval()
+    images, labels = torch.randint(0, 256, (40, 3, 64, 64), dtype=torch.uint8), torch.randint(0, 10, (40,))
+    accuracy_vs_epsilon(model, images, labels, (0.0, 0.01))
+    assert seen == [16, 16, 8]
