@@ -351,8 +351,11 @@ class Runner:
             return self._epoch_copy                     # built once per epoch, not on every page rerun
         model = build_model(self.cfg.model, classes, self.cfg.conv_dropout, self.cfg.fc_dropout, size)
         model.load_state_dict(state)
-        self._epoch_copy = (model.eval(), epoch)
-        return self._epoch_copy
+        copy = (model.eval(), epoch)
+        with self._lock:
+            if self._epoch_state is state:    # kept only while the run has not ended (nor moved on) meanwhile
+                self._epoch_copy = copy
+        return copy
 
     def snapshot(self) -> History:
         """A copy of the history that the worker will not change: its lists are copied, the events
@@ -474,7 +477,7 @@ class Runner:
                 self._has_slot = False
             with self._lock:                  # an ended run is used as self.model: its epoch's copies go
                 self._epoch_state = None      # (the tutorial's CNN: 17 MB each)
-            self._epoch_copy = None
+                self._epoch_copy = None
             release_memory()                  # what this run's steps and tests freed goes back to the system
 
     def _save(self) -> None:

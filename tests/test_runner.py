@@ -475,3 +475,20 @@ def test_a_run_too_large_for_the_servers_memory_is_refused_before_it_starts(monk
     monkeypatch.setenv("CNNLAB_MAX_RUN_MB", "50")                          # a teacher's smaller limit
     assert "at most 50 MB" in memory_problem(preset("fast-cpu"), 10, 32)
     assert "384×384" in memory_problem(preset("tutorial"), 10, 384)      # the network alone is too big
+
+
+def test_a_copy_of_the_network_built_as_the_run_ends_is_not_kept(monkeypatch):
+    r = Runner(LONG, tiny_dataset())
+    r._history.classes, r._history.image_size = tuple("abcdefghij"), 32
+    r._history.epochs = [EpochEnd(0, 1.0, 0.5, 1.0, 0.5, 1.0, 1.0)]
+    r._epoch_state = runner_mod.build_model("tutorial", 10, 0.3, 0.5, 32).state_dict()
+    real = runner_mod.build_model
+
+    def ends_meanwhile(*a):                  # the run ends while a page builds its copy
+        with r._lock:
+            r._epoch_state = None
+        return real(*a)
+    monkeypatch.setattr(runner_mod, "build_model", ends_meanwhile)
+    model, epoch = r.epoch_model()
+    assert epoch == 0 and not model.training   # the page still gets its copy...
+    assert r._epoch_copy is None               # ...but the ended run does not keep it
