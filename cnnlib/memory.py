@@ -1,6 +1,7 @@
 """What a process keeps in memory: glibc's allocator settings by what the process is for (`tune_malloc`),
 handing freed memory back to the system (`release_memory`, and a `Tidier` while a server tests), and the
-parts of PyTorch a server without a GPU never uses (`skip_triton`, `drop_unused_libraries`).
+parts of PyTorch and of its libraries that a server without a GPU never uses (`skip_triton`,
+`drop_unused_libraries`).
 
 The figures behind each choice are in BENCHMARKS.md §6.
 """
@@ -112,9 +113,9 @@ def skip_triton() -> None:
     sys.modules.setdefault("triton", None)
 
 
-def cuda_library_mappings() -> list[tuple[int, int, str]]:
-    """(start, end, path) of each of this process's memory mappings of a CUDA library; [] where there
-    are none (PyTorch's CPU-only build) or no /proc (not Linux)."""
+def file_mappings() -> list[tuple[int, int, str, str]]:
+    """(start, end, permissions, path) of each of this process's memory mappings of a file (a library,
+    mostly); [] where there is no /proc (not Linux)."""
     try:
         with open("/proc/self/maps") as f:
             lines = f.readlines()
@@ -122,28 +123,53 @@ def cuda_library_mappings() -> list[tuple[int, int, str]]:
         return []
     found = []
     for line in lines:
-        parts = line.split()
-        if len(parts) < 6 or not _CUDA_LIBRARY.match(parts[5].rsplit("/", 1)[-1]):
-            continue
+        parts = line.split(maxsplit=5)
+        if len(parts) < 6 or not parts[5].startswith("/"):
+            continue                                   # anonymous memory, [heap], [stack], [vdso], ...
         start, end = (int(v, 16) for v in parts[0].split("-"))
-        found.append((start, end, parts[5]))
+        found.append((start, end, parts[1], parts[5].rstrip("\n")))
+    return found
+
+
+def cuda_library_mappings() -> list[tuple[int, int, str]]:
+    """(start, end, path) of each of this process's memory mappings of a CUDA library; [] where there
+    are none (PyTorch's CPU-only build) or no /proc (not Linux)."""
+    return [(start, end, path) for start, end, _, path in file_mappings()
+            if _CUDA_LIBRARY.match(path.rsplit("/", 1)[-1])]
+
+
+def read_only_mappings() -> list[tuple[int, int, str]]:
+    """(start, end, path) of each of this process's read-only mappings of a regular file: the libraries'
+    code and constants, which the kernel can always read again from their files."""
+    regular: dict[str, bool] = {}
+    found = []
+    for start, end, perms, path in file_mappings():
+        if perms[0] != "r" or "w" in perms:
+            continue
+        if path not in regular:
+            regular[path] = os.path.isfile(path)       # not a device, a deleted file or a memfd
+        if regular[path]:
+            found.append((start, end, path))
     return found
 
 
 def drop_unused_libraries() -> int:
-    """Where PyTorch's CUDA build runs without a GPU, hand the pages its CUDA libraries were read into
-    back to the kernel (madvise MADV_PAGEOUT): `import torch` reads about 150 MB of them that a CPU never
-    runs. They stay mapped: a page that is needed after all is read in again from the file; a page that
-    another process maps too (a second server) stays. Returns how many mappings were handed back (0 with
-    a GPU, the CPU-only build, or a kernel before Linux 5.4)."""
+    """Where PyTorch runs on the CPU (no GPU), hand back to the kernel (madvise MADV_PAGEOUT) the pages
+    of libraries that the start read but work does not use: every page of the CUDA build's CUDA libraries
+    (`import torch` reads about 150 MB of them, which a CPU never runs), and the pages of every library's
+    code and constants that the imports ran once (PyTorch registering its operators: some 70 MB). They
+    stay mapped: a page that work needs is read in again from its file, once. Clean file pages only,
+    and a page that another process maps too (a second server) stays. Call it once, after the imports.
+    Returns how many mappings were handed back (0 with a GPU, or a kernel before Linux 5.4)."""
     import torch
 
     libc = _libc()
-    if libc is None or not torch.version.cuda or torch.cuda.is_available():
+    if libc is None or torch.cuda.is_available():
         return 0
     libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
     done = 0
-    for start, end, _ in cuda_library_mappings():
+    cuda = [(start, end) for start, end, _ in cuda_library_mappings()] if torch.version.cuda else []
+    for start, end in dict.fromkeys(cuda + [(start, end) for start, end, _ in read_only_mappings()]):
         if libc.madvise(start, end - start, MADV_PAGEOUT) != 0:
             return done                 # EINVAL: a kernel without MADV_PAGEOUT; nothing else to try
         done += 1
