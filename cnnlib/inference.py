@@ -109,8 +109,9 @@ def predictor_from_folder(path: str | os.PathLike) -> Predictor:
 
 
 def predictor_from_runner(runner: Runner) -> Predictor | None:
-    """The model of this session's run once it has ended; while it trains, a copy of the network
-    as it was at the last epoch end (the training model itself is never shared)."""
+    """The model of this session's run once it has ended, until it is saved (a saved run is used from its
+    folder); while it trains, a copy of the network as it was at the last epoch end (the training model
+    itself is never shared)."""
     h = runner.snapshot()
     if not h.classes:
         return None

@@ -251,6 +251,8 @@ class Runner:
         self._history = History(cfg, follow=secrets.token_urlsafe(9), parent=parent,
                                 guess=None if guess is None or guess.empty else guess)
         self._thread: threading.Thread | None = None
+        # the network: built by the worker; once the run is saved, the pages load it from its folder, shared
+        # by every session (a second copy here would cost the tutorial's CNN 17 MB), so it goes (None)
         self.model: torch.nn.Module | None = None
         self._epoch_state: dict[str, torch.Tensor] | None = None
         self._epoch_copy: tuple[torch.nn.Module, int] | None = None
@@ -341,7 +343,7 @@ class Runner:
     def epoch_model(self) -> tuple[torch.nn.Module, int] | None:
         """A copy of the network as it was at the last epoch end, in eval mode, and that epoch
         (0-based); None before the first epoch ends, and once the run has ended (self.model is then the
-        run's network). Safe to use while the run goes on."""
+        run's network, until it is saved). Safe to use while the run goes on."""
         with self._lock:
             state, h = self._epoch_state, self._history
             if state is None or not h.epochs:
@@ -497,6 +499,7 @@ class Runner:
             return
         if path:
             self._set(checkpoint=str(path), resume=None)   # saved in optimizer.pt: not kept in memory too
+            self.model = None                              # nor the network: it is read from its folder
 
 
 _WAITING = Message("runner.waiting")

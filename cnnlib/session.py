@@ -89,7 +89,8 @@ class SessionRun:
 
     @property
     def model(self) -> nn.Module | None:
-        """The run's network once it has ended (a run that could not be saved is downloaded from it)."""
+        """The run's network once it has ended, until it is saved (a run that could not be saved is
+        downloaded from it); None before and after."""
         return self.runner.model if self.runner is not None else None
 
     def predictor(self) -> Predictor | None:

@@ -9,9 +9,11 @@ import threading
 import time
 
 import pytest
+import torch
 from smalldata import tiny_dataset
 
 import cnnlib.runner as runner_mod
+from cnnlib import inference
 from cnnlib.config import TrainConfig
 from cnnlib.data import DataError
 from cnnlib.runner import Runner, Slots, Ticket
@@ -63,8 +65,8 @@ def start(runners, cfg, data=None, **kw) -> Runner:
 
 
 def test_a_run_finishes_and_records_its_history(runners):
-    ended = []
-    r = start(runners, SHORT, on_end=lambda model, h: ended.append(h) or "runs/x")
+    ended, handed = [], []
+    r = start(runners, SHORT, on_end=lambda model, h: handed.append(model) or ended.append(h) or "runs/x")
     wait_for(lambda: not r.alive, what="the run to end")
     h = r.snapshot()
     assert h.state == "finished" and h.ended
@@ -73,7 +75,18 @@ def test_a_run_finishes_and_records_its_history(runners):
     assert h.classes and h.dataset == "tiny" and h.started_at <= h.ended_at
     assert h.checkpoint == "runs/x" and ended[0].state == "finished"
     assert h.best_acc() == max(e.test_acc for e in h.epochs)
-    assert r.model is not None
+    # the trained network went to be saved; once saved, the pages read it from its folder, not from the run
+    assert isinstance(handed[0], torch.nn.Module) and r.model is None
+    assert inference.predictor_from_runner(r) is None
+
+
+def test_a_run_that_could_not_be_saved_keeps_its_network_for_the_pages(runners):
+    def disk_full(model, h):
+        raise OSError(28, "No space left on device")
+    r = start(runners, SHORT, on_end=disk_full)
+    wait_for(lambda: not r.alive, what="the run to end")
+    assert r.snapshot().save_error and r.model is not None
+    assert inference.predictor_from_runner(r).model is r.model
 
 
 def test_pause_holds_the_run_and_resume_continues_it(runners, monkeypatch):
