@@ -11,6 +11,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -1095,6 +1096,9 @@ def test_predict_reads_tiff_and_16_bit_images_and_refuses_a_huge_one(env):
     assert "huge.png: the image is 7,000×6,000 pixels" in at.error[0].value and "<_io." not in at.error[0].value
     kept = at.session_state["predictions"]
     assert all(max(result.original.size) <= 512 for _, result in kept.values())
+    # each is known with the model that made it by a weak reference: a session's predictions keep no network alive
+    assert all(isinstance(made_with, weakref.ref) and isinstance(made_with(), torch.nn.Module)
+               for made_with, _ in kept.values())
 
 
 def test_two_runs_that_read_alike_are_both_offered(env):

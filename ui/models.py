@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -118,9 +119,11 @@ def prediction(model: inference.Predictor, upload) -> inference.Prediction:
     image and run the network again. Raises ImageError as inference.predict does."""
     cache = st.session_state.setdefault("predictions", {})
     made_with, result = cache.get(upload.file_id, (None, None))
-    if made_with is not model.model:
+    if made_with is None or made_with() is not model.model:
         result = inference.predict(model, upload.getvalue(), len(model.classes))
-        cache[upload.file_id] = (model.model, result)
+        # the model is known by a weak reference: a session's predictions do not keep a network alive
+        # that the models' cache or the session's run has let go (the tutorial's CNN: 17 MB)
+        cache[upload.file_id] = (weakref.ref(model.model), result)
         memory.release_memory()             # a large photo's full decoding goes back to the system at once
     return result
 
