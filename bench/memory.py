@@ -338,8 +338,8 @@ def figures(m: dict, server: Server, args) -> dict:
     return {
         "bench": "memory", "cpu": cpu_model(), "torch": server_torch(args.python),
         "settings": vars(args) | {"out": str(args.out or "")},
-        "stages": [{"stage": s.name, "seconds": round(s.ended - s.began, 1), "peak_mb": mb(s.peak), "end_mb": mb(s.end),
-                    "end_above_idle_mb": mb(s.end - idle_rss)} for s in stages],
+        "stages": [{"stage": s.name, "began_s": round(s.began - stages[0].began, 1), "seconds": round(s.ended - s.began, 1),
+                    "peak_mb": mb(s.peak), "end_mb": mb(s.end), "end_above_idle_mb": mb(s.end - idle_rss)} for s in stages],
         "complete": complete,
         "peak_mb": mb(max(s.peak for s in stages)), "idle_mb": mb(idle_rss),
         "sessions_opened_after_stage_2": m["sessions_opened"], "runs_saved": m["runs_saved"],
@@ -349,7 +349,18 @@ def figures(m: dict, server: Server, args) -> dict:
                         "returned_mb": mb(returned) if returned is not None else None},
         **m["extra"],
         "server_alive": server.alive, "server_tracebacks": server.tracebacks(), "problems": m["problems"],
+        "timeline": timeline(server, stages[0].began) if stages else [],
     }
+
+
+def timeline(server: Server, since: float, every: float = 1.0) -> list[list[float]]:
+    """[seconds since the class began, MB] of the server's RSS: the highest sample in each `every` s."""
+    highest: dict[int, int] = {}
+    for t, rss, _ in list(server.sampler.samples):
+        if t >= since:
+            slot = int((t - since) / every)
+            highest[slot] = max(highest.get(slot, 0), rss)
+    return [[round(slot * every, 1), round(mb(rss))] for slot, rss in sorted(highest.items())]
 
 
 def targets(f: dict) -> dict[str, bool]:
