@@ -291,8 +291,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                        "debe ser un diccionario de ajustes de entrenamiento"),
     "runfile.bad_config": ("run.json's 'config' is not one CNN Lab can use: {problems}",
                            "el 'config' de run.json no es uno que CNN Lab pueda usar: {problems}"),
-    "runfile.records": ("it must be a list of at most {most:,} records, each with {fields}",
-                        "debe ser una lista de como mucho {most:,} registros, cada uno con {fields}"),
+    "runfile.records": ("it must be a list of at most {most:,} records, each with {fields} (and, optionally, "
+                        "{optional})",
+                        "debe ser una lista de como mucho {most:,} registros, cada uno con {fields} (y, opcionalmente, "
+                        "{optional})"),
     "runfile.missing_field": ("it has no '{name}' ({what})", "le falta '{name}' ({what})"),
     "runfile.stats": ("it must be 3 numbers from {lo:g} to 1 (one per colour channel), as the mean and std go "
                       "together",

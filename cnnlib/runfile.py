@@ -191,7 +191,8 @@ def _records(meta: dict, key: str, schema: dict) -> list[dict]:
     value = meta.get(key)
     if value is None:
         return []
-    what = Message("runfile.records", most=MAX_RECORDS, fields=", ".join(schema))
+    what = Message("runfile.records", most=MAX_RECORDS, fields=", ".join(n for n in schema if n not in OPTIONAL),
+                   optional=", ".join(n for n in schema if n in OPTIONAL))
     if not isinstance(value, list) or len(value) > MAX_RECORDS:
         raise _wrong(key, value, what)
     out = []

@@ -436,3 +436,6 @@ def test_a_record_missing_a_field_is_quoted_as_the_file_has_it():
     with pytest.raises(runfile.CheckpointError) as e:
         runfile.validate(meta, "x")
     assert "'epochs[0]' is a mapping of 2, but it has no 'train_acc'" in str(e.value)   # not 3: no filled-in "sampled"
+    # the fields it needs, and "sampled" (which an older CNN Lab's file lacks) only as optional
+    assert "each with epoch, train_loss, train_acc, test_loss, test_acc, seconds, elapsed (and, optionally, sampled)" \
+        in str(e.value), str(e.value)
