@@ -64,7 +64,17 @@ def train(args: argparse.Namespace) -> int:
     from cnnlib.data import DataError, load_builtin, load_dataset
     from cnnlib.history import History
     from cnnlib.memory import tune_malloc
-    from cnnlib.train import Diverged, EpochEnd, Finished, Step, TrainState, fit, make_model, resolve_device
+    from cnnlib.train import (
+        Diverged,
+        EpochEnd,
+        Finished,
+        Step,
+        TrainState,
+        fit,
+        make_model,
+        resolve_device,
+        shrink_note,
+    )
 
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
                  if getattr(args, f.name) is not None}
@@ -103,8 +113,9 @@ def train(args: argparse.Namespace) -> int:
         data = data.subset(cfg.batch_size, cfg.batch_size, cfg.seed)
     else:
         data = data.subset(cfg.max_train, cfg.max_test, cfg.seed)
-    for note in data.notes:
-        print(f"note: {note}", file=sys.stderr)
+    for note in [*data.notes, shrink_note(cfg, data.image_size)]:
+        if note:
+            print(f"note: {note}", file=sys.stderr)
     print(f"Training {cfg.model} on {data.name}: {len(data.y_train):,} train / {len(data.y_test):,} test images, "
           f"{len(data.classes)} classes, {cfg.epochs} epoch(s), preset {name}.", flush=True)
     try:  # a device this machine lacks, or a network that does not fit the images: say so, no traceback

@@ -132,6 +132,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                       "Se pidió device='cuda', pero no hay ninguna GPU CUDA disponible; usa 'auto' o 'cpu'."),
     "train.no_mps": ("device='mps' was asked for but Apple's MPS is not available; use 'auto' or 'cpu'.",
                      "Se pidió device='mps', pero MPS de Apple no está disponible; usa 'auto' o 'cpu'."),
+    "train.no_shrink": (
+        "shrink_to={shrink_to} is not smaller than these images ({size}×{size}): every step trains on them at full "
+        "size. Set it below {size} to start on smaller images, or to 0.",
+        "shrink_to={shrink_to} no es menor que estas imágenes ({size}×{size}): cada paso entrena con ellas a tamaño "
+        "completo. Ponlo por debajo de {size} para empezar con imágenes más pequeñas, o a 0."),
     "train.diverged_step": (
         "The loss became {loss:.3g} at epoch {epoch}, step {step}: the learning rate is probably too high. Lower it "
         "(e.g. by 10x) and start again.",

@@ -524,6 +524,14 @@ def shrinking(cfg: TrainConfig, image_size: int, total: int) -> tuple[int, int]:
     return cfg.shrink_to, round(cfg.shrink_for * total)
 
 
+def shrink_note(cfg: TrainConfig, image_size: int) -> Message | None:
+    """What to tell a student whose smaller images first (shrink_to) cannot shrink these images, since
+    they are no larger than shrink_to already (the run trains on them at full size); None otherwise."""
+    if cfg.uses("shrink_to") and cfg.shrink_to >= image_size > 0:
+        return Message("train.no_shrink", shrink_to=cfg.shrink_to, size=image_size)
+    return None
+
+
 def work_done(cfg: TrainConfig, image_size: int, steps: int, total: int) -> float:
     """The training work in the first `steps` of `total`, in full-size steps: a step on images shrunk
     to side s costs (s / image_size)² of one on the full images (the convolutions' share of the work)."""

@@ -1000,6 +1000,10 @@ def test_smaller_images_first_is_set_on_train_and_a_size_the_network_cannot_take
     assert any("shrink_for=1.5 is not allowed" in e.value for e in at.error) and at.button(key="start").disabled
     at.number_input(key="cfg_shrink_for").set_value(0.3).run()
     assert not at.error and not at.button(key="start").disabled
+    assert not any("shrink_to=" in i.value for i in at.info)
+    at.number_input(key="cfg_shrink_to").set_value(32).run()          # Shapes-10's own size: nothing to shrink
+    assert any("shrink_to=32 is not smaller than these images (32×32)" in i.value for i in at.info)
+    assert not at.error and not at.button(key="start").disabled    # a note, not a refusal: the run trains at full size
 
 
 def test_a_live_change_out_of_range_is_a_message():

@@ -119,6 +119,13 @@ def test_a_dry_run_checks_the_settings_it_was_given(tmp_path, capsys):
     assert "epochs=0 is not allowed" in capsys.readouterr().err
 
 
+def test_a_run_says_when_its_shrink_cannot_shrink_the_images(tmp_path, capsys):
+    from cnnlib.__main__ import main
+    assert main(["train", "--dry-run", "--preset", "fast-cpu", "--shrink-to", "32", "--shrink-for", "0.3",
+                 "--data", "builtin", "--data-root", str(tmp_path / "data"), "--out", str(tmp_path / "runs")]) == 0
+    assert "note: shrink_to=32 is not smaller than these images (32×32)" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_train_saves_a_run_and_predict_prints_three_classes(tmp_path, folder_set):
     out = tmp_path / "out"

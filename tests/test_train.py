@@ -660,3 +660,15 @@ def test_smaller_images_first_shrinks_the_batches_of_the_first_steps_only(tiny, 
     sizes.clear()
     run(CFG.replace(shrink_to=16, shrink_for=1.0), tiny)       # the tutorial's CNN takes only its own size
     assert sizes == [(32, 32)] * 8
+
+
+def test_a_shrink_that_cannot_shrink_these_images_is_named():
+    from cnnlib.train import shrink_note
+    small = CFG.replace(model="small", shrink_for=0.4)
+    note = shrink_note(small.replace(shrink_to=32), 32)
+    assert str(note).startswith("shrink_to=32 is not smaller than these images (32×32)") and "below 32" in str(note)
+    assert note.say("es").startswith("shrink_to=32 no es menor que estas imágenes (32×32)")
+    assert shrink_note(small.replace(shrink_to=48), 32) is not None
+    assert shrink_note(small.replace(shrink_to=24), 32) is None           # it shrinks them
+    assert shrink_note(small.replace(shrink_to=0), 32) is None            # off
+    assert shrink_note(CFG.replace(shrink_to=32), 32) is None             # the tutorial's CNN: not used at all

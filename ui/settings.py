@@ -142,6 +142,8 @@ def architecture(cfg: TrainConfig, source: str) -> str:
                   total=total, learned=learned))
     columns = {name: t(f"ui.column.{name.replace(' ', '_')}") for name in rows[0]} if rows else {}
     table([{columns[k]: v for k, v in row.items()} for row in rows], key="layers")
+    if note := train.shrink_note(cfg, ds.image_size):     # a setting that does nothing on this data set
+        st.info(tr(note))
     return tr(memory_problem(cfg, len(ds.classes), ds.image_size))
 
 
