@@ -13,7 +13,7 @@ st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
 def _configure_once() -> int:
     memory.skip_triton()                          # 80 MB this server would never use
     memory.tune_malloc(memory.SERVER)             # glibc's own settings; runs, pages and tests hand memory back
-    memory.drop_unused_libraries()                # PyTorch's CUDA libraries without a GPU: 150 MB never run
+    memory.drop_unused_libraries()                # without a GPU: CUDA libraries, code run once at import (200 MB)
     return configure_torch(shared.slots().limit)  # the cores, shared among the training slots
 
 
