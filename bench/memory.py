@@ -338,8 +338,9 @@ def figures(m: dict, server: Server, args) -> dict:
     return {
         "bench": "memory", "cpu": cpu_model(), "torch": server_torch(args.python),
         "settings": vars(args) | {"out": str(args.out or "")},
-        "stages": [{"stage": s.name, "began_s": round(s.began - stages[0].began, 1), "seconds": round(s.ended - s.began, 1),
-                    "peak_mb": mb(s.peak), "end_mb": mb(s.end), "end_above_idle_mb": mb(s.end - idle_rss)} for s in stages],
+        "stages": [{"stage": s.name, "began_s": round(s.began - stages[0].began, 1),
+                    "seconds": round(s.ended - s.began, 1), "peak_mb": mb(s.peak), "end_mb": mb(s.end),
+                    "end_above_idle_mb": mb(s.end - idle_rss)} for s in stages],
         "complete": complete,
         "peak_mb": mb(max(s.peak for s in stages)), "idle_mb": mb(idle_rss),
         "sessions_opened_after_stage_2": m["sessions_opened"], "runs_saved": m["runs_saved"],
