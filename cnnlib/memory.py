@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import re
 import sys
@@ -46,7 +47,9 @@ _CUDA_LIBRARY = re.compile(r"^lib(torch_cuda|c10_cuda|caffe2_nvrtc|cu\w*|nvrtc\w
                            r"|nvToolsExt\w*|nvperf\w*)[.-]")
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL | None:
+    """glibc, loaded once (release_memory runs every few seconds on a server); None elsewhere."""
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -168,6 +171,7 @@ def drop_unused_libraries() -> int:
         return 0
     libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
     done = 0
+    # every mapping of the CUDA libraries (their data too: a CPU never reads it), the others' read-only ones
     cuda = [(start, end) for start, end, _ in cuda_library_mappings()] if torch.version.cuda else []
     for start, end in dict.fromkeys(cuda + [(start, end) for start, end, _ in read_only_mappings()]):
         if libc.madvise(start, end - start, MADV_PAGEOUT) != 0:

@@ -497,9 +497,10 @@ class Runner:
             traceback.print_exc()
             self._set(save_error=_save_problem(e))
             return
-        if path:
-            self._set(checkpoint=str(path), resume=None)   # saved in optimizer.pt: not kept in memory too
-            self.model = None                              # nor the network: it is read from its folder
+        if path:   # at once for a page: a saved run is used from its folder, and its network is not kept too
+            with self._lock:
+                self._history.checkpoint, self._history.resume = str(path), None   # (resume: in optimizer.pt)
+                self.model = None
 
 
 _WAITING = Message("runner.waiting")
