@@ -112,11 +112,12 @@ def predictor_from_runner(runner: Runner) -> Predictor | None:
     """The model of this session's run once it has ended, until it is saved (a saved run is used from its
     folder); while it trains, a copy of the network as it was at the last epoch end (the training model
     itself is never shared)."""
+    model = runner.model        # before the history: a network gone by then was saved, and the history says so
     h = runner.snapshot()
     if not h.classes:
         return None
-    if h.ended and runner.model is not None:
-        return Predictor(f"this session's run ({h.state})", runner.model, h.classes, h.image_size, h.mean, h.std,
+    if h.ended and model is not None:
+        return Predictor(f"this session's run ({h.state})", model, h.classes, h.image_size, h.mean, h.std,
                          h.config.tta)
     if (copy := runner.epoch_model()) is None:
         return None

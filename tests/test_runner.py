@@ -80,6 +80,20 @@ def test_a_run_finishes_and_records_its_history(runners):
     assert inference.predictor_from_runner(r) is None
 
 
+def test_a_page_that_asks_while_the_run_is_being_saved_still_gets_its_network(runners, monkeypatch):
+    r = start(runners, SHORT)                                  # no on_end: ended, unsaved, its network kept
+    wait_for(lambda: not r.alive, what="the run to end")
+    network, snapshot = r.model, r.snapshot
+
+    def saved_meanwhile():                                     # the save lands between the page's two reads
+        h = snapshot()
+        with r._lock:
+            r.model = None
+        return h
+    monkeypatch.setattr(r, "snapshot", saved_meanwhile)
+    assert network is not None and inference.predictor_from_runner(r).model is network
+
+
 def test_a_run_that_could_not_be_saved_keeps_its_network_for_the_pages(runners):
     def disk_full(model, h):
         raise OSError(28, "No space left on device")

@@ -33,6 +33,7 @@ def model_choices() -> dict[str, str | inference.Predictor]:
     saved run; so the first is this session's own model if it has one, else a pretrained one. Each
     label is unique: two runs that read alike are told apart by their folders' names."""
     lab = session_run()
+    own = lab.predictor()       # before the history: if the run is saved meanwhile, the history says so
     h = lab.snapshot()
     mine = h.checkpoint if h else ""
     choices: dict[str, str | inference.Predictor] = {}
@@ -42,8 +43,8 @@ def model_choices() -> dict[str, str | inference.Predictor]:
             label = f"{label} ({Path(choice).name})"
         choices[label] = choice
 
-    if h is not None and not mine and (p := lab.predictor()):
-        add(t("ui.this_run_unsaved") if h.ended else t("ui.this_run_training", epoch=len(h.epochs)), p)
+    if h is not None and not mine and own:
+        add(t("ui.this_run_unsaved") if h.ended else t("ui.this_run_training", epoch=len(h.epochs)), own)
     saved = list_runs()
     for folder, meta in saved:
         if str(folder) == mine:
