@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import NamedTuple
 
+import torch
+
 from cnnlib.models import ARCHITECTURES, has_batchnorm, smallest_side
 from cnnlib.words import Message, joined
 
@@ -296,6 +298,34 @@ _FAST = TrainConfig(model="fast", batch_size=256, optimizer="sgd", lr=0.2, momen
                     weight_decay=5e-4, schedule="onecycle", warmup=0.15, label_smoothing=0.2,
                     augment="flip+crop", normalize=True, precision="auto", conv_dropout=0.0, fc_dropout=0.0)
 
+# airbench94's lr 11.5, momentum 0.85 and decay 0.0153 per 1,024 images, in PyTorch's terms for a mean
+# loss: lr 1.5, and a decay of 0.002 of each weight per step at the peak (lr * weight_decay)
+_SPEEDRUN = replace(_FAST, model="speedrun", epochs=10, batch_size=1024, lr=1.5, momentum=0.85,
+                    weight_decay=0.002 / 1.5, bias_lr=64.0, lookahead=5, warmup=0.23, device="auto", crop=2,
+                    alternate_flips=True, report_every=10, tta="flip+shift")
+
+
+def cpu_has_amx() -> bool:
+    """Whether this machine's CPU has AMX, the bf16 matrix units of Intel's Xeons since their 4th
+    generation: there bf16 autocast trains the batch-norm networks about twice as fast as fp32, and
+    elsewhere slower (BENCHMARKS.md §3). False where PyTorch cannot tell."""
+    return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
+
+
+# Presets whose recipe depends on the CPU: each kind's recipe, by the preset's name and the kind
+# ("amx" or "plain"), so that benchmarks can run either on any machine (preset("cpu-15min:plain")).
+VARIANTS: dict[str, tuple[Message, TrainConfig]] = {
+    # the most 15 minutes of a 2-core CPU reach, tests included (BENCHMARKS.md §3). With AMX: gpu-speedrun's
+    # network and recipe at batch 256 (a server's limit for one run allows no more; the learning rate
+    # scaled with the batch, so each image moves the weights as much), 9 epochs, the first 2.7 on 24-pixel images
+    "cpu-15min:amx": (Message("preset.cpu-15min.amx"),
+                      replace(_SPEEDRUN, epochs=9, batch_size=256, lr=1.5 / 4, device="cpu", shrink_to=24,
+                              shrink_for=0.3, report_every=20, test_sample=2000)),
+    # without: the small batch-norm CNN of cpu-5min for as many epochs as 15 minutes hold
+    "cpu-15min:plain": (Message("preset.cpu-15min"), replace(_FAST, epochs=28, report_every=20, tta="flip+shift",
+                                                             test_sample=2000)),
+}
+
 # Each preset is a recipe in one place; the app's Train page and the CLI's --help show these descriptions
 # (their words, in English and Spanish, are in cnnlib.words under preset.<name>).
 PRESETS: dict[str, tuple[str, TrainConfig]] = {
@@ -304,17 +334,8 @@ PRESETS: dict[str, tuple[str, TrainConfig]] = {
     "fast-cpu": (Message("preset.fast-cpu"), replace(_FAST, model="small", epochs=1, report_every=10, eval_every=25)),
     "cpu-5min": (Message("preset.cpu-5min"), replace(_FAST, epochs=9, report_every=20, tta="flip+shift",
                                                      test_sample=2000)),
-    # the same recipe for as many epochs as 15 minutes hold on a 2-core CPU (BENCHMARKS.md §3)
-    "cpu-15min": (Message("preset.cpu-15min"), replace(_FAST, epochs=28, report_every=20, tta="flip+shift",
-                                                       test_sample=2000)),
-    "gpu-speedrun": (
-        Message("preset.gpu-speedrun"),
-        # airbench94's lr 11.5, momentum 0.85 and decay 0.0153 per 1,024 images, in PyTorch's terms for a
-        # mean loss: lr 1.5, and a decay of 0.002 of each weight per step at the peak (lr * weight_decay)
-        replace(_FAST, model="speedrun", epochs=10, batch_size=1024, lr=1.5, momentum=0.85,
-                weight_decay=0.002 / 1.5, bias_lr=64.0, lookahead=5, warmup=0.23, device="auto", crop=2,
-                alternate_flips=True, report_every=10, tta="flip+shift"),
-    ),
+    "cpu-15min": VARIANTS["cpu-15min:amx" if cpu_has_amx() else "cpu-15min:plain"],
+    "gpu-speedrun": (Message("preset.gpu-speedrun"), _SPEEDRUN),
 }
 
 
@@ -331,7 +352,8 @@ def cpu_minutes(name: str, train_images: int = 50_000, image_size: int = 32) -> 
 
 
 def preset(name: str, **overrides) -> TrainConfig:
-    """The named preset, with any fields overridden."""
-    if name not in PRESETS:
+    """The named preset (or a CPU kind's recipe of one, by its name in VARIANTS), with any fields overridden."""
+    known = PRESETS.get(name) or VARIANTS.get(name)
+    if known is None:
         raise ValueError(Message("config.unknown_preset", name=repr(name), choices=", ".join(PRESETS)))
-    return replace(PRESETS[name][1], **overrides)
+    return replace(known[1], **overrides)

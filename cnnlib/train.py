@@ -22,7 +22,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from cnnlib import memory, optim
-from cnnlib.config import TrainConfig
+from cnnlib.config import TrainConfig, cpu_has_amx
 from cnnlib.data import Dataset, alternating_flips, augment, batch_indices, to_float
 from cnnlib.models import build_model, fit_to_data
 from cnnlib.tta import LAYOUT, view_logits
@@ -267,8 +267,7 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     if device.type == "cpu":
-        amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
-        return "bf16" if amx() else "fp32"
+        return "bf16" if cpu_has_amx() else "fp32"
     return "fp32"
 
 

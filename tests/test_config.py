@@ -8,7 +8,8 @@ import dataclasses
 
 import pytest
 
-from cnnlib.config import PRESETS, SETTINGS, Range, TrainConfig, facts, groups, preset
+from cnnlib.config import PRESETS, SETTINGS, VARIANTS, Range, TrainConfig, cpu_has_amx, facts, groups, preset
+from cnnlib.models import too_large_to_train
 
 
 def test_the_default_is_the_tutorials_recipe_and_valid():
@@ -27,6 +28,36 @@ def test_every_preset_validates(name):
     assert preset(name) == cfg
     if name != "tutorial":   # the batch-norm presets take bf16 only where it is fast (README, BENCHMARKS §3)
         assert cfg.precision == "auto"
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_every_cpu_kinds_recipe_validates_and_fits_a_servers_run(name):
+    description, cfg = VARIANTS[name]
+    assert description and cfg.validate() == [] and preset(name) == cfg and cfg.precision == "auto"
+    assert too_large_to_train(cfg.model, 10, 32, cfg.batch_size) == ""     # the app starts it at its default limit
+    assert name.partition(":")[0] in PRESETS
+
+
+def test_cpu_15min_takes_the_recipe_of_this_cpu(monkeypatch):
+    import torch
+    mine = "cpu-15min:amx" if cpu_has_amx() else "cpu-15min:plain"
+    assert PRESETS["cpu-15min"] == VARIANTS[mine] and preset("cpu-15min") == VARIANTS[mine][1]
+    for amx in (True, False):
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda amx=amx: amx, raising=False)
+        assert cpu_has_amx() is amx
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")                 # a PyTorch that cannot tell
+    assert cpu_has_amx() is False
+    amx, plain = preset("cpu-15min:amx"), preset("cpu-15min:plain")
+    # with AMX: gpu-speedrun's recipe at a quarter of its batch and learning rate, so each image moves the
+    # weights as much; 9 epochs, not 10, the first 30 % of its steps on 24-pixel images
+    speedrun = preset("gpu-speedrun")
+    assert amx.replace(epochs=10, batch_size=1024, lr=speedrun.lr, device="auto", shrink_to=0, shrink_for=0.0,
+                       report_every=10, test_sample=0) == speedrun
+    assert amx.lr * amx.weight_decay == pytest.approx(speedrun.lr * speedrun.weight_decay / 4)
+    assert (amx.epochs, amx.shrink_to, amx.shrink_for, amx.device) == (9, 24, 0.3, "cpu")
+    assert (plain.model, plain.epochs, plain.tta, plain.test_sample) == ("fast", 28, "flip+shift", 2000)
+    with pytest.raises(ValueError, match="Unknown preset 'cpu-15min:other'"):
+        preset("cpu-15min:other")
 
 
 def test_the_documented_recipes():
@@ -96,7 +127,7 @@ def test_smaller_images_first_must_be_a_size_the_network_can_take():
     assert fast.replace(shrink_to=8, shrink_for=1.0).validate() == []
     [idle] = fast.replace(shrink_to=24).validate()                     # a size, and no step to use it
     assert idle.startswith("shrink_for=0.0 is not allowed: with shrink_to=24") and "set shrink_to to 0" in idle
-    assert preset("cpu-15min").replace(shrink_to=16).validate() != []
+    assert preset("cpu-15min:plain").replace(shrink_to=16).validate() != []
     assert TrainConfig(shrink_to=4).validate() == []            # the tutorial's CNN ignores it (its size is fixed)
     assert not TrainConfig(shrink_to=24).uses("shrink_to") and not TrainConfig(shrink_to=24).uses("shrink_for")
     assert fast.uses("shrink_to") and not fast.uses("shrink_for") and fast.replace(shrink_to=24).uses("shrink_for")
