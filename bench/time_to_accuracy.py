@@ -52,8 +52,8 @@ def worker(preset_name: str, eval_every: int, epochs: int, data_name: str, setti
 
     tune_malloc("speed")                         # as the command line trains
     data = load_bench_data(data_name)
-    cfg = preset(preset_name, report_every=10_000, **({"epochs": epochs} if epochs else {}),
-                 **({"eval_every": eval_every} if eval_every >= 0 else {}), **overrides(settings))
+    cfg = preset(preset_name, **{"report_every": 10_000, **({"epochs": epochs} if epochs else {}),
+                                 **({"eval_every": eval_every} if eval_every >= 0 else {}), **overrides(settings)})
     if resolve_device(cfg.device).type != "cpu":
         # a GPU's first steps start CUDA and let cuDNN time its kernels: a few steps and a test, untimed,
         # before the measured run (as the speed records measure), reported apart
