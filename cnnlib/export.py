@@ -145,10 +145,12 @@ def _convnet(w: _Writer, cfg: TrainConfig, facts: DataFacts, spec: ConvNetSpec) 
     init, fwd = [], []
     size, cin = facts.image_size, 3
     if spec.whiten:
-        cout = 2 * 3 * 2 * 2
-        init += [f"self.whiten = nn.Conv2d(3, {cout}, kernel_size=2)", f"self.act0 = {act}"]
-        fwd += ["x = self.act0(self.whiten(x))" + f"{'':5}# (N, {cout}, {size - 1}, {size - 1})"]
-        cin, size = cout, size - 1
+        cout, stride = 2 * 3 * 2 * 2, spec.whiten_stride
+        size = (size - 2) // stride + 1
+        init += [f"self.whiten = nn.Conv2d(3, {cout}, kernel_size=2{f', stride={stride}' if stride != 1 else ''})",
+                 f"self.act0 = {act}"]
+        fwd += ["x = self.act0(self.whiten(x))" + f"{'':5}# (N, {cout}, {size}, {size})"]
+        cin = cout
     elif spec.stem:
         init += [f"self.conv0 = nn.Conv2d(3, {spec.stem}, kernel_size=3, padding=1, bias={not bn})"]
         init += [f"self.bn0 = nn.BatchNorm2d({spec.stem}{bn_args})"] if bn else []
@@ -222,8 +224,8 @@ def _convnet(w: _Writer, cfg: TrainConfig, facts: DataFacts, spec: ConvNetSpec) 
         w.code("""
             @torch.no_grad()
             def fit_whitening(self, images: torch.Tensor, eps: float = 5e-4) -> None:
-                c, k = self.whiten.in_channels, self.whiten.kernel_size[0]
-                patches = images.float().unfold(2, k, 1).unfold(3, k, 1)             # (N, C, H', W', k, k)
+                c, k, step = self.whiten.in_channels, self.whiten.kernel_size[0], self.whiten.stride[0]
+                patches = images.float().unfold(2, k, step).unfold(3, k, step)       # (N, C, H', W', k, k)
                 patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(-1, c * k * k)  # one row per patch
                 patches = patches - patches.mean(0)
                 eigval, eigvec = torch.linalg.eigh(patches.T @ patches / len(patches))

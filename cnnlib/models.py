@@ -161,20 +161,22 @@ class Whiten(nn.Module):
     `fit()` sets them once from training images; they never train after that, only the bias does.
     After the CIFAR-10 speed records (Keller Jordan's airbench, arXiv 2404.00498): the network
     starts from decorrelated inputs and learns in fewer epochs, and the odd size that follows makes
-    every later layer a little smaller."""
+    every later layer a little smaller. With stride 2 the patches do not overlap: 32x32 becomes
+    16x16 with every pixel kept, in 24 channels (space to depth), and every later layer costs a
+    quarter (the `quick` network)."""
 
-    def __init__(self, in_channels: int = 3, size: int = 2, eps: float = 5e-4):
+    def __init__(self, in_channels: int = 3, size: int = 2, eps: float = 5e-4, stride: int = 1):
         super().__init__()
         self.eps = eps
-        self.conv = nn.Conv2d(in_channels, 2 * in_channels * size * size, size, bias=True)
+        self.conv = nn.Conv2d(in_channels, 2 * in_channels * size * size, size, stride=stride, bias=True)
         self.conv.weight.requires_grad_(False)
         self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))  # saved with the weights
 
     @torch.no_grad()
     def fit(self, x: torch.Tensor) -> None:
         """Set the filters from float images x (N, C, H, W), normalised as training sees them."""
-        c, k = self.conv.in_channels, self.conv.kernel_size[0]
-        patches = x.float().unfold(2, k, 1).unfold(3, k, 1)                # (N, C, H', W', k, k)
+        c, k, step = self.conv.in_channels, self.conv.kernel_size[0], self.conv.stride[0]
+        patches = x.float().unfold(2, k, step).unfold(3, k, step)          # (N, C, H', W', k, k)
         patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(-1, c * k * k)  # each row as the weight is laid out
         patches = patches - patches.mean(0)
         eigval, eigvec = torch.linalg.eigh(patches.T @ patches / len(patches))
@@ -204,6 +206,7 @@ class ConvNetSpec:
     residual: bool = False                     # add a skip connection around each block's second conv
     stem: int = 0                              # channels of a 3x3 stem conv before the blocks (0 = none)
     whiten: bool = False                       # a frozen 2x2 patch-whitening conv first (`Whiten`), instead of a stem
+    whiten_stride: int = 1                     # pixels between the whitened patches: 1 overlaps them, 2 halves the size
     hidden: int = 0                            # width of a hidden linear layer before the classifier (0 = none)
     pool: str = "max"                          # downsampling in each block: "max" or "avg"
     head_scale: float = 1.0                    # logits are multiplied by this (small values calm early training)
@@ -299,7 +302,7 @@ class ConvNet(nn.Module):
         self.spec = spec
         cin = 3
         if spec.whiten:
-            self.stem = nn.Sequential(Whiten(), _activation(spec))
+            self.stem = nn.Sequential(Whiten(stride=spec.whiten_stride), _activation(spec))
             cin = self.stem[0].conv.out_channels
         elif spec.stem:
             self.stem = nn.Sequential(nn.Conv2d(3, spec.stem, 3, padding=1, bias=not spec.batchnorm),
@@ -335,6 +338,8 @@ ARCHITECTURES: dict[str, tuple[str, ConvNetSpec | None]] = {
               ConvNetSpec(widths=(16, 32, 64), convs_per_block=2, head_scale=0.2)),
     "fast": (Message("arch.fast"),
              ConvNetSpec(widths=(32, 64, 128), convs_per_block=2, head_scale=0.2)),
+    "quick": (Message("arch.quick"),
+              ConvNetSpec(widths=(16, 32, 64), convs_per_block=1, whiten=True, whiten_stride=2, head_scale=0.2)),
     "vgg": (Message("arch.vgg"),
             ConvNetSpec(widths=(64, 128, 256, 256), convs_per_block=2)),
     "resnet": (Message("arch.resnet"),
@@ -354,9 +359,9 @@ def build_model(name: str, num_classes: int = 10, conv_dropout: float = 0.0, fc_
     if name == "tutorial":
         return TutorialCNN(num_classes, conv_dropout, fc_dropout, image_size)
     spec = ARCHITECTURES[name][1]
-    if image_size % (2 ** len(spec.widths)):
-        raise ValueError(Message("models.halves", name=repr(name), times=len(spec.widths), size=image_size,
-                                 multiple=2 ** len(spec.widths)))
+    if image_size % (multiple := _halvings(spec)):
+        raise ValueError(Message("models.halves", name=repr(name), times=multiple.bit_length() - 1, size=image_size,
+                                 multiple=multiple))
     return ConvNet(spec, num_classes, conv_dropout, fc_dropout)
 
 
@@ -366,11 +371,20 @@ def _spec(name) -> ConvNetSpec | None:
     return ARCHITECTURES[name][1] if isinstance(name, str) and name in ARCHITECTURES else None
 
 
+def _halvings(spec: ConvNetSpec) -> int:
+    """What the network divides an image's side by: 2 for each block, and 2 more for a whitening layer
+    of stride 2."""
+    return 2 ** len(spec.widths) * (spec.whiten_stride if spec.whiten else 1)
+
+
 def smallest_side(name: str) -> int:
     """The smallest image side, in pixels, that architecture `name` can take: each block halves it,
-    and a whitening layer takes a pixel off first. 1 for a name that is no architecture of ours."""
+    and a whitening layer takes a pixel off first (or halves it too, with stride 2). 1 for a name
+    that is no architecture of ours."""
     spec = _spec(name)
-    return 1 if spec is None else 2 ** len(spec.widths) + spec.whiten
+    if spec is None:
+        return 1
+    return _halvings(spec) + (spec.whiten and spec.whiten_stride == 1)
 
 
 def has_batchnorm(name: str) -> bool:
@@ -510,7 +524,7 @@ def too_large(name: str, num_classes: int = 10, image_size: int = 32) -> str:
 
 
 # The memory one training run may take on a server's CPU ($CNNLAB_MAX_RUN_MB): every CPU preset fits
-# on 32×32 images (fast-cpu about 115 MB by `training_bytes`, cpu-5min 230 MB), gpu-speedrun's batch
+# on 32×32 images (fast-cpu about 17 MB by `training_bytes`, cpu-5min 230 MB), gpu-speedrun's batch
 # of 1,024 does not (2.7 GB): on a small shared server one such run would take the memory of all.
 MAX_RUN_MB = 1024
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from cnnlib.models import ARCHITECTURES, TutorialCNN, build_model, count_parameters, layer_table, summary
+from cnnlib.models import ARCHITECTURES, TutorialCNN, build_model, count_parameters, fit_to_data, layer_table, summary
 
 
 def test_tutorial_cnn_has_the_tutorials_parameter_count():
@@ -76,6 +76,22 @@ def test_unknown_architecture_and_bad_image_size_are_refused():
         build_model("nope")
     with pytest.raises(ValueError, match="multiple of 16"):
         build_model("vgg", image_size=40)
+    with pytest.raises(ValueError, match="halves the image 4 times: the image size 24 must be a multiple of 16"):
+        build_model("quick", image_size=24)                 # its whitening layer halves it before 3 blocks do
+
+
+def test_the_quick_network_halves_the_image_first_and_takes_the_smallest_sizes_it_can():
+    from cnnlib.models import smallest_side
+    m = build_model("quick")
+    whiten = m.stem[0]
+    assert whiten.conv.stride == (2, 2) and len([c for c in m.modules() if isinstance(c, nn.Conv2d)]) == 4
+    fit_to_data(m, lambda: smooth_images())
+    with torch.no_grad():
+        assert m.stem(torch.rand(2, 3, 32, 32)).shape == (2, 24, 16, 16)
+        assert m.eval()(torch.rand(2, 3, 32, 32)).shape == (2, 10)
+        assert m(torch.rand(2, 3, 16, 16)).shape == (2, 10)           # the smallest side: 16 pixels to 1
+    assert (smallest_side("quick"), smallest_side("speedrun"), smallest_side("small")) == (16, 9, 8)
+    assert count_parameters(m, learned=True) < count_parameters(build_model("small"), learned=True) / 2
 
 
 @pytest.mark.parametrize("name", ["tutorial", "fast"])
@@ -220,8 +236,28 @@ def test_whiten_decorrelates_the_patches_it_was_fitted_on():
     assert (raw_cov - torch.diag(raw_cov.diag())).abs().max() > 0.1
 
 
+def test_whiten_with_stride_2_decorrelates_patches_that_do_not_overlap():
+    from cnnlib.models import Whiten
+    x = smooth_images()
+    w = Whiten(stride=2)
+    w.fit(x)
+    with torch.no_grad():
+        y = w(x)
+    assert y.shape == (200, 24, 16, 16)                         # every pixel kept, in 4 times the channels
+    f = y[:, :12].permute(0, 2, 3, 1).reshape(-1, 12)
+    f = f - f.mean(0)
+    cov = f.T @ f / len(f)
+    assert (cov - torch.diag(cov.diag())).abs().max() < 1e-3    # fitted on the patches it sees, not the overlapping
+    assert ((cov.diag() > 0.3) & (cov.diag() < 1.01)).all()
+    overlapping = Whiten()
+    overlapping.fit(x)
+    assert not torch.allclose(overlapping.conv.weight, w.conv.weight)
+    again = Whiten(stride=2)
+    again.load_state_dict(w.state_dict())                       # the stride is the network's, not the weights'
+    assert torch.equal(again(x[:2]), w(x[:2]))
+
+
 def test_fit_to_data_sets_a_new_network_once_and_a_loaded_one_keeps_its_own():
-    from cnnlib.models import fit_to_data
     m = build_model("speedrun")
     fit_to_data(m, lambda: smooth_images(seed=0))
     fitted = m.stem[0].conv.weight.clone()
