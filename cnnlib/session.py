@@ -199,7 +199,7 @@ CHART_SHARE = 8       # after the first seconds, a redraw every 1/CHART_SHARE of
 def chart_key(h: History) -> tuple:
     """What a live chart must show at once when it changes: the run, its state, its epochs' results
     and live changes. New loss points and test checks within an epoch (eval_every) wait for
-    `chart_due`: `fast-cpu` checks every 25 steps, which is about every redraw."""
+    `chart_due`: `fast-cpu` checks every 50 steps, which is about every redraw."""
     return h.started_at, h.state, len(h.epochs), len(h.changes)
 
 

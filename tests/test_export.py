@@ -262,7 +262,8 @@ def test_train_shows_the_program_of_the_chosen_preset_and_a_download(page_env):
     assert download_label(at) == "Download cnnlab_tutorial.py"
     at.selectbox(key="preset").set_value("fast-cpu").run()
     src = program_shown(at)
-    assert not at.exception and "BATCH_SIZE = 256" in src and "self.conv3b = nn.Conv2d(64, 64" in src
+    assert not at.exception and "BATCH_SIZE = 128" in src and "self.conv3a = nn.Conv2d(32, 64" in src
+    assert "self.whiten = nn.Conv2d(3, 24, kernel_size=2, stride=2)" in src
     assert download_label(at) == "Download cnnlab_fast_cpu.py"
     compile(src, "cnnlab_fast_cpu.py", "exec")
     at.number_input(key="cfg_lr").set_value(50.0).run()              # a setting out of range: no program

@@ -500,7 +500,7 @@ def test_a_run_too_large_for_the_servers_memory_is_refused_before_it_starts(monk
         assert memory_problem(preset(name), 10, 32) == "", name
     assert memory_problem(big.replace(batch_size=256), 10, 32) == ""       # the size it suggests fits
     monkeypatch.setenv("CNNLAB_MAX_RUN_MB", "50")                          # a teacher's smaller limit
-    assert "at most 50 MB" in memory_problem(preset("fast-cpu"), 10, 32)
+    assert "at most 50 MB" in memory_problem(preset("cpu-5min"), 10, 32)
     assert "384×384" in memory_problem(preset("tutorial"), 10, 384)      # the network alone is too big
 
 
