@@ -514,6 +514,20 @@ def test_inspect_says_when_a_networks_first_layer_was_set_from_the_data(env):
     assert EXPLAIN["filters_fitted"] in [c.value for c in at.caption]
 
 
+def test_a_run_of_the_quick_network_is_inspected_evaluated_and_predicts(env):
+    """fast-cpu's network: its whitening layer halves the image, so its feature maps are 16x16 first."""
+    from ui.browser import EXPLAIN
+    tiny_run(env / "runs", "quick one", model_name="quick")
+    at = app("inspect")
+    assert not at.exception and len(at.get("image")) == 2 + 5 + 4 + 1     # the whitening layer and 3 learned convs
+    assert EXPLAIN["filters_fitted"] in [c.value for c in at.caption]
+    at.switch_page("pages/evaluate.py").run()
+    assert not at.exception and "quick one" in at.selectbox(key="eval_model").value
+    assert len(charts(at)[0]["data"][0]["z"]) == 10
+    at.switch_page("pages/predict.py").run()
+    assert not at.exception
+
+
 def test_new_pages_without_runs():
     at = app("evaluate")
     assert "no trained model yet" in at.info[0].value
