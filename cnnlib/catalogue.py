@@ -112,8 +112,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "The tutorial's CNN: two 3x3 convs, one max-pool, a 512-wide hidden layer (4.2 M parameters).",
         "La CNN del tutorial: dos convoluciones de 3x3, un max-pool y una capa oculta de 512 neuronas "
         "(4,2 millones de parámetros)."),
-    "arch.small": ("Tiny batch-norm CNN (16-32-64): the fastest to train on a CPU.",
-                   "CNN diminuta con normalización por lotes (16-32-64): la más rápida de entrenar en una CPU."),
+    "arch.small": ("Tiny batch-norm CNN (16-32-64), two convs per block: fast to train on a CPU.",
+                   "CNN diminuta con normalización por lotes (16-32-64), dos convoluciones por bloque: rápida de "
+                   "entrenar en una CPU."),
     "arch.quick": ("Quickest batch-norm CNN (16-32-64, one conv per block) after a whitening layer that halves the "
                    "image: the tutorial's 57% in a few seconds on a CPU.",
                    "La CNN más rápida, con normalización por lotes (16-32-64, una convolución por bloque), tras una "

@@ -332,8 +332,8 @@ PRESETS: dict[str, tuple[str, TrainConfig]] = {
     "tutorial": (Message("preset.tutorial"), TrainConfig()),
     "demo": (Message("preset.demo"), replace(_FAST, epochs=2, warmup=0.25, report_every=10)),
     # the quick network (a whitening layer that halves the image, one conv per block) at batch 128: 57 % in
-    # 2.1-3.2x less training than the small network at batch 256 (BENCHMARKS.md §3); a test every 50 steps,
-    # every 6,400 images as before
+    # 2.2x less training than the small network at batch 256 (2.0-2.5x a round; BENCHMARKS.md §3); a test
+    # every 50 steps, every 6,400 images as before
     "fast-cpu": (Message("preset.fast-cpu"), replace(_FAST, model="quick", batch_size=128, epochs=1, report_every=10,
                                                      eval_every=50)),
     "cpu-5min": (Message("preset.cpu-5min"), replace(_FAST, epochs=9, report_every=20, tta="flip+shift",

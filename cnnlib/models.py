@@ -302,6 +302,7 @@ class ConvNet(nn.Module):
         self.spec = spec
         cin = 3
         if spec.whiten:
+            assert spec.whiten_stride in (1, 2), f"a whitening layer's stride is 1 or 2, not {spec.whiten_stride}"
             self.stem = nn.Sequential(Whiten(stride=spec.whiten_stride), _activation(spec))
             cin = self.stem[0].conv.out_channels
         elif spec.stem:
@@ -359,9 +360,8 @@ def build_model(name: str, num_classes: int = 10, conv_dropout: float = 0.0, fc_
     if name == "tutorial":
         return TutorialCNN(num_classes, conv_dropout, fc_dropout, image_size)
     spec = ARCHITECTURES[name][1]
-    if image_size % (multiple := _halvings(spec)):
-        raise ValueError(Message("models.halves", name=repr(name), times=multiple.bit_length() - 1, size=image_size,
-                                 multiple=multiple))
+    if image_size % (multiple := 2 ** (times := _halvings(spec))):
+        raise ValueError(Message("models.halves", name=repr(name), times=times, size=image_size, multiple=multiple))
     return ConvNet(spec, num_classes, conv_dropout, fc_dropout)
 
 
@@ -372,9 +372,9 @@ def _spec(name) -> ConvNetSpec | None:
 
 
 def _halvings(spec: ConvNetSpec) -> int:
-    """What the network divides an image's side by: 2 for each block, and 2 more for a whitening layer
-    of stride 2."""
-    return 2 ** len(spec.widths) * (spec.whiten_stride if spec.whiten else 1)
+    """How many times the network halves an image's side: once in each block, and once more in a
+    whitening layer of stride 2."""
+    return len(spec.widths) + (spec.whiten and spec.whiten_stride == 2)
 
 
 def smallest_side(name: str) -> int:
@@ -384,7 +384,7 @@ def smallest_side(name: str) -> int:
     spec = _spec(name)
     if spec is None:
         return 1
-    return _halvings(spec) + (spec.whiten and spec.whiten_stride == 1)
+    return 2 ** _halvings(spec) + (spec.whiten and spec.whiten_stride == 1)
 
 
 def has_batchnorm(name: str) -> bool:

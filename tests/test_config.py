@@ -63,7 +63,7 @@ def test_cpu_15min_takes_the_recipe_of_this_cpu(monkeypatch):
 def test_the_documented_recipes():
     assert preset("cpu-5min").epochs == 9 and preset("cpu-5min").tta == "flip+shift" and preset("fast-cpu").epochs == 1
     assert preset("cpu-5min").shrink_to == 0                      # smaller images first bought nothing here
-    # 57 % in 2.2-2.6x less training: the quick network (whitening that halves the image) at batch 128
+    # 57 % in 2.2x less training: the quick network (whitening that halves the image) at batch 128
     fast = preset("fast-cpu")
     assert (fast.model, fast.batch_size, fast.lr, fast.eval_every) == ("quick", 128, 0.2, 50)
     assert preset("tutorial").precision == "fp32" and preset("tutorial").batch_size == 32

@@ -92,6 +92,9 @@ def test_the_quick_network_halves_the_image_first_and_takes_the_smallest_sizes_i
         assert m(torch.rand(2, 3, 16, 16)).shape == (2, 10)           # the smallest side: 16 pixels to 1
     assert (smallest_side("quick"), smallest_side("speedrun"), smallest_side("small")) == (16, 9, 8)
     assert count_parameters(m, learned=True) < count_parameters(build_model("small"), learned=True) / 2
+    from cnnlib.models import ConvNet, ConvNetSpec
+    with pytest.raises(AssertionError, match="stride is 1 or 2, not 3"):    # the sizes above assume one of those
+        ConvNet(ConvNetSpec(widths=(8,), whiten=True, whiten_stride=3))
 
 
 @pytest.mark.parametrize("name", ["tutorial", "fast"])
