@@ -73,29 +73,30 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "The most a 2-core CPU reaches in 15 minutes from Start, tests included: 88%, not yet the 90% we aim "
         "for. The cpu-5min recipe for 28 epochs: the small batch-norm CNN (32-64-128), batch 256, one-cycle "
         "Nesterov SGD, label smoothing 0.2, flips and crops, a quick test of 2,000 images after each epoch and all "
-        "of them with six views at the end. (On a CPU with AMX, fast bf16 matrix units, cpu-15min takes "
-        "gpu-speedrun's recipe instead: 90%.)",
+        "of them with six views at the end. (On a CPU with fast bf16 matrix work, AMX on Intel's Xeons or AVX-512 "
+        "bf16 on AMD's, cpu-15min takes gpu-speedrun's recipe instead: 90%.)",
         "Lo máximo que alcanza una CPU de 2 núcleos en 15 minutos desde Iniciar, pruebas incluidas: un 88 %, aún "
         "no el 90 % que buscamos. La receta de cpu-5min durante 28 épocas: la CNN pequeña con normalización por "
         "lotes (32-64-128), lotes de 256, SGD de un ciclo con Nesterov, suavizado de etiquetas 0.2, volteos y "
         "recortes, una prueba rápida con 2.000 imágenes tras cada época y con todas y seis vistas al final. (En "
-        "una CPU con AMX, unidades de matrices bf16 rápidas, cpu-15min toma en su lugar la receta de gpu-speedrun: "
-        "un 90 %.)"),
-    "preset.cpu-15min.amx": (
-        "The most a 2-core CPU reaches in 15 minutes from Start, tests included. This CPU has AMX (fast bf16 "
-        "matrix units), so: 90%, in about 14 to 15 minutes. gpu-speedrun's recipe at batch 256: the wider "
-        "batch-norm CNN with a whitening first layer, 9 epochs (the first 30% of the steps on images shrunk to 24 "
-        "pixels), bf16 "
-        "autocast, one-cycle Nesterov SGD with Lookahead, label smoothing, alternating flips and 2-pixel crops, a "
-        "quick test of 2,000 images after each epoch and all of them with six views at the end. (On a CPU without "
-        "AMX, cpu-15min trains the small CNN for 28 epochs instead: 88%.)",
+        "una CPU con cálculo matricial bf16 rápido, AMX en los Xeon de Intel o AVX-512 bf16 en los de AMD, cpu-15min "
+        "toma en su lugar la receta de gpu-speedrun: un 90 %.)"),
+    "preset.cpu-15min.bf16": (
+        "The most a 2-core CPU reaches in 15 minutes from Start, tests included. This CPU has fast bf16 matrix "
+        "work (AMX on Intel's Xeons, AVX-512 bf16 on AMD's), so: 90%, in about 10 to 15 minutes. gpu-speedrun's "
+        "recipe at batch 256: the wider batch-norm CNN with a whitening first layer, 9 epochs (the first 30% of the "
+        "steps on images shrunk to 24 pixels), bf16 autocast, one-cycle Nesterov SGD with Lookahead, label "
+        "smoothing, alternating flips and 2-pixel crops, a quick test of 2,000 images after each epoch and all of "
+        "them with six views at the end. (On a CPU without fast bf16, cpu-15min trains the small CNN for 28 "
+        "epochs instead: 88%.)",
         "Lo máximo que alcanza una CPU de 2 núcleos en 15 minutos desde Iniciar, pruebas incluidas. Esta CPU tiene "
-        "AMX (unidades de matrices bf16 rápidas), así que: un 90 %, en unos 14 a 15 minutos. La receta de "
+        "cálculo matricial bf16 rápido (AMX en los Xeon de Intel, AVX-512 bf16 en los de AMD), así que: un 90 %, en "
+        "unos 10 a 15 minutos. La receta de "
         "gpu-speedrun con lotes de 256: la CNN más ancha con normalización por lotes y una primera capa de blanqueo "
         "(whitening), 9 épocas (el primer 30 % de los pasos con imágenes reducidas a 24 píxeles), autocast bf16, "
         "SGD de un ciclo con Nesterov y Lookahead, suavizado de etiquetas, volteos alternos y recortes de 2 píxeles, "
-        "una prueba rápida con 2.000 imágenes tras cada época y con todas y seis vistas al final. (En una CPU sin AMX, "
-        "cpu-15min entrena en su lugar la CNN pequeña durante 28 épocas: un 88 %.)"),
+        "una prueba rápida con 2.000 imágenes tras cada época y con todas y seis vistas al final. (En una CPU sin bf16 "
+        "rápido, cpu-15min entrena en su lugar la CNN pequeña durante 28 épocas: un 88 %.)"),
     "preset.gpu-speedrun": (
         "For a GPU, after the CIFAR-10 speed record (airbench94): the wider batch-norm CNN with a whitening first "
         "layer, 10 epochs, batch 1024, bf16 (or fp16) autocast, one-cycle Nesterov SGD with batch-norm shifts at 64x "
@@ -889,8 +890,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                   "semilla de los pesos, el barajado, el aumento de datos y el dropout"),
     "help.device": ('"auto" (CUDA, then MPS, then CPU), "cpu", "cuda" or "mps"',
                     '"auto" (CUDA, luego MPS, luego CPU), "cpu", "cuda" o "mps"'),
-    "help.precision": ("fp32, bf16/fp16 autocast, or auto (bf16 on CUDA or an AMX CPU, else fp32)",
-                       "fp32, autocast bf16/fp16, o auto (bf16 en CUDA o en una CPU con AMX; si no, fp32)"),
+    "help.precision": ("fp32, bf16/fp16 autocast, or auto (bf16 on CUDA or a CPU with fast bf16: AMX, or AMD's "
+                       "AVX-512 bf16; else fp32)",
+                       "fp32, autocast bf16/fp16, o auto (bf16 en CUDA o en una CPU con bf16 rápido: AMX, o AVX-512 "
+                       "bf16 de AMD; si no, fp32)"),
     "help.report_every": ("steps between progress events", "pasos entre avisos de progreso"),
     "help.tta": ('test-time views: "none", "flip" (+ mirror), "flip+shift" (+ both shifted 1 px)',
                  'vistas en la prueba: "none", "flip" (+ reflejo), "flip+shift" (+ ambas desplazadas 1 píxel)'),

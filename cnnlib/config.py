@@ -14,8 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import NamedTuple
 
-import torch
-
+from cnnlib.cpu import fast_bf16
 from cnnlib.models import ARCHITECTURES, has_batchnorm, smallest_side
 from cnnlib.words import Message, joined
 
@@ -209,7 +208,7 @@ class TrainConfig:
     seed: int = _field(0, Range(0, 2**31 - 1), group="run", widget=_box(1))
     # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda" or "mps"
     device: str = _field("cpu", DEVICES, group="run")
-    # fp32, bf16/fp16 autocast, or auto (bf16 on CUDA or an AMX CPU, else fp32)
+    # fp32, bf16/fp16 autocast, or auto (bf16 on CUDA or a CPU with fast bf16, else fp32)
     precision: str = _field("fp32", PRECISIONS, group="run")
     # steps between progress events
     report_every: int = _field(50, Range(1, 100_000), group="run", widget=_box(1))
@@ -305,22 +304,16 @@ _SPEEDRUN = replace(_FAST, model="speedrun", epochs=10, batch_size=1024, lr=1.5,
                     alternate_flips=True, report_every=10, tta="flip+shift")
 
 
-def cpu_has_amx() -> bool:
-    """Whether this machine's CPU has AMX, the bf16 matrix units of Intel's Xeons since their 4th
-    generation: there bf16 autocast trains the batch-norm networks about twice as fast as fp32, and
-    elsewhere slower (BENCHMARKS.md §3). False where PyTorch cannot tell."""
-    return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
-
-
 # Presets whose recipe depends on the CPU: each kind's recipe, by the preset's name and the kind
-# ("amx" or "plain"), so that benchmarks can run either on any machine (preset("cpu-15min:plain")).
+# ("bf16" or "plain"), so that benchmarks can run either on any machine (preset("cpu-15min:plain")).
 VARIANTS: dict[str, tuple[Message, TrainConfig]] = {
-    # the most 15 minutes of a 2-core CPU reach, tests included (BENCHMARKS.md §3). With AMX: gpu-speedrun's
+    # the most 15 minutes of a 2-core CPU reach, tests included (BENCHMARKS.md §3). With fast bf16 (AMX, or
+    # AMD's AVX-512 bf16; cpu.fast_bf16): gpu-speedrun's
     # network and recipe at batch 256 (a server's limit for one run allows no more; the learning rate
     # scaled with the batch, so each image moves the weights as much), 9 epochs, the first 2.7 on 24-pixel images
-    "cpu-15min:amx": (Message("preset.cpu-15min.amx"),
-                      replace(_SPEEDRUN, epochs=9, batch_size=256, lr=1.5 / 4, device="cpu", shrink_to=24,
-                              shrink_for=0.3, report_every=20, test_sample=2000)),
+    "cpu-15min:bf16": (Message("preset.cpu-15min.bf16"),
+                       replace(_SPEEDRUN, epochs=9, batch_size=256, lr=1.5 / 4, device="cpu", shrink_to=24,
+                               shrink_for=0.3, report_every=20, test_sample=2000)),
     # without: the small batch-norm CNN of cpu-5min for as many epochs as 15 minutes hold
     "cpu-15min:plain": (Message("preset.cpu-15min"), replace(_FAST, epochs=28, report_every=20, tta="flip+shift",
                                                              test_sample=2000)),
@@ -338,7 +331,7 @@ PRESETS: dict[str, tuple[str, TrainConfig]] = {
                                                      eval_every=50)),
     "cpu-5min": (Message("preset.cpu-5min"), replace(_FAST, epochs=9, report_every=20, tta="flip+shift",
                                                      test_sample=2000)),
-    "cpu-15min": VARIANTS["cpu-15min:amx" if cpu_has_amx() else "cpu-15min:plain"],
+    "cpu-15min": VARIANTS["cpu-15min:bf16" if fast_bf16() else "cpu-15min:plain"],
     "gpu-speedrun": (Message("preset.gpu-speedrun"), _SPEEDRUN),
 }
 

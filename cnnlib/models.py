@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from cnnlib import cpu
 from cnnlib.words import Message
 
 
@@ -135,32 +136,6 @@ class _DnnLinearFn(torch.autograd.Function):
                 grad.sum(0) if need_b else None)
 
 
-def _cpu_vendor() -> str:
-    """The CPU's vendor as the CPU names itself ("GenuineIntel", "AuthenticAMD"), "" where unknown."""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("vendor_id"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return ""
-
-
-@functools.cache
-def matmul_library() -> str:
-    """Which library multiplies the large linear layers on the CPU: "onednn" or "mkl". MKL runs its
-    AVX2 code on a CPU that is not Intel's: on the 2-core AMD EPYC (Zen 5, AVX-512) of BENCHMARKS.md
-    §3 it reached 180 GFLOP/s where oneDNN, which picks its kernels by instruction set, reached 410,
-    and the tutorial's fc3 ran 2-2.5x faster by oneDNN. On Intel's CPUs MKL is kept, as measured
-    there. CNNLAB_MATMUL=mkl or =onednn chooses by hand (for benchmarks)."""
-    chosen = os.environ.get("CNNLAB_MATMUL", "").strip().lower()
-    has_dnn = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
-    if chosen in ("mkl", "onednn"):
-        return chosen if has_dnn or chosen == "mkl" else "mkl"
-    return "onednn" if has_dnn and _cpu_vendor() not in ("GenuineIntel", "") else "mkl"
-
-
 # oneDNN's product costs some 25 microseconds more to set up than MKL's: below this many weights
 # (fc4's 5,130) MKL's is faster even where oneDNN's kernels are
 _DNN_MIN_WEIGHTS = 65536
@@ -168,14 +143,14 @@ _DNN_MIN_WEIGHTS = 65536
 
 class Linear(nn.Linear):
     """nn.Linear, with the products in fp32 by whichever library runs them fastest on this CPU
-    (`matmul_library()`): oneDNN's on a CPU that is not Intel's, for a layer of at least 65,536
+    (`cpu.matmul_library()`): oneDNN's on a CPU that is not Intel's, for a layer of at least 65,536
     weights; else MKL's, and for a training batch of up to 64 rows in the order MKL runs fastest: for
     the tutorial's fc3 (8192 -> 512) at batch 32, (W @ x.T).T rather than x @ W.T (BENCHMARKS.md §1)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 2 or x.device.type != "cpu" or x.dtype != torch.float32 or torch.is_autocast_enabled("cpu"):
             return super().forward(x)
-        if self.weight.numel() >= _DNN_MIN_WEIGHTS and matmul_library() == "onednn":
+        if self.weight.numel() >= _DNN_MIN_WEIGHTS and cpu.matmul_library() == "onednn":
             if torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad):
                 return _DnnLinearFn.apply(x, self.weight, self.bias)
             return _dnn_linear(x, self.weight, self.bias)

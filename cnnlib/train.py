@@ -22,7 +22,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from cnnlib import memory, optim
-from cnnlib.config import TrainConfig, cpu_has_amx
+from cnnlib.config import TrainConfig
+from cnnlib.cpu import fast_bf16
 from cnnlib.data import Dataset, alternating_flips, augment, batch_indices, to_float
 from cnnlib.models import build_model, fit_to_data
 from cnnlib.tta import LAYOUT, view_logits
@@ -260,14 +261,15 @@ def _set_momentum(opt: torch.optim.Optimizer, momentum: float) -> None:
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """'auto' -> 'bf16' where bf16 matrix work is fast (a CUDA GPU that has it, a CPU with AMX), else
-    'fp32'. Without AMX, a CPU's bf16 convolutions run slower than its fp32 ones (BENCHMARKS.md §3)."""
+    """'auto' -> 'bf16' where bf16 matrix work is fast (a CUDA GPU that has it, a CPU by `cpu.fast_bf16`:
+    AMX, or AMD's AVX-512 bf16), else 'fp32'. Elsewhere a CPU's bf16 convolutions run slower than its
+    fp32 ones (BENCHMARKS.md §3)."""
     if precision != "auto":
         return precision
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     if device.type == "cpu":
-        return "bf16" if cpu_has_amx() else "fp32"
+        return "bf16" if fast_bf16() else "fp32"
     return "fp32"
 
 

@@ -8,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from cnnlib.config import PRESETS, SETTINGS, VARIANTS, Range, TrainConfig, cpu_has_amx, facts, groups, preset
+from cnnlib.config import PRESETS, SETTINGS, VARIANTS, Range, TrainConfig, facts, groups, preset
 from cnnlib.models import too_large_to_train
 
 
@@ -39,22 +39,17 @@ def test_every_cpu_kinds_recipe_validates_and_fits_a_servers_run(name):
 
 
 def test_cpu_15min_takes_the_recipe_of_this_cpu(monkeypatch):
-    import torch
-    mine = "cpu-15min:amx" if cpu_has_amx() else "cpu-15min:plain"
+    from cnnlib.cpu import fast_bf16
+    mine = "cpu-15min:bf16" if fast_bf16() else "cpu-15min:plain"
     assert PRESETS["cpu-15min"] == VARIANTS[mine] and preset("cpu-15min") == VARIANTS[mine][1]
-    for amx in (True, False):
-        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda amx=amx: amx, raising=False)
-        assert cpu_has_amx() is amx
-    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")                 # a PyTorch that cannot tell
-    assert cpu_has_amx() is False
-    amx, plain = preset("cpu-15min:amx"), preset("cpu-15min:plain")
-    # with AMX: gpu-speedrun's recipe at a quarter of its batch and learning rate, so each image moves the
+    bf16, plain = preset("cpu-15min:bf16"), preset("cpu-15min:plain")
+    # with fast bf16: gpu-speedrun's recipe at a quarter of its batch and learning rate, so each image moves the
     # weights as much; 9 epochs, not 10, the first 30 % of its steps on 24-pixel images
     speedrun = preset("gpu-speedrun")
-    assert amx.replace(epochs=10, batch_size=1024, lr=speedrun.lr, device="auto", shrink_to=0, shrink_for=0.0,
+    assert bf16.replace(epochs=10, batch_size=1024, lr=speedrun.lr, device="auto", shrink_to=0, shrink_for=0.0,
                        report_every=10, test_sample=0) == speedrun
-    assert amx.lr * amx.weight_decay == pytest.approx(speedrun.lr * speedrun.weight_decay / 4)
-    assert (amx.epochs, amx.shrink_to, amx.shrink_for, amx.device) == (9, 24, 0.3, "cpu")
+    assert bf16.lr * bf16.weight_decay == pytest.approx(speedrun.lr * speedrun.weight_decay / 4)
+    assert (bf16.epochs, bf16.shrink_to, bf16.shrink_for, bf16.device) == (9, 24, 0.3, "cpu")
     assert (plain.model, plain.epochs, plain.tta, plain.test_sample) == ("fast", 28, "flip+shift", 2000)
     with pytest.raises(ValueError, match="Unknown preset 'cpu-15min:other'"):
         preset("cpu-15min:other")

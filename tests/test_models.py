@@ -185,11 +185,11 @@ _HAS_DNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_
 @pytest.mark.parametrize("batch", [1, 32, 200])
 @pytest.mark.parametrize("bias", [True, False])
 def test_a_large_linear_layer_gives_nn_linears_results_by_either_library(monkeypatch, library, batch, bias):
-    """A layer of 65,536 weights or more multiplies by oneDNN where matmul_library() says so: outputs
+    """A layer of 65,536 weights or more multiplies by oneDNN where cpu.matmul_library() says so: outputs
     and gradients are nn.Linear's within float rounding, with or without a bias, input or weight
     frozen, with or without autograd, and for an input that is a transposed view."""
-    from cnnlib import models
-    monkeypatch.setattr(models, "matmul_library", lambda: library)
+    from cnnlib import cpu, models
+    monkeypatch.setattr(cpu, "matmul_library", lambda: library)
     torch.manual_seed(0)
     ours, theirs = models.Linear(1024, 96, bias=bias), nn.Linear(1024, 96, bias=bias)
     assert ours.weight.numel() >= models._DNN_MIN_WEIGHTS
@@ -209,27 +209,6 @@ def test_a_large_linear_layer_gives_nn_linears_results_by_either_library(monkeyp
     xi = x.clone().requires_grad_()
     (ours(xi) * torch.linspace(0, 1, 96)).sum().backward()
     torch.testing.assert_close(xi.grad, results[1][2], rtol=1e-4, atol=1e-4)
-
-
-def test_linear_layers_multiply_by_onednn_only_on_cpus_not_intels(monkeypatch):
-    """MKL takes its AVX2 code on a CPU not Intel's, where oneDNN took AVX-512's (BENCHMARKS.md §3):
-    by vendor, with CNNLAB_MATMUL to choose by hand and MKL wherever oneDNN or the vendor is missing."""
-    from cnnlib import models
-    monkeypatch.delenv("CNNLAB_MATMUL", raising=False)
-    for vendor, env, expected in [("GenuineIntel", "", "mkl"), ("AuthenticAMD", "", "onednn"), ("", "", "mkl"),
-                                  ("AuthenticAMD", "mkl", "mkl"), ("GenuineIntel", "ONEDNN", "onednn"),
-                                  ("AuthenticAMD", "cublas", "onednn")]:
-        monkeypatch.setattr(models, "_cpu_vendor", lambda v=vendor: v)
-        monkeypatch.setenv("CNNLAB_MATMUL", env)
-        models.matmul_library.cache_clear()
-        assert models.matmul_library() == (expected if _HAS_DNN else "mkl"), (vendor, env)
-    models.matmul_library.cache_clear()
-
-
-def test_the_cpu_vendor_is_read_from_cpuinfo():
-    from cnnlib.models import _cpu_vendor
-    vendor = _cpu_vendor()
-    assert isinstance(vendor, str) and "\n" not in vendor and ":" not in vendor
 
 
 def test_flatten_hands_a_channels_last_input_its_gradient_channels_last():

@@ -365,12 +365,16 @@ def test_finished_carries_the_accuracy_of_each_class_after_the_last_epoch(tiny):
 
 
 def test_auto_precision_is_bf16_only_where_bf16_is_fast(monkeypatch):
+    from cnnlib import cpu as cpus
     from cnnlib.train import resolve_precision
     cpu = torch.device("cpu")
-    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
-    assert resolve_precision("auto", cpu) == "bf16"
-    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
-    assert resolve_precision("auto", cpu) == "fp32"            # avx512_bf16 alone is slower than fp32
+    for amx, vendor, flags, expected in [(True, "GenuineIntel", {"amx_tile"}, "bf16"),
+                                         (False, "GenuineIntel", {"avx512_bf16"}, "fp32"),   # slower than fp32
+                                         (False, "AuthenticAMD", {"avx512_bf16"}, "bf16"),
+                                         (False, "AuthenticAMD", {"avx2"}, "fp32"), (False, "", set(), "fp32")]:
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda amx=amx: amx, raising=False)
+        monkeypatch.setattr(cpus, "_cpuinfo", lambda v=vendor, f=frozenset(flags): (v, f))
+        assert resolve_precision("auto", cpu) == expected, (amx, vendor, flags)
     assert resolve_precision("bf16", cpu) == "bf16"            # an explicit choice is kept
     assert resolve_precision("fp32", cpu) == "fp32"
 

@@ -1,0 +1,64 @@
+"""What this machine's CPU is, and what it runs fastest: its vendor and instruction-set flags (read once
+from /proc/cpuinfo), whether its bf16 matrix work beats fp32 (`fast_bf16`, which precision "auto" and
+`cpu-15min`'s recipe follow), and which library multiplies large fp32 matrices fastest on it
+(`matmul_library`, which `models.Linear` follows). The figures behind each rule are in BENCHMARKS.md §3.
+"""
+from __future__ import annotations
+
+import functools
+import os
+
+import torch
+
+
+@functools.cache
+def _cpuinfo(path: str = "/proc/cpuinfo") -> tuple[str, frozenset[str]]:
+    """The first processor's vendor and flags in Linux's `path`; ("", {}) where it cannot be read."""
+    vendor, flags = "", frozenset()
+    try:
+        with open(path, encoding="ascii", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "vendor_id" and not vendor:
+                    vendor = value.strip()
+                elif key == "flags" and not flags:
+                    flags = frozenset(value.split())
+                elif not line.strip() and (vendor or flags):
+                    break                                    # the first processor's block is over
+    except OSError:
+        pass
+    return vendor, flags
+
+
+def vendor() -> str:
+    """The CPU's vendor as the CPU names itself ("GenuineIntel", "AuthenticAMD"); "" where unknown."""
+    return _cpuinfo()[0]
+
+
+def has_amx() -> bool:
+    """Whether the CPU has AMX, the bf16 matrix units of Intel's Xeons since their 4th generation. False
+    where PyTorch cannot tell."""
+    return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
+
+
+def fast_bf16() -> bool:
+    """Whether bf16 autocast trains the batch-norm networks faster than fp32 on this CPU: with AMX
+    (1.8-2.5x on an Intel Xeon), and on AMD's CPUs with AVX-512 bf16 (1.6-1.8x on the AMD EPYC, Zen 5,
+    of 2026-12-02), whose bf16 dot products oneDNN uses. Not on Intel's CPUs with AVX-512 bf16 but no
+    AMX, where bf16 convolutions ran slower than fp32 ones, nor on a CPU with neither."""
+    return has_amx() or (vendor() == "AuthenticAMD" and "avx512_bf16" in _cpuinfo()[1])
+
+
+@functools.cache
+def matmul_library() -> str:
+    """Which library multiplies the large fp32 linear layers on this CPU: "onednn" or "mkl". MKL runs its
+    AVX2 code on a CPU that is not Intel's: on the AMD EPYC (Zen 5, AVX-512) of 2026-12-02 it reached
+    180 GFLOP/s on 2 cores where oneDNN, which picks its kernels by instruction set, reached 410, and the
+    tutorial's fc3 ran 2-2.5x faster by oneDNN. On Intel's CPUs MKL is kept, as measured there.
+    CNNLAB_MATMUL=mkl or =onednn chooses by hand (for benchmarks); MKL wherever oneDNN is missing."""
+    has_dnn = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+    chosen = os.environ.get("CNNLAB_MATMUL", "").strip().lower()
+    if chosen in ("mkl", "onednn"):
+        return chosen if has_dnn else "mkl"
+    return "onednn" if has_dnn and vendor() not in ("GenuineIntel", "") else "mkl"
