@@ -6,7 +6,7 @@
 - tutorial: the tutorial's own network (nn.Dropout) and torch's default SGD, plain layout;
 - eager: cnnlib's model as the engine runs it (fp32, channels-last, its own dropout, flatten and
   linear layers, fused SGD);
-- bf16: the same under bf16 autocast (fast only on a CPU with AMX);
+- bf16: the same under bf16 autocast (fast only on a CPU with AMX or AMD's AVX-512 bf16);
 - compiled: `torch.compile` (Inductor) of the model with torch's own dropout;
 - compiled, no dropout: the same without dropout, to see what the compiled convolutions cost.
 

@@ -64,11 +64,27 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "preset.cpu-5min": (
         "85% about five minutes after Start on a 2-core CPU, tests included: the small batch-norm CNN (32-64-128), 9 "
         "epochs, batch 256, one-cycle Nesterov SGD, label smoothing 0.2, flips and crops; after each epoch a quick "
-        "test of 2,000 test images, and at the end all of them, each with its mirror and one-pixel shifts of both.",
+        "test of 2,000 test images, and at the end all of them, each with its mirror and one-pixel shifts of both. "
+        "(On a CPU with fast bf16 matrix work, AMX on Intel's Xeons or AVX-512 bf16 on AMD's, 11 epochs in bf16: "
+        "85.8% in about 3 minutes.)",
         "Un 85 % unos cinco minutos después de Iniciar en una CPU de 2 núcleos, pruebas incluidas: la CNN pequeña "
         "con normalización por lotes (32-64-128), 9 épocas, lotes de 256, SGD de un ciclo con Nesterov, suavizado "
         "de etiquetas 0.2, volteos y recortes; tras cada época una prueba rápida con 2.000 imágenes de prueba, y al "
-        "final con todas, cada una con su reflejo y ambas desplazadas un píxel."),
+        "final con todas, cada una con su reflejo y ambas desplazadas un píxel. (En una CPU con cálculo matricial "
+        "bf16 rápido, AMX en los Xeon de Intel o AVX-512 bf16 en los de AMD, 11 épocas en bf16: un 85,8 % en unos "
+        "3 minutos.)"),
+    "preset.cpu-5min.bf16": (
+        "85% within five minutes of Start on a 2-core CPU, tests included. This CPU has fast bf16 matrix work "
+        "(AMX on Intel's Xeons, AVX-512 bf16 on AMD's), so: about 3 minutes. The small batch-norm CNN (32-64-128), "
+        "11 epochs in bf16 autocast, batch 256, one-cycle Nesterov SGD, label smoothing 0.2, flips and crops; after "
+        "each epoch a quick test of 2,000 test images, and at the end all of them, each with its mirror and "
+        "one-pixel shifts of both. (On a CPU without fast bf16: 9 epochs in fp32, about five minutes.)",
+        "Un 85 % en menos de cinco minutos desde Iniciar en una CPU de 2 núcleos, pruebas incluidas. Esta CPU tiene "
+        "cálculo matricial bf16 rápido (AMX en los Xeon de Intel, AVX-512 bf16 en los de AMD), así que: unos 3 "
+        "minutos. La CNN pequeña con normalización por lotes (32-64-128), 11 épocas con autocast bf16, lotes de 256, "
+        "SGD de un ciclo con Nesterov, suavizado de etiquetas 0.2, volteos y recortes; tras cada época una prueba "
+        "rápida con 2.000 imágenes de prueba, y al final con todas, cada una con su reflejo y ambas desplazadas un "
+        "píxel. (En una CPU sin bf16 rápido: 9 épocas en fp32, unos cinco minutos.)"),
     "preset.cpu-15min": (
         "The most a 2-core CPU reaches in 15 minutes from Start, tests included: 88%, not yet the 90% we aim "
         "for. The cpu-5min recipe for 28 epochs: the small batch-norm CNN (32-64-128), batch 256, one-cycle "
