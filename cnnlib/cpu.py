@@ -50,6 +50,20 @@ def fast_bf16() -> bool:
     return has_amx() or (vendor() == "AuthenticAMD" and "avx512_bf16" in _cpuinfo()[1])
 
 
+def _onednn_linear_works() -> bool:
+    """Whether this PyTorch has oneDNN's fp32 linear product (a private operator, so it is tried once on
+    a small product and compared with the plain one rather than trusted by name)."""
+    if not (torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")):
+        return False
+    try:
+        with torch.no_grad():
+            x, w, b = torch.linspace(-1, 1, 24).view(3, 8), torch.linspace(1, -1, 40).view(5, 8), torch.ones(5)
+            out = torch.ops.mkldnn._linear_pointwise(x, w, b, "none", [], "")
+            return out.shape == (3, 5) and torch.allclose(out, torch.addmm(b, x, w.t()), atol=1e-5)
+    except Exception:                                          # any failure: MKL's product, always there
+        return False
+
+
 @functools.cache
 def matmul_library() -> str:
     """Which library multiplies the large fp32 linear layers on this CPU: "onednn" or "mkl". MKL runs its
@@ -57,7 +71,7 @@ def matmul_library() -> str:
     180 GFLOP/s on 2 cores where oneDNN, which picks its kernels by instruction set, reached 410, and the
     tutorial's fc3 ran 2-2.5x faster by oneDNN. On Intel's CPUs MKL is kept, as measured there.
     CNNLAB_MATMUL=mkl or =onednn chooses by hand (for benchmarks); MKL wherever oneDNN is missing."""
-    has_dnn = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+    has_dnn = _onednn_linear_works()
     chosen = os.environ.get("CNNLAB_MATMUL", "").strip().lower()
     if chosen in ("mkl", "onednn"):
         return chosen if has_dnn else "mkl"

@@ -58,3 +58,17 @@ def test_large_linear_layers_multiply_by_onednn_only_on_cpus_not_intels(monkeypa
         cpu.matmul_library.cache_clear()
         assert cpu.matmul_library() == (expected if _HAS_DNN else "mkl"), (vendor, env)
     cpu.matmul_library.cache_clear()
+
+
+def test_a_pytorch_whose_onednn_product_fails_or_differs_multiplies_by_mkl(monkeypatch):
+    monkeypatch.setattr(cpu, "_cpuinfo", lambda: ("AuthenticAMD", frozenset()))
+    monkeypatch.delenv("CNNLAB_MATMUL", raising=False)
+
+    def broken(*args):
+        raise RuntimeError("mkldnn::_linear_pointwise: unknown attr")
+
+    for op in (broken, lambda x, w, b, *rest: torch.zeros(len(x), len(w))):   # raises; computes something else
+        monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", op, raising=False)
+        cpu.matmul_library.cache_clear()
+        assert cpu.matmul_library() == "mkl"
+    cpu.matmul_library.cache_clear()
