@@ -1,6 +1,6 @@
 """What this machine's CPU is, and what it runs fastest: its vendor and instruction-set flags (read once
 from /proc/cpuinfo), whether its bf16 matrix work beats fp32 (`fast_bf16`, which precision "auto" and
-`cpu-15min`'s recipe follow), and which library multiplies large fp32 matrices fastest on it
+the recipes of `cpu-5min` and `cpu-15min` follow), and which library multiplies large fp32 matrices fastest on it
 (`matmul_library`, which `models.Linear` follows). The figures behind each rule are in BENCHMARKS.md §3.
 """
 from __future__ import annotations

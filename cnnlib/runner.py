@@ -428,6 +428,10 @@ class Runner:
                 setattr(self._history, k, v)
 
     def _work(self) -> None:
+        # OpenMP's thread count is kept per thread, and a new thread's team is as large as the machine: set
+        # this one's to the process's (configure_torch), or a server kept to one core trains with two
+        # threads on it (0.82-0.89x the command line's images/s in bf16, BENCHMARKS.md §5)
+        torch.set_num_threads(torch.get_num_threads())
         try:
             if self._slots is not None:
                 self._set(state="waiting", message=_WAITING)

@@ -519,3 +519,43 @@ def test_a_copy_of_the_network_built_as_the_run_ends_is_not_kept(monkeypatch):
     model, epoch = r.epoch_model()
     assert epoch == 0 and not model.training   # the page still gets its copy...
     assert r._epoch_copy is None               # ...but the ended run does not keep it
+
+
+def _openmp():
+    """The OpenMP runtime PyTorch loaded (its libgomp), or None."""
+    import ctypes
+    with open("/proc/self/maps") as f:
+        paths = {line.split()[-1] for line in f if "libgomp" in line or "libiomp" in line}
+    for path in paths:
+        try:
+            return ctypes.CDLL(path)
+        except OSError:
+            continue
+    return None
+
+
+def test_the_training_thread_uses_the_processs_thread_count_not_the_machines(runners, monkeypatch):
+    """OpenMP keeps its thread count per thread, and a new thread's team is as large as the machine: a
+    server kept to fewer threads (configure_torch) must train with that many, not all the cores."""
+    torch.zeros(64, 64) @ torch.zeros(64, 64)               # PyTorch's OpenMP loaded
+    omp = _openmp()
+    if omp is None:
+        pytest.skip("no OpenMP runtime in this PyTorch: nothing keeps a count per thread")
+    real_fit, seen = runner_mod.fit, []
+
+    def fit_and_look(*a, **kw):
+        seen.append(omp.omp_get_max_threads())
+        yield from real_fit(*a, **kw)
+    monkeypatch.setattr(runner_mod, "fit", fit_and_look)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        probe = []
+        t = threading.Thread(target=lambda: probe.append(omp.omp_get_max_threads()))
+        t.start()
+        t.join()
+        r = start(runners, SHORT)
+        wait_for(lambda: not r.alive, what="the run to end")
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [1], f"trained with {seen} threads (a plain new thread here: {probe})"
