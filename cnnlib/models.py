@@ -148,7 +148,8 @@ class Linear(nn.Linear):
     the tutorial's fc3 (8192 -> 512) at batch 32, (W @ x.T).T rather than x @ W.T (BENCHMARKS.md §1)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 2 or x.device.type != "cpu" or x.dtype != torch.float32 or torch.is_autocast_enabled("cpu"):
+        if (x.dim() != 2 or x.device.type != "cpu" or x.dtype != torch.float32 or self.weight.dtype != torch.float32
+                or torch.is_autocast_enabled("cpu")):
             return super().forward(x)
         if self.weight.numel() >= _DNN_MIN_WEIGHTS and cpu.matmul_library() == "onednn":
             if torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad):
