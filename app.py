@@ -3,7 +3,7 @@ user chose (each page draws the shared sidebar through `ui.browser.sidebar()`)."
 import streamlit as st
 
 from cnnlib import memory, runs, sources
-from cnnlib.runner import configure_torch
+from cnnlib.runner import configure_torch, match_threads
 from ui import browser, shared
 
 st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
@@ -33,6 +33,7 @@ PAGES = {"home": ":material/home:", "data": ":material/grid_view:", "train": ":m
          "runs": ":material/compare_arrows:"}
 
 _configure_once()
+match_threads()                                       # each script run is a new thread: its tests take the set count
 shared.use_runs_storage()                             # the store's credentials, from the secrets (CNNLAB_RUNS=s3://…)
 _clean_up_once()
 browser.forget_lang()                                 # this run's language is worked out afresh, once

@@ -147,6 +147,14 @@ def configure_torch(slots: int | None = None) -> int:
     return n
 
 
+def match_threads() -> None:
+    """Give the calling thread the process's intra-op thread count (`configure_torch`'s). OpenMP keeps the
+    count per thread, and a thread that never set it gets a team as large as the machine: a server kept
+    to one core trained with two threads on it (BENCHMARKS.md §5, 2026-12-02). The training thread and
+    each of the app's script runs (a new thread each) call this first."""
+    torch.set_num_threads(torch.get_num_threads())
+
+
 @dataclass
 class Continuation:
     """A saved run to go on training from (Runner's `start`): its weights, where its training stood
@@ -428,10 +436,7 @@ class Runner:
                 setattr(self._history, k, v)
 
     def _work(self) -> None:
-        # OpenMP's thread count is kept per thread, and a new thread's team is as large as the machine: set
-        # this one's to the process's (configure_torch), or a server kept to one core trains with two
-        # threads on it (0.82-0.89x the command line's images/s in bf16, BENCHMARKS.md §5)
-        torch.set_num_threads(torch.get_num_threads())
+        match_threads()                  # or this thread's OpenMP team is as large as the machine
         try:
             if self._slots is not None:
                 self._set(state="waiting", message=_WAITING)

@@ -559,3 +559,23 @@ def test_the_training_thread_uses_the_processs_thread_count_not_the_machines(run
     finally:
         torch.set_num_threads(before)
     assert seen == [1], f"trained with {seen} threads (a plain new thread here: {probe})"
+
+
+def test_match_threads_gives_a_new_thread_the_processs_count():
+    torch.zeros(8, 8) @ torch.zeros(8, 8)                   # PyTorch's OpenMP loaded
+    omp = _openmp()
+    if omp is None:
+        pytest.skip("no OpenMP runtime in this PyTorch: nothing keeps a count per thread")
+    before, seen = torch.get_num_threads(), []
+
+    def look():
+        runner_mod.match_threads()
+        seen.append(omp.omp_get_max_threads())
+    try:
+        torch.set_num_threads(1)
+        t = threading.Thread(target=look)
+        t.start()
+        t.join()
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [1]
