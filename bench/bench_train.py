@@ -17,7 +17,7 @@ by the network's floating-point work per training image (forward, and twice that
 #19's target is 2.0x, or 65 % of that ceiling where 2.0x would exceed it.
 
 cnnlib multiplies its large linear layers by oneDNN on a CPU that is not Intel's and by MKL on
-Intel's (`cnnlib.models.matmul_library`); `--also mkl` adds a third side, cnnlib with MKL's products
+Intel's (`cnnlib.cpu.matmul_library`); `--also mkl` adds a third side, cnnlib with MKL's products
 wherever it runs, to measure what that choice is worth on this CPU in the same run.
 """
 from __future__ import annotations
@@ -145,7 +145,7 @@ def main() -> None:
     data = load_bench_data(args.data)  # decode and cache once, before timing anything
     import torch
 
-    from cnnlib.models import matmul_library
+    from cnnlib.cpu import matmul_library
     print(f"data: {data.name}, {len(data.y_train):,} train images; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads; CPU: {cpu_model()}; cnnlib's linear layers by {matmul_library()}")
     *_, top = worker_records(__file__, "--worker", "ceiling")
