@@ -79,12 +79,13 @@ def tutorial_worker(max_steps: int, data_name: str) -> dict:
 def ceiling_worker(max_steps: int, data_name: str) -> dict:
     """The fp32 matrix-product speed (GFLOP/s) and the tutorial network's FLOPs per training image."""
     import torch
+
+    from cnnlib.cpu import has_onednn_linear, onednn_linear
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
-    best = float("inf")
     speeds = {}
     products = {"mkl": lambda: a @ b}
-    if hasattr(torch.ops.mkldnn, "_linear_pointwise") and torch.backends.mkldnn.is_available():
-        products["onednn"] = lambda: torch.ops.mkldnn._linear_pointwise(a, b, None, "none", [], "")  # a @ b.T
+    if has_onednn_linear():
+        products["onednn"] = lambda: onednn_linear(a, b)     # a @ b.T: the same work
     for name, product in products.items():
         best = float("inf")
         for _ in range(6):                   # the first is a warm-up, and counts only if it is the fastest

@@ -304,27 +304,27 @@ _SPEEDRUN = replace(_FAST, model="speedrun", epochs=10, batch_size=1024, lr=1.5,
                     alternate_flips=True, report_every=10, tta="flip+shift")
 
 
+# cpu-5min's recipe: 85 % within five minutes, tests included (BENCHMARKS.md §3): the small batch-norm CNN,
+# 9 epochs in fp32 (85.05 %); in bf16 9 epochs reach 84.7 %, so with fast bf16 it trains 11 (85.8 % in 194 s
+# on an AMD EPYC); cpu-15min's without fast bf16 is the same for as many epochs as 15 minutes hold
+_CPU_5MIN = replace(_FAST, epochs=9, report_every=20, tta="flip+shift", test_sample=2000)
+
 # Presets whose recipe depends on the CPU: each kind's recipe, by the preset's name and the kind
 # ("bf16" where cpu.fast_bf16, else "plain"), so that benchmarks can run either on any machine
 # (preset("cpu-15min:plain")).
 VARIANTS: dict[str, tuple[Message, TrainConfig]] = {
-    # 85 % within five minutes, tests included (BENCHMARKS.md §3): the small batch-norm CNN, 9 epochs in fp32
-    # (85.05 %); in bf16 9 epochs reach 84.7 %, so with fast bf16, 11 (85.8 % in 194 s on an AMD EPYC)
-    "cpu-5min:bf16": (Message("preset.cpu-5min.bf16"), replace(_FAST, epochs=11, report_every=20, tta="flip+shift",
-                                                               test_sample=2000)),
-    "cpu-5min:plain": (Message("preset.cpu-5min"), replace(_FAST, epochs=9, report_every=20, tta="flip+shift",
-                                                           test_sample=2000)),
-    # the most 15 minutes of a 2-core CPU reach, tests included (BENCHMARKS.md §3). With fast bf16 (AMX, or
-    # AMD's AVX-512 bf16; cpu.fast_bf16): gpu-speedrun's
-    # network and recipe at batch 256 (a server's limit for one run allows no more; the learning rate
-    # scaled with the batch, so each image moves the weights as much), 9 epochs, the first 2.7 on 24-pixel images
+    "cpu-5min:bf16": (Message("preset.cpu-5min.bf16"), replace(_CPU_5MIN, epochs=11)),
+    "cpu-5min:plain": (Message("preset.cpu-5min"), _CPU_5MIN),
+    # the most 15 minutes of a 2-core CPU reach, tests included (BENCHMARKS.md §3). With fast bf16:
+    # gpu-speedrun's network and recipe at batch 256 (a server's limit for one run allows no more; the learning
+    # rate scaled with the batch, so each image moves the weights as much), 9 epochs, the first 2.7 on 24-pixel
+    # images
     "cpu-15min:bf16": (Message("preset.cpu-15min.bf16"),
                        replace(_SPEEDRUN, epochs=9, batch_size=256, lr=1.5 / 4, device="cpu", shrink_to=24,
                                shrink_for=0.3, report_every=20, test_sample=2000)),
-    # without: the small batch-norm CNN of cpu-5min for as many epochs as 15 minutes hold
-    "cpu-15min:plain": (Message("preset.cpu-15min"), replace(_FAST, epochs=28, report_every=20, tta="flip+shift",
-                                                             test_sample=2000)),
+    "cpu-15min:plain": (Message("preset.cpu-15min"), replace(_CPU_5MIN, epochs=28)),
 }
+_KIND = "bf16" if fast_bf16() else "plain"      # this machine's
 
 # Each preset is a recipe in one place; the app's Train page and the CLI's --help show these descriptions
 # (their words, in English and Spanish, are in cnnlib.words under preset.<name>).
@@ -336,8 +336,8 @@ PRESETS: dict[str, tuple[str, TrainConfig]] = {
     # every 50 steps, every 6,400 images as before
     "fast-cpu": (Message("preset.fast-cpu"), replace(_FAST, model="quick", batch_size=128, epochs=1, report_every=10,
                                                      eval_every=50)),
-    "cpu-5min": VARIANTS["cpu-5min:bf16" if fast_bf16() else "cpu-5min:plain"],
-    "cpu-15min": VARIANTS["cpu-15min:bf16" if fast_bf16() else "cpu-15min:plain"],
+    "cpu-5min": VARIANTS[f"cpu-5min:{_KIND}"],
+    "cpu-15min": VARIANTS[f"cpu-15min:{_KIND}"],
     "gpu-speedrun": (Message("preset.gpu-speedrun"), _SPEEDRUN),
 }
 

@@ -50,7 +50,13 @@ def fast_bf16() -> bool:
     return has_amx() or (vendor() == "AuthenticAMD" and "avx512_bf16" in _cpuinfo()[1])
 
 
-def _onednn_linear_works() -> bool:
+def onednn_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """x @ weight.T + bias in fp32 by oneDNN's matrix product (any strides; no reduced precision)."""
+    return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
+
+
+@functools.cache
+def has_onednn_linear() -> bool:
     """Whether this PyTorch has oneDNN's fp32 linear product (a private operator, so it is tried once on
     a small product and compared with the plain one rather than trusted by name)."""
     if not (torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")):
@@ -58,7 +64,7 @@ def _onednn_linear_works() -> bool:
     try:
         with torch.no_grad():
             x, w, b = torch.linspace(-1, 1, 24).view(3, 8), torch.linspace(1, -1, 40).view(5, 8), torch.ones(5)
-            out = torch.ops.mkldnn._linear_pointwise(x, w, b, "none", [], "")
+            out = onednn_linear(x, w, b)
             return out.shape == (3, 5) and torch.allclose(out, torch.addmm(b, x, w.t()), atol=1e-5)
     except Exception:                                          # any failure: MKL's product, always there
         return False
@@ -71,8 +77,7 @@ def matmul_library() -> str:
     180 GFLOP/s on 2 cores where oneDNN, which picks its kernels by instruction set, reached 410, and the
     tutorial's fc3 ran 2-2.5x faster by oneDNN. On Intel's CPUs MKL is kept, as measured there.
     CNNLAB_MATMUL=mkl or =onednn chooses by hand (for benchmarks); MKL wherever oneDNN is missing."""
-    has_dnn = _onednn_linear_works()
     chosen = os.environ.get("CNNLAB_MATMUL", "").strip().lower()
-    if chosen in ("mkl", "onednn"):
-        return chosen if has_dnn else "mkl"
-    return "onednn" if has_dnn and vendor() not in ("GenuineIntel", "") else "mkl"
+    if chosen not in ("mkl", "onednn"):
+        chosen = "mkl" if vendor() in ("GenuineIntel", "") else "onednn"
+    return "onednn" if chosen == "onednn" and has_onednn_linear() else "mkl"

@@ -114,25 +114,20 @@ class _ThinLinearFn(torch.autograd.Function):
                 grad.sum(0) if need_b else None)
 
 
-def _dnn_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
-    """x @ weight.T + bias in fp32 by oneDNN's matrix product (any strides; no reduced precision)."""
-    return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
-
-
 class _DnnLinearFn(torch.autograd.Function):
     """x @ W.T + b and its gradients, every product by oneDNN rather than MKL."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         ctx.save_for_backward(x, weight)
-        return _dnn_linear(x, weight, bias)
+        return cpu.onednn_linear(x, weight, bias)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        return (_dnn_linear(grad, weight.t()) if need_x else None,          # grad @ W
-                _dnn_linear(grad.t(), x.t()) if need_w else None,           # grad.T @ x
+        return (cpu.onednn_linear(grad, weight.t()) if need_x else None,          # grad @ W
+                cpu.onednn_linear(grad.t(), x.t()) if need_w else None,           # grad.T @ x
                 grad.sum(0) if need_b else None)
 
 
@@ -154,7 +149,7 @@ class Linear(nn.Linear):
         if self.weight.numel() >= _DNN_MIN_WEIGHTS and cpu.matmul_library() == "onednn":
             if torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad):
                 return _DnnLinearFn.apply(x, self.weight, self.bias)
-            return _dnn_linear(x, self.weight, self.bias)
+            return cpu.onednn_linear(x, self.weight, self.bias)
         if len(x) <= 64 and self.bias is not None and torch.is_grad_enabled():
             return _ThinLinearFn.apply(x, self.weight, self.bias)
         return super().forward(x)

@@ -148,10 +148,11 @@ def configure_torch(slots: int | None = None) -> int:
 
 
 def match_threads() -> None:
-    """Give the calling thread the process's intra-op thread count (`configure_torch`'s). OpenMP keeps the
-    count per thread, and a thread that never set it gets a team as large as the machine: a server kept
-    to one core trained with two threads on it (BENCHMARKS.md §5, 2026-12-02). The training thread and
-    each of the app's script runs (a new thread each) call this first."""
+    """Give the calling thread the process's intra-op thread count (`configure_torch`'s) before its first
+    kernel. OpenMP keeps the count per thread, and a new thread starts at the count the process started
+    with (every core it could use then); PyTorch's own parallel loops correct it at their first use, but
+    oneDNN's kernels that run before that take the larger team (BENCHMARKS.md §5, 2026-12-02). The
+    training thread and each of the app's script runs (a new thread each) call this first."""
     torch.set_num_threads(torch.get_num_threads())
 
 
@@ -436,7 +437,7 @@ class Runner:
                 setattr(self._history, k, v)
 
     def _work(self) -> None:
-        match_threads()                  # or this thread's OpenMP team is as large as the machine
+        match_threads()                  # from its first kernel on, not from PyTorch's first parallel loop
         try:
             if self._slots is not None:
                 self._set(state="waiting", message=_WAITING)

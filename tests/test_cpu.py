@@ -4,7 +4,7 @@ import torch
 
 from cnnlib import cpu
 
-_HAS_DNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+_HAS_DNN = cpu.has_onednn_linear()
 
 CPUINFO = """processor\t: 0
 vendor_id\t: AuthenticAMD
@@ -67,8 +67,13 @@ def test_a_pytorch_whose_onednn_product_fails_or_differs_multiplies_by_mkl(monke
     def broken(*args):
         raise RuntimeError("mkldnn::_linear_pointwise: unknown attr")
 
-    for op in (broken, lambda x, w, b, *rest: torch.zeros(len(x), len(w))):   # raises; computes something else
-        monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", op, raising=False)
+    try:
+        for op in (broken, lambda x, w, b, *rest: torch.zeros(len(x), len(w))):   # raises; computes something else
+            monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", op, raising=False)
+            cpu.has_onednn_linear.cache_clear()
+            cpu.matmul_library.cache_clear()
+            assert cpu.matmul_library() == "mkl"
+    finally:
+        monkeypatch.undo()
+        cpu.has_onednn_linear.cache_clear()
         cpu.matmul_library.cache_clear()
-        assert cpu.matmul_library() == "mkl"
-    cpu.matmul_library.cache_clear()

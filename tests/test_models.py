@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch import nn
 
+from cnnlib import cpu
 from cnnlib.models import ARCHITECTURES, TutorialCNN, build_model, count_parameters, fit_to_data, layer_table, summary
 
 
@@ -177,7 +178,7 @@ def test_linear_gives_nn_linears_output_and_gradients(batch):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
 
 
-_HAS_DNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+_HAS_DNN = cpu.has_onednn_linear()
 
 
 @pytest.mark.skipif(not _HAS_DNN, reason="this PyTorch has no oneDNN; Linear then multiplies by MKL only")
@@ -188,7 +189,7 @@ def test_a_large_linear_layer_gives_nn_linears_results_by_either_library(monkeyp
     """A layer of 65,536 weights or more multiplies by oneDNN where cpu.matmul_library() says so: outputs
     and gradients are nn.Linear's within float rounding, with or without a bias, input or weight
     frozen, with or without autograd, and for an input that is a transposed view."""
-    from cnnlib import cpu, models
+    from cnnlib import models
     monkeypatch.setattr(cpu, "matmul_library", lambda: library)
     torch.manual_seed(0)
     ours, theirs = models.Linear(1024, 96, bias=bias), nn.Linear(1024, 96, bias=bias)
