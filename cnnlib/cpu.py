@@ -1,20 +1,28 @@
-"""What this machine's CPU is, and what it runs fastest: its vendor and instruction-set flags (read once
-from /proc/cpuinfo), whether its bf16 matrix work beats fp32 (`fast_bf16`, which precision "auto" and
-the recipes of `cpu-5min` and `cpu-15min` follow), and which library multiplies large fp32 matrices fastest on it
+"""What this machine's CPU is, and what it runs fastest: its vendor, family and instruction-set flags (read
+once from /proc/cpuinfo), whether its bf16 matrix work beats fp32 (`fast_bf16`, which precision "auto" and
+the recipes of `cpu-5min` and `cpu-15min` follow) and at what width (`halves_avx512`, which `cpu-15min`'s
+recipe follows too), and which library multiplies large fp32 matrices fastest on it
 (`matmul_library`, which `models.Linear` follows). The figures behind each rule are in BENCHMARKS.md §3.
 """
 from __future__ import annotations
 
 import functools
 import os
+from typing import NamedTuple
 
 import torch
 
 
+class CpuInfo(NamedTuple):
+    vendor: str                # as the CPU names itself: "GenuineIntel", "AuthenticAMD"; "" where unknown
+    flags: frozenset[str]      # its instruction-set flags: "avx512f", "avx512_bf16", "amx_tile", ...
+    family: int                # its "cpu family" number (AMD: 25 Zen 3 and 4, 26 Zen 5); 0 where unknown
+
+
 @functools.cache
-def _cpuinfo(path: str = "/proc/cpuinfo") -> tuple[str, frozenset[str]]:
-    """The first processor's vendor and flags in Linux's `path`; ("", {}) where it cannot be read."""
-    vendor, flags = "", frozenset()
+def _cpuinfo(path: str = "/proc/cpuinfo") -> CpuInfo:
+    """The first processor's vendor, flags and family in Linux's `path`; ("", {}, 0) where it cannot be read."""
+    vendor, flags, family = "", frozenset(), 0
     try:
         with open(path, encoding="ascii", errors="replace") as f:
             for line in f:
@@ -24,16 +32,18 @@ def _cpuinfo(path: str = "/proc/cpuinfo") -> tuple[str, frozenset[str]]:
                     vendor = value.strip()
                 elif key == "flags" and not flags:
                     flags = frozenset(value.split())
+                elif key == "cpu family" and not family:
+                    family = int(value) if value.strip().isdigit() else 0
                 elif not line.strip() and (vendor or flags):
                     break                                    # the first processor's block is over
     except OSError:
         pass
-    return vendor, flags
+    return CpuInfo(vendor, flags, family)
 
 
 def vendor() -> str:
     """The CPU's vendor as the CPU names itself ("GenuineIntel", "AuthenticAMD"); "" where unknown."""
-    return _cpuinfo()[0]
+    return _cpuinfo().vendor
 
 
 def has_amx() -> bool:
@@ -44,10 +54,20 @@ def has_amx() -> bool:
 
 def fast_bf16() -> bool:
     """Whether bf16 autocast trains the batch-norm networks faster than fp32 on this CPU: with AMX
-    (1.8-2.5x on an Intel Xeon), and on AMD's CPUs with AVX-512 bf16 (1.6-1.8x on the AMD EPYC, Zen 5,
-    of 2026-12-02), whose bf16 dot products oneDNN uses. Not on Intel's CPUs with AVX-512 bf16 but no
-    AMX, where bf16 convolutions ran slower than fp32 ones, nor on a CPU with neither."""
-    return has_amx() or (vendor() == "AuthenticAMD" and "avx512_bf16" in _cpuinfo()[1])
+    (1.8-2.5x on an Intel Xeon), and on AMD's CPUs with AVX-512 bf16 (1.6-1.8x on an AMD EPYC, Zen 5,
+    1.5-1.7x on a Zen 4; bench/bench_precision.py), whose bf16 dot products oneDNN uses. Not on Intel's
+    CPUs with AVX-512 bf16 but no AMX, where bf16 convolutions ran slower than fp32 ones, nor on a CPU
+    with neither."""
+    return has_amx() or (vendor() == "AuthenticAMD" and "avx512_bf16" in _cpuinfo().flags)
+
+
+def halves_avx512() -> bool:
+    """Whether the CPU runs each 512-bit AVX-512 instruction as two 256-bit halves: AMD's Zen 4 (family 25, the
+    first of AMD's with AVX-512; Zen 3, the same family, has none). bf16 is still fast there (1.5-1.7x fp32),
+    but gpu-speedrun's network trained at 0.58x the speed of a Zen 5's (432 against 745 images/s in bf16 on
+    the AMD EPYCs of 2026-12-02), so `cpu-15min` takes a shorter recipe (BENCHMARKS.md §3)."""
+    info = _cpuinfo()
+    return info.vendor == "AuthenticAMD" and info.family == 25 and "avx512f" in info.flags
 
 
 def onednn_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:

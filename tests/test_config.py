@@ -38,9 +38,21 @@ def test_every_cpu_kinds_recipe_validates_and_fits_a_servers_run(name):
     assert name.partition(":")[0] in PRESETS
 
 
+def test_each_kind_of_cpu_is_told_apart_and_takes_its_recipe_or_the_bf16_one(monkeypatch):
+    from cnnlib import config
+    for fast, halves, kind in [(False, False, "plain"), (False, True, "plain"), (True, False, "bf16"),
+                               (True, True, "bf16-half")]:
+        monkeypatch.setattr(config, "fast_bf16", lambda fast=fast: fast)
+        monkeypatch.setattr(config, "halves_avx512", lambda halves=halves: halves)
+        assert config.cpu_kind() == kind
+    assert config.recipe_of("cpu-15min", "bf16-half") == VARIANTS["cpu-15min:bf16-half"]
+    assert config.recipe_of("cpu-5min", "bf16-half") == VARIANTS["cpu-5min:bf16"]     # none of its own: bf16's
+    assert config.recipe_of("cpu-5min", "plain") == VARIANTS["cpu-5min:plain"]
+
+
 def test_cpu_15min_takes_the_recipe_of_this_cpu(monkeypatch):
-    from cnnlib.cpu import fast_bf16
-    mine = "cpu-15min:bf16" if fast_bf16() else "cpu-15min:plain"
+    from cnnlib.config import cpu_kind
+    mine = f"cpu-15min:{cpu_kind()}"
     assert PRESETS["cpu-15min"] == VARIANTS[mine] and preset("cpu-15min") == VARIANTS[mine][1]
     bf16, plain = preset("cpu-15min:bf16"), preset("cpu-15min:plain")
     # with fast bf16: gpu-speedrun's recipe at a quarter of its batch and learning rate, so each image moves the
@@ -50,15 +62,16 @@ def test_cpu_15min_takes_the_recipe_of_this_cpu(monkeypatch):
                        report_every=10, test_sample=0) == speedrun
     assert bf16.lr * bf16.weight_decay == pytest.approx(speedrun.lr * speedrun.weight_decay / 4)
     assert (bf16.epochs, bf16.shrink_to, bf16.shrink_for, bf16.device) == (9, 24, 0.3, "cpu")
+    assert preset("cpu-15min:bf16-half") == bf16.replace(epochs=8)     # a Zen 4's 9 epochs took 970 s
     assert (plain.model, plain.epochs, plain.tta, plain.test_sample) == ("fast", 28, "flip+shift", 2000)
     with pytest.raises(ValueError, match="Unknown preset 'cpu-15min:other'"):
         preset("cpu-15min:other")
 
 
 def test_the_documented_recipes():
-    from cnnlib.cpu import fast_bf16
+    from cnnlib.config import cpu_kind
     plain, bf16 = preset("cpu-5min:plain"), preset("cpu-5min:bf16")
-    assert preset("cpu-5min") == (bf16 if fast_bf16() else plain)
+    assert preset("cpu-5min") == (plain if cpu_kind() == "plain" else bf16)
     assert plain.epochs == 9 and plain.tta == "flip+shift" and preset("fast-cpu").epochs == 1
     assert bf16 == plain.replace(epochs=11)      # bf16's 9 epochs reach 84.7 %, its 11 85.8 % (BENCHMARKS.md §3)
     assert plain.shrink_to == 0                                   # smaller images first bought nothing here

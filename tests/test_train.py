@@ -373,7 +373,7 @@ def test_auto_precision_is_bf16_only_where_bf16_is_fast(monkeypatch):
                                          (False, "AuthenticAMD", {"avx512_bf16"}, "bf16"),
                                          (False, "AuthenticAMD", {"avx2"}, "fp32"), (False, "", set(), "fp32")]:
         monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda amx=amx: amx, raising=False)
-        monkeypatch.setattr(cpus, "_cpuinfo", lambda v=vendor, f=frozenset(flags): (v, f))
+        monkeypatch.setattr(cpus, "_cpuinfo", lambda v=vendor, f=frozenset(flags): cpus.CpuInfo(v, f, 25))
         assert resolve_precision("auto", cpu) == expected, (amx, vendor, flags)
     assert resolve_precision("bf16", cpu) == "bf16"            # an explicit choice is kept
     assert resolve_precision("fp32", cpu) == "fp32"
