@@ -22,19 +22,21 @@ own cost of a watched run, not the browser's drawing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from common import OUT, ROOT
 
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from drive import CHART, CHROME_ARGS, CHROMIUM, button, go, set_number, settle, streamlit_app  # noqa: E402
+from drive import CHART, CHROME_ARGS, CHROMIUM, button, go, set_number, settle, streamlit_process  # noqa: E402
 
 TRACES = "s => { const c = document.querySelector(s); return c && c.data ? c.data.length : -1 }"
 
@@ -52,6 +54,52 @@ def browser_cpu_seconds() -> float:
         except OSError:
             continue
     return total
+
+
+def thread_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds used so far by each thread of process `pid`, by thread id (from /proc)."""
+    seconds = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue                                      # the thread ended meanwhile
+        utime, stime = stat[stat.rindex(")") + 2:].split()[11:13]
+        seconds[int(task.name)] = (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+class ThreadWatch:
+    """The latest `thread_cpu_seconds` of process `pid`, read every half second in a thread of this bench
+    until stopped, each thread's last reading kept after it ends (the training thread ends with the run)."""
+
+    def __init__(self, pid: int):
+        self.pid, self.seen, self.done = pid, {}, threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.done.wait(0.5):
+            with contextlib.suppress(OSError):
+                self.seen.update(thread_cpu_seconds(self.pid))
+
+    def __call__(self) -> dict[int, float]:
+        with contextlib.suppress(OSError):
+            self.seen.update(thread_cpu_seconds(self.pid))
+        return dict(self.seen)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join()
+
+
+def serving_share(before: dict[int, float], after: dict[int, float]) -> float:
+    """Between two `thread_cpu_seconds` readings of the server: the CPU time of every thread but the busiest
+    (the training thread), per second of the busiest's."""
+    used = sorted((t - before.get(tid, 0.0) for tid, t in after.items()), reverse=True)
+    if os.environ.get("BENCH_THREADS"):
+        print("  server threads' CPU seconds while training:", ", ".join(f"{u:.2f}" for u in used if u > 0))
+    return sum(used[1:]) / used[0] if used and used[0] > 0 else 0.0
 
 
 def images_per_second(run_json: Path, n_train: int) -> float:
@@ -73,11 +121,12 @@ def cli_run(args, work: Path) -> float:
     return images_per_second(run_json, args.images)
 
 
-def train_in_app(page, args, runs: Path) -> tuple[list[float], float]:
+def train_in_app(page, args, runs: Path, server_threads) -> tuple[list[float], float, float]:
     """On an open app: choose the preset and epochs, press Start, then until the run is saved in
     `runs`, either stay on Train flipping the chart's reference toggle every --click-every s, or
-    (--away) wait on Home. Returns the click-to-redraw times (s) and the share of a core the
-    browser used while the run trained."""
+    (--away) wait on Home. Returns the click-to-redraw times (s), the share of a core the browser
+    used while the run trained, and `serving_share` of the server's threads (`server_threads()`)
+    over the same time."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     go(page, "Train")
@@ -87,7 +136,7 @@ def train_in_app(page, args, runs: Path) -> tuple[list[float], float]:
     set_number(page, "epochs", args.epochs)
     button(page, "Start").click()
     page.wait_for_function(f"s => ({TRACES})(s) > 0", arg=CHART)
-    cpu0, since = browser_cpu_seconds(), time.perf_counter()
+    cpu0, since, threads0 = browser_cpu_seconds(), time.perf_counter(), server_threads()
     clicks: list[float] = []
     if args.away:
         go(page, "Home")
@@ -108,7 +157,8 @@ def train_in_app(page, args, runs: Path) -> tuple[list[float], float]:
             page.wait_for_function(f"([s, n]) => {{ const k = ({TRACES})(s); return k > 0 && k != n }}",
                                    arg=[CHART, before])
             clicks.append(time.perf_counter() - t0)
-    return clicks, (browser_cpu_seconds() - cpu0) / (time.perf_counter() - since)
+    serving = serving_share(threads0, server_threads())
+    return clicks, (browser_cpu_seconds() - cpu0) / (time.perf_counter() - since), serving
 
 
 # How the browser is scheduled beside the app: `normal` as any program; `nice` at niceness 19;
@@ -128,9 +178,11 @@ def browser_launcher(work: Path, priority: str) -> str:
     return str(path)
 
 
-def app_run(args, work: Path, threads: int, priority: str = "normal") -> tuple[float, list[float], float]:
+def app_run(args, work: Path, threads: int, priority: str = "normal") -> tuple[float, list[float], float, float]:
     """Train in the app (threads 0: its own policy) watched by a browser scheduled at `priority`;
-    returns images/s, the click-to-redraw times and the browser's share of a core."""
+    returns images/s, the click-to-redraw times, the browser's share of a core, and the CPU seconds
+    the server's other threads used for each second its busiest thread (the training thread) used
+    while the run trained: what serving the page took from training."""
     from playwright.sync_api import sync_playwright
 
     cwd = Path(tempfile.mkdtemp(dir=work))
@@ -138,15 +190,17 @@ def app_run(args, work: Path, threads: int, priority: str = "normal") -> tuple[f
     env.update(CNNLAB_DATA=str(work / "data"), CNNLAB_RUNS="runs", CNNLAB_DATA_LIMIT=str(args.images),
                CNNLAB_MAX_RUNS="1", **({"CNNLAB_TORCH_THREADS": str(threads)} if threads else {}))
     launch = TRAIN_CORE if args.split else ()
-    with streamlit_app(cwd, env, cwd / "streamlit.log", launch) as url, sync_playwright() as p:
+    with streamlit_process(cwd, env, cwd / "streamlit.log", launch) as (url, proc), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=browser_launcher(work, priority), args=CHROME_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1400}, base_url=url)
         page.set_default_timeout(120_000)
         page.goto("/")
         settle(page)
-        clicks, share = train_in_app(page, args, cwd / "runs")
+        watch = ThreadWatch(proc.pid)
+        clicks, share, serving = train_in_app(page, args, cwd / "runs", watch)
+        watch.stop()
         browser.close()
-    return images_per_second(next((cwd / "runs").glob("*/run.json")), args.images), clicks, share
+    return images_per_second(next((cwd / "runs").glob("*/run.json")), args.images), clicks, share, serving
 
 
 def main() -> None:
@@ -174,6 +228,7 @@ def main() -> None:
     results: dict[str, list[float]] = {"cli": []}
     clicks: dict[str, list[float]] = {}
     browser_use: dict[str, list[float]] = {}
+    server_use: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(dir=OUT) as tmp:
         work = Path(tmp)
         for r in range(args.rounds):
@@ -182,11 +237,13 @@ def main() -> None:
             print(f"round {r + 1}  command line: {rate:8.0f} images/s", flush=True)
             for t, priority in settings:
                 name = f"app ({'own policy' if t == 0 else f'{t} thread' + 's' * (t > 1)}, browser {priority})"
-                rate, times, share = app_run(args, work, t, priority)
+                rate, times, share, serving = app_run(args, work, t, priority)
                 browser_use.setdefault(name, []).append(share)
+                server_use.setdefault(name, []).append(serving)
                 results.setdefault(name, []).append(rate)
                 clicks.setdefault(name, []).extend(times)
-                print(f"round {r + 1}  {name}: {rate:8.0f} images/s; browser {share:.0%} of a core; clicks answered in "
+                print(f"round {r + 1}  {name}: {rate:8.0f} images/s; browser {share:.0%} of a core; the server's "
+                      f"other threads {serving:.1%} of its training thread's CPU time; clicks answered in "
                       + ", ".join(f"{c:.2f}" for c in times) + " s", flush=True)
     cli = statistics.median(results["cli"])
     print(f"\npreset {args.preset}, {args.epochs} epoch(s) of {args.images} Shapes-10 images, {os.cpu_count()} cores")
@@ -198,6 +255,8 @@ def main() -> None:
         c = clicks[name]
         each = ", ".join(f"{a / b:.2f}x" for a, b in zip(rates, results["cli"]))
         print(f"{name}: the browser used {statistics.median(browser_use[name]):.0%} of a core while the run trained")
+        print(f"{name}: the server's other threads used {statistics.median(server_use[name]):.1%} of the CPU time "
+              "of its training thread")
         print(f"{name}: median {med:.0f} images/s = {med / cli:.2f}x the command line (rounds: {each})")
         if c:
             print(f"{name}: click to redraw: median {statistics.median(c):.2f} s, slowest {max(c):.2f} s "
