@@ -97,8 +97,6 @@ def serving_share(before: dict[int, float], after: dict[int, float]) -> float:
     """Between two `thread_cpu_seconds` readings of the server: the CPU time of every thread but the busiest
     (the training thread), per second of the busiest's."""
     used = sorted((t - before.get(tid, 0.0) for tid, t in after.items()), reverse=True)
-    if os.environ.get("BENCH_THREADS"):
-        print("  server threads' CPU seconds while training:", ", ".join(f"{u:.2f}" for u in used if u > 0))
     return sum(used[1:]) / used[0] if used and used[0] > 0 else 0.0
 
 
