@@ -17,10 +17,11 @@ from dataclasses import replace
 
 import common  # noqa: F401  (puts the project on sys.path)
 import torch
+from machine import cpu_model
 from torch import nn
 
-from cnnlib.config import preset
-from cnnlib.cpu import _cpuinfo, fast_bf16, matmul_library
+from cnnlib.config import cpu_kind, preset
+from cnnlib.cpu import _cpuinfo, fast_bf16, halves_avx512, has_amx, matmul_library
 from cnnlib.memory import tune_malloc
 from cnnlib.models import build_model, fit_to_data
 from cnnlib.runner import match_threads
@@ -34,18 +35,6 @@ CASES = [
     ("fast (cpu-5min)", "cpu-5min:plain", 32),
     ("quick (fast-cpu)", "fast-cpu", 32),
 ]
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            info = {}
-            for line in f:
-                key, _, value = line.partition(":")
-                info.setdefault(key.strip(), value.strip())
-        return f"{info.get('model name', '?')}, cpu family {info.get('cpu family', '?')}"
-    except OSError:
-        return "unknown CPU"
 
 
 def make_case(name: str, size: int, precision: str):
@@ -72,10 +61,9 @@ def main() -> None:
     args = ap.parse_args()
     tune_malloc()
     match_threads()
-    flags = _cpuinfo()[1]
-    print(f"CPU: {cpu_name()}; amx: {'amx_tile' in flags}, avx512_bf16: {'avx512_bf16' in flags}; "
-          f"cpu.fast_bf16(): {fast_bf16()}; torch {torch.__version__}, {torch.get_num_threads()} threads; "
-          f"linear layers by {matmul_library()}")
+    print(f"CPU: {cpu_model()}; AMX: {has_amx()}, avx512_bf16: {'avx512_bf16' in _cpuinfo().flags}; "
+          f"cpu.fast_bf16(): {fast_bf16()}, cpu.halves_avx512(): {halves_avx512()}, kind: {cpu_kind()}; "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads; linear layers by {matmul_library()}")
     print(f"{'network (recipe), image':36s} {'fp32':>8s} {'bf16':>8s}  bf16/fp32   "
           f"(images/s, median of {args.rounds} rounds)")
     ratios = []

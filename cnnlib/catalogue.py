@@ -115,20 +115,20 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "rápido, cpu-15min entrena en su lugar la CNN pequeña durante 28 épocas: un 88 %.)"),
     "preset.cpu-15min.bf16-half": (
         "The most a 2-core CPU reaches in 15 minutes from Start, tests included. This CPU has fast bf16 matrix "
-        "work but does its AVX-512 work in two halves (AMD's Zen 4), so: 89.7%, not quite 90%, in about 14 minutes. "
-        "gpu-speedrun's recipe at batch 256: the wider batch-norm CNN with a whitening first layer, 8 epochs (the "
-        "first 30% of the steps on images shrunk to 24 pixels), bf16 autocast, one-cycle Nesterov SGD with "
+        "work but does its AVX-512 work in two halves (AMD's Zen 4), so: 90%, in about 14 minutes. "
+        "gpu-speedrun's recipe at batch 256: the wider batch-norm CNN with a whitening first layer, 9 epochs (the "
+        "first half of the steps on images shrunk to 24 pixels), bf16 autocast, one-cycle Nesterov SGD with "
         "Lookahead, label smoothing, alternating flips and 2-pixel crops, a quick test of 2,000 images after each "
-        "epoch and all of them with six views at the end. (Its 9 epochs, as on CPUs that do AVX-512 work whole, "
-        "reach 90.3% but take 16 minutes here.)",
+        "epoch and all of them with six views at the end. (With only the first 30% of the steps shrunk, as on CPUs "
+        "that do AVX-512 work whole, it reaches 90.3% but takes 16 minutes here.)",
         "Lo máximo que alcanza una CPU de 2 núcleos en 15 minutos desde Iniciar, pruebas incluidas. Esta CPU tiene "
         "cálculo matricial bf16 rápido pero hace el trabajo AVX-512 en dos mitades (Zen 4 de AMD), así que: un "
-        "89,7 %, no del todo el 90 %, en unos 14 minutos. La receta de gpu-speedrun con lotes de 256: la CNN más "
-        "ancha con normalización por lotes y una primera capa de blanqueo (whitening), 8 épocas (el primer 30 % de "
+        "90 %, en unos 14 minutos. La receta de gpu-speedrun con lotes de 256: la CNN más "
+        "ancha con normalización por lotes y una primera capa de blanqueo (whitening), 9 épocas (la primera mitad de "
         "los pasos con imágenes reducidas a 24 píxeles), autocast bf16, SGD de un ciclo con Nesterov y Lookahead, "
         "suavizado de etiquetas, volteos alternos y recortes de 2 píxeles, una prueba rápida con 2.000 imágenes "
-        "tras cada época y con todas y seis vistas al final. (Sus 9 épocas, como en las CPU que hacen el trabajo "
-        "AVX-512 entero, alcanzan un 90,3 % pero aquí tardan 16 minutos.)"),
+        "tras cada época y con todas y seis vistas al final. (Con solo el primer 30 % de los pasos reducido, como "
+        "en las CPU que hacen el trabajo AVX-512 entero, alcanza un 90,3 % pero aquí tarda 16 minutos.)"),
     "preset.gpu-speedrun": (
         "For a GPU, after the CIFAR-10 speed record (airbench94): the wider batch-norm CNN with a whitening first "
         "layer, 10 epochs, batch 1024, bf16 (or fp16) autocast, one-cycle Nesterov SGD with batch-norm shifts at 64x "

@@ -321,10 +321,10 @@ VARIANTS: dict[str, tuple[Message, TrainConfig]] = {
     # the most 15 minutes of a 2-core CPU reach, tests included (BENCHMARKS.md §3). With fast bf16:
     # gpu-speedrun's network and recipe at batch 256 (a server's limit for one run allows no more; the learning
     # rate scaled with the batch, so each image moves the weights as much), 9 epochs, the first 2.7 on 24-pixel
-    # images (90.3 % in 564 s on a Zen 5, 90.0 % in 877 s with AMX); on a Zen 4 (cpu.halves_avx512), where those
-    # 9 took 970 s, 8 (89.7 % in 863 s)
+    # images (90.3 % in 564 s on a Zen 5, 90.0 % in 877 s with AMX); on a Zen 4 (cpu.halves_avx512), where that
+    # took 970 s, the first half of the steps on 24-pixel images (90.04 % in 857 s; 8 epochs: 89.70 % in 863 s)
     "cpu-15min:bf16": (Message("preset.cpu-15min.bf16"), _CPU_15MIN_BF16),
-    "cpu-15min:bf16-half": (Message("preset.cpu-15min.bf16-half"), replace(_CPU_15MIN_BF16, epochs=8)),
+    "cpu-15min:bf16-half": (Message("preset.cpu-15min.bf16-half"), replace(_CPU_15MIN_BF16, shrink_for=0.5)),
     "cpu-15min:plain": (Message("preset.cpu-15min"), replace(_CPU_5MIN, epochs=28)),
 }
 

@@ -65,7 +65,7 @@ def halves_avx512() -> bool:
     """Whether the CPU runs each 512-bit AVX-512 instruction as two 256-bit halves: AMD's Zen 4 (family 25, the
     first of AMD's with AVX-512; Zen 3, the same family, has none). bf16 is still fast there (1.5-1.7x fp32),
     but gpu-speedrun's network trained at 0.58x the speed of a Zen 5's (432 against 745 images/s in bf16 on
-    the AMD EPYCs of 2026-12-02), so `cpu-15min` takes a shorter recipe (BENCHMARKS.md §3)."""
+    the AMD EPYCs of 2026-12-02), so `cpu-15min` trains on smaller images for longer (BENCHMARKS.md §3)."""
     info = _cpuinfo()
     return info.vendor == "AuthenticAMD" and info.family == 25 and "avx512f" in info.flags
 

@@ -62,7 +62,7 @@ def test_cpu_15min_takes_the_recipe_of_this_cpu(monkeypatch):
                        report_every=10, test_sample=0) == speedrun
     assert bf16.lr * bf16.weight_decay == pytest.approx(speedrun.lr * speedrun.weight_decay / 4)
     assert (bf16.epochs, bf16.shrink_to, bf16.shrink_for, bf16.device) == (9, 24, 0.3, "cpu")
-    assert preset("cpu-15min:bf16-half") == bf16.replace(epochs=8)     # a Zen 4's 9 epochs took 970 s
+    assert preset("cpu-15min:bf16-half") == bf16.replace(shrink_for=0.5)   # a Zen 4 took 970 s with 0.3
     assert (plain.model, plain.epochs, plain.tta, plain.test_sample) == ("fast", 28, "flip+shift", 2000)
     with pytest.raises(ValueError, match="Unknown preset 'cpu-15min:other'"):
         preset("cpu-15min:other")
