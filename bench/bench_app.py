@@ -36,6 +36,7 @@ from pathlib import Path
 from common import OUT, ROOT
 
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+from classdrive import cpu_seconds  # noqa: E402
 from drive import CHART, CHROME_ARGS, CHROMIUM, button, go, set_number, settle, streamlit_process  # noqa: E402
 
 TRACES = "s => { const c = document.querySelector(s); return c && c.data ? c.data.length : -1 }"
@@ -48,25 +49,16 @@ def browser_cpu_seconds() -> float:
         try:
             if b"chrom" not in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]:
                 continue
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            utime, stime = stat[stat.rindex(")") + 2:].split()[11:13]
-            total += (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
         except OSError:
             continue
+        total += cpu_seconds(int(pid))
     return total
 
 
 def thread_cpu_seconds(pid: int) -> dict[int, float]:
-    """CPU seconds used so far by each thread of process `pid`, by thread id (from /proc)."""
-    seconds = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            stat = (task / "stat").read_text()
-        except OSError:
-            continue                                      # the thread ended meanwhile
-        utime, stime = stat[stat.rindex(")") + 2:].split()[11:13]
-        seconds[int(task.name)] = (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
-    return seconds
+    """CPU seconds used so far by each thread of process `pid`, by thread id (from /proc; a thread that
+    ended meanwhile reads 0, and `ThreadWatch` keeps its last reading)."""
+    return {int(task): cpu_seconds(pid, int(task)) for task in os.listdir(f"/proc/{pid}/task")}
 
 
 class ThreadWatch:
@@ -80,12 +72,12 @@ class ThreadWatch:
 
     def _watch(self) -> None:
         while not self.done.wait(0.5):
-            with contextlib.suppress(OSError):
-                self.seen.update(thread_cpu_seconds(self.pid))
+            self()
 
     def __call__(self) -> dict[int, float]:
-        with contextlib.suppress(OSError):
-            self.seen.update(thread_cpu_seconds(self.pid))
+        with contextlib.suppress(OSError):                # the server has ended
+            for tid, seconds in thread_cpu_seconds(self.pid).items():
+                self.seen[tid] = max(seconds, self.seen.get(tid, 0.0))
         return dict(self.seen)
 
     def stop(self) -> None:
@@ -195,8 +187,10 @@ def app_run(args, work: Path, threads: int, priority: str = "normal") -> tuple[f
         page.goto("/")
         settle(page)
         watch = ThreadWatch(proc.pid)
-        clicks, share, serving = train_in_app(page, args, cwd / "runs", watch)
-        watch.stop()
+        try:
+            clicks, share, serving = train_in_app(page, args, cwd / "runs", watch)
+        finally:
+            watch.stop()
         browser.close()
     return images_per_second(next((cwd / "runs").glob("*/run.json")), args.images), clicks, share, serving
 

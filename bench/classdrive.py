@@ -38,10 +38,11 @@ MB = 1e6
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds a process has used so far (user + system, all its threads; 0 once it is gone)."""
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """CPU seconds a process has used so far (user + system, all its threads; 0 once it is gone), or with
+    `thread`, one thread of it (its id)."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = Path(f"/proc/{pid}" + (f"/task/{thread}" if thread is not None else "") + "/stat").read_text()
     except OSError:
         return 0.0
     utime, stime = stat[stat.rindex(")") + 2:].split()[11:13]

@@ -66,21 +66,21 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "epochs, batch 256, one-cycle Nesterov SGD, label smoothing 0.2, flips and crops; after each epoch a quick "
         "test of 2,000 test images, and at the end all of them, each with its mirror and one-pixel shifts of both. "
         "(On a CPU with fast bf16 matrix work, AMX on Intel's Xeons or AVX-512 bf16 on AMD's, 11 epochs in bf16: "
-        "85.8% in about 3 minutes.)",
+        "85.8% in 3 to 5 minutes.)",
         "Un 85 % unos cinco minutos después de Iniciar en una CPU de 2 núcleos, pruebas incluidas: la CNN pequeña "
         "con normalización por lotes (32-64-128), 9 épocas, lotes de 256, SGD de un ciclo con Nesterov, suavizado "
         "de etiquetas 0.2, volteos y recortes; tras cada época una prueba rápida con 2.000 imágenes de prueba, y al "
         "final con todas, cada una con su reflejo y ambas desplazadas un píxel. (En una CPU con cálculo matricial "
-        "bf16 rápido, AMX en los Xeon de Intel o AVX-512 bf16 en los de AMD, 11 épocas en bf16: un 85,8 % en unos "
-        "3 minutos.)"),
+        "bf16 rápido, AMX en los Xeon de Intel o AVX-512 bf16 en los de AMD, 11 épocas en bf16: un 85,8 % en 3 a 5 "
+        "minutos.)"),
     "preset.cpu-5min.bf16": (
         "85% within five minutes of Start on a 2-core CPU, tests included. This CPU has fast bf16 matrix work "
-        "(AMX on Intel's Xeons, AVX-512 bf16 on AMD's), so: about 3 minutes. The small batch-norm CNN (32-64-128), "
+        "(AMX on Intel's Xeons, AVX-512 bf16 on AMD's), so: 3 to 5 minutes. The small batch-norm CNN (32-64-128), "
         "11 epochs in bf16 autocast, batch 256, one-cycle Nesterov SGD, label smoothing 0.2, flips and crops; after "
         "each epoch a quick test of 2,000 test images, and at the end all of them, each with its mirror and "
         "one-pixel shifts of both. (On a CPU without fast bf16: 9 epochs in fp32, about five minutes.)",
         "Un 85 % en menos de cinco minutos desde Iniciar en una CPU de 2 núcleos, pruebas incluidas. Esta CPU tiene "
-        "cálculo matricial bf16 rápido (AMX en los Xeon de Intel, AVX-512 bf16 en los de AMD), así que: unos 3 "
+        "cálculo matricial bf16 rápido (AMX en los Xeon de Intel, AVX-512 bf16 en los de AMD), así que: de 3 a 5 "
         "minutos. La CNN pequeña con normalización por lotes (32-64-128), 11 épocas con autocast bf16, lotes de 256, "
         "SGD de un ciclo con Nesterov, suavizado de etiquetas 0.2, volteos y recortes; tras cada época una prueba "
         "rápida con 2.000 imágenes de prueba, y al final con todas, cada una con su reflejo y ambas desplazadas un "
@@ -119,16 +119,17 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "gpu-speedrun's recipe at batch 256: the wider batch-norm CNN with a whitening first layer, 9 epochs (the "
         "first half of the steps on images shrunk to 24 pixels), bf16 autocast, one-cycle Nesterov SGD with "
         "Lookahead, label smoothing, alternating flips and 2-pixel crops, a quick test of 2,000 images after each "
-        "epoch and all of them with six views at the end. (With only the first 30% of the steps shrunk, as on CPUs "
-        "that do AVX-512 work whole, it reaches 90.3% but takes 16 minutes here.)",
+        "epoch and all of them with six views at the end. (Shrinking only the first 30% of the steps, as on CPUs "
+        "that do AVX-512 work whole, reaches 90.3% but takes 16 minutes here.)",
         "Lo máximo que alcanza una CPU de 2 núcleos en 15 minutos desde Iniciar, pruebas incluidas. Esta CPU tiene "
         "cálculo matricial bf16 rápido pero hace el trabajo AVX-512 en dos mitades (Zen 4 de AMD), así que: un "
         "90 %, en unos 14 minutos. La receta de gpu-speedrun con lotes de 256: la CNN más "
         "ancha con normalización por lotes y una primera capa de blanqueo (whitening), 9 épocas (la primera mitad de "
         "los pasos con imágenes reducidas a 24 píxeles), autocast bf16, SGD de un ciclo con Nesterov y Lookahead, "
         "suavizado de etiquetas, volteos alternos y recortes de 2 píxeles, una prueba rápida con 2.000 imágenes "
-        "tras cada época y con todas y seis vistas al final. (Con solo el primer 30 % de los pasos reducido, como "
-        "en las CPU que hacen el trabajo AVX-512 entero, alcanza un 90,3 % pero aquí tarda 16 minutos.)"),
+        "tras cada época y con todas y seis vistas al final. (Reduciendo las imágenes solo en el primer 30 % de los "
+        "pasos, como en las CPU que hacen el trabajo AVX-512 entero, se alcanza un 90,3 %, pero aquí se tarda 16 "
+        "minutos.)"),
     "preset.gpu-speedrun": (
         "For a GPU, after the CIFAR-10 speed record (airbench94): the wider batch-norm CNN with a whitening first "
         "layer, 10 epochs, batch 1024, bf16 (or fp16) autocast, one-cycle Nesterov SGD with batch-norm shifts at 64x "

@@ -46,6 +46,11 @@ def vendor() -> str:
     return _cpuinfo().vendor
 
 
+def flags() -> frozenset[str]:
+    """The CPU's instruction-set flags as Linux lists them ("avx512f", "avx512_bf16", …); empty where unknown."""
+    return _cpuinfo().flags
+
+
 def has_amx() -> bool:
     """Whether the CPU has AMX, the bf16 matrix units of Intel's Xeons since their 4th generation. False
     where PyTorch cannot tell."""
@@ -58,7 +63,7 @@ def fast_bf16() -> bool:
     1.5-1.7x on a Zen 4; bench/bench_precision.py), whose bf16 dot products oneDNN uses. Not on Intel's
     CPUs with AVX-512 bf16 but no AMX, where bf16 convolutions ran slower than fp32 ones, nor on a CPU
     with neither."""
-    return has_amx() or (vendor() == "AuthenticAMD" and "avx512_bf16" in _cpuinfo().flags)
+    return has_amx() or (vendor() == "AuthenticAMD" and "avx512_bf16" in flags())
 
 
 def halves_avx512() -> bool:

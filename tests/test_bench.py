@@ -33,4 +33,41 @@ def test_bench_precision_times_each_cpu_network_both_ways_and_names_the_cpu():
         line = next(x for x in text.splitlines() if x.startswith(network))
         fp32, bf16, ratio = line[len(network):].split()[:3]
         assert float(fp32.replace(",", "")) > 0 and float(bf16.replace(",", "")) > 0 and ratio.endswith("x")
-    assert "cpu.fast_bf16() says " in text
+    assert "cpu.fast_bf16() says " in text and ("(right)" in text or "(WRONG for this CPU" in text)
+
+
+def test_bench_apps_thread_watch_keeps_an_ended_threads_time_and_the_share_leaves_out_the_busiest():
+    """What bench_app reads of the server: every thread's CPU time, an ended thread's (the training thread
+    ends with the run) kept at its last reading; and the others' time per second of the busiest's."""
+    import os
+    import threading
+    import time
+    sys.path.insert(0, str(ROOT / "bench"))
+    import bench_app
+    assert bench_app.serving_share({1: 10.0, 2: 1.0}, {1: 30.0, 2: 2.0, 3: 1.0}) == 2.0 / 20.0
+    assert bench_app.serving_share({}, {}) == 0.0
+    watch = bench_app.ThreadWatch(os.getpid())
+    go, seen = threading.Event(), threading.Event()
+
+    def work():
+        go.wait()
+        sum(range(3 * 10**6))                    # some CPU time of its own
+        seen.wait()
+    busy = threading.Thread(target=work)
+    try:
+        before = watch()
+        busy.start()
+        go.set()
+        deadline = time.monotonic() + 30
+        while watch().get(busy.native_id, 0.0) == 0.0 and time.monotonic() < deadline:   # read while it runs
+            time.sleep(0.01)
+        last = watch()[busy.native_id]
+        seen.set()
+        busy.join()
+        after = watch()                          # the thread has ended: its last reading stays
+    finally:
+        seen.set()
+        watch.stop()
+    assert str(busy.native_id) not in os.listdir(f"/proc/{os.getpid()}/task")
+    assert after[busy.native_id] >= last > 0.0
+    assert all(after[tid] >= before[tid] for tid in before)

@@ -34,6 +34,7 @@ def test_this_machines_cpu_is_read_as_a_name_a_set_of_flags_and_a_family():
     assert isinstance(vendor, str) and ":" not in vendor and "\n" not in vendor
     assert all(isinstance(f, str) and " " not in f for f in flags)
     assert isinstance(family, int) and family >= 0
+    assert cpu.flags() == flags and cpu.vendor() == vendor
 
 
 def test_bf16_is_fast_with_amx_or_on_amds_avx512_bf16_only(monkeypatch):
